@@ -1,0 +1,285 @@
+import { z } from 'zod';
+
+/**
+ * The study configuration: what a study runs (task, data, models, seeds) and how it explains and
+ * scores (explanation methods, binarisation, self-explanation protocol, metrics, limits).
+ * Parsing fills every default, so a stored config is complete and a run never depends on the
+ * defaults of the app version that reads it.
+ */
+
+export const TASK_KINDS = ['sentiment', 'forced-labour', 'claim-verification', 'custom'] as const;
+export const MODEL_MODES = ['paper', 'constrained', 'scoring'] as const;
+export const EXPLANATION_METHODS = ['human', 'self', 'lrp-cp', 'lrp-attn', 'lrp-contrast', 'occlusion', 'random'] as const;
+export const BINARISATIONS = ['top-k-human', 'fixed-k', 'top-p', 'one-over-n'] as const;
+export const METRICS = [
+  'accuracy',
+  'invalid-rate',
+  'kappa',
+  'f1',
+  'precision',
+  'recall',
+  'iou-f1',
+  'auprc',
+  'prob-drop',
+  'comprehensiveness',
+  'sufficiency',
+  'aopc-comprehensiveness',
+  'aopc-sufficiency',
+  'relevance-share',
+] as const;
+export const PLACEHOLDERS = ['text', 'options', 'k'] as const;
+
+/** Label vocabularies when the config gives none (custom tasks must give their own). */
+export const DEFAULT_LABELS: Record<Exclude<(typeof TASK_KINDS)[number], 'custom'>, string[]> = {
+  sentiment: ['positive', 'negative'],
+  // Each forced-labour indicator is its own yes/no task (paper: indicators 1, 2, 5, 8).
+  'forced-labour': ['yes', 'no'],
+  // Climate-FEVER evidence labels.
+  'claim-verification': ['SUPPORTS', 'REFUTES', 'NOT_ENOUGH_INFO'],
+};
+export const DEFAULT_SEEDS = [28, 79, 96];
+export const DEFAULT_METRICS: (typeof METRICS)[number][] = ['accuracy', 'invalid-rate', 'kappa', 'f1', 'recall', 'prob-drop'];
+/** Paper: human, self-explanation, LRP and contrastive LRP, against a random baseline. */
+export const DEFAULT_EXPLANATIONS = ['human', 'self', 'lrp-cp', 'lrp-contrast', 'random'] as const;
+
+const GATED = new Set(['lrp-cp', 'lrp-contrast']);
+
+const nonEmpty = z.string().trim().min(1);
+const id = z.int().positive();
+
+const unique = <T>(what: string) => (list: T[], ctx: z.RefinementCtx) => {
+  const seen = new Set<string>();
+  list.forEach((v, i) => {
+    const key = JSON.stringify(v);
+    if (seen.has(key)) ctx.addIssue({ code: 'custom', path: [i], message: `duplicate ${what} ${key}` });
+    seen.add(key);
+  });
+};
+
+const task = z
+  .strictObject({
+    kind: z.enum(TASK_KINDS),
+    labels: z.array(nonEmpty).min(2).superRefine(unique('label')).optional(),
+    indicator: z.int().min(1).max(11).optional(),
+  })
+  .superRefine((t, ctx) => {
+    if (t.kind === 'custom' && !t.labels) {
+      ctx.addIssue({ code: 'custom', path: ['labels'], message: 'required for a custom task (at least 2 labels)' });
+    }
+    if (t.kind === 'forced-labour' && t.indicator === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['indicator'], message: 'required for forced-labour (an ILO indicator 1..11)' });
+    }
+    if (t.kind !== 'forced-labour' && t.indicator !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['indicator'], message: `only allowed for forced-labour, not ${t.kind}` });
+    }
+  })
+  .transform((t) => ({
+    kind: t.kind,
+    labels: t.labels ?? DEFAULT_LABELS[t.kind as keyof typeof DEFAULT_LABELS],
+    ...(t.indicator !== undefined ? { indicator: t.indicator } : {}),
+  }));
+
+const dataset = z
+  .strictObject({ id: id.optional(), builtin: nonEmpty.optional() })
+  .refine((d) => (d.id === undefined) !== (d.builtin === undefined), {
+    message: 'give exactly one of "id" (a stored dataset) or "builtin" (a built-in dataset name)',
+  });
+
+const model = z
+  .strictObject({
+    path: nonEmpty.optional(),
+    id: id.optional(),
+    mode: z.enum(MODEL_MODES).default('paper'),
+    // '_' (paper, Llama), 'unk' = the model's unknown token (paper, Mistral), or any literal string.
+    filler: z.string().min(1).default('_'),
+  })
+  .refine((m) => (m.path === undefined) !== (m.id === undefined), {
+    message: 'give exactly one of "path" (a GGUF file) or "id" (a registered model)',
+  });
+
+function checkTemplate(template: string, required: readonly string[], ctx: z.RefinementCtx, field: string) {
+  // Only {identifier} is a placeholder, so JSON in a template ({"rationales": [...]}) is left alone.
+  const found = new Set<string>();
+  for (const m of template.matchAll(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g)) {
+    if (!(PLACEHOLDERS as readonly string[]).includes(m[1])) {
+      ctx.addIssue({ code: 'custom', path: [field], message: `unknown placeholder {${m[1]}}; allowed: {text} {options} {k}` });
+    }
+    found.add(m[1]);
+  }
+  for (const r of required) {
+    if (!found.has(r)) ctx.addIssue({ code: 'custom', path: [field], message: `must contain the placeholder {${r}}` });
+  }
+}
+
+const prompts = z
+  .strictObject({ turn1: z.string().optional(), turn2: z.string().optional() })
+  .superRefine((p, ctx) => {
+    // Turn 1 must show the text and the answer options; turn 2's {k} is checked against selfExplanation.k below.
+    if (p.turn1 !== undefined) checkTemplate(p.turn1, ['text', 'options'], ctx, 'turn1');
+    if (p.turn2 !== undefined) checkTemplate(p.turn2, [], ctx, 'turn2');
+  });
+
+const explanation = z.preprocess(
+  (v) => (typeof v === 'string' ? { method: v } : v),
+  z
+    .strictObject({
+      method: z.enum(EXPLANATION_METHODS),
+      gate: z.enum(['half', 'detach']).optional(),
+      contrast: z.enum(['other', 'strongest']).optional(),
+    })
+    .superRefine((e, ctx) => {
+      if (e.gate !== undefined && !GATED.has(e.method)) {
+        ctx.addIssue({ code: 'custom', path: ['gate'], message: `only for lrp-cp and lrp-contrast, not ${e.method}` });
+      }
+      if (e.contrast !== undefined && e.method !== 'lrp-contrast') {
+        ctx.addIssue({ code: 'custom', path: ['contrast'], message: `only for lrp-contrast, not ${e.method}` });
+      }
+    })
+    .transform((e) => ({
+      method: e.method,
+      // Paper: the gate x up product splits relevance 1/2-1/2 (Llama setting); 'detach' freezes the gate.
+      ...(GATED.has(e.method) ? { gate: e.gate ?? ('half' as const) } : {}),
+      // 'other': logit(answer) - logit(the other option); 'strongest': minus the strongest other option.
+      ...(e.method === 'lrp-contrast' ? { contrast: e.contrast ?? ('other' as const) } : {}),
+    })),
+);
+
+const binarisation = z.preprocess(
+  (v) => (typeof v === 'string' ? { method: v } : v),
+  z
+    .strictObject({
+      method: z.enum(BINARISATIONS),
+      k: z.int().positive().optional(),
+      p: z.number().gt(0).max(1).optional(),
+    })
+    .superRefine((b, ctx) => {
+      if (b.method === 'fixed-k' && b.k === undefined) ctx.addIssue({ code: 'custom', path: ['k'], message: 'required for fixed-k' });
+      if (b.method !== 'fixed-k' && b.k !== undefined) ctx.addIssue({ code: 'custom', path: ['k'], message: `only for fixed-k, not ${b.method}` });
+      if (b.method === 'top-p' && b.p === undefined) ctx.addIssue({ code: 'custom', path: ['p'], message: 'required for top-p' });
+      if (b.method !== 'top-p' && b.p !== undefined) ctx.addIssue({ code: 'custom', path: ['p'], message: `only for top-p, not ${b.method}` });
+    })
+    .transform(
+      (b): Binarisation =>
+        b.method === 'fixed-k' ? { method: 'fixed-k', k: b.k! } : b.method === 'top-p' ? { method: 'top-p', p: b.p! } : { method: b.method },
+    ),
+);
+
+export type Binarisation =
+  | { method: 'top-k-human' }
+  | { method: 'one-over-n' }
+  | { method: 'fixed-k'; k: number }
+  | { method: 'top-p'; p: number };
+
+const selfExplanation = z.strictObject({
+  // 'human': k = the example's number of human rationale words (paper); 'free': no maximum asked.
+  k: z.union([z.literal('human'), z.literal('free'), z.int().positive()], {
+    error: 'expected "human", "free" or a positive integer',
+  }).default('human'),
+  extractive: z.boolean().default(true),
+  // 'paper': lower-case, verbatim, first occurrence; 'robust': also splits comma-joined items and ignores accents.
+  matching: z.enum(['paper', 'robust']).default('robust'),
+  occurrences: z.enum(['first', 'all']).default('first'),
+});
+
+const limits = z.strictObject({
+  maxExamples: z.int().positive().optional(),
+  // Paper skipped prompts over 3,000 tokens; the workbench records every skip.
+  maxContextTokens: z.int().positive().default(3000),
+  maxNewTokens: z.int().positive().default(100),
+  threads: z.int().min(1).max(256).default(2),
+});
+
+export const studyConfigSchema = z
+  .strictObject({
+    name: nonEmpty.max(200),
+    description: z.string().optional(),
+    task,
+    language: z.string().regex(/^[a-z]{2,3}$/, 'expected an ISO 639 code such as en, da, it').default('en'),
+    dataset,
+    models: z.array(model).min(1),
+    prompts: prompts.optional(),
+    seeds: z.array(z.int().min(0).max(2 ** 32 - 1)).min(1).superRefine(unique('seed')).default(DEFAULT_SEEDS),
+    explanations: z.array(explanation).min(1).superRefine(unique('explanation')).prefault([...DEFAULT_EXPLANATIONS]),
+    binarisation: binarisation.prefault('top-k-human'),
+    selfExplanation: selfExplanation.prefault({}),
+    onlyCorrect: z.boolean().default(true),
+    metrics: z.array(z.enum(METRICS)).min(1).superRefine(unique('metric')).default(DEFAULT_METRICS),
+    limits: limits.prefault({}),
+  })
+  .superRefine((c, ctx) => {
+    if (c.prompts?.turn2 !== undefined && c.selfExplanation.k !== 'free' && !/\{k\}/.test(c.prompts.turn2)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['prompts', 'turn2'],
+        message: `must contain the placeholder {k} (selfExplanation.k is ${JSON.stringify(c.selfExplanation.k)})`,
+      });
+    }
+  });
+
+export type StudyConfig = z.output<typeof studyConfigSchema>;
+export type StudyConfigInput = z.input<typeof studyConfigSchema>;
+
+export interface ConfigIssue {
+  /** e.g. "models[0].mode"; "(config)" for the whole object. */
+  path: string;
+  message: string;
+}
+
+export class StudyConfigError extends Error {
+  constructor(readonly errors: ConfigIssue[]) {
+    super(`invalid study configuration: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
+    this.name = 'StudyConfigError';
+  }
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? String(p) : `.${String(p)}`;
+  return out || '(config)';
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return `a list of ${v.length} item${v.length === 1 ? '' : 's'}`;
+  if (typeof v === 'string') return `the string ${JSON.stringify(v)}`;
+  if (typeof v === 'number' || typeof v === 'boolean') return `${typeof v} ${String(v)}`;
+  return typeof v;
+}
+
+const bound = (origin: string, n: unknown, inclusive: boolean | undefined, dir: 'least' | 'most') => {
+  const num = Number(n);
+  if (origin === 'array') return `must have at ${dir} ${num} item${num === 1 ? '' : 's'}`;
+  if (origin === 'string') return num === 1 && dir === 'least' ? 'must not be empty' : `must have at ${dir} ${num} characters`;
+  return inclusive === false ? `must be ${dir === 'least' ? 'greater' : 'less'} than ${num}` : `must be at ${dir} ${num}`;
+};
+
+/** One readable message per zod issue, naming the field and what was expected. */
+function toIssues(issue: z.core.$ZodIssue): ConfigIssue[] {
+  const path = formatPath(issue.path);
+  const input = (issue as { input?: unknown }).input;
+  switch (issue.code) {
+    case 'invalid_type': {
+      const expected = issue.expected === 'int' ? 'an integer' : issue.expected;
+      if (input === undefined) return [{ path, message: `required (expected ${expected})` }];
+      return [{ path, message: `expected ${expected}, got ${describe(input)}` }];
+    }
+    case 'invalid_value':
+      return [{ path, message: `expected one of ${issue.values.map(String).join('|')}, got ${describe(input)}` }];
+    case 'unrecognized_keys':
+      return issue.keys.map((k) => ({ path: formatPath([...issue.path, k]), message: 'unknown field' }));
+    case 'too_small':
+      return [{ path, message: `${bound(issue.origin, issue.minimum, issue.inclusive, 'least')}, got ${describe(input)}` }];
+    case 'too_big':
+      return [{ path, message: `${bound(issue.origin, issue.maximum, issue.inclusive, 'most')}, got ${describe(input)}` }];
+    default:
+      return [{ path, message: input !== undefined && issue.code !== 'custom' ? `${issue.message}, got ${describe(input)}` : issue.message }];
+  }
+}
+
+export function parseStudyConfig(
+  input: unknown,
+): { ok: true; config: StudyConfig } | { ok: false; errors: ConfigIssue[] } {
+  const r = studyConfigSchema.safeParse(input, { reportInput: true });
+  if (r.success) return { ok: true, config: r.data };
+  return { ok: false, errors: r.error.issues.flatMap(toIssues) };
+}

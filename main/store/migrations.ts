@@ -1,0 +1,207 @@
+import type { Db } from './db';
+
+/**
+ * Forward-only schema migrations. The schema version lives in `PRAGMA user_version`.
+ * Migration N takes a database at version N-1 to version N. Never edit a migration that has
+ * shipped: add a new one. Tables are STRICT so a wrong type is refused instead of coerced.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  up: (db: Db) => void;
+}
+
+const v1CoreTables: Migration = {
+  version: 1,
+  name: 'datasets, examples, models, studies',
+  up(db) {
+    db.exec(`
+      CREATE TABLE datasets (
+        id            INTEGER PRIMARY KEY,
+        name          TEXT NOT NULL,
+        format        TEXT NOT NULL,
+        source_path   TEXT NOT NULL,
+        source_sha256 TEXT NOT NULL,
+        language      TEXT,
+        label_set     TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(label_set)),
+        created_at    TEXT NOT NULL
+      ) STRICT;
+
+      CREATE TABLE examples (
+        id              INTEGER PRIMARY KEY,
+        dataset_id      INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+        ordinal         INTEGER NOT NULL CHECK (ordinal >= 0),
+        external_id     TEXT NOT NULL,
+        text            TEXT NOT NULL,
+        language        TEXT NOT NULL,
+        labels          TEXT NOT NULL CHECK (json_valid(labels)),
+        words           TEXT NOT NULL CHECK (json_valid(words)),
+        -- 0/1 per word as JSON array; NULL = the example has no human rationale
+        rationale_mask  TEXT CHECK (rationale_mask IS NULL OR json_valid(rationale_mask)),
+        rationale_spans TEXT NOT NULL CHECK (json_valid(rationale_spans)),
+        annotators      TEXT CHECK (annotators IS NULL OR json_valid(annotators)),
+        meta            TEXT CHECK (meta IS NULL OR json_valid(meta)),
+        UNIQUE (dataset_id, ordinal)
+      ) STRICT;
+      CREATE INDEX examples_external ON examples(dataset_id, external_id);
+
+      CREATE TABLE models (
+        id              INTEGER PRIMARY KEY,
+        path            TEXT NOT NULL,
+        sha256          TEXT NOT NULL UNIQUE,
+        file_size       INTEGER NOT NULL CHECK (file_size >= 0),
+        architecture    TEXT,
+        parameter_count INTEGER,
+        quantization    TEXT,
+        context_length  INTEGER,
+        chat_template   TEXT,
+        vocabulary      TEXT CHECK (vocabulary IS NULL OR json_valid(vocabulary)),
+        metadata        TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(metadata)),
+        registered_at   TEXT NOT NULL
+      ) STRICT;
+
+      -- Each row is one version of a study. root_id groups the versions (the root has root_id = id).
+      CREATE TABLE studies (
+        id         INTEGER PRIMARY KEY,
+        name       TEXT NOT NULL,
+        config     TEXT NOT NULL CHECK (json_valid(config)),
+        version    INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1),
+        parent_id  INTEGER REFERENCES studies(id),
+        root_id    INTEGER REFERENCES studies(id),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        UNIQUE (root_id, version)
+      ) STRICT;
+    `);
+  },
+};
+
+const v2RunsAndResults: Migration = {
+  version: 2,
+  name: 'runs, results, relevance, metrics',
+  up(db) {
+    db.exec(`
+      CREATE TABLE runs (
+        id             INTEGER PRIMARY KEY,
+        study_id       INTEGER NOT NULL REFERENCES studies(id),
+        model_id       INTEGER NOT NULL REFERENCES models(id),
+        dataset_id     INTEGER NOT NULL REFERENCES datasets(id),
+        seed           INTEGER NOT NULL,
+        status         TEXT NOT NULL DEFAULT 'queued'
+                       CHECK (status IN ('queued','running','paused','stopped','failed','done')),
+        progress_done  INTEGER NOT NULL DEFAULT 0 CHECK (progress_done >= 0),
+        progress_total INTEGER NOT NULL DEFAULT 0 CHECK (progress_total >= 0),
+        app_version    TEXT NOT NULL,
+        created_at     TEXT NOT NULL,
+        started_at     TEXT,
+        finished_at    TEXT,
+        timings        TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(timings)),
+        error          TEXT
+      ) STRICT;
+      CREATE INDEX runs_study ON runs(study_id);
+      CREATE INDEX runs_dataset ON runs(dataset_id);
+
+      CREATE TABLE results (
+        id               INTEGER PRIMARY KEY,
+        run_id           INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        example_id       INTEGER NOT NULL REFERENCES examples(id),
+        raw_outputs      TEXT NOT NULL CHECK (json_valid(raw_outputs)),
+        label            TEXT,          -- parsed label, 'invalid' when unparseable, NULL when skipped
+        correct          INTEGER CHECK (correct IN (0, 1)),
+        answer_token     TEXT,
+        answer_prob      REAL,
+        option_probs     TEXT CHECK (option_probs IS NULL OR json_valid(option_probs)),
+        self_explanation TEXT CHECK (self_explanation IS NULL OR json_valid(self_explanation)),
+        alignment        TEXT CHECK (alignment IS NULL OR json_valid(alignment)),
+        tokens           TEXT CHECK (tokens IS NULL OR json_valid(tokens)),
+        masks            TEXT CHECK (masks IS NULL OR json_valid(masks)),
+        skipped_reason   TEXT,
+        created_at       TEXT NOT NULL,
+        CHECK (label IS NOT NULL OR skipped_reason IS NOT NULL),
+        UNIQUE (run_id, example_id)
+      ) STRICT;
+
+      CREATE TABLE result_relevance (
+        id              INTEGER PRIMARY KEY,
+        result_id       INTEGER NOT NULL REFERENCES results(id) ON DELETE CASCADE,
+        method          TEXT NOT NULL,
+        relevance       BLOB NOT NULL CHECK (length(relevance) % 4 = 0),
+        explained_value REAL,
+        meta            TEXT CHECK (meta IS NULL OR json_valid(meta)),
+        UNIQUE (result_id, method)
+      ) STRICT;
+
+      CREATE TABLE metrics (
+        id      INTEGER PRIMARY KEY,
+        run_id  INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        scope   TEXT NOT NULL CHECK (json_valid(scope)),
+        name    TEXT NOT NULL,
+        value   REAL,
+        ci_low  REAL,
+        ci_high REAL,
+        n       INTEGER
+      ) STRICT;
+      CREATE INDEX metrics_run ON metrics(run_id);
+
+      -- Defence in depth for "a study that has run is never edited in place".
+      CREATE TRIGGER studies_frozen_after_run
+      BEFORE UPDATE OF name, config ON studies
+      WHEN EXISTS (SELECT 1 FROM runs WHERE study_id = OLD.id)
+      BEGIN
+        SELECT RAISE(ABORT, 'study has runs and cannot be edited in place; create a new version');
+      END;
+    `);
+  },
+};
+
+export const MIGRATIONS: readonly Migration[] = [v1CoreTables, v2RunsAndResults];
+export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
+
+export class SchemaVersionError extends Error {
+  constructor(
+    readonly file: string,
+    readonly found: number,
+    readonly supported: number,
+  ) {
+    super(
+      `${file}: database schema version ${found} is newer than this app supports (${supported}); ` +
+        `open it with a newer Rationale Workbench (the file was not modified)`,
+    );
+    this.name = 'SchemaVersionError';
+  }
+}
+
+export function schemaVersion(db: Db): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/** Throws SchemaVersionError if the file was written by a newer app; returns its version. */
+export function assertSupported(db: Db, file: string, migrations: readonly Migration[] = MIGRATIONS): number {
+  const found = schemaVersion(db);
+  if (found > migrations.length) throw new SchemaVersionError(file, found, migrations.length);
+  return found;
+}
+
+/**
+ * Applies the pending migrations, each in its own transaction together with its user_version bump,
+ * so a crash leaves the file at the last fully applied version. Returns the versions before and after.
+ * `migrations` is a parameter so tests can build a database at any earlier version.
+ */
+export function migrate(
+  db: Db,
+  file: string,
+  migrations: readonly Migration[] = MIGRATIONS,
+): { from: number; to: number } {
+  migrations.forEach((m, i) => {
+    if (m.version !== i + 1) throw new Error(`migration list out of order at index ${i} (version ${m.version})`);
+  });
+  const from = assertSupported(db, file, migrations);
+  for (const m of migrations.slice(from)) {
+    db.transaction(() => {
+      m.up(db);
+      // PRAGMA does not take bound parameters; the version is our own integer.
+      db.pragma(`user_version = ${m.version}`);
+    }).immediate();
+  }
+  return { from, to: schemaVersion(db) };
+}

@@ -1,0 +1,98 @@
+import type { Db } from './db';
+import { fromJson, nowIso, toJson } from './json';
+import { StoreError, type ModelInput, type ModelRecord } from './types';
+
+interface ModelRow {
+  id: number;
+  path: string;
+  sha256: string;
+  file_size: number;
+  architecture: string | null;
+  parameter_count: number | null;
+  quantization: string | null;
+  context_length: number | null;
+  chat_template: string | null;
+  vocabulary: string | null;
+  metadata: string;
+  registered_at: string;
+}
+
+export interface ModelsRepo {
+  /**
+   * Registers a model file. A model is identified by its content (sha256): registering the same
+   * file again (e.g. after it moved) updates path and metadata and returns the existing id.
+   */
+  register(model: ModelInput): number;
+  get(id: number): ModelRecord | undefined;
+  bySha(sha256: string): ModelRecord | undefined;
+  list(): ModelRecord[];
+}
+
+function toRecord(r: ModelRow): ModelRecord {
+  return {
+    id: r.id,
+    path: r.path,
+    sha256: r.sha256,
+    fileSize: r.file_size,
+    architecture: r.architecture,
+    parameterCount: r.parameter_count,
+    quantization: r.quantization,
+    contextLength: r.context_length,
+    chatTemplate: r.chat_template,
+    vocabulary: fromJson(r.vocabulary),
+    metadata: JSON.parse(r.metadata),
+    registeredAt: r.registered_at,
+  };
+}
+
+export function modelsRepo(db: Db): ModelsRepo {
+  const upsert = db.prepare(
+    `INSERT INTO models (path, sha256, file_size, architecture, parameter_count, quantization,
+       context_length, chat_template, vocabulary, metadata, registered_at)
+     VALUES (@path, @sha256, @fileSize, @architecture, @parameterCount, @quantization,
+       @contextLength, @chatTemplate, @vocabulary, @metadata, @registeredAt)
+     ON CONFLICT (sha256) DO UPDATE SET
+       path = excluded.path, file_size = excluded.file_size, architecture = excluded.architecture,
+       parameter_count = excluded.parameter_count, quantization = excluded.quantization,
+       context_length = excluded.context_length, chat_template = excluded.chat_template,
+       vocabulary = excluded.vocabulary, metadata = excluded.metadata
+     RETURNING id`,
+  );
+  const byId = db.prepare(`SELECT * FROM models WHERE id = ?`);
+  const bySha = db.prepare(`SELECT * FROM models WHERE sha256 = ?`);
+  const all = db.prepare(`SELECT * FROM models ORDER BY id`);
+
+  return {
+    register(m) {
+      if (typeof m.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(m.sha256)) {
+        throw new StoreError(`model ${m.path}: field "sha256" must be 64 lower-case hex digits`);
+      }
+      if (!Number.isInteger(m.fileSize) || m.fileSize < 0) {
+        throw new StoreError(`model ${m.path}: field "fileSize" must be a non-negative integer`);
+      }
+      const row = upsert.get({
+        path: m.path,
+        sha256: m.sha256,
+        fileSize: m.fileSize,
+        architecture: m.architecture ?? null,
+        parameterCount: m.parameterCount ?? null,
+        quantization: m.quantization ?? null,
+        contextLength: m.contextLength ?? null,
+        chatTemplate: m.chatTemplate ?? null,
+        vocabulary: toJson(m.vocabulary),
+        metadata: JSON.stringify(m.metadata ?? {}),
+        registeredAt: nowIso(),
+      }) as { id: number };
+      return row.id;
+    },
+    get(id) {
+      const r = byId.get(id) as ModelRow | undefined;
+      return r && toRecord(r);
+    },
+    bySha(sha256) {
+      const r = bySha.get(sha256) as ModelRow | undefined;
+      return r && toRecord(r);
+    },
+    list: () => (all.all() as ModelRow[]).map(toRecord),
+  };
+}

@@ -1,0 +1,121 @@
+import type { Db } from './db';
+import { nowIso } from './json';
+import { RUN_STATUSES, StoreError, type RunInput, type RunRecord, type RunStatus } from './types';
+
+interface RunRow {
+  id: number;
+  study_id: number;
+  model_id: number;
+  dataset_id: number;
+  seed: number;
+  status: RunStatus;
+  progress_done: number;
+  progress_total: number;
+  app_version: string;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  timings: string;
+  error: string | null;
+}
+
+export interface RunsRepo {
+  /** A new run in status 'queued'. The study, model and dataset must exist. */
+  create(run: RunInput): number;
+  get(id: number): RunRecord | undefined;
+  list(filter?: { studyId?: number; datasetId?: number; modelId?: number }): RunRecord[];
+  /** Any status change except out of 'done'. 'running' stamps startedAt the first time. */
+  setStatus(id: number, status: RunStatus, error?: string | null): void;
+  /** Sets progress explicitly; note that results.put already keeps `done` equal to the stored results. */
+  setProgress(id: number, done: number, total?: number): void;
+  /** Ends a run: status done|failed|stopped, finishedAt stamped, timings stored (replacing earlier ones). */
+  finish(id: number, end: { status?: 'done' | 'failed' | 'stopped'; timings?: Record<string, unknown>; error?: string | null }): void;
+  /** Deletes the run with its results and metrics. */
+  delete(id: number): boolean;
+}
+
+function toRecord(r: RunRow): RunRecord {
+  return {
+    id: r.id,
+    studyId: r.study_id,
+    modelId: r.model_id,
+    datasetId: r.dataset_id,
+    seed: r.seed,
+    status: r.status,
+    progress: { done: r.progress_done, total: r.progress_total },
+    appVersion: r.app_version,
+    createdAt: r.created_at,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    timings: JSON.parse(r.timings),
+    error: r.error,
+  };
+}
+
+export function runsRepo(db: Db): RunsRepo {
+  const insert = db.prepare(
+    `INSERT INTO runs (study_id, model_id, dataset_id, seed, progress_total, app_version, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const byId = db.prepare(`SELECT * FROM runs WHERE id = ?`);
+  const filtered = db.prepare(
+    `SELECT * FROM runs WHERE (@studyId IS NULL OR study_id = @studyId)
+       AND (@datasetId IS NULL OR dataset_id = @datasetId) AND (@modelId IS NULL OR model_id = @modelId)
+     ORDER BY id`,
+  );
+  const exists = (table: 'studies' | 'models' | 'datasets', id: number) =>
+    db.prepare(`SELECT 1 FROM ${table} WHERE id = ?`).get(id) !== undefined;
+  const status = db.prepare(
+    `UPDATE runs SET status = ?, error = ?, started_at = CASE WHEN ? = 'running' THEN coalesce(started_at, ?) ELSE started_at END
+     WHERE id = ?`,
+  );
+  const progress = db.prepare(`UPDATE runs SET progress_done = ?, progress_total = coalesce(?, progress_total) WHERE id = ?`);
+  const finish = db.prepare(
+    `UPDATE runs SET status = ?, finished_at = ?, timings = coalesce(?, timings), error = ? WHERE id = ?`,
+  );
+  const del = db.prepare(`DELETE FROM runs WHERE id = ?`);
+
+  const current = (id: number): RunRow => {
+    const r = byId.get(id) as RunRow | undefined;
+    if (!r) throw new StoreError(`run ${id} does not exist`);
+    return r;
+  };
+  const checkChange = (r: RunRow, to: RunStatus) => {
+    if (!RUN_STATUSES.includes(to)) throw new StoreError(`run ${r.id}: status "${to}" is not one of ${RUN_STATUSES.join('|')}`);
+    if (r.status === 'done' && to !== 'done') throw new StoreError(`run ${r.id} is done; its status cannot change to "${to}"`);
+  };
+
+  return {
+    create(run) {
+      const refs = [['studies', 'studyId', 'study'], ['models', 'modelId', 'model'], ['datasets', 'datasetId', 'dataset']] as const;
+      for (const [table, key, noun] of refs) {
+        if (!exists(table, run[key])) throw new StoreError(`run: field "${key}": ${noun} ${run[key]} does not exist`);
+      }
+      if (!Number.isInteger(run.seed)) throw new StoreError(`run: field "seed" must be an integer, got ${run.seed}`);
+      const total = run.total ?? 0;
+      if (!Number.isInteger(total) || total < 0) throw new StoreError(`run: field "total" must be a non-negative integer`);
+      return Number(insert.run(run.studyId, run.modelId, run.datasetId, run.seed, total, run.appVersion, nowIso()).lastInsertRowid);
+    },
+    get(id) {
+      const r = byId.get(id) as RunRow | undefined;
+      return r && toRecord(r);
+    },
+    list: (f = {}) =>
+      (filtered.all({ studyId: f.studyId ?? null, datasetId: f.datasetId ?? null, modelId: f.modelId ?? null }) as RunRow[]).map(toRecord),
+    setStatus: db.transaction((id: number, to: RunStatus, error: string | null = null) => {
+      checkChange(current(id), to);
+      status.run(to, error, to, nowIso(), id);
+    }),
+    setProgress(id, done, total) {
+      if (!Number.isInteger(done) || done < 0) throw new StoreError(`run ${id}: progress done must be a non-negative integer`);
+      if (progress.run(done, total ?? null, id).changes === 0) throw new StoreError(`run ${id} does not exist`);
+    },
+    finish: db.transaction((id: number, end: Parameters<RunsRepo['finish']>[1]) => {
+      const to = end.status ?? 'done';
+      if (!['done', 'failed', 'stopped'].includes(to)) throw new StoreError(`run ${id}: finish status must be done|failed|stopped`);
+      checkChange(current(id), to);
+      finish.run(to, nowIso(), end.timings ? JSON.stringify(end.timings) : null, end.error ?? null, id);
+    }),
+    delete: (id) => del.run(id).changes > 0,
+  };
+}

@@ -1,0 +1,109 @@
+import { parseStudyConfig, StudyConfigError, type StudyConfig } from '../config/study-schema';
+import type { Db } from './db';
+import { nowIso } from './json';
+import { StoreError, type StudyRecord } from './types';
+
+interface StudyRow {
+  id: number;
+  name: string;
+  config: string;
+  version: number;
+  parent_id: number | null;
+  root_id: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface StudiesRepo {
+  /** Validates `config` (its `name` is set to `name`) and stores it as version 1. Throws StudyConfigError. */
+  create(name: string, config: unknown): number;
+  get(id: number): StudyRecord<StudyConfig> | undefined;
+  /** All versions of all studies, by id; `latestOnly` keeps the newest version of each study. */
+  list(options?: { latestOnly?: boolean }): StudyRecord<StudyConfig>[];
+  /** All versions of the study that `id` belongs to, oldest first. */
+  versions(id: number): StudyRecord<StudyConfig>[];
+  /**
+   * Changes a study's configuration (and optionally its name). A study without runs is edited in
+   * place and its id is returned; a study that has runs is never edited: a new version row
+   * (parent = id) is created and ITS id is returned.
+   */
+  update(id: number, config: unknown, name?: string): number;
+  hasRuns(id: number): boolean;
+}
+
+function toRecord(r: StudyRow): StudyRecord<StudyConfig> {
+  return {
+    id: r.id,
+    name: r.name,
+    config: JSON.parse(r.config) as StudyConfig,
+    version: r.version,
+    parentId: r.parent_id,
+    rootId: r.root_id,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+function validated(name: string, config: unknown): StudyConfig {
+  if (typeof name !== 'string' || name.trim() === '') throw new StoreError('study: field "name" must be a non-empty string');
+  const input = config && typeof config === 'object' && !Array.isArray(config) ? { ...config, name } : config;
+  const parsed = parseStudyConfig(input);
+  if (!parsed.ok) throw new StudyConfigError(parsed.errors);
+  return parsed.config;
+}
+
+export function studiesRepo(db: Db): StudiesRepo {
+  const insert = db.prepare(
+    `INSERT INTO studies (name, config, version, parent_id, root_id, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const setRoot = db.prepare(`UPDATE studies SET root_id = id WHERE id = ?`);
+  const byId = db.prepare(`SELECT * FROM studies WHERE id = ?`);
+  const all = db.prepare(`SELECT * FROM studies ORDER BY id`);
+  const latest = db.prepare(
+    `SELECT * FROM studies s WHERE version = (SELECT max(version) FROM studies WHERE root_id = s.root_id) ORDER BY id`,
+  );
+  const byRoot = db.prepare(`SELECT * FROM studies WHERE root_id = ? ORDER BY version`);
+  const maxVersion = db.prepare(`SELECT max(version) AS v FROM studies WHERE root_id = ?`);
+  const runCount = db.prepare(`SELECT count(*) AS n FROM runs WHERE study_id = ?`);
+  const edit = db.prepare(`UPDATE studies SET name = ?, config = ?, updated_at = ? WHERE id = ?`);
+
+  const hasRuns = (id: number) => (runCount.get(id) as { n: number }).n > 0;
+  const getRow = (id: number) => byId.get(id) as StudyRow | undefined;
+
+  const create = db.transaction((name: string, config: StudyConfig): number => {
+    const now = nowIso();
+    const id = Number(insert.run(name, JSON.stringify(config), 1, null, null, now, now).lastInsertRowid);
+    setRoot.run(id);
+    return id;
+  });
+
+  const update = db.transaction((id: number, config: unknown, name?: string): number => {
+    const row = getRow(id);
+    if (!row) throw new StoreError(`study ${id} does not exist`);
+    const newName = name ?? row.name;
+    const cfg = JSON.stringify(validated(newName, config));
+    const now = nowIso();
+    if (!hasRuns(id)) {
+      edit.run(newName, cfg, now, id);
+      return id;
+    }
+    const { v } = maxVersion.get(row.root_id) as { v: number };
+    return Number(insert.run(newName, cfg, v + 1, id, row.root_id, now, now).lastInsertRowid);
+  });
+
+  return {
+    create: (name, config) => create.immediate(name, validated(name, config)),
+    get(id) {
+      const r = getRow(id);
+      return r && toRecord(r);
+    },
+    list: ({ latestOnly = false } = {}) => ((latestOnly ? latest : all).all() as StudyRow[]).map(toRecord),
+    versions(id) {
+      const r = getRow(id);
+      return r ? (byRoot.all(r.root_id) as StudyRow[]).map(toRecord) : [];
+    },
+    update: (id, config, name) => update.immediate(id, config, name),
+    hasRuns,
+  };
+}
