@@ -1,0 +1,200 @@
+/**
+ * Charts drawn as inline SVG/HTML (no chart library): they print exactly as drawn and need no script.
+ */
+import { divColor, esc, fmtEstimate, fmtNum, seqColor, seqTextDark } from './format';
+import type { ExampleView, FaithfulnessGroup, PlausibilityHeatmap, RelevanceLocationRow } from './types';
+
+const FONT = `font-family="DejaVu Sans, sans-serif"`;
+
+/** Pairs of sources (rows) x models (columns), cells coloured by the metric, mean and interval written in. */
+export function plausibilityHeatmapSvg(h: PlausibilityHeatmap): string {
+  const [lo, hi] = h.domain ?? [-0.2, 1];
+  const labelW = Math.max(110, 7 * Math.max(...h.rows.map((r) => r.length), 4));
+  const cellW = Math.max(96, 7 * Math.max(...h.columns.map((c) => c.length), 4));
+  const cellH = 40;
+  const headH = 34;
+  const legendH = 42;
+  const width = labelW + cellW * h.columns.length + 8;
+  const height = headH + cellH * h.rows.length + legendH;
+  const parts: string[] = [];
+  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT} role="img" aria-label="${esc(h.title)}">`);
+  h.columns.forEach((c, j) => {
+    parts.push(`<text x="${labelW + cellW * j + cellW / 2}" y="${headH - 10}" font-size="11" text-anchor="middle" font-weight="bold">${esc(c)}</text>`);
+  });
+  h.rows.forEach((r, i) => {
+    const y = headH + cellH * i;
+    parts.push(`<text x="${labelW - 8}" y="${y + cellH / 2 + 4}" font-size="11" text-anchor="end">${esc(r)}</text>`);
+    h.columns.forEach((_, j) => {
+      const e = h.values[i]?.[j] ?? null;
+      const x = labelW + cellW * j;
+      if (!e || e.value === null || e.value === undefined) {
+        parts.push(`<rect x="${x}" y="${y}" width="${cellW}" height="${cellH}" fill="#eeeeee" stroke="#fff" stroke-width="2"/>`);
+        parts.push(`<text x="${x + cellW / 2}" y="${y + cellH / 2 + 4}" font-size="11" text-anchor="middle" fill="#888">n/a</text>`);
+        return;
+      }
+      const t = (e.value - lo) / (hi - lo);
+      const fill = seqColor(t);
+      const ink = seqTextDark(t) ? '#111' : '#fff';
+      parts.push(`<rect x="${x}" y="${y}" width="${cellW}" height="${cellH}" fill="${fill}" stroke="#fff" stroke-width="2"/>`);
+      parts.push(`<text x="${x + cellW / 2}" y="${y + 17}" font-size="13" font-weight="bold" text-anchor="middle" fill="${ink}">${fmtNum(e.value)}</text>`);
+      if (e.ciLow !== null && e.ciLow !== undefined && e.ciHigh !== null && e.ciHigh !== undefined) {
+        parts.push(`<text x="${x + cellW / 2}" y="${y + 32}" font-size="9" text-anchor="middle" fill="${ink}">[${fmtNum(e.ciLow)}, ${fmtNum(e.ciHigh)}]${e.n ? ` n=${e.n}` : ''}</text>`);
+      } else if (e.n) {
+        parts.push(`<text x="${x + cellW / 2}" y="${y + 32}" font-size="9" text-anchor="middle" fill="${ink}">n=${e.n}</text>`);
+      }
+    });
+  });
+  // colour legend
+  const ly = headH + cellH * h.rows.length + 12;
+  const lw = Math.min(240, width - labelW - 10);
+  const steps = 24;
+  for (let k = 0; k < steps; k++) {
+    parts.push(`<rect x="${labelW + (lw * k) / steps}" y="${ly}" width="${lw / steps + 0.5}" height="10" fill="${seqColor(k / (steps - 1))}"/>`);
+  }
+  parts.push(`<text x="${labelW - 8}" y="${ly + 9}" font-size="10" text-anchor="end">${esc(h.metric)}</text>`);
+  parts.push(`<text x="${labelW}" y="${ly + 24}" font-size="9">${fmtNum(lo)}</text>`);
+  parts.push(`<text x="${labelW + lw}" y="${ly + 24}" font-size="9" text-anchor="end">${fmtNum(hi)}</text>`);
+  parts.push('</svg>');
+  return parts.join('');
+}
+
+const SET_COLORS: Record<string, string> = {
+  random: '#9e9e9e',
+  human: '#2e7d32',
+  self: '#1565c0',
+  'self-explanation': '#1565c0',
+  lrp: '#c62828',
+  'lrp top-k': '#c62828',
+  'lrp-contrast': '#ef6c00',
+  occlusion: '#6a1b9a',
+  'whole text': '#424242',
+};
+const setColor = (s: string, i: number) =>
+  SET_COLORS[s.toLowerCase()] ?? ['#00838f', '#8d6e63', '#5e35b1', '#f9a825'][i % 4];
+
+/**
+ * Horizontal bars: probability of the original answer token after masking each set, with its interval,
+ * and a dashed line at the unmasked probability p0 (the paper's faithfulness figure).
+ */
+export function faithfulnessSvg(groups: FaithfulnessGroup[]): string {
+  const labelW = 130;
+  const plotW = 380;
+  const barH = 16;
+  const gap = 6;
+  const groupGap = 30;
+  let height = 28;
+  for (const g of groups) height += groupGap + g.bars.length * (barH + gap);
+  height += 24;
+  const width = labelW + plotW + 120;
+  const xOf = (p: number) => labelW + Math.max(0, Math.min(1, p)) * plotW;
+  const parts: string[] = [];
+  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT} role="img" aria-label="faithfulness">`);
+  // axis ticks
+  for (const p of [0, 0.25, 0.5, 0.75, 1]) {
+    parts.push(`<line x1="${xOf(p)}" y1="14" x2="${xOf(p)}" y2="${height - 18}" stroke="#e0e0e0"/>`);
+    parts.push(`<text x="${xOf(p)}" y="${height - 6}" font-size="9" text-anchor="middle">${p.toFixed(2)}</text>`);
+  }
+  let y = 20;
+  for (const g of groups) {
+    parts.push(`<text x="4" y="${y + 14}" font-size="11" font-weight="bold">${esc(g.label)}</text>`);
+    y += groupGap - 8;
+    const top = y;
+    g.bars.forEach((b, i) => {
+      const v = b.value.value;
+      parts.push(`<text x="${labelW - 6}" y="${y + barH - 4}" font-size="10" text-anchor="end">${esc(b.set)}</text>`);
+      if (v !== null && v !== undefined) {
+        parts.push(`<rect x="${labelW}" y="${y}" width="${xOf(v) - labelW}" height="${barH}" fill="${setColor(b.set, i)}" fill-opacity="0.85"/>`);
+        const { ciLow, ciHigh } = b.value;
+        if (ciLow !== null && ciLow !== undefined && ciHigh !== null && ciHigh !== undefined) {
+          const cy = y + barH / 2;
+          parts.push(`<line x1="${xOf(ciLow)}" y1="${cy}" x2="${xOf(ciHigh)}" y2="${cy}" stroke="#111" stroke-width="1.2"/>`);
+          parts.push(`<line x1="${xOf(ciLow)}" y1="${cy - 4}" x2="${xOf(ciLow)}" y2="${cy + 4}" stroke="#111"/>`);
+          parts.push(`<line x1="${xOf(ciHigh)}" y1="${cy - 4}" x2="${xOf(ciHigh)}" y2="${cy + 4}" stroke="#111"/>`);
+        }
+        parts.push(`<text x="${labelW + plotW + 6}" y="${y + barH - 4}" font-size="10">${esc(fmtEstimate(b.value))}</text>`);
+      } else {
+        parts.push(`<text x="${labelW + 4}" y="${y + barH - 4}" font-size="10" fill="#888">n/a</text>`);
+      }
+      y += barH + gap;
+    });
+    const p0 = g.unmasked.value;
+    if (p0 !== null && p0 !== undefined) {
+      parts.push(`<line x1="${xOf(p0)}" y1="${top - 4}" x2="${xOf(p0)}" y2="${y - gap + 2}" stroke="#000" stroke-width="1.5" stroke-dasharray="4 3"/>`);
+      parts.push(`<text x="${xOf(p0)}" y="${top - 6}" font-size="9" text-anchor="middle">p0 = ${fmtNum(p0, 3)}</text>`);
+    }
+    y += 8;
+  }
+  parts.push('</svg>');
+  return parts.join('');
+}
+
+const LOC_COLORS: Record<string, string> = {
+  text: '#2e7d32',
+  instruction: '#1565c0',
+  options: '#ef6c00',
+  template: '#9e9e9e',
+  answer: '#6a1b9a',
+};
+
+/** Stacked bars: the share of absolute relevance on each prompt segment. */
+export function relevanceLocationSvg(rows: RelevanceLocationRow[]): string {
+  const keys = [...new Set(rows.flatMap((r) => Object.keys(r.shares)))];
+  const labelW = 170;
+  const plotW = 380;
+  const barH = 18;
+  const height = 30 + rows.length * (barH + 8) + 10;
+  const width = labelW + plotW + 20;
+  const parts: string[] = [];
+  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT} role="img" aria-label="relevance location">`);
+  let lx = labelW;
+  keys.forEach((k, i) => {
+    const c = LOC_COLORS[k] ?? ['#00838f', '#8d6e63', '#5e35b1'][i % 3];
+    parts.push(`<rect x="${lx}" y="4" width="10" height="10" fill="${c}"/><text x="${lx + 14}" y="13" font-size="10">${esc(k)}</text>`);
+    lx += 24 + 7 * k.length;
+  });
+  rows.forEach((r, i) => {
+    const y = 24 + i * (barH + 8);
+    parts.push(`<text x="${labelW - 6}" y="${y + barH - 5}" font-size="10" text-anchor="end">${esc(r.label)}</text>`);
+    let x = labelW;
+    keys.forEach((k, j) => {
+      const s = r.shares[k] ?? 0;
+      const w = Math.max(0, s) * plotW;
+      const c = LOC_COLORS[k] ?? ['#00838f', '#8d6e63', '#5e35b1'][j % 3];
+      parts.push(`<rect x="${x}" y="${y}" width="${w}" height="${barH}" fill="${c}"><title>${esc(k)} ${(s * 100).toFixed(1)} %</title></rect>`);
+      if (w > 34) parts.push(`<text x="${x + w / 2}" y="${y + barH - 5}" font-size="9" fill="#fff" text-anchor="middle">${(s * 100).toFixed(0)}%</text>`);
+      x += w;
+    });
+  });
+  parts.push('</svg>');
+  return parts.join('');
+}
+
+/**
+ * The example's text once per source, each unit (word or model token) shaded by that source's value:
+ * binary masks in one colour, signed relevance blue→red scaled by the example's largest |value|.
+ * Text between units (spaces, punctuation outside units) is kept as is, so the text reads normally.
+ */
+export function tokenHeatmapHtml(ex: ExampleView): string {
+  const order = ex.units.map((u, i) => ({ ...u, i })).sort((a, b) => a.start - b.start || a.end - b.end);
+  const rows = ex.sources.map((src) => {
+    const maxAbs = Math.max(1e-12, ...src.values.map((v) => (Number.isFinite(v) ? Math.abs(v) : 0)));
+    let pos = 0;
+    const out: string[] = [];
+    for (const u of order) {
+      if (u.start < pos) continue; // overlapping units: keep the first
+      if (u.start > pos) out.push(esc(ex.text.slice(pos, u.start)));
+      const v = src.values[u.i] ?? 0;
+      const piece = esc(ex.text.slice(u.start, u.end));
+      let bg: string;
+      if (src.kind === 'binary') bg = v > 0 ? 'rgb(255,193,7)' : 'transparent';
+      else if (src.kind === 'positive') bg = divColor(Math.max(0, v) / maxAbs);
+      else bg = divColor(v / maxAbs);
+      const title = src.kind === 'binary' ? (v > 0 ? 'selected' : '') : fmtNum(v, 3);
+      out.push(`<span class="tok${src.kind === 'binary' && v > 0 ? ' sel' : ''}" style="background:${bg}" title="${esc(title)}">${piece}</span>`);
+      pos = u.end;
+    }
+    if (pos < ex.text.length) out.push(esc(ex.text.slice(pos)));
+    return `<tr><th>${esc(src.name)}</th><td class="toktext">${out.join('')}</td></tr>`;
+  });
+  return `<table class="tokheat">${rows.join('')}</table>`;
+}
