@@ -1,0 +1,214 @@
+import { z } from 'zod';
+import type { DatasetRecord, MetricRecord, ModelRecord, ResultRecord, RunRecord, StoredExample, StudyRecord } from '../store/types';
+import type { ApiErrorData, Envelope } from './errors';
+import type { FileHandleInfo } from './files';
+import type { MethodName } from './methods';
+
+/**
+ * The workbench's operation catalogue: one request schema per method. The IPC handlers and the
+ * HTTP server both validate every argument against these before anything runs. Objects are strict:
+ * an unknown key is an error, not silently dropped.
+ */
+const Id = z.number().int().positive();
+/** An opaque file handle id (see files.ts), never a path. */
+const Handle = z.string().regex(/^[0-9a-f]{32}$/, 'must be a file handle from a dialog or an upload');
+const Format = z.enum(['msst', 'rafola', 'climate-fever', 'csv', 'jsonl']);
+const Language = z.string().regex(/^[a-z]{2,3}$/, 'must be an ISO 639 code such as "en"');
+
+export const requests = {
+  appInfo: z.object({}).strict(),
+  listDatasets: z.object({}).strict(),
+  importDataset: z
+    .object({
+      file: Handle,
+      format: Format,
+      language: Language.optional(),
+      name: z.string().trim().min(1).max(200).optional(),
+      /** A separate `id,label` file (mSST carries no labels). */
+      labels: Handle.optional(),
+    })
+    .strict(),
+  deleteDataset: z.object({ datasetId: Id }).strict(),
+  listExamples: z
+    .object({
+      datasetId: Id,
+      offset: z.number().int().min(0).default(0),
+      limit: z.number().int().min(1).max(500).default(50),
+    })
+    .strict(),
+  getExample: z.object({ exampleId: Id }).strict(),
+  listModels: z.object({}).strict(),
+  inspectModel: z.object({ file: Handle }).strict(),
+  registerModel: z.object({ file: Handle }).strict(),
+  listStudies: z.object({}).strict(),
+  getStudy: z.object({ studyId: Id }).strict(),
+  builtinStudies: z.object({}).strict(),
+  validateStudyConfig: z.object({ config: z.unknown() }).strict(),
+  saveStudy: z.object({ studyId: Id.optional(), name: z.string().trim().min(1).max(200), config: z.unknown() }).strict(),
+  previewPrompt: z
+    .object({ config: z.unknown(), modelId: Id.optional(), exampleId: Id.optional() })
+    .strict(),
+  listRuns: z.object({ studyId: Id.optional() }).strict(),
+  getRun: z.object({ runId: Id }).strict(),
+  startRun: z.object({ studyId: Id }).strict(),
+  pauseRun: z.object({ runId: Id }).strict(),
+  resumeRun: z.object({ runId: Id }).strict(),
+  cancelRun: z.object({ runId: Id }).strict(),
+  listResults: z
+    .object({
+      runId: Id,
+      offset: z.number().int().min(0).default(0),
+      limit: z.number().int().min(1).max(500).default(50),
+    })
+    .strict(),
+  getResult: z.object({ runId: Id, exampleId: Id }).strict(),
+  listMetrics: z.object({ runId: Id }).strict(),
+  exportRun: z.object({ runId: Id, format: z.enum(['csv', 'jsonl', 'pdf']) }).strict(),
+} satisfies Record<MethodName, z.ZodType>;
+
+// Compile-time check that methods.ts lists exactly the catalogue's keys.
+type _SameKeys = [MethodName] extends [keyof typeof requests] ? ([keyof typeof requests] extends [MethodName] ? true : never) : never;
+const _sameKeys: _SameKeys = true;
+void _sameKeys;
+
+export interface AppInfo {
+  version: string;
+  mode: 'electron' | 'browser';
+  dataDir: string;
+  /** Total and free memory in bytes, for the "does this model fit" check. */
+  memory: { total: number; free: number };
+  /** Which engine parts are installed in this build (others answer "unavailable"). */
+  features: Record<string, boolean>;
+}
+
+export interface ImportReport {
+  dataset: DatasetRecord;
+  examples: number;
+  withRationale: number;
+  withoutLabels: number;
+  languages: Record<string, number>;
+  labels: Record<string, number>;
+  /** Non-fatal observations (e.g. examples without rationale). */
+  warnings: string[];
+}
+
+export interface ModelInspection {
+  name: string;
+  size: number;
+  sha256: string;
+  architecture: string | null;
+  parameterCount: number | null;
+  quantization: string | null;
+  contextLength: number | null;
+  chatTemplate: string | null;
+  metadata: Record<string, unknown>;
+  fit: ModelFit;
+}
+
+export interface ModelFit {
+  /** Estimated bytes needed to run it (weights + a context). */
+  needBytes: number;
+  freeBytes: number;
+  fits: boolean;
+  note: string;
+}
+
+export interface StudyValidation {
+  ok: boolean;
+  /** Messages keyed by the field's dotted path ("" for the whole config). */
+  fields: Record<string, string>;
+  config?: unknown;
+}
+
+export interface BuiltinStudy {
+  name: string;
+  title: string;
+  description: string;
+  config: unknown;
+}
+
+export interface PromptPreview {
+  /** The exact text the model sees, chat template included. */
+  prompt: string;
+  /** Segments of the prompt (template / instructions / options / text) as character spans. */
+  segments: { kind: string; start: number; end: number }[];
+  tokenCount: number | null;
+}
+
+export interface ExportResult {
+  /** Where the file went (Electron: the save dialog's choice) or a download handle (browser). */
+  name: string;
+  bytes: number;
+  download?: string;
+}
+
+/** A stored result with relevance vectors as plain arrays (JSON- and IPC-safe). */
+export type PlainResult = Omit<ResultRecord, 'relevance'> & {
+  relevance: { method: string; values: number[]; explainedValue: number | null; meta: Record<string, unknown> | null }[];
+};
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  offset: number;
+}
+
+export interface Responses {
+  appInfo: AppInfo;
+  listDatasets: DatasetRecord[];
+  importDataset: ImportReport;
+  deleteDataset: { deleted: boolean };
+  listExamples: Page<StoredExample>;
+  getExample: StoredExample;
+  listModels: ModelRecord[];
+  inspectModel: ModelInspection;
+  registerModel: { model: ModelRecord; inspection: ModelInspection };
+  listStudies: StudyRecord[];
+  getStudy: StudyRecord;
+  builtinStudies: BuiltinStudy[];
+  validateStudyConfig: StudyValidation;
+  saveStudy: { study: StudyRecord };
+  previewPrompt: PromptPreview;
+  listRuns: RunRecord[];
+  getRun: RunRecord;
+  startRun: { runIds: number[] };
+  pauseRun: RunRecord;
+  resumeRun: RunRecord;
+  cancelRun: RunRecord;
+  listResults: Page<PlainResult>;
+  getResult: PlainResult;
+  listMetrics: MetricRecord[];
+  exportRun: ExportResult;
+}
+
+export type Request<M extends MethodName> = z.input<(typeof requests)[M]>;
+export type ParsedRequest<M extends MethodName> = z.output<(typeof requests)[M]>;
+
+/** What the renderer calls: one async method per operation; errors are thrown as WorkbenchError. */
+export type WorkbenchApi = { [M in MethodName]: (arg: Request<M>) => Promise<Responses[M]> };
+
+/** What window.workbench exposes in Electron (the preload): the same methods, returning envelopes. */
+export type WorkbenchBridge = { [M in MethodName]: (arg: Request<M>) => Promise<Envelope<Responses[M]>> } & {
+  /** Opens the native file dialog; null when the user cancels. */
+  pickFile(purpose: 'dataset' | 'labels' | 'model'): Promise<Envelope<FileHandleInfo | null>>;
+  /** Subscribes to engine events; returns an unsubscribe function. */
+  onEvent(listener: (event: WorkbenchEvent) => void): () => void;
+};
+
+export type WorkbenchEvent =
+  | { type: 'run-progress'; run: RunRecord }
+  | { type: 'run-error'; runId: number; exampleId?: number; message: string }
+  | { type: 'datasets-changed' }
+  | { type: 'models-changed' };
+
+export type { ApiErrorData, Envelope, FileHandleInfo, MethodName };
+
+/** Turns zod issues into messages keyed by the field path. */
+export function issuesToFields(issues: readonly { path: readonly PropertyKey[]; message: string }[]): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const i of issues) {
+    const key = i.path.map(String).join('.');
+    fields[key] = fields[key] ? `${fields[key]}; ${i.message}` : i.message;
+  }
+  return fields;
+}

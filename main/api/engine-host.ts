@@ -1,0 +1,32 @@
+/**
+ * Entry of the engine child process. Heavy work (parsing a dataset file, hashing a multi-GB GGUF,
+ * running models) happens here, never in the Electron main process or the HTTP server's event
+ * loop, so the window never freezes. Messages: {id, job, args} in, {id, ok, value|error} out,
+ * plus {event} messages for progress.
+ */
+import { jobs, type JobName } from './jobs';
+import { toErrorData } from './to-error';
+
+interface JobMessage {
+  id: number;
+  job: JobName;
+  args: unknown;
+}
+
+const send = (m: unknown) => process.send?.(m);
+
+process.on('message', (raw) => {
+  const msg = raw as JobMessage;
+  const fn = jobs[msg.job] as ((args: unknown, emit: (e: unknown) => void) => Promise<unknown>) | undefined;
+  if (!fn) {
+    send({ id: msg.id, ok: false, error: { code: 'failed', message: `unknown engine job "${String(msg.job)}"` } });
+    return;
+  }
+  fn(msg.args, (event) => send({ event }))
+    .then((value) => send({ id: msg.id, ok: true, value }))
+    .catch((e: unknown) => send({ id: msg.id, ok: false, error: toErrorData(e) }));
+});
+
+// Parent gone (window closed, server stopped): exit instead of lingering.
+process.on('disconnect', () => process.exit(0));
+send({ ready: true });

@@ -1,0 +1,35 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import type { StudyValidation } from '../../main/api/catalogue';
+import type { StudyRecord } from '../../main/store/types';
+import { ok, tempWorkbench } from './helpers';
+
+describe('API: study configuration', () => {
+  const t = tempWorkbench();
+  afterAll(() => t.cleanup());
+
+  it('reports each invalid field by its path', async () => {
+    const v = ok(
+      await t.wb.call('validateStudyConfig', {
+        config: { name: 'x', task: { kind: 'custom' }, dataset: { id: 1 }, models: [], seeds: [1, 1], language: 'English' },
+      }),
+    ) as StudyValidation;
+    expect(v.ok).toBe(false);
+    expect(Object.keys(v.fields).sort()).toEqual(['language', 'models', 'seeds[1]', 'task.labels'].sort());
+    expect(v.fields['models']).toMatch(/at least 1/);
+    expect(v.fields['seeds[1]']).toMatch(/duplicate/);
+  });
+
+  it('accepts a valid config, filling defaults, and saves it as a study', async () => {
+    const config = { name: 'demo', task: { kind: 'sentiment' }, dataset: { builtin: 'demo-sentiment' }, models: [{ path: 'm.gguf' }] };
+    const v = ok(await t.wb.call('validateStudyConfig', { config })) as StudyValidation;
+    expect(v.ok).toBe(true);
+    expect((v.config as { seeds: number[] }).seeds).toEqual([28, 79, 96]);
+    const saved = ok(await t.wb.call('saveStudy', { name: 'My study', config })) as { study: StudyRecord };
+    expect(saved.study.name).toBe('My study');
+    const got = ok(await t.wb.call('getStudy', { studyId: saved.study.id })) as StudyRecord;
+    expect((got.config as { task: { labels: string[] } }).task.labels).toEqual(['positive', 'negative']);
+    const bad = await t.wb.call('saveStudy', { name: 'bad', config: { ...config, models: [] } });
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.error.fields?.models).toMatch(/at least 1/);
+  });
+});
