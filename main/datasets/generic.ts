@@ -1,0 +1,224 @@
+import { CsvSyntaxError, parseCsv } from './csv';
+import { maskToSpans, spanProblem, spansToMask, wordsToMask } from './rationale';
+import { decodeUtf8, type SourceFile } from './source';
+import { DatasetError, type CharSpan, type ParsedExample, type RationaleSpan } from './types';
+import { splitWords } from './words';
+
+/**
+ * Generic CSV and JSONL datasets: one example per row/line.
+ *
+ * Fields: `text` (required, kept exactly as written), `label` (required: a string; in JSONL also a
+ * number, or a list for multi-label), `id` (optional, default the row's line number), `language`
+ * (optional, else the --language option), `rationale` (optional, see parseRationale). Any other
+ * columns are kept in the example's `meta`.
+ */
+
+export interface GenericOptions {
+  language?: string;
+}
+
+const KNOWN = new Set(['text', 'label', 'id', 'language', 'rationale']);
+
+/** A row of either format: its line number and its fields (strings for CSV, JSON values for JSONL). */
+interface RawRow {
+  row: number;
+  values: Record<string, unknown>;
+}
+
+export function parseCsvDataset(src: SourceFile, opts: GenericOptions): ParsedExample[] {
+  const text = decodeUtf8(src.bytes, src.file);
+  let records;
+  try {
+    records = parseCsv(text);
+  } catch (e) {
+    if (e instanceof CsvSyntaxError) throw new DatasetError(src.file, e.message, e.line);
+    throw e;
+  }
+  if (records.length === 0) throw new DatasetError(src.file, 'the file is empty');
+  const header = records[0].fields;
+  const seen = new Set<string>();
+  for (const h of header) {
+    if (seen.has(h)) throw new DatasetError(src.file, `the header names column "${h}" twice`, records[0].line);
+    seen.add(h);
+  }
+  for (const col of ['text', 'label']) {
+    if (!seen.has(col)) {
+      throw new DatasetError(src.file, `missing column "${col}" (the header has: ${header.map((h) => JSON.stringify(h)).join(', ')})`, records[0].line);
+    }
+  }
+  if (records.length === 1) throw new DatasetError(src.file, 'the file has a header but no rows');
+  const rows: RawRow[] = records.slice(1).map((r) => {
+    if (r.fields.length !== header.length) {
+      throw new DatasetError(src.file, `has ${r.fields.length} fields but the header has ${header.length}`, r.line);
+    }
+    const values: Record<string, unknown> = {};
+    header.forEach((h, i) => (values[h] = r.fields[i]));
+    return { row: r.line, values };
+  });
+  return buildExamples(src.file, rows, opts, 'csv');
+}
+
+export function parseJsonlDataset(src: SourceFile, opts: GenericOptions): ParsedExample[] {
+  const text = decodeUtf8(src.bytes, src.file);
+  const rows: RawRow[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (e) {
+      throw new DatasetError(src.file, `not valid JSON (${(e as Error).message})`, i + 1);
+    }
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      throw new DatasetError(src.file, 'each line must be a JSON object', i + 1);
+    }
+    rows.push({ row: i + 1, values: value as Record<string, unknown> });
+  });
+  if (rows.length === 0) throw new DatasetError(src.file, 'the file has no rows');
+  return buildExamples(src.file, rows, opts, 'jsonl');
+}
+
+function buildExamples(file: string, rows: RawRow[], opts: GenericOptions, kind: 'csv' | 'jsonl'): ParsedExample[] {
+  const ids = new Map<string, number>();
+  return rows.map(({ row, values }) => {
+    const fail = (field: string, detail: string): never => {
+      throw new DatasetError(file, detail, row, field);
+    };
+    const text = values.text;
+    if (text === undefined) fail('text', 'missing');
+    if (typeof text !== 'string') fail('text', `expected a string, got ${describe(text)}`);
+    const t = text as string;
+    if (t.trim() === '') fail('text', 'is empty');
+
+    const labels = readLabels(values.label, kind, (d) => fail('label', d));
+    const externalId = readId(values.id, row, kind, (d) => fail('id', d));
+    const prev = ids.get(externalId);
+    if (prev !== undefined) fail('id', `duplicate id "${externalId}" (also on row ${prev})`);
+    ids.set(externalId, row);
+
+    let language = opts.language;
+    if (values.language !== undefined && values.language !== '') {
+      if (typeof values.language !== 'string') fail('language', `expected a string, got ${describe(values.language)}`);
+      language = values.language as string;
+    }
+    if (!language) fail('language', 'no language: add a "language" column or pass --language');
+
+    const words = splitWords(t);
+    const rationale = parseRationale(values.rationale, t, words, (d) => fail('rationale', d));
+    const meta: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(values)) if (!KNOWN.has(k)) meta[k] = v;
+    const ex: ParsedExample = {
+      externalId,
+      text: t,
+      language: language!,
+      labels,
+      words,
+      rationaleMask: rationale?.mask ?? null,
+      rationaleSpans: rationale?.spans ?? [],
+    };
+    if (Object.keys(meta).length > 0) ex.meta = meta;
+    return ex;
+  });
+}
+
+function readLabels(v: unknown, kind: 'csv' | 'jsonl', fail: (d: string) => never): string[] {
+  if (v === undefined) return fail('missing');
+  const one = (x: unknown): string => {
+    if (typeof x === 'string') {
+      if (x.trim() === '') fail('is empty');
+      return x;
+    }
+    if (kind === 'jsonl' && typeof x === 'number' && Number.isFinite(x)) return String(x);
+    if (kind === 'jsonl' && typeof x === 'boolean') return String(x);
+    return fail(`expected a string${kind === 'jsonl' ? ', number or list of them' : ''}, got ${describe(x)}`);
+  };
+  if (Array.isArray(v) && kind === 'jsonl') {
+    if (v.length === 0) fail('is an empty list');
+    return v.map(one);
+  }
+  return [one(v)];
+}
+
+function readId(v: unknown, row: number, kind: 'csv' | 'jsonl', fail: (d: string) => never): string {
+  if (v === undefined || v === null || v === '') return String(row);
+  if (typeof v === 'string') return v;
+  if (kind === 'jsonl' && typeof v === 'number' && Number.isFinite(v)) return String(v);
+  return fail(`expected a string or number, got ${describe(v)}`);
+}
+
+export function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'an object';
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v)}`;
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+/**
+ * A rationale in any of the accepted shapes:
+ *   - a 0/1 word mask: a JSON list [0,1,1] or a space-separated string "0 1 1" (one entry per whitespace word);
+ *   - a list of words: a JSON list ["lovely","film"] or a space-separated string "lovely film"
+ *     (a string made only of 0s and 1s is read as a mask); words must equal whitespace words of the text;
+ *   - character spans: a JSON list [[start,end],...] (UTF-16 offsets, end-exclusive) or [{"start":..,"end":..},...].
+ * Missing, null or "" means the example has no rationale. [] means a rationale that selects nothing.
+ * The mask and the spans are derived from each other (see rationale.ts).
+ */
+export function parseRationale(
+  v: unknown,
+  text: string,
+  words: ReturnType<typeof splitWords>,
+  fail: (d: string) => never,
+): { mask: number[]; spans: RationaleSpan[] } | null {
+  if (v === undefined || v === null || v === '') return null;
+  let list: unknown[];
+  if (typeof v === 'string') {
+    const s = v.trim();
+    if (s.startsWith('[')) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(s);
+      } catch (e) {
+        return fail(`starts with "[" but is not valid JSON (${(e as Error).message})`);
+      }
+      if (!Array.isArray(parsed)) return fail('expected a JSON list');
+      list = parsed;
+    } else {
+      const parts = s.split(/\s+/);
+      list = parts.every((p) => p === '0' || p === '1') ? parts.map(Number) : parts;
+    }
+  } else if (Array.isArray(v)) {
+    list = v;
+  } else {
+    return fail(`expected a word mask, a list of words or a list of [start, end] spans, got ${describe(v)}`);
+  }
+
+  if (list.length === 0) return { mask: words.map(() => 0), spans: [] };
+  if (list.every((x) => typeof x === 'number')) {
+    const bad = list.findIndex((x) => x !== 0 && x !== 1);
+    if (bad >= 0) return fail(`mask entry ${bad + 1} is ${list[bad]}; a mask holds only 0 and 1`);
+    if (list.length !== words.length) {
+      return fail(`mask has ${list.length} entries but the text has ${words.length} words`);
+    }
+    const mask = list as number[];
+    return { mask, spans: maskToSpans(words, mask) };
+  }
+  if (list.every((x) => typeof x === 'string')) {
+    const r = wordsToMask(words, list as string[]);
+    if ('missing' in r) return fail(`rationale word ${JSON.stringify(r.missing)} is not a (remaining) whitespace word of the text`);
+    return { mask: r.mask, spans: maskToSpans(words, r.mask) };
+  }
+  if (list.every((x) => Array.isArray(x) || (x !== null && typeof x === 'object'))) {
+    const spans: CharSpan[] = list.map((x, i) => {
+      const [start, end] = Array.isArray(x) ? (x.length === 2 ? x : [NaN, NaN]) : [(x as CharSpan).start, (x as CharSpan).end];
+      if (typeof start !== 'number' || typeof end !== 'number' || Number.isNaN(start)) {
+        return fail(`span ${i + 1} must be [start, end] or {"start": s, "end": e} with numbers`);
+      }
+      const problem = spanProblem({ start, end }, text.length);
+      if (problem) return fail(`span ${i + 1}: ${problem}`);
+      return { start, end };
+    });
+    spans.sort((a, b) => a.start - b.start || a.end - b.end);
+    return { mask: spansToMask(words, spans), spans };
+  }
+  return fail('mixes entry types; expected all numbers (mask), all strings (words) or all [start, end] pairs (spans)');
+}
