@@ -1,0 +1,662 @@
+#include "engine.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdarg>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <numeric>
+
+#include "gguf.h"
+#include "kernels.h"
+
+namespace rw {
+
+static std::string fmt(const char* f, ...) __attribute__((format(printf, 1, 2)));
+static std::string fmt(const char* f, ...) {
+  char buf[1024];
+  va_list ap;
+  va_start(ap, f);
+  vsnprintf(buf, sizeof buf, f, ap);
+  va_end(ap);
+  return buf;
+}
+
+static bool supported_type(ggml_type t) {
+  switch (t) {
+    case GGML_TYPE_F32: case GGML_TYPE_F16: case GGML_TYPE_BF16:
+    case GGML_TYPE_Q8_0: case GGML_TYPE_Q4_0: case GGML_TYPE_Q4_1: case GGML_TYPE_Q5_0: case GGML_TYPE_Q5_1:
+    case GGML_TYPE_Q2_K: case GGML_TYPE_Q3_K: case GGML_TYPE_Q4_K: case GGML_TYPE_Q5_K: case GGML_TYPE_Q6_K:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// ================================================================ loading
+namespace {
+struct GgufCtx {
+  gguf_context* ctx;
+  ~GgufCtx() { if (ctx) gguf_free(ctx); }
+};
+
+int64_t kv_int(gguf_context* c, int64_t id, size_t idx = 0) {
+  gguf_type t = gguf_get_kv_type(c, id);
+  const void* arr = nullptr;
+  if (t == GGUF_TYPE_ARRAY) {
+    t = gguf_get_arr_type(c, id);
+    if (idx >= gguf_get_arr_n(c, id)) idx = 0;
+    arr = gguf_get_arr_data(c, id);
+  }
+  switch (t) {
+    case GGUF_TYPE_UINT8: return arr ? ((const uint8_t*)arr)[idx] : gguf_get_val_u8(c, id);
+    case GGUF_TYPE_INT8: return arr ? ((const int8_t*)arr)[idx] : gguf_get_val_i8(c, id);
+    case GGUF_TYPE_UINT16: return arr ? ((const uint16_t*)arr)[idx] : gguf_get_val_u16(c, id);
+    case GGUF_TYPE_INT16: return arr ? ((const int16_t*)arr)[idx] : gguf_get_val_i16(c, id);
+    case GGUF_TYPE_UINT32: return arr ? ((const uint32_t*)arr)[idx] : gguf_get_val_u32(c, id);
+    case GGUF_TYPE_INT32: return arr ? ((const int32_t*)arr)[idx] : gguf_get_val_i32(c, id);
+    case GGUF_TYPE_UINT64: return arr ? (int64_t)((const uint64_t*)arr)[idx] : (int64_t)gguf_get_val_u64(c, id);
+    case GGUF_TYPE_INT64: return arr ? ((const int64_t*)arr)[idx] : gguf_get_val_i64(c, id);
+    default: throw LrpError(fmt("GGUF key '%s' is not an integer", gguf_get_key(c, id)));
+  }
+}
+
+double kv_float(gguf_context* c, int64_t id) {
+  switch (gguf_get_kv_type(c, id)) {
+    case GGUF_TYPE_FLOAT32: return gguf_get_val_f32(c, id);
+    case GGUF_TYPE_FLOAT64: return gguf_get_val_f64(c, id);
+    default: return (double)kv_int(c, id);
+  }
+}
+}  // namespace
+
+Model::Model(const std::string& path, int threads) : threads_(std::max(1, threads)) {
+  gguf_init_params ip{true, nullptr};
+  GgufCtx g{gguf_init_from_file(path.c_str(), ip)};
+  if (!g.ctx) {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) throw LrpError(fmt("model file '%s' does not exist", path.c_str()));
+    throw LrpError(fmt("'%s' is not a readable GGUF file (bad magic, unsupported version, or truncated metadata)", path.c_str()));
+  }
+  gguf_context* c = g.ctx;
+  auto key = [&](const std::string& k) { return gguf_find_key(c, k.c_str()); };
+  int64_t ka = key("general.architecture");
+  if (ka < 0) throw LrpError(fmt("'%s': GGUF has no general.architecture", path.c_str()));
+  hp_.arch_name = gguf_get_val_str(c, ka);
+  if (hp_.arch_name == "llama") hp_.arch = Arch::Llama;
+  else if (hp_.arch_name == "qwen2") hp_.arch = Arch::Qwen2;
+  else throw LrpError(fmt("'%s': unsupported architecture '%s' (supported: llama, llama with experts, qwen2)", path.c_str(), hp_.arch_name.c_str()));
+  hp_.rope_neox = hp_.arch == Arch::Qwen2;
+  const std::string A = hp_.arch_name + ".";
+  auto need_int = [&](const std::string& k) -> int64_t {
+    int64_t id = key(A + k);
+    if (id < 0) throw LrpError(fmt("'%s': GGUF key %s%s missing", path.c_str(), A.c_str(), k.c_str()));
+    return kv_int(c, id);
+  };
+  auto opt_int = [&](const std::string& k, int64_t def, size_t idx = 0) -> int64_t {
+    int64_t id = key(A + k);
+    return id < 0 ? def : kv_int(c, id, idx);
+  };
+  auto opt_float = [&](const std::string& k, double def) -> double {
+    int64_t id = key(A + k);
+    return id < 0 ? def : kv_float(c, id);
+  };
+  hp_.n_layer = (int)need_int("block_count");
+  hp_.n_embd = (int)need_int("embedding_length");
+  hp_.n_ff = (int)opt_int("feed_forward_length", 0);
+  hp_.n_head = (int)need_int("attention.head_count");
+  hp_.n_head_kv = (int)opt_int("attention.head_count_kv", hp_.n_head);
+  hp_.n_ctx = (int)opt_int("context_length", 4096);
+  hp_.eps = (float)opt_float("attention.layer_norm_rms_epsilon", 1e-5);
+  hp_.rope_base = (float)opt_float("rope.freq_base", 10000.0);
+  hp_.n_expert = (int)opt_int("expert_count", 0);
+  hp_.n_expert_used = (int)opt_int("expert_used_count", 0);
+  if (hp_.n_head <= 0 || hp_.n_embd % hp_.n_head) throw LrpError(fmt("'%s': head_count %d does not divide embedding_length %d", path.c_str(), hp_.n_head, hp_.n_embd));
+  hp_.head_dim = (int)opt_int("attention.key_length", hp_.n_embd / hp_.n_head);
+  hp_.n_rot = (int)opt_int("rope.dimension_count", hp_.head_dim);
+  {
+    int64_t id = key(A + "rope.scaling.type");
+    std::string st = id >= 0 ? gguf_get_val_str(c, id) : "none";
+    double factor = opt_float("rope.scaling.factor", 1.0);
+    if (st == "linear" && factor > 0) hp_.rope_freq_scale = (float)(1.0 / factor);
+    else if (st != "none" && st != "linear" && factor != 1.0)
+      throw LrpError(fmt("'%s': rope scaling '%s' is not supported", path.c_str(), st.c_str()));
+  }
+
+  // map the file; every tensor must lie inside it
+  int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) throw LrpError(fmt("cannot open '%s'", path.c_str()));
+  struct stat st;
+  fstat(fd, &st);
+  map_size_ = (size_t)st.st_size;
+  map_ = mmap(nullptr, map_size_, PROT_READ, MAP_SHARED, fd, 0);
+  ::close(fd);
+  if (map_ == MAP_FAILED) { map_ = nullptr; throw LrpError(fmt("cannot mmap '%s'", path.c_str())); }
+
+  try {
+    const size_t data_off = gguf_get_data_offset(c);
+    std::map<std::string, Weight> ws;
+    for (int64_t i = 0; i < gguf_get_n_tensors(c); i++) {
+      const char* name = gguf_get_tensor_name(c, i);
+      ggml_type t = gguf_get_tensor_type(c, i);
+      if (!supported_type(t))
+        throw LrpError(fmt("'%s': tensor '%s' has type %s, which the LRP engine does not support "
+                           "(supported: F32 F16 BF16 Q8_0 Q4_0 Q4_1 Q5_0 Q5_1 Q2_K Q3_K Q4_K Q5_K Q6_K)",
+                           path.c_str(), name, ggml_type_name(t)));
+      const size_t off = data_off + gguf_get_tensor_offset(c, i), sz = gguf_get_tensor_size(c, i);
+      if (off + sz > map_size_)
+        throw LrpError(fmt("'%s' is truncated: tensor '%s' ends at byte %zu but the file has %zu bytes", path.c_str(), name, off + sz, map_size_));
+      const int64_t* ne = gguf_get_tensor_ne(c, i);
+      Weight w;
+      w.data = (const uint8_t*)map_ + off;
+      w.type = t;
+      w.C = ne[0];
+      w.R = ne[1];
+      w.E = ne[2] * ne[3];
+      w.row_bytes = ggml_row_size(t, ne[0]);
+      ws[name] = w;
+    }
+    auto get = [&](const std::string& n, bool required, int64_t C = -1, int64_t R = -1) -> Weight {
+      auto it = ws.find(n);
+      if (it == ws.end()) {
+        if (required) throw LrpError(fmt("'%s': tensor '%s' missing", path.c_str(), n.c_str()));
+        return Weight{};
+      }
+      const Weight& w = it->second;
+      if ((C >= 0 && w.C != C) || (R >= 0 && w.R != R))
+        throw LrpError(fmt("'%s': tensor '%s' has shape [%lld, %lld], expected [%lld, %lld]", path.c_str(), n.c_str(),
+                           (long long)w.C, (long long)w.R, (long long)C, (long long)R));
+      return w;
+    };
+    const int d = hp_.n_embd, hd = hp_.head_dim;
+    tok_embd_ = get("token_embd.weight", true, d);
+    hp_.n_vocab = (int)tok_embd_.R;
+    out_norm_ = get("output_norm.weight", true, d);
+    output_ = get("output.weight", false, d, hp_.n_vocab);
+    if (!output_.present()) output_ = tok_embd_;  // tied
+    rope_freqs_ = get("rope_freqs.weight", false);
+    layers_.resize(hp_.n_layer);
+    for (int l = 0; l < hp_.n_layer; l++) {
+      Layer& L = layers_[l];
+      const std::string p = "blk." + std::to_string(l) + ".";
+      L.n_head_kv = (int)opt_int("attention.head_count_kv", hp_.n_head, l);
+      if (L.n_head_kv <= 0 || hp_.n_head % L.n_head_kv) throw LrpError(fmt("'%s': head_count_kv %d does not divide head_count %d", path.c_str(), L.n_head_kv, hp_.n_head));
+      if (ws.count(p + "attn_qkv.weight")) throw LrpError(fmt("'%s': fused attn_qkv tensors are not supported", path.c_str()));
+      L.attn_norm = get(p + "attn_norm.weight", true, d);
+      L.wq = get(p + "attn_q.weight", true, d, (int64_t)hp_.n_head * hd);
+      L.wk = get(p + "attn_k.weight", true, d, (int64_t)L.n_head_kv * hd);
+      L.wv = get(p + "attn_v.weight", true, d, (int64_t)L.n_head_kv * hd);
+      L.wo = get(p + "attn_output.weight", true, (int64_t)hp_.n_head * hd, d);
+      L.bq = get(p + "attn_q.bias", false, (int64_t)hp_.n_head * hd);
+      L.bk = get(p + "attn_k.bias", false, (int64_t)L.n_head_kv * hd);
+      L.bv = get(p + "attn_v.bias", false, (int64_t)L.n_head_kv * hd);
+      L.bo = get(p + "attn_output.bias", false, d);
+      L.ffn_norm = get(p + "ffn_norm.weight", true, d);
+      if (hp_.n_expert > 0) {
+        if (hp_.n_expert_used <= 0 || hp_.n_expert_used > hp_.n_expert) throw LrpError(fmt("'%s': bad expert_used_count %d", path.c_str(), hp_.n_expert_used));
+        L.router = get(p + "ffn_gate_inp.weight", true, d, hp_.n_expert);
+        L.gate_exps = get(p + "ffn_gate_exps.weight", true, d);
+        L.up_exps = get(p + "ffn_up_exps.weight", true, d, L.gate_exps.R);
+        L.down_exps = get(p + "ffn_down_exps.weight", true, L.gate_exps.R, d);
+        if (L.gate_exps.E != hp_.n_expert || L.up_exps.E != hp_.n_expert || L.down_exps.E != hp_.n_expert)
+          throw LrpError(fmt("'%s': expert tensors of layer %d do not hold %d experts", path.c_str(), l, hp_.n_expert));
+      } else {
+        L.gate = get(p + "ffn_gate.weight", true, d);
+        L.up = get(p + "ffn_up.weight", true, d, L.gate.R);
+        L.down = get(p + "ffn_down.weight", true, L.gate.R, d);
+      }
+    }
+    for (auto* w : {&tok_embd_, &out_norm_})
+      if (w->type != GGML_TYPE_F32 && w == &out_norm_) throw LrpError(fmt("'%s': output_norm must be F32", path.c_str()));
+  } catch (...) {
+    munmap(map_, map_size_);
+    map_ = nullptr;
+    throw;
+  }
+}
+
+Model::~Model() {
+  if (map_) munmap(map_, map_size_);
+}
+
+void Model::check_tokens(const std::vector<int32_t>& tokens) const {
+  if (tokens.empty()) throw LrpError("empty token sequence");
+  if ((int64_t)tokens.size() > hp_.n_ctx)
+    throw LrpError(fmt("sequence of %zu tokens is longer than the model's context (%d)", tokens.size(), hp_.n_ctx));
+  for (size_t i = 0; i < tokens.size(); i++)
+    if (tokens[i] < 0 || tokens[i] >= hp_.n_vocab)
+      throw LrpError(fmt("token %d at position %zu is out of range (vocabulary size %d)", tokens[i], i, hp_.n_vocab));
+}
+
+// ================================================================ saved activations
+struct Model::Saved {
+  struct Expert {
+    std::vector<int> tok, slot;         // routed tokens and their top-k slot
+    std::vector<float> gate, up, y;     // [Te, F], [Te, F], [Te, d]
+  };
+  struct L {
+    std::vector<float> r1, r2;          // [T] frozen 1/rms of attention and FFN norms
+    std::vector<float> q, k, v;         // [T, H*hd], [T, Hkv*hd] x2 (q, k after RoPE)
+    std::vector<float> A;               // [H, T, T] attention probabilities (zero above the diagonal)
+    std::vector<float> gate, up;        // [T, F] dense FFN
+    std::vector<int> sel;               // [T, K] selected experts
+    std::vector<float> wsel;            // [T, K] their (renormalised) weights
+    std::vector<Expert> ex;
+  };
+  std::vector<float> x0;   // [T, d] input embeddings
+  std::vector<float> rf;   // [T] final norm
+  std::vector<L> layers;
+};
+
+// ================================================================ small ops
+// y[t] = x[t] * r[t] * w  with r[t] = 1/sqrt(mean(x[t]^2) + eps)   (x, y: [T, d])
+static void rms_norm(const float* x, const float* w, int64_t T, int d, float eps, float* y, float* r_out) {
+  for (int64_t t = 0; t < T; t++) {
+    double s = 0;
+    for (int i = 0; i < d; i++) s += (double)x[t * d + i] * x[t * d + i];
+    const float r = 1.0f / sqrtf((float)(s / d) + eps);
+    if (r_out) r_out[t] = r;
+    for (int i = 0; i < d; i++) y[t * d + i] = x[t * d + i] * r * w[i];
+  }
+}
+
+struct Rope {
+  std::vector<float> cs, sn;  // [T, n_rot/2]
+  int half = 0, n_rot = 0;
+  bool neox = false;
+  Rope(const HParams& hp, int64_t T, const float* freq_factors) {
+    n_rot = hp.n_rot;
+    half = n_rot / 2;
+    neox = hp.rope_neox;
+    cs.resize(T * half);
+    sn.resize(T * half);
+    const float theta_scale = powf(hp.rope_base, -2.0f / n_rot);
+    for (int64_t p = 0; p < T; p++) {
+      float theta = (float)p;
+      for (int i = 0; i < half; i++) {
+        const float ff = freq_factors ? freq_factors[i] : 1.0f;
+        const float th = hp.rope_freq_scale * (theta / ff);
+        cs[p * half + i] = cosf(th);
+        sn[p * half + i] = sinf(th);
+        theta *= theta_scale;
+      }
+    }
+  }
+  // rotate one head vector at position p; inverse = rotate by -theta (the transpose, for gradients)
+  void apply(float* v, int64_t p, bool inverse) const {
+    for (int i = 0; i < half; i++) {
+      const int a = neox ? i : 2 * i, b = neox ? i + half : 2 * i + 1;
+      const float c = cs[p * half + i], s = inverse ? -sn[p * half + i] : sn[p * half + i];
+      const float x0 = v[a], x1 = v[b];
+      v[a] = x0 * c - x1 * s;
+      v[b] = x0 * s + x1 * c;
+    }
+  }
+};
+
+static inline float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
+
+// ================================================================ forward
+void Model::run_blocks(const std::vector<int32_t>& tokens, std::vector<float>& x, Saved* sv, const Progress& pr, int total) {
+  Pool pool(threads_);
+  const int64_t T = (int64_t)tokens.size();
+  const int d = hp_.n_embd, H = hp_.n_head, hd = hp_.head_dim;
+  x.assign(T * d, 0.f);
+  for (int64_t t = 0; t < T; t++) dequant_row(tok_embd_, 0, tokens[t], &x[t * d]);
+  if (sv) { sv->x0 = x; sv->layers.resize(hp_.n_layer); }
+  std::vector<float> ff;
+  if (rope_freqs_.present()) { ff.resize(rope_freqs_.C); dequant_row(rope_freqs_, 0, 0, ff.data()); }
+  Rope rope(hp_, T, ff.empty() ? nullptr : ff.data());
+  const float scale = 1.0f / sqrtf((float)hd);
+  std::vector<float> h(T * d), nw(d), r(T), tmp(T * d);
+
+  for (int l = 0; l < hp_.n_layer; l++) {
+    if (pr.cancelled()) throw LrpError("cancelled");
+    const Layer& L = layers_[l];
+    const int Hkv = L.n_head_kv, grp = H / Hkv;
+    Saved::L* S = sv ? &sv->layers[l] : nullptr;
+    // ---- attention
+    dequant_row(L.attn_norm, 0, 0, nw.data());
+    rms_norm(x.data(), nw.data(), T, d, hp_.eps, h.data(), r.data());
+    std::vector<float> q(T * H * hd), k(T * Hkv * hd), v(T * Hkv * hd), o(T * H * hd, 0.f);
+    matmul_fwd(pool, L.wq, 0, h.data(), T, q.data(), &L.bq);
+    matmul_fwd(pool, L.wk, 0, h.data(), T, k.data(), &L.bk);
+    matmul_fwd(pool, L.wv, 0, h.data(), T, v.data(), &L.bv);
+    for (int64_t t = 0; t < T; t++) {
+      for (int hh = 0; hh < H; hh++) rope.apply(&q[(t * H + hh) * hd], t, false);
+      for (int hh = 0; hh < Hkv; hh++) rope.apply(&k[(t * Hkv + hh) * hd], t, false);
+    }
+    std::vector<float> Abuf;
+    if (S) Abuf.assign((size_t)H * T * T, 0.f);
+    pool.run([&](int ith, int nth) {
+      std::vector<float> a(T);
+      for (int hh = ith; hh < H; hh += nth) {
+        const int kh = hh / grp;
+        for (int64_t t = 0; t < T; t++) {
+          const float* qv = &q[(t * H + hh) * hd];
+          float mx = -INFINITY;
+          for (int64_t s = 0; s <= t; s++) {
+            const float* kv = &k[(s * Hkv + kh) * hd];
+            float dot = 0;
+            for (int i = 0; i < hd; i++) dot += qv[i] * kv[i];
+            a[s] = dot * scale;
+            mx = std::max(mx, a[s]);
+          }
+          double sum = 0;
+          for (int64_t s = 0; s <= t; s++) { a[s] = expf(a[s] - mx); sum += a[s]; }
+          const float inv = (float)(1.0 / sum);
+          float* ov = &o[(t * H + hh) * hd];
+          for (int64_t s = 0; s <= t; s++) {
+            a[s] *= inv;
+            const float* vv = &v[(s * Hkv + kh) * hd];
+            for (int i = 0; i < hd; i++) ov[i] += a[s] * vv[i];
+          }
+          if (S) std::copy(a.begin(), a.begin() + t + 1, &Abuf[((size_t)hh * T + t) * T]);
+        }
+      }
+    });
+    matmul_fwd(pool, L.wo, 0, o.data(), T, tmp.data(), &L.bo);
+    for (int64_t i = 0; i < T * d; i++) x[i] += tmp[i];
+    if (S) { S->r1 = r; S->q = std::move(q); S->k = std::move(k); S->v = std::move(v); S->A = std::move(Abuf); }
+
+    // ---- feed-forward
+    dequant_row(L.ffn_norm, 0, 0, nw.data());
+    rms_norm(x.data(), nw.data(), T, d, hp_.eps, h.data(), r.data());
+    if (S) S->r2 = r;
+    if (hp_.n_expert == 0) {
+      const int64_t F = L.gate.R;
+      std::vector<float> gt(T * F), up(T * F), p(T * F);
+      matmul_fwd(pool, L.gate, 0, h.data(), T, gt.data(), nullptr);
+      matmul_fwd(pool, L.up, 0, h.data(), T, up.data(), nullptr);
+      for (int64_t i = 0; i < T * F; i++) p[i] = gt[i] * sigmoidf(gt[i]) * up[i];
+      matmul_fwd(pool, L.down, 0, p.data(), T, tmp.data(), nullptr);
+      for (int64_t i = 0; i < T * d; i++) x[i] += tmp[i];
+      if (S) { S->gate = std::move(gt); S->up = std::move(up); }
+    } else {
+      const int E = hp_.n_expert, K = hp_.n_expert_used;
+      const int64_t F = L.gate_exps.R;
+      std::vector<float> lg(T * E);
+      matmul_fwd(pool, L.router, 0, h.data(), T, lg.data(), nullptr);
+      std::vector<int> sel(T * K);
+      std::vector<float> wsel(T * K);
+      std::vector<std::vector<int>> etok(E), eslot(E);
+      for (int64_t t = 0; t < T; t++) {
+        // softmax over all experts, top-k, renormalised over the selected (llama.cpp's norm_w = true)
+        float mx = -INFINITY;
+        for (int e = 0; e < E; e++) mx = std::max(mx, lg[t * E + e]);
+        std::vector<float> pe(E);
+        double sum = 0;
+        for (int e = 0; e < E; e++) { pe[e] = expf(lg[t * E + e] - mx); sum += pe[e]; }
+        for (int e = 0; e < E; e++) pe[e] = (float)(pe[e] / sum);
+        std::vector<int> idx(E);
+        std::iota(idx.begin(), idx.end(), 0);
+        std::stable_sort(idx.begin(), idx.end(), [&](int a, int b) { return pe[a] > pe[b]; });
+        float ws = 0;
+        for (int kk = 0; kk < K; kk++) ws += pe[idx[kk]];
+        for (int kk = 0; kk < K; kk++) {
+          sel[t * K + kk] = idx[kk];
+          wsel[t * K + kk] = pe[idx[kk]] / ws;
+          etok[idx[kk]].push_back((int)t);
+          eslot[idx[kk]].push_back(kk);
+        }
+      }
+      std::fill(tmp.begin(), tmp.end(), 0.f);
+      if (S) S->ex.resize(E);
+      for (int e = 0; e < E; e++) {
+        const int64_t Te = (int64_t)etok[e].size();
+        if (!Te) continue;
+        std::vector<float> xe(Te * d), gt(Te * F), up(Te * F), p(Te * F), ye(Te * d);
+        for (int64_t i = 0; i < Te; i++) std::copy(&h[etok[e][i] * d], &h[etok[e][i] * d] + d, &xe[i * d]);
+        matmul_fwd(pool, L.gate_exps, e, xe.data(), Te, gt.data(), nullptr);
+        matmul_fwd(pool, L.up_exps, e, xe.data(), Te, up.data(), nullptr);
+        for (int64_t i = 0; i < Te * F; i++) p[i] = gt[i] * sigmoidf(gt[i]) * up[i];
+        matmul_fwd(pool, L.down_exps, e, p.data(), Te, ye.data(), nullptr);
+        for (int64_t i = 0; i < Te; i++) {
+          const int t = etok[e][i];
+          const float w = wsel[t * K + eslot[e][i]];
+          for (int j = 0; j < d; j++) tmp[t * d + j] += w * ye[i * d + j];
+        }
+        if (S) {
+          auto& X = S->ex[e];
+          X.tok = etok[e]; X.slot = eslot[e];
+          X.gate = std::move(gt); X.up = std::move(up); X.y = std::move(ye);
+        }
+      }
+      for (int64_t i = 0; i < T * d; i++) x[i] += tmp[i];
+      if (S) { S->sel = std::move(sel); S->wsel = std::move(wsel); }
+    }
+    if (pr.report) pr.report(l + 1, total, "forward");
+  }
+}
+
+static void log_softmax_row(const float* z, int64_t V, float* out) {
+  float mx = -INFINITY;
+  for (int64_t i = 0; i < V; i++) mx = std::max(mx, z[i]);
+  double s = 0;
+  for (int64_t i = 0; i < V; i++) s += std::exp((double)z[i] - mx);
+  const double lse = mx + std::log(s);
+  for (int64_t i = 0; i < V; i++) out[i] = (float)(z[i] - lse);
+}
+
+using clk = std::chrono::steady_clock;
+static double ms_since(clk::time_point a) { return std::chrono::duration<double, std::milli>(clk::now() - a).count(); }
+
+std::vector<float> Model::forward_logprobs(const std::vector<int32_t>& tokens, const Progress& pr, double* ms) {
+  check_tokens(tokens);
+  auto t0 = clk::now();
+  const int64_t T = (int64_t)tokens.size(), d = hp_.n_embd, V = hp_.n_vocab;
+  std::vector<float> x;
+  run_blocks(tokens, x, nullptr, pr, hp_.n_layer);
+  std::vector<float> nw(d), h(T * d), logits(T * V);
+  dequant_row(out_norm_, 0, 0, nw.data());
+  rms_norm(x.data(), nw.data(), T, (int)d, hp_.eps, h.data(), nullptr);
+  {
+    Pool pool(threads_);
+    matmul_fwd(pool, output_, 0, h.data(), T, logits.data(), nullptr);
+  }
+  for (int64_t t = 0; t < T; t++) log_softmax_row(&logits[t * V], V, &logits[t * V]);
+  if (ms) *ms = ms_since(t0);
+  return logits;
+}
+
+// ================================================================ LRP backward
+ExplainResult Model::explain(const ExplainRequest& req, const Progress& pr) {
+  check_tokens(req.tokens);
+  const int64_t V = hp_.n_vocab;
+  if (req.target < -1 || req.target >= V) throw LrpError(fmt("target token id %d is out of range (vocabulary size %lld)", req.target, (long long)V));
+  if (req.contrast < -1 || req.contrast >= V) throw LrpError(fmt("contrast token id %d is out of range (vocabulary size %lld)", req.contrast, (long long)V));
+  const bool attn_rule = req.rule == Rule::Attn;
+  const bool detach = req.gate == Gate::Detach && !attn_rule;
+  const int total = 2 * hp_.n_layer;
+  ExplainResult res;
+  auto t0 = clk::now();
+  const int64_t T = (int64_t)req.tokens.size();
+  const int d = hp_.n_embd, H = hp_.n_head, hd = hp_.head_dim;
+  Saved sv;
+  std::vector<float> x;
+  run_blocks(req.tokens, x, &sv, pr, total);
+  // final norm and the logits at the last position only
+  std::vector<float> nwf(d), hl(d), logits(V);
+  dequant_row(out_norm_, 0, 0, nwf.data());
+  sv.rf.resize(T);
+  {
+    std::vector<float> hall(T * d);
+    rms_norm(x.data(), nwf.data(), T, d, hp_.eps, hall.data(), sv.rf.data());
+    std::copy(&hall[(T - 1) * d], &hall[T * d], hl.begin());
+  }
+  Pool pool(threads_);
+  matmul_fwd(pool, output_, 0, hl.data(), 1, logits.data(), nullptr);
+  res.logprobs.resize(V);
+  log_softmax_row(logits.data(), V, res.logprobs.data());
+  int32_t target = req.target;
+  if (target < 0) target = (int32_t)(std::max_element(logits.begin(), logits.end()) - logits.begin());
+  res.target = target;
+  res.value = (double)logits[target] - (req.contrast >= 0 ? (double)logits[req.contrast] : 0.0);
+  res.forward_ms = ms_since(t0);
+  auto t1 = clk::now();
+
+  // g: d(explained value)/d(residual stream) under the rule set, [T, d]
+  std::vector<float> g(T * d, 0.f), row(d);
+  {
+    std::vector<float> gh(d);
+    dequant_row(output_, 0, target, gh.data());
+    if (req.contrast >= 0) {
+      dequant_row(output_, 0, req.contrast, row.data());
+      for (int i = 0; i < d; i++) gh[i] -= row[i];
+    }
+    const float rr = sv.rf[T - 1];  // frozen norm scale
+    for (int i = 0; i < d; i++) g[(T - 1) * d + i] = gh[i] * nwf[i] * rr;
+  }
+  std::vector<float> nw(d), gh(T * d);
+  auto add_norm_grad = [&](const Weight& normw, const std::vector<float>& r) {
+    // residual += (g_h * w) * sg(r)
+    dequant_row(normw, 0, 0, nw.data());
+    for (int64_t t = 0; t < T; t++)
+      for (int i = 0; i < d; i++) g[t * d + i] += gh[t * d + i] * nw[i] * r[t];
+  };
+  // the FFN gate x up product and SiLU rules: from g_p (gradient at p = silu(gate) * up) to g_gate, g_up
+  auto gate_up_rule = [&](const float* gate, const float* up, float* gp, float* gg, int64_t n) {
+    for (int64_t i = 0; i < n; i++) {
+      const float sg = sigmoidf(gate[i]), act = gate[i] * sg;
+      if (detach) {
+        gg[i] = 0.f;           // frozen gate: all relevance to up
+        gp[i] = gp[i] * act;   // becomes g_up
+      } else {
+        gg[i] = 0.5f * gp[i] * up[i] * sg;  // 1/2 split, then SiLU identity rule: act = sg(sigmoid(gate)) * gate
+        gp[i] = 0.5f * gp[i] * act;
+      }
+    }
+  };
+
+  for (int l = hp_.n_layer - 1; l >= 0; l--) {
+    if (pr.cancelled()) throw LrpError("cancelled");
+    const Layer& L = layers_[l];
+    Saved::L& S = sv.layers[l];
+    const int Hkv = L.n_head_kv, grp = H / Hkv;
+    // ---- feed-forward (its output gradient is the residual gradient g)
+    std::fill(gh.begin(), gh.end(), 0.f);
+    if (hp_.n_expert == 0) {
+      const int64_t F = L.gate.R;
+      std::vector<float> gp(T * F, 0.f), gg(T * F);
+      matmul_bwd(pool, L.down, 0, g.data(), T, gp.data());
+      gate_up_rule(S.gate.data(), S.up.data(), gp.data(), gg.data(), T * F);
+      if (!detach) matmul_bwd(pool, L.gate, 0, gg.data(), T, gh.data());
+      matmul_bwd(pool, L.up, 0, gp.data(), T, gh.data());
+    } else {
+      const int E = hp_.n_expert, K = hp_.n_expert_used;
+      const int64_t F = L.gate_exps.R;
+      std::vector<float> gw(T * K, 0.f);  // gradient at the expert weights (AttnLRP only)
+      for (int e = 0; e < E; e++) {
+        if (S.ex.empty() || S.ex[e].tok.empty()) continue;
+        auto& X = S.ex[e];
+        const int64_t Te = (int64_t)X.tok.size();
+        // weight x expert output: frozen weight (CP) or 1/2 split (AttnLRP)
+        std::vector<float> ge(Te * d), gp(Te * F, 0.f), gg(Te * F), gx(Te * d, 0.f);
+        for (int64_t i = 0; i < Te; i++) {
+          const int t = X.tok[i], kk = X.slot[i];
+          const float w = S.wsel[t * K + kk];
+          const float f = attn_rule ? 0.5f * w : w;
+          double dot = 0;
+          for (int j = 0; j < d; j++) {
+            ge[i * d + j] = f * g[t * d + j];
+            dot += (double)g[t * d + j] * X.y[i * d + j];
+          }
+          if (attn_rule) gw[t * K + kk] = (float)(0.5 * dot);
+        }
+        matmul_bwd(pool, L.down_exps, e, ge.data(), Te, gp.data());
+        gate_up_rule(X.gate.data(), X.up.data(), gp.data(), gg.data(), Te * F);
+        if (!detach) matmul_bwd(pool, L.gate_exps, e, gg.data(), Te, gx.data());
+        matmul_bwd(pool, L.up_exps, e, gp.data(), Te, gx.data());
+        for (int64_t i = 0; i < Te; i++)
+          for (int j = 0; j < d; j++) gh[X.tok[i] * d + j] += gx[i * d + j];
+      }
+      if (attn_rule) {
+        // renormalised top-k weights = softmax over the selected router logits: softmax rule (true VJP)
+        std::vector<float> gl(T * E, 0.f);
+        for (int64_t t = 0; t < T; t++) {
+          double s = 0;
+          for (int kk = 0; kk < K; kk++) s += (double)S.wsel[t * K + kk] * gw[t * K + kk];
+          for (int kk = 0; kk < K; kk++)
+            gl[t * E + S.sel[t * K + kk]] = S.wsel[t * K + kk] * (float)(gw[t * K + kk] - s);
+        }
+        matmul_bwd(pool, L.router, 0, gl.data(), T, gh.data());
+      }
+    }
+    add_norm_grad(L.ffn_norm, S.r2);
+
+    // ---- attention
+    std::vector<float> go(T * H * hd, 0.f), gq(T * H * hd, 0.f), gk(T * Hkv * hd, 0.f), gv(T * Hkv * hd, 0.f);
+    matmul_bwd(pool, L.wo, 0, g.data(), T, go.data());
+    const float scale = 1.0f / sqrtf((float)hd);
+    // heads of one KV group write the same gk/gv rows: a thread owns whole groups
+    pool.run([&](int ith, int nth) {
+      std::vector<float> gA(T);
+      for (int kh = ith; kh < Hkv; kh += nth)
+        for (int hh = kh * grp; hh < (kh + 1) * grp; hh++) {
+          for (int64_t t = 0; t < T; t++) {
+            const float* A = &S.A[((size_t)hh * T + t) * T];
+            const float* gov = &go[(t * H + hh) * hd];
+            if (!attn_rule) {
+              // frozen attention: o = sg(A) v
+              for (int64_t s = 0; s <= t; s++) {
+                float* gvv = &gv[(s * Hkv + kh) * hd];
+                for (int i = 0; i < hd; i++) gvv[i] += A[s] * gov[i];
+              }
+              continue;
+            }
+            // AttnLRP: o = A v split 1/2-1/2; softmax VJP; q k^T split 1/2-1/2
+            double sAg = 0;
+            for (int64_t s = 0; s <= t; s++) {
+              const float* vv = &S.v[(s * Hkv + kh) * hd];
+              float* gvv = &gv[(s * Hkv + kh) * hd];
+              float dot = 0;
+              for (int i = 0; i < hd; i++) { dot += gov[i] * vv[i]; gvv[i] += 0.5f * A[s] * gov[i]; }
+              gA[s] = 0.5f * dot;
+              sAg += (double)A[s] * gA[s];
+            }
+            const float* qv = &S.q[(t * H + hh) * hd];
+            float* gqv = &gq[(t * H + hh) * hd];
+            for (int64_t s = 0; s <= t; s++) {
+              const float gs = A[s] * (gA[s] - (float)sAg) * scale;
+              if (gs == 0.f) continue;
+              const float* kv = &S.k[(s * Hkv + kh) * hd];
+              float* gkv = &gk[(s * Hkv + kh) * hd];
+              for (int i = 0; i < hd; i++) { gqv[i] += 0.5f * gs * kv[i]; gkv[i] += 0.5f * gs * qv[i]; }
+            }
+          }
+        }
+    });
+    std::fill(gh.begin(), gh.end(), 0.f);
+    matmul_bwd(pool, L.wv, 0, gv.data(), T, gh.data());
+    if (attn_rule) {
+      Rope rope(hp_, T, nullptr);
+      std::vector<float> ff;
+      if (rope_freqs_.present()) { ff.resize(rope_freqs_.C); dequant_row(rope_freqs_, 0, 0, ff.data()); rope = Rope(hp_, T, ff.data()); }
+      for (int64_t t = 0; t < T; t++) {
+        for (int hh = 0; hh < H; hh++) rope.apply(&gq[(t * H + hh) * hd], t, true);
+        for (int hh = 0; hh < Hkv; hh++) rope.apply(&gk[(t * Hkv + hh) * hd], t, true);
+      }
+      matmul_bwd(pool, L.wq, 0, gq.data(), T, gh.data());
+      matmul_bwd(pool, L.wk, 0, gk.data(), T, gh.data());
+    }
+    add_norm_grad(L.attn_norm, S.r1);
+    if (pr.report) pr.report(hp_.n_layer + (hp_.n_layer - l), total, "backward");
+  }
+  res.relevance.resize(T);
+  for (int64_t t = 0; t < T; t++) {
+    double s = 0;
+    for (int i = 0; i < d; i++) s += (double)sv.x0[t * d + i] * g[t * d + i];
+    res.relevance[t] = (float)s;
+  }
+  res.backward_ms = ms_since(t1);
+  return res;
+}
+
+}  // namespace rw

@@ -1,0 +1,231 @@
+#include "kernels.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+
+namespace rw {
+
+// ---------------------------------------------------------------- pool
+Pool::Pool(int n) : n_(std::max(1, n)) {
+  for (int i = 1; i < n_; i++) threads_.emplace_back([this, i] { worker(i); });
+}
+
+Pool::~Pool() {
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    stop_ = true;
+    gen_++;
+  }
+  cv_start_.notify_all();
+  for (auto& t : threads_) t.join();
+}
+
+void Pool::worker(int ith) {
+  long seen = 0;
+  for (;;) {
+    const std::function<void(int, int)>* fn;
+    {
+      std::unique_lock<std::mutex> lk(mu_);
+      cv_start_.wait(lk, [&] { return gen_ != seen; });
+      seen = gen_;
+      if (stop_) return;
+      fn = fn_;
+    }
+    (*fn)(ith, n_);
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      if (--pending_ == 0) cv_done_.notify_one();
+    }
+  }
+}
+
+void Pool::run(const std::function<void(int, int)>& fn) {
+  if (n_ == 1) {
+    fn(0, 1);
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    fn_ = &fn;
+    pending_ = n_ - 1;
+    gen_++;
+  }
+  cv_start_.notify_all();
+  fn(0, n_);
+  std::unique_lock<std::mutex> lk(mu_);
+  cv_done_.wait(lk, [&] { return pending_ == 0; });
+}
+
+// ---------------------------------------------------------------- dequantization
+static const int RB = 32;    // weight rows per tile
+static const int CB = 512;   // weight columns per tile (a multiple of every block size: 1, 32, 256)
+
+// floats of row r, columns [c0, c0 + n) into out; c0 and n are multiples of the type's block size
+static inline const float* row_segment(const Weight& W, int64_t e, int64_t r, int64_t c0, int64_t n, float* out) {
+  const uint8_t* row = W.row(e, r);
+  if (W.type == GGML_TYPE_F32) return reinterpret_cast<const float*>(row) + c0;
+  const int64_t bs = ggml_blck_size(W.type);
+  const size_t ts = ggml_type_size(W.type);
+  ggml_get_type_traits(W.type)->to_float(row + (c0 / bs) * ts, out, n);
+  return out;
+}
+
+void dequant_row(const Weight& W, int64_t e, int64_t r, float* out) {
+  const float* p = row_segment(W, e, r, 0, W.C, out);
+  if (p != out) std::memcpy(out, p, sizeof(float) * W.C);
+}
+
+// ---------------------------------------------------------------- forward tile: Y[t, r] += X[t, :] . W[r, :]
+static inline float hsum(__m256 v) {
+  __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
+  lo = _mm_add_ps(lo, hi);
+  lo = _mm_hadd_ps(lo, lo);
+  lo = _mm_hadd_ps(lo, lo);
+  return _mm_cvtss_f32(lo);
+}
+
+template <int NT, int NR>
+static inline void dot_block(const float* const* w, const float* X, size_t ldx, int cw, float* Y, size_t ldy) {
+  __m256 acc[NT][NR];
+  for (int t = 0; t < NT; t++)
+    for (int r = 0; r < NR; r++) acc[t][r] = _mm256_setzero_ps();
+  int c = 0;
+  for (; c + 8 <= cw; c += 8) {
+    __m256 wv[NR];
+    for (int r = 0; r < NR; r++) wv[r] = _mm256_loadu_ps(w[r] + c);
+    for (int t = 0; t < NT; t++) {
+      __m256 xv = _mm256_loadu_ps(X + t * ldx + c);
+      for (int r = 0; r < NR; r++) acc[t][r] = _mm256_fmadd_ps(xv, wv[r], acc[t][r]);
+    }
+  }
+  for (int t = 0; t < NT; t++)
+    for (int r = 0; r < NR; r++) {
+      float s = hsum(acc[t][r]);
+      for (int cc = c; cc < cw; cc++) s += X[t * ldx + cc] * w[r][cc];
+      Y[t * ldy + r] += s;
+    }
+}
+
+// rows w[0..nr) (each cw floats), all T tokens
+static void fwd_tile(const float* const* w, int nr, const float* X, size_t ldx, int64_t T, int cw, float* Y, size_t ldy) {
+  int r = 0;
+  for (; r + 4 <= nr; r += 4) {
+    int64_t t = 0;
+    for (; t + 3 <= T; t += 3) dot_block<3, 4>(w + r, X + t * ldx, ldx, cw, Y + t * ldy + r, ldy);
+    for (; t < T; t++) dot_block<1, 4>(w + r, X + t * ldx, ldx, cw, Y + t * ldy + r, ldy);
+  }
+  for (; r < nr; r++) {
+    int64_t t = 0;
+    for (; t + 3 <= T; t += 3) dot_block<3, 1>(w + r, X + t * ldx, ldx, cw, Y + t * ldy + r, ldy);
+    for (; t < T; t++) dot_block<1, 1>(w + r, X + t * ldx, ldx, cw, Y + t * ldy + r, ldy);
+  }
+}
+
+void matmul_fwd(Pool& pool, const Weight& W, int64_t e, const float* X, int64_t T, float* Y, const Weight* bias) {
+  const int64_t C = W.C, R = W.R;
+  std::vector<float> b;
+  if (bias && bias->present()) {
+    b.resize(R);
+    dequant_row(*bias, 0, 0, b.data());
+  }
+  const int64_t nchunks = (R + RB - 1) / RB;
+  std::atomic<int64_t> next{0};
+  pool.run([&](int, int) {
+    std::vector<float> buf((size_t)RB * std::min<int64_t>(C, CB));
+    const float* w[RB];
+    for (;;) {
+      const int64_t ch = next.fetch_add(1);
+      if (ch >= nchunks) break;
+      const int64_t r0 = ch * RB;
+      const int nr = (int)std::min<int64_t>(RB, R - r0);
+      for (int64_t t = 0; t < T; t++)
+        for (int r = 0; r < nr; r++) Y[t * R + r0 + r] = b.empty() ? 0.f : b[r0 + r];
+      for (int64_t c0 = 0; c0 < C; c0 += CB) {
+        const int cw = (int)std::min<int64_t>(CB, C - c0);
+        for (int r = 0; r < nr; r++) w[r] = row_segment(W, e, r0 + r, c0, cw, buf.data() + (size_t)r * cw);
+        fwd_tile(w, nr, X + c0, C, T, cw, Y + r0, R);
+      }
+    }
+  });
+}
+
+// ---------------------------------------------------------------- backward tile: GX[t, :] += sum_r G[t, r] W[r, :]
+template <int NT, int NV>
+static inline void axpy_block(const float* const* w, int nr, const float* G, size_t ldg, int c, float* GX, size_t ldx) {
+  __m256 acc[NT][NV];
+  for (int t = 0; t < NT; t++)
+    for (int v = 0; v < NV; v++) acc[t][v] = _mm256_loadu_ps(GX + t * ldx + c + 8 * v);
+  for (int r = 0; r < nr; r++) {
+    __m256 wv[NV];
+    for (int v = 0; v < NV; v++) wv[v] = _mm256_loadu_ps(w[r] + c + 8 * v);
+    for (int t = 0; t < NT; t++) {
+      __m256 g = _mm256_broadcast_ss(G + t * ldg + r);
+      for (int v = 0; v < NV; v++) acc[t][v] = _mm256_fmadd_ps(g, wv[v], acc[t][v]);
+    }
+  }
+  for (int t = 0; t < NT; t++)
+    for (int v = 0; v < NV; v++) _mm256_storeu_ps(GX + t * ldx + c + 8 * v, acc[t][v]);
+}
+
+template <int NT>
+static inline void bwd_rows(const float* const* w, int nr, const float* G, size_t ldg, int cw, float* GX, size_t ldx) {
+  int c = 0;
+  for (; c + 24 <= cw; c += 24) axpy_block<NT, 3>(w, nr, G, ldg, c, GX, ldx);
+  for (; c + 8 <= cw; c += 8) axpy_block<NT, 1>(w, nr, G, ldg, c, GX, ldx);
+  for (; c < cw; c++)
+    for (int t = 0; t < NT; t++) {
+      float s = GX[t * ldx + c];
+      for (int r = 0; r < nr; r++) s += G[t * ldg + r] * w[r][c];
+      GX[t * ldx + c] = s;
+    }
+}
+
+void matmul_bwd(Pool& pool, const Weight& W, int64_t e, const float* G, int64_t T, float* GX) {
+  const int64_t C = W.C, R = W.R;
+  const int nth = pool.size();
+  const int64_t nchunks = (R + RB - 1) / RB;
+  // each thread accumulates its rows into its own [T, C] buffer (thread 0 straight into GX); summed at the end
+  std::vector<std::vector<float>> part(nth - 1);
+  std::atomic<int64_t> next{0};
+  pool.run([&](int ith, int) {
+    float* out = GX;
+    if (ith > 0) {
+      part[ith - 1].assign((size_t)T * C, 0.f);
+      out = part[ith - 1].data();
+    }
+    std::vector<float> buf((size_t)RB * std::min<int64_t>(C, CB));
+    const float* w[RB];
+    for (;;) {
+      const int64_t ch = next.fetch_add(1);
+      if (ch >= nchunks) break;
+      const int64_t r0 = ch * RB;
+      const int nr = (int)std::min<int64_t>(RB, R - r0);
+      // skip row blocks whose gradient is zero for every token (common: only the last position carries g)
+      bool any = false;
+      for (int64_t t = 0; t < T && !any; t++)
+        for (int r = 0; r < nr; r++)
+          if (G[t * R + r0 + r] != 0.f) { any = true; break; }
+      if (!any) continue;
+      for (int64_t c0 = 0; c0 < C; c0 += CB) {
+        const int cw = (int)std::min<int64_t>(CB, C - c0);
+        for (int r = 0; r < nr; r++) w[r] = row_segment(W, e, r0 + r, c0, cw, buf.data() + (size_t)r * cw);
+        int64_t t = 0;
+        for (; t + 4 <= T; t += 4) bwd_rows<4>(w, nr, G + t * R + r0, R, cw, out + t * C + c0, C);
+        for (; t < T; t++) bwd_rows<1>(w, nr, G + t * R + r0, R, cw, out + t * C + c0, C);
+      }
+    }
+  });
+  if (nth > 1) {
+    const int64_t n = T * C;
+    pool.run([&](int ith, int nt) {
+      const int64_t a = n * ith / nt, b = n * (ith + 1) / nt;
+      for (auto& p : part)
+        for (int64_t i = a; i < b; i++) GX[i] += p[i];
+    });
+  }
+}
+
+}  // namespace rw
