@@ -44,7 +44,8 @@ export const DEFAULT_EXPLANATIONS = ['human', 'self', 'lrp-cp', 'lrp-contrast', 
 
 const GATED = new Set(['lrp-cp', 'lrp-contrast']);
 
-const nonEmpty = z.string().trim().min(1);
+// Not trimmed: names, paths and labels are kept exactly as written.
+const nonEmpty = z.string().regex(/\S/, 'must not be blank');
 const id = z.int().positive();
 
 const unique = <T>(what: string) => (list: T[], ctx: z.RefinementCtx) => {

@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_LABELS, parseStudyConfig, type StudyConfig } from '../../main/config/study-schema';
+
+const base = { name: 'SST en', task: { kind: 'sentiment' }, dataset: { id: 1 }, models: [{ path: '/m/llama.gguf' }] };
+
+function ok(input: unknown): StudyConfig {
+  const r = parseStudyConfig(input);
+  if (!r.ok) throw new Error(`expected valid, got ${JSON.stringify(r.errors)}`);
+  return r.config;
+}
+function errors(input: unknown) {
+  const r = parseStudyConfig(input);
+  if (r.ok) throw new Error('expected invalid');
+  return r.errors;
+}
+const withField = (patch: Record<string, unknown>) => ({ ...base, ...patch });
+
+describe('study config: valid configurations and defaults', () => {
+  it('fills every default of a minimal config (the paper protocol)', () => {
+    expect(ok(base)).toEqual({
+      name: 'SST en',
+      task: { kind: 'sentiment', labels: ['positive', 'negative'] },
+      language: 'en',
+      dataset: { id: 1 },
+      models: [{ path: '/m/llama.gguf', mode: 'paper', filler: '_' }],
+      seeds: [28, 79, 96],
+      explanations: [
+        { method: 'human' },
+        { method: 'self' },
+        { method: 'lrp-cp', gate: 'half' },
+        { method: 'lrp-contrast', gate: 'half', contrast: 'other' },
+        { method: 'random' },
+      ],
+      binarisation: { method: 'top-k-human' },
+      selfExplanation: { k: 'human', extractive: true, matching: 'robust', occurrences: 'first' },
+      onlyCorrect: true,
+      metrics: ['accuracy', 'invalid-rate', 'kappa', 'f1', 'recall', 'prob-drop'],
+      limits: { maxContextTokens: 3000, maxNewTokens: 100, threads: 2 },
+    });
+  });
+
+  it('is idempotent: a parsed config parses to itself (what the store keeps)', () => {
+    const once = ok(base);
+    expect(ok(JSON.parse(JSON.stringify(once)))).toEqual(once);
+  });
+
+  it('gives each task kind its default labels; custom labels are kept', () => {
+    expect(ok(withField({ task: { kind: 'forced-labour', indicator: 5 } })).task).toEqual({ kind: 'forced-labour', labels: ['yes', 'no'], indicator: 5 });
+    expect(ok(withField({ task: { kind: 'claim-verification' } })).task.labels).toEqual(DEFAULT_LABELS['claim-verification']);
+    expect(ok(withField({ task: { kind: 'custom', labels: ['spam', 'ham', 'eggs'] } })).task).toEqual({ kind: 'custom', labels: ['spam', 'ham', 'eggs'] });
+    expect(ok(withField({ task: { kind: 'sentiment', labels: ['positiv', 'negativ'] }, language: 'da' })).task.labels).toEqual(['positiv', 'negativ']);
+  });
+
+  it('accepts a full config with every option', () => {
+    const c = ok({
+      ...base,
+      description: 'Danish mSST, two models',
+      language: 'da',
+      dataset: { builtin: 'msst-da' },
+      models: [
+        { path: '/m/mistral.gguf', mode: 'constrained', filler: 'unk' },
+        { id: 4, mode: 'scoring', filler: '<pad>' },
+      ],
+      prompts: { turn1: '{text}\n\nIs it (a) or (b)? {options}', turn2: 'Return at most {k} words as {"rationales": [...]}' },
+      seeds: [1, 2],
+      explanations: ['self', { method: 'lrp-cp', gate: 'detach' }, { method: 'lrp-contrast', contrast: 'strongest' }, 'lrp-attn', 'occlusion'],
+      binarisation: { method: 'top-p', p: 0.2 },
+      selfExplanation: { k: 5, extractive: false, matching: 'paper', occurrences: 'all' },
+      onlyCorrect: false,
+      metrics: ['kappa', 'auprc', 'aopc-comprehensiveness'],
+      limits: { maxExamples: 50, maxContextTokens: 4096, maxNewTokens: 64, threads: 8 },
+    });
+    expect(c.models[1]).toEqual({ id: 4, mode: 'scoring', filler: '<pad>' });
+    expect(c.explanations).toEqual([
+      { method: 'self' },
+      { method: 'lrp-cp', gate: 'detach' },
+      { method: 'lrp-contrast', gate: 'half', contrast: 'strongest' },
+      { method: 'lrp-attn' },
+      { method: 'occlusion' },
+    ]);
+    expect(c.binarisation).toEqual({ method: 'top-p', p: 0.2 });
+    expect(c.limits).toEqual({ maxExamples: 50, maxContextTokens: 4096, maxNewTokens: 64, threads: 8 });
+    expect(ok(withField({ binarisation: { method: 'fixed-k', k: 3 } })).binarisation).toEqual({ method: 'fixed-k', k: 3 });
+    expect(ok(withField({ binarisation: 'one-over-n' })).binarisation).toEqual({ method: 'one-over-n' });
+  });
+
+  it('does not require {k} in turn 2 when self-explanations are free-length', () => {
+    expect(ok(withField({ prompts: { turn2: 'Which words?' }, selfExplanation: { k: 'free' } })).prompts).toEqual({ turn2: 'Which words?' });
+  });
+});
+
+describe('study config: invalid fields are named with the problem', () => {
+  it.each<[string, unknown, { path: string; message: string }[]]>([
+    ['not an object', 42, [{ path: '(config)', message: 'expected object, got number 42' }]],
+    ['missing name', { ...base, name: undefined }, [{ path: 'name', message: 'required (expected string)' }]],
+    ['empty name', withField({ name: '  ' }), [{ path: 'name', message: 'must not be blank, got the string "  "' }]],
+    ['unknown top-level field', withField({ seed: 28 }), [{ path: 'seed', message: 'unknown field' }]],
+    ['unknown nested field', withField({ limits: { threads: 2, gpu: true } }), [{ path: 'limits.gpu', message: 'unknown field' }]],
+    ['bad task kind', withField({ task: { kind: 'topic' } }), [{ path: 'task.kind', message: 'expected one of sentiment|forced-labour|claim-verification|custom, got the string "topic"' }]],
+    ['custom without labels', withField({ task: { kind: 'custom' } }), [{ path: 'task.labels', message: 'required for a custom task (at least 2 labels)' }]],
+    ['one label', withField({ task: { kind: 'custom', labels: ['x'] } }), [{ path: 'task.labels', message: 'must have at least 2 items, got a list of 1 item' }]],
+    ['duplicate labels', withField({ task: { kind: 'custom', labels: ['x', 'y', 'x'] } }), [{ path: 'task.labels[2]', message: 'duplicate label "x"' }]],
+    ['forced-labour without indicator', withField({ task: { kind: 'forced-labour' } }), [{ path: 'task.indicator', message: 'required for forced-labour (an ILO indicator 1..11)' }]],
+    ['indicator 12', withField({ task: { kind: 'forced-labour', indicator: 12 } }), [{ path: 'task.indicator', message: 'must be at most 11, got number 12' }]],
+    ['indicator on sentiment', withField({ task: { kind: 'sentiment', indicator: 1 } }), [{ path: 'task.indicator', message: 'only allowed for forced-labour, not sentiment' }]],
+    ['language name instead of code', withField({ language: 'Danish' }), [{ path: 'language', message: 'expected an ISO 639 code such as en, da, it, got the string "Danish"' }]],
+    ['dataset with both', withField({ dataset: { id: 1, builtin: 'msst-en' } }), [{ path: 'dataset', message: 'give exactly one of "id" (a stored dataset) or "builtin" (a built-in dataset name)' }]],
+    ['dataset id 0', withField({ dataset: { id: 0 } }), [{ path: 'dataset.id', message: 'must be greater than 0, got number 0' }]],
+    ['no models', withField({ models: [] }), [{ path: 'models', message: 'must have at least 1 item, got a list of 0 items' }]],
+    ['bad model mode', withField({ models: [{ path: '/m', mode: 'fast' }] }), [{ path: 'models[0].mode', message: 'expected one of paper|constrained|scoring, got the string "fast"' }]],
+    ['model without path or id', withField({ models: [{ path: '/a' }, { mode: 'paper' }] }), [{ path: 'models[1]', message: 'give exactly one of "path" (a GGUF file) or "id" (a registered model)' }]],
+    ['empty filler', withField({ models: [{ path: '/m', filler: '' }] }), [{ path: 'models[0].filler', message: 'must not be empty, got the string ""' }]],
+    ['turn 1 without {options}', withField({ prompts: { turn1: 'Review: {text}' } }), [{ path: 'prompts.turn1', message: 'must contain the placeholder {options}' }]],
+    ['unknown placeholder', withField({ prompts: { turn1: '{text} {options} {label}' } }), [{ path: 'prompts.turn1', message: 'unknown placeholder {label}; allowed: {text} {options} {k}' }]],
+    ['turn 2 without {k}', withField({ prompts: { turn2: 'Give words' } }), [{ path: 'prompts.turn2', message: 'must contain the placeholder {k} (selfExplanation.k is "human")' }]],
+    ['no seeds', withField({ seeds: [] }), [{ path: 'seeds', message: 'must have at least 1 item, got a list of 0 items' }]],
+    ['fractional seed', withField({ seeds: [28, 7.5] }), [{ path: 'seeds[1]', message: 'expected an integer, got number 7.5' }]],
+    ['duplicate seed', withField({ seeds: [28, 28] }), [{ path: 'seeds[1]', message: 'duplicate seed 28' }]],
+    ['unknown explanation', withField({ explanations: ['self', 'lrp'] }), [{ path: 'explanations[1].method', message: 'expected one of human|self|lrp-cp|lrp-attn|lrp-contrast|occlusion|random, got the string "lrp"' }]],
+    ['gate on a non-LRP method', withField({ explanations: [{ method: 'occlusion', gate: 'half' }] }), [{ path: 'explanations[0].gate', message: 'only for lrp-cp and lrp-contrast, not occlusion' }]],
+    ['bad gate', withField({ explanations: [{ method: 'lrp-cp', gate: 'frozen' }] }), [{ path: 'explanations[0].gate', message: 'expected one of half|detach, got the string "frozen"' }]],
+    ['contrast on lrp-cp', withField({ explanations: [{ method: 'lrp-cp', contrast: 'other' }] }), [{ path: 'explanations[0].contrast', message: 'only for lrp-contrast, not lrp-cp' }]],
+    ['fixed-k without k', withField({ binarisation: 'fixed-k' }), [{ path: 'binarisation.k', message: 'required for fixed-k' }]],
+    ['top-p out of range', withField({ binarisation: { method: 'top-p', p: 1.5 } }), [{ path: 'binarisation.p', message: 'must be at most 1, got number 1.5' }]],
+    ['k on top-p', withField({ binarisation: { method: 'top-p', p: 0.5, k: 3 } }), [{ path: 'binarisation.k', message: 'only for fixed-k, not top-p' }]],
+    ['bad binarisation', withField({ binarisation: 'median' }), [{ path: 'binarisation.method', message: 'expected one of top-k-human|fixed-k|top-p|one-over-n, got the string "median"' }]],
+    ['bad self-explanation k', withField({ selfExplanation: { k: 'all' } }), [{ path: 'selfExplanation.k', message: 'expected "human", "free" or a positive integer, got the string "all"' }]],
+    ['bad matching', withField({ selfExplanation: { matching: 'fuzzy' } }), [{ path: 'selfExplanation.matching', message: 'expected one of paper|robust, got the string "fuzzy"' }]],
+    ['extractive not a boolean', withField({ selfExplanation: { extractive: 'yes' } }), [{ path: 'selfExplanation.extractive', message: 'expected boolean, got the string "yes"' }]],
+    ['onlyCorrect not a boolean', withField({ onlyCorrect: 1 }), [{ path: 'onlyCorrect', message: 'expected boolean, got number 1' }]],
+    ['unknown metric', withField({ metrics: ['kappa', 'bleu'] }), [{ path: 'metrics[1]', message: expect.stringMatching(/^expected one of accuracy\|.*, got the string "bleu"$/) as unknown as string }]],
+    ['threads 0', withField({ limits: { threads: 0 } }), [{ path: 'limits.threads', message: 'must be at least 1, got number 0' }]],
+    ['maxNewTokens as string', withField({ limits: { maxNewTokens: '100' } }), [{ path: 'limits.maxNewTokens', message: 'expected number, got the string "100"' }]],
+  ])('%s', (_name, input, expected) => {
+    expect(errors(input)).toEqual(expected);
+  });
+
+  it('reports several problems at once', () => {
+    const errs = errors({ name: 'x', task: { kind: 'custom' }, dataset: {}, models: [{ path: '/m', mode: 'x' }] });
+    expect(errs.map((e) => e.path)).toEqual(['task.labels', 'dataset', 'models[0].mode']);
+  });
+});
