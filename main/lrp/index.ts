@@ -1,0 +1,224 @@
+// TypeScript side of the native LRP addon (native/build/rw_lrp.node, built by `npm run build:native`).
+// The addon runs forward and LRP-backward passes on libuv's thread pool; this module validates arguments,
+// turns AbortSignals into the addon's cancel flag and keeps the handle's lifetime explicit (close()).
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export type LrpRule = 'cp' | 'attn';
+export type LrpGate = 'half' | 'detach';
+
+export interface LrpModelInfo {
+  arch: string;
+  nLayer: number;
+  nEmbd: number;
+  nHead: number;
+  nHeadKv: number;
+  nVocab: number;
+  nCtx: number;
+  nExpert: number;
+  nExpertUsed: number;
+  fileSize: number;
+  threads: number;
+}
+
+export interface LrpProgress {
+  /** layers done so far: forward layers count 1..nLayer, backward layers nLayer+1..2*nLayer */
+  done: number;
+  total: number;
+  phase: 'forward' | 'backward';
+}
+
+export interface ExplainOptions {
+  /** the exact token ids the model sees (chat template included) */
+  tokens: ArrayLike<number>;
+  /** token id whose logit at the last position is explained; default: the most probable next token */
+  target?: number;
+  /** explain logit(target) - logit(contrast) instead */
+  contrast?: number;
+  /** `cp`: CP-LRP (frozen attention, norm scale, SiLU ratio); `attn`: AttnLRP (softmax rule, uniform splits) */
+  rule?: LrpRule;
+  /** CP-LRP only: gate x up product split 1/2-1/2 (`half`) or the gate frozen (`detach`); AttnLRP always halves */
+  gate?: LrpGate;
+  onProgress?: (p: LrpProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface ExplainResult {
+  /** relevance of each input token (sum over embedding dims of input x modified gradient) */
+  relevance: Float32Array;
+  /** the explained token id (resolved when no target was given) */
+  target: number;
+  contrast?: number;
+  /** the explained logit (or logit difference) from the engine's own forward */
+  value: number;
+  /** log-probabilities of the next token at the last position, length nVocab */
+  logProbs: Float32Array;
+  timings: { forwardMs: number; backwardMs: number; totalMs: number };
+}
+
+export interface ForwardResult {
+  /** log-probabilities at every position, row-major [tokens.length, nVocab] */
+  logProbs: Float32Array;
+  nVocab: number;
+  ms: number;
+}
+
+export interface OpenOptions {
+  /** worker threads for one computation (keep <= physical cores) */
+  threads?: number;
+}
+
+interface NativeResultExplain {
+  relevance: Float32Array;
+  logProbs: Float32Array;
+  target: number;
+  value: number;
+  forwardMs: number;
+  backwardMs: number;
+}
+
+interface NativeAddon {
+  open(path: string, threads: number): object;
+  info(h: object): LrpModelInfo;
+  close(h: object): void;
+  forward(h: object, tokens: Int32Array, progress?: (d: number, t: number, p: string) => void, cancel?: Int32Array): Promise<{ logProbs: Float32Array; ms: number }>;
+  explain(
+    h: object,
+    tokens: Int32Array,
+    progress: ((d: number, t: number, p: string) => void) | undefined,
+    cancel: Int32Array,
+    opts: { target: number; contrast: number; rule: number; gate: number },
+  ): Promise<NativeResultExplain>;
+  version(): { ggml: string; commit: string; headersVersion: string; builtAgainstCommit: string };
+}
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const addonPath = path.join(repoRoot, 'native/build/rw_lrp.node');
+
+let addon: NativeAddon | undefined;
+
+/** Loads the addon once; throws with the build command when it is missing or built against another ggml. */
+export function loadLrpAddon(): NativeAddon {
+  if (addon) return addon;
+  if (!existsSync(addonPath)) {
+    throw new Error(`LRP addon not built: ${addonPath} is missing (run \`npm run build:native\`)`);
+  }
+  const require = createRequire(import.meta.url);
+  addon = require(addonPath) as NativeAddon;
+  return addon;
+}
+
+/** ggml version and commit of the loaded library and of the headers the addon was compiled against. */
+export function lrpVersion(): ReturnType<NativeAddon['version']> {
+  return loadLrpAddon().version();
+}
+
+function toTokens(tokens: ArrayLike<number>, what: string): Int32Array {
+  const out = new Int32Array(tokens.length);
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i];
+    if (!Number.isInteger(t) || t < 0 || t > 0x7fffffff) throw new RangeError(`${what}: token at position ${i} is not a valid id (${t})`);
+    out[i] = t;
+  }
+  return out;
+}
+
+function checkId(v: number | undefined, name: string, nVocab: number): number {
+  if (v === undefined) return -1;
+  if (!Number.isInteger(v) || v < 0 || v >= nVocab) throw new RangeError(`${name} token id ${v} is out of range (vocabulary size ${nVocab})`);
+  return v;
+}
+
+export class LrpModel {
+  readonly path: string;
+  readonly info: LrpModelInfo;
+  private handle: object | undefined;
+  private readonly lib: NativeAddon;
+
+  private constructor(lib: NativeAddon, handle: object, file: string) {
+    this.lib = lib;
+    this.handle = handle;
+    this.path = file;
+    this.info = lib.info(handle);
+  }
+
+  /** Maps the GGUF file and checks architecture, tensor types and shapes; throws on anything unsupported. */
+  static open(file: string, opts: OpenOptions = {}): LrpModel {
+    const lib = loadLrpAddon();
+    const threads = opts.threads ?? 1;
+    if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new RangeError(`threads must be a positive integer, got ${threads}`);
+    return new LrpModel(lib, lib.open(file, threads), file);
+  }
+
+  private h(): object {
+    if (!this.handle) throw new Error(`LRP model ${this.path} is closed`);
+    return this.handle;
+  }
+
+  /** Log-probabilities at every position (the engine's own forward). */
+  async forward(tokens: ArrayLike<number>, opts: { signal?: AbortSignal } = {}): Promise<ForwardResult> {
+    const cancel = new Int32Array(1);
+    const onAbort = () => { cancel[0] = 1; };
+    opts.signal?.throwIfAborted();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const r = await this.lib.forward(this.h(), toTokens(tokens, 'forward'), undefined, cancel);
+      return { logProbs: r.logProbs, nVocab: this.info.nVocab, ms: r.ms };
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** LRP relevance of every input token for the target logit (or a contrast) at the last position. */
+  async explain(o: ExplainOptions): Promise<ExplainResult> {
+    const rule = o.rule ?? 'cp';
+    const gate = o.gate ?? 'half';
+    if (rule !== 'cp' && rule !== 'attn') throw new RangeError(`rule must be 'cp' or 'attn', got ${String(rule)}`);
+    if (gate !== 'half' && gate !== 'detach') throw new RangeError(`gate must be 'half' or 'detach', got ${String(gate)}`);
+    const tokens = toTokens(o.tokens, 'explain');
+    const target = checkId(o.target, 'target', this.info.nVocab);
+    const contrast = checkId(o.contrast, 'contrast', this.info.nVocab);
+    const cancel = new Int32Array(1);
+    const onAbort = () => { cancel[0] = 1; };
+    o.signal?.throwIfAborted();
+    o.signal?.addEventListener('abort', onAbort, { once: true });
+    const progress = o.onProgress
+      ? (done: number, total: number, phase: string) => o.onProgress!({ done, total, phase: phase as LrpProgress['phase'] })
+      : undefined;
+    const t0 = performance.now();
+    try {
+      const r = await this.lib.explain(this.h(), tokens, progress, cancel, {
+        target,
+        contrast,
+        rule: rule === 'attn' ? 1 : 0,
+        gate: gate === 'detach' ? 1 : 0,
+      });
+      return {
+        relevance: r.relevance,
+        target: r.target,
+        ...(contrast >= 0 ? { contrast } : {}),
+        value: r.value,
+        logProbs: r.logProbs,
+        timings: { forwardMs: r.forwardMs, backwardMs: r.backwardMs, totalMs: performance.now() - t0 },
+      };
+    } catch (e) {
+      if ((e as { code?: string }).code === 'ABORT_ERR' && o.signal?.aborted) throw o.signal.reason ?? e;
+      throw e;
+    } finally {
+      o.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Releases the mapping and all buffers (after any computation still running finishes). Idempotent. */
+  close(): void {
+    if (!this.handle) return;
+    this.lib.close(this.handle);
+    this.handle = undefined;
+  }
+}
+
+export function openLrpModel(file: string, opts: OpenOptions = {}): LrpModel {
+  return LrpModel.open(file, opts);
+}
