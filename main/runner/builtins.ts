@@ -1,0 +1,118 @@
+/**
+ * Built-in studies (studies/<name>.json, one study configuration each) and built-in datasets
+ * (studies/datasets/catalog.json). A name that is not a file selects a group: "demo" runs every
+ * studies/demo-*.json, "paper-rafola" every studies/paper-rafola-*.json.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Repository root (this file is main/runner/builtins.ts). */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const STUDIES_DIR = join(REPO_ROOT, 'studies');
+
+export interface NamedStudy {
+  /** Built-in name or the file's base name. */
+  name: string;
+  file: string;
+  /** The raw JSON (validated later by parseStudyConfig). */
+  config: unknown;
+}
+
+export interface CatalogEntry {
+  format: 'msst' | 'rafola' | 'climate-fever' | 'csv' | 'jsonl';
+  file: string;
+  language?: string;
+  labelsFile?: string;
+  howToGet: string;
+}
+
+export class BuiltinError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BuiltinError';
+  }
+}
+
+function readJson(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new BuiltinError(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+export function builtinStudyNames(dir = STUDIES_DIR): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
+}
+
+/** A study file path, a built-in name, or a group prefix → the study files to run, in name order. */
+export function resolveStudies(ref: string, dir = STUDIES_DIR): NamedStudy[] {
+  if (ref.endsWith('.json') || ref.includes('/')) {
+    const file = resolve(ref);
+    if (!existsSync(file)) throw new BuiltinError(`${ref}: no such study file`);
+    return [{ name: basename(file).replace(/\.json$/, ''), file, config: readJson(file) }];
+  }
+  const names = builtinStudyNames(dir);
+  const hits = names.includes(ref) ? [ref] : names.filter((n) => n.startsWith(`${ref}-`));
+  if (hits.length === 0) {
+    throw new BuiltinError(`no built-in study "${ref}" (built-in: ${names.join(', ') || 'none'}; or give a study .json file)`);
+  }
+  return hits.map((n) => ({ name: n, file: join(dir, `${n}.json`), config: readJson(join(dir, `${n}.json`)) }));
+}
+
+export function datasetCatalog(dir = STUDIES_DIR): Record<string, CatalogEntry> {
+  const raw = readJson(join(dir, 'datasets', 'catalog.json')) as Record<string, unknown>;
+  const out: Record<string, CatalogEntry> = {};
+  for (const [k, v] of Object.entries(raw)) if (!k.startsWith('_')) out[k] = v as CatalogEntry;
+  return out;
+}
+
+/** Where built-in dataset files are looked for: the repository, $RW_DATA_DIR, then ../shared/data. */
+export function dataSearchPath(): string[] {
+  const dirs = [REPO_ROOT];
+  if (process.env.RW_DATA_DIR) dirs.push(resolve(process.env.RW_DATA_DIR));
+  dirs.push(resolve(REPO_ROOT, '../shared/data'));
+  return dirs;
+}
+
+export interface ResolvedDataset {
+  name: string;
+  entry: CatalogEntry;
+  file: string;
+  labelsFile?: string;
+}
+
+/** Finds a built-in dataset's file; a missing one is an error that says how to get it. */
+export function resolveBuiltinDataset(name: string, dir = STUDIES_DIR): ResolvedDataset {
+  const cat = datasetCatalog(dir);
+  const entry = cat[name];
+  if (!entry) throw new BuiltinError(`no built-in dataset "${name}" (known: ${Object.keys(cat).join(', ')})`);
+  const find = (rel: string) =>
+    isAbsolute(rel) ? (existsSync(rel) ? rel : undefined) : dataSearchPath().map((d) => join(d, rel)).find((p) => existsSync(p));
+  const file = find(entry.file);
+  if (!file) {
+    throw new BuiltinError(
+      `dataset "${name}" needs ${entry.file}, not found in ${dataSearchPath().join(', ')}. How to get it: ${entry.howToGet}`,
+    );
+  }
+  let labelsFile: string | undefined;
+  if (entry.labelsFile) {
+    labelsFile = find(entry.labelsFile);
+    if (!labelsFile) {
+      throw new BuiltinError(`dataset "${name}" needs the labels file ${entry.labelsFile} next to its data. How to get it: ${entry.howToGet}`);
+    }
+  }
+  return { name, entry, file, labelsFile };
+}
+
+/** Expands $VARS in a model path; $RW_DEMO_MODEL defaults to the generated demo model. */
+export function expandPath(p: string, vars: Record<string, string | undefined>): string {
+  return p.replace(/\$([A-Z_][A-Z0-9_]*)|\$\{([A-Z_][A-Z0-9_]*)\}/g, (_, a, b) => {
+    const k = a ?? b;
+    const v = vars[k] ?? process.env[k];
+    if (v === undefined) throw new BuiltinError(`model path "${p}" uses $${k}, which is not set`);
+    return v;
+  });
+}

@@ -1,0 +1,31 @@
+/** After a run's examples are stored: metrics from the stored results, then the run is marked done. */
+import type { Store } from '../store';
+import { runMetrics } from './evaluate';
+
+export function modelName(path: string): string {
+  const base = path.replace(/^imported:/, '').split(/[\\/]/).pop() ?? path;
+  return base.replace(/\.gguf$/i, '');
+}
+
+/** Recomputes and stores (replacing) all metrics of the run; returns how many rows were stored. */
+export function computeRunMetrics(store: Store, runId: number, opts: { B?: number } = {}): number {
+  const run = store.runs.get(runId);
+  if (!run) throw new Error(`run ${runId} does not exist`);
+  const model = store.models.get(run.modelId)!;
+  const study = store.studies.get(run.studyId);
+  const examples = new Map(store.datasets.examples(run.datasetId).map((e) => [e.id, e]));
+  const results = store.results.list(runId);
+  const task = (study?.config as { task?: { indicator?: number } } | undefined)?.task;
+  const rows = runMetrics(results, examples, {
+    model: (model.metadata as { name?: string })?.name ?? modelName(model.path),
+    seed: run.seed,
+    ...(task?.indicator ? { indicator: String(task.indicator) } : {}),
+  }, opts);
+  store.metrics.replace(runId, rows);
+  return rows.length;
+}
+
+export function finalizeRun(store: Store, runId: number, timings: Record<string, unknown> = {}): void {
+  computeRunMetrics(store, runId);
+  store.runs.finish(runId, { status: 'done', timings });
+}
