@@ -36,7 +36,7 @@ export function matchItems(text: string, words: WordSpan[], items: string[]): It
       unmatched.push(piece);
       continue;
     }
-    let hit = -1;
+    let hit: number = -1;
     for (let i = 0; i + k.length <= words.length && hit < 0; i++) {
       if (k.every((w, j) => keys[i + j] === w) && k.some((_, j) => mask[i + j] === 0)) hit = i;
     }
