@@ -1,0 +1,124 @@
+import { getLlama, LlamaLogLevel, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel } from 'node-llama-cpp';
+import { physicalCoreCount } from './session-threads';
+
+/** Settings the session reads (from the app settings or CLI flags). */
+export interface SessionSettings {
+  /** false = CPU only; 'auto' = let node-llama-cpp pick CUDA/Vulkan/Metal when its prebuilt binary has one. */
+  gpu: false | 'auto';
+  /** Threads for evaluation; default: physical cores (never node-llama-cpp's own default). */
+  threads?: number;
+  /** KV-cache size in tokens; prompts that do not fit are skipped with a reason by the protocol. */
+  contextSize: number;
+  /** Release the model this long after the last use (ms). 0 = never by timer. */
+  idleReleaseMs: number;
+}
+
+export const defaultSessionSettings: SessionSettings = { gpu: false, contextSize: 4096, idleReleaseMs: 60_000 };
+
+/** What a protocol step needs: the loaded model and one evaluation sequence. */
+export interface LoadedModel {
+  path: string;
+  llama: Llama;
+  model: LlamaModel;
+  context: LlamaContext;
+  sequence: LlamaContextSequence;
+}
+
+const llamaByGpu = new Map<string, Promise<Llama>>();
+
+/** One shared Llama instance per GPU setting; build 'never' makes a missing binary an error, not a compile. */
+export function sessionLlama(gpu: false | 'auto', threads: number): Promise<Llama> {
+  const key = `${gpu}:${threads}`;
+  let p = llamaByGpu.get(key);
+  if (!p) {
+    p = getLlama({ gpu, build: 'never', maxThreads: threads, logLevel: LlamaLogLevel.error });
+    llamaByGpu.set(key, p);
+  }
+  return p;
+}
+
+/**
+ * One loaded model at a time. `use()` serialises callers (a single sequence is not re-entrant), loads the
+ * requested file (disposing any other), and arms an idle timer that frees the model's memory.
+ */
+export class ModelSession {
+  readonly threads: number;
+  private loaded: LoadedModel | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+  private idleTimer: NodeJS.Timeout | null = null;
+
+  constructor(readonly settings: SessionSettings) {
+    this.threads = Math.max(1, settings.threads ?? physicalCoreCount());
+  }
+
+  get loadedPath(): string | null {
+    return this.loaded?.path ?? null;
+  }
+
+  /** Run `fn` with `modelPath` loaded. Rejects with the signal's reason if aborted before or during loading. */
+  use<T>(modelPath: string, fn: (m: LoadedModel) => Promise<T>, opts: { signal?: AbortSignal } = {}): Promise<T> {
+    const run = async (): Promise<T> => {
+      this.clearIdleTimer();
+      opts.signal?.throwIfAborted();
+      const m = await this.load(modelPath, opts.signal);
+      try {
+        return await fn(m);
+      } finally {
+        this.armIdleTimer();
+      }
+    };
+    const result = this.queue.then(run, run);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Free the loaded model now (waits for the running `use`). */
+  async release(): Promise<void> {
+    const run = async () => {
+      this.clearIdleTimer();
+      await this.unload();
+    };
+    const result = this.queue.then(run, run);
+    this.queue = result.catch(() => undefined);
+    await result;
+  }
+
+  private async load(modelPath: string, signal?: AbortSignal): Promise<LoadedModel> {
+    if (this.loaded?.path === modelPath && !this.loaded.model.disposed) return this.loaded;
+    await this.unload();
+    const llama = await sessionLlama(this.settings.gpu, this.threads);
+    const model = await llama.loadModel({ modelPath, loadSignal: signal });
+    try {
+      const context = await model.createContext({
+        contextSize: Math.min(this.settings.contextSize, model.trainContextSize),
+        threads: this.threads,
+        createSignal: signal,
+      });
+      this.loaded = { path: modelPath, llama, model, context, sequence: context.getSequence() };
+      return this.loaded;
+    } catch (e) {
+      await model.dispose();
+      throw e;
+    }
+  }
+
+  private async unload(): Promise<void> {
+    const m = this.loaded;
+    this.loaded = null;
+    if (!m) return;
+    await m.context.dispose();
+    await m.model.dispose();
+  }
+
+  private armIdleTimer(): void {
+    this.clearIdleTimer();
+    if (this.settings.idleReleaseMs <= 0) return;
+    this.idleTimer = setTimeout(() => void this.release(), this.settings.idleReleaseMs);
+    this.idleTimer.unref();
+  }
+
+  private clearIdleTimer(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+  }
+}

@@ -1,0 +1,13 @@
+/** The study protocol: one interface for the runner, the CLI and the GUI. */
+export { alignItems, splitItems, spansToMask, type AlignedSpan, type Alignment, type Occurrences } from './align';
+export { chatTemplateOf, renderChat, textTokens, type ChatTurn, type PromptToken, type RenderedChat } from './chat';
+export { classify, type AnswerToken, type ClassifyMode, type ClassifyOptions, type ClassifyResult, type ProtocolRuntime } from './classify';
+export { explain, explainTurns, extractiveGrammar, extractJson, itemsOf, type ExplainOptions, type ExplainResult, type ExplainShape } from './explain';
+export { fold } from './fold';
+export { loadIndicators, type Indicator } from './indicators';
+export { defaultSampling, generate, nextTokenDistribution, PAPER_SEEDS, reusePrefix, type SamplingOptions } from './infer';
+export { fillerToken, maskedAnswerProb, maskedAnswerProbFull, type Filler } from './mask';
+export { tokenCharSpans, textTokenSpans, type TokenCharSpan } from './offsets';
+export { parseAnswer, type AnswerEvidence, type ParsedAnswer } from './parse';
+export { buildTaskPrompt, type AnswerOption, type Language, type PromptPiece, type Segment, type TaskPrompt, type TaskSpec } from './prompts';
+export { humanK, runExample, type ExampleInput, type ExampleResult, type OutputToken, type ProtocolOptions } from './run';

@@ -1,0 +1,196 @@
+import type { Indicator } from './indicators';
+
+/** Which part of the prompt a piece of text is; `template` and `answer` come from the chat rendering. */
+export type Segment = 'template' | 'instruction' | 'text' | 'options' | 'answer';
+
+export interface PromptPiece {
+  segment: 'instruction' | 'text' | 'options';
+  text: string;
+}
+
+/** One answer option of the multiple-choice question. */
+export interface AnswerOption {
+  /** The letter the model is asked to start with ("a", "b", ...). */
+  letter: string;
+  /** The class this option stands for (dataset label: "positive", "yes", "supports", ...). */
+  label: string;
+  /** The option line after "(a) ". */
+  description: string;
+  /** The word that names the class in a free answer and in the turn-2 request ("positiv", "yes"). */
+  word: string;
+  /** Phrases that name this option unambiguously in a free-text answer (matched case/accent-insensitively). */
+  phrases: string[];
+}
+
+export type Language = 'en' | 'da' | 'it';
+
+export type TaskSpec =
+  | { task: 'sentiment'; language: Language }
+  | { task: 'forced-labour'; language?: 'en'; indicator: Indicator }
+  | { task: 'claim'; language?: 'en'; claim: string }
+  | {
+      task: 'custom';
+      language: string;
+      /** Text before the input, e.g. "Consider the following e-mail: ". */
+      intro: string;
+      /** The question line, e.g. "Is this e-mail spam?". */
+      question?: string;
+      options: Array<{ label: string; description: string; word?: string; phrases?: string[] }>;
+      /** Turn-2 request; `{k}`, `{word}` are filled in. Default: the English words request. */
+      explainRequest?: string;
+    };
+
+/** The rendered task for one text: turn-1 pieces, options, and the turn-2 request builder. */
+export interface TaskPrompt {
+  language: string;
+  options: AnswerOption[];
+  turn1: PromptPiece[];
+  /** Turn-2 request for the predicted option; k = null asks without a maximum. */
+  explainRequest(option: AnswerOption, k: number | null): string;
+  /** Whether turn 2 asks for single words or for parts (spans) of the text. */
+  explainUnit: 'words' | 'parts';
+}
+
+const LETTERS = 'abcdefghij';
+
+interface Wording {
+  intro: string;
+  choose: string;
+  answer: string;
+  options: Array<Omit<AnswerOption, 'letter'>>;
+  explain: (word: string, k: number | null) => string;
+}
+
+// The English wording is the paper's (annotation_request in its released responses). Danish and Italian
+// are the workbench's own full translations, with the paper's label words.
+const SENTIMENT: Record<Language, Wording> = {
+  en: {
+    intro: 'Consider the following movie review: ',
+    choose: 'Choose one of the following options and start your answer with the respective letter: ',
+    answer: 'Answer:',
+    options: [
+      { label: 'positive', word: 'positive', description: 'This review is overall rather positive', phrases: ['rather positive', 'overall positive'] },
+      { label: 'negative', word: 'negative', description: 'This review is overall rather negative', phrases: ['rather negative', 'overall negative'] },
+    ],
+    explain: (word, k) =>
+      `${k === null ? 'Return the individual words' : `Return a maximum of ${k} individual words`} from the text that show evidence for a ${word} movie review. Return them as a JSON list of objects, each with the field "rationales".`,
+  },
+  da: {
+    intro: 'Betragt følgende filmanmeldelse: ',
+    choose: 'Vælg en af følgende muligheder, og start dit svar med det tilsvarende bogstav: ',
+    answer: 'Svar:',
+    options: [
+      { label: 'positive', word: 'positiv', description: 'Denne anmeldelse er samlet set overvejende positiv', phrases: ['overvejende positiv', 'samlet set positiv'] },
+      { label: 'negative', word: 'negativ', description: 'Denne anmeldelse er samlet set overvejende negativ', phrases: ['overvejende negativ', 'samlet set negativ'] },
+    ],
+    explain: (word, k) =>
+      `${k === null ? 'Returnér de enkelte ord' : `Returnér højst ${k} enkelte ord`} fra teksten, der viser tegn på en ${word} filmanmeldelse. Returnér dem som en JSON-liste af objekter, hver med feltet "rationales".`,
+  },
+  it: {
+    intro: 'Considera la seguente recensione di un film: ',
+    choose: 'Scegli una delle seguenti opzioni e inizia la tua risposta con la lettera corrispondente: ',
+    answer: 'Risposta:',
+    options: [
+      { label: 'positive', word: 'positiva', description: 'Questa recensione è nel complesso piuttosto positiva', phrases: ['piuttosto positiva', 'complesso positiva'] },
+      { label: 'negative', word: 'negativa', description: 'Questa recensione è nel complesso piuttosto negativa', phrases: ['piuttosto negativa', 'complesso negativa'] },
+    ],
+    explain: (word, k) =>
+      `${k === null ? 'Restituisci le singole parole' : `Restituisci al massimo ${k} singole parole`} del testo che mostrano evidenza di una recensione ${word}. Restituiscile come una lista JSON di oggetti, ciascuno con il campo "rationales".`,
+  },
+};
+
+function lettered(options: Array<Omit<AnswerOption, 'letter'>>): AnswerOption[] {
+  if (options.length < 2 || options.length > LETTERS.length) throw new Error(`a task needs 2-${LETTERS.length} options, got ${options.length}`);
+  return options.map((o, i) => ({ ...o, letter: LETTERS[i] }));
+}
+
+function optionBlock(options: AnswerOption[]): string {
+  return options.map((o) => `(${o.letter}) ${o.description}`).join(' \n');
+}
+
+function multipleChoice(intro: string, text: string, between: string, options: AnswerOption[], answer: string): PromptPiece[] {
+  return [
+    { segment: 'instruction', text: intro },
+    { segment: 'text', text },
+    { segment: 'instruction', text: ` \n${between}\n` },
+    { segment: 'options', text: optionBlock(options) },
+    { segment: 'instruction', text: ` \n${answer}` },
+  ];
+}
+
+/** Build the prompt of `spec` for `text`. */
+export function buildTaskPrompt(spec: TaskSpec, text: string): TaskPrompt {
+  switch (spec.task) {
+    case 'sentiment': {
+      const w = SENTIMENT[spec.language];
+      if (!w) throw new Error(`sentiment prompts exist for en, da, it; not "${spec.language}"`);
+      const options = lettered(w.options);
+      return {
+        language: spec.language,
+        options,
+        turn1: multipleChoice(w.intro, text, w.choose, options, w.answer),
+        explainRequest: (o, k) => w.explain(o.word, k),
+        explainUnit: 'words',
+      };
+    }
+    case 'forced-labour': {
+      const ind = spec.indicator;
+      const options = lettered([
+        { label: 'yes', word: 'yes', description: 'Yes, it contains evidence', phrases: ['contains evidence', 'does contain evidence'] },
+        { label: 'no', word: 'no', description: 'No, it does not contain evidence', phrases: ['does not contain evidence', 'no evidence'] },
+      ]);
+      return {
+        language: 'en',
+        options,
+        turn1: multipleChoice(
+          'Consider the following news article: ',
+          text,
+          `Does the article contain evidence of the forced labour indicator "${ind.label}"? Definition: ${ind.definition} \nChoose one of the following options and start your answer with the respective letter: `,
+          options,
+          'Answer:',
+        ),
+        explainRequest: (_o, k) =>
+          `${k === null ? 'Return the parts' : `Return a maximum of ${k} parts`} of the text that show evidence for the indicator "${ind.label}". Return them as a JSON list of objects, each with the field "rationales".`,
+        explainUnit: 'parts',
+      };
+    }
+    case 'claim': {
+      const options = lettered([
+        { label: 'supports', word: 'supports', description: 'The evidence supports the claim', phrases: ['supports the claim'] },
+        { label: 'refutes', word: 'refutes', description: 'The evidence refutes the claim', phrases: ['refutes the claim'] },
+        { label: 'not-enough-info', word: 'not enough information', description: 'There is not enough information', phrases: ['not enough information'] },
+      ]);
+      return {
+        language: 'en',
+        options,
+        turn1: [
+          { segment: 'instruction', text: `Consider the following claim: ${spec.claim} \nand the following evidence: ` },
+          { segment: 'text', text },
+          { segment: 'instruction', text: ' \nChoose one of the following options and start your answer with the respective letter: \n' },
+          { segment: 'options', text: optionBlock(options) },
+          { segment: 'instruction', text: ' \nAnswer:' },
+        ],
+        explainRequest: (o, k) =>
+          `${k === null ? 'Return the individual words' : `Return a maximum of ${k} individual words`} from the evidence that show why it ${o.word === 'not enough information' ? 'gives not enough information on' : `${o.word}`} the claim. Return them as a JSON list of objects, each with the field "rationales".`,
+        explainUnit: 'words',
+      };
+    }
+    case 'custom': {
+      const options = lettered(
+        spec.options.map((o) => ({ label: o.label, description: o.description, word: o.word ?? o.label, phrases: o.phrases ?? [o.description] })),
+      );
+      const between = `${spec.question ? `${spec.question} ` : ''}Choose one of the following options and start your answer with the respective letter: `;
+      const template = spec.explainRequest;
+      return {
+        language: spec.language,
+        options,
+        turn1: multipleChoice(spec.intro, text, between, options, 'Answer:'),
+        explainRequest: (o, k) =>
+          template
+            ? template.replaceAll('{k}', k === null ? '' : String(k)).replaceAll('{word}', o.word)
+            : SENTIMENT.en.explain(o.word, k).replace(' movie review', ''),
+        explainUnit: 'words',
+      };
+    }
+  }
+}
