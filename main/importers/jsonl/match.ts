@@ -10,7 +10,7 @@
 import type { WordSpan } from '../../datasets/types';
 
 const fold = (s: string) => s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
-const runs = (s: string) => fold(s).match(/[\p{L}\p{N}]+/gu) ?? [];
+const runs = (s: string): string[] => fold(s).match(/[\p{L}\p{N}]+/gu) ?? [];
 const compact = (s: string) => runs(s).join('');
 
 export interface ItemMatch {
