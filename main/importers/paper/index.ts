@@ -1,0 +1,27 @@
+/** Adapter for the published study's per-example files (Brandl & Eberle, arXiv 2410.03296). */
+export { readPaperFile, listPaperRunFiles, PaperFormatError, type PaperRecord, type PaperPerturbation, type WordPiece } from './read';
+export { evaluateWordLevel, type MatchingRule, type WordLevelSummary, type ExampleEvaluation } from './evaluate';
+export { parseAnswer, paperNormalizeResponse, type ParsedAnswer, type SstLabel } from './answer';
+export {
+  paperNormalize,
+  paperOverlapMask,
+  paperGoldPhrases,
+  paperAlignToRawWords,
+  robustNormalize,
+  robustMatch,
+  splitItems,
+  PaperRuleError,
+  type RobustMatch,
+} from './matching';
+export { paperItems, robustItems, paperFixSyntax, type PaperState, type PaperItemsResult, type RobustItems } from './selfexplanation';
+export {
+  parsePythonLiteral,
+  parsePythonJson,
+  toPlain,
+  PyDict,
+  PyTuple,
+  PyLiteralError,
+  type PyValue,
+  type PyKey,
+  type PyLiteralOptions,
+} from './pyliteral';
