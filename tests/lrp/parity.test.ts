@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { getLlama, type ControlledEvaluateInputItem, type Llama } from 'node-llama-cpp';
+import { getLlama, type ControlledEvaluateInputItem, type Llama, type Token } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLrpModel } from '../../main/lrp/index';
 import { GgmlType as G } from '../../main/gguf/quant/types';
@@ -29,7 +29,7 @@ async function llamaCppLogProbs(l: Llama, file: string, toks: number[]): Promise
   });
   try {
     const seq = ctx.getSequence();
-    const res = await seq.controlledEvaluate(toks.map((t): ControlledEvaluateInputItem => [t, { generateNext: { probabilities: true } }]));
+    const res = await seq.controlledEvaluate(toks.map((t): ControlledEvaluateInputItem => [t as Token, { generateNext: { probabilities: true } }]));
     return res.map((r) => r!.next!.probabilities!);
   } finally {
     await ctx.dispose();

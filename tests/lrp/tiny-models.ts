@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { readMinGguf } from './gguf-min';
 import { kv, writeGguf, type TensorToWrite } from '../../main/gguf/writer';
-import { quantize } from '../../main/gguf/quant/index';
+import { byteSize, quantize } from '../../main/gguf/quant/index';
 import { GgmlType } from '../../main/gguf/quant/types';
 import type { GgufKv } from '../../main/gguf/types';
 
@@ -11,7 +11,7 @@ export const repoRoot = path.resolve(import.meta.dirname, '../..');
 export const stories = path.resolve(repoRoot, '../shared/models/stories260K.gguf');
 
 export interface TinySpec {
-  arch: 'llama' | 'qwen2';
+  arch: 'llama' | 'qwen2' | (string & {});
   type: number;            // ggml type of the matrices (norms and biases stay F32)
   nLayer?: number;
   d?: number;
@@ -26,6 +26,8 @@ export interface TinySpec {
   ctx?: number;
   /** explicit tensor values (float32, ggml order) replacing the random ones */
   overrides?: Record<string, Float32Array>;
+  /** tensors written with this type instead (zero bytes): for unsupported-type tests */
+  forceType?: Record<string, number>;
 }
 
 function rng(seed: number): () => number {
@@ -59,6 +61,11 @@ export function writeTinyModel(file: string, s: TinySpec): void {
       for (let i = 0; i < n; i++) x[i] = base + scale * (2 * rand() - 1);
     }
     if (x.length !== n) throw new Error(`override ${name}: ${x.length} values for shape ${shape}`);
+    const forced = s.forceType?.[name];
+    if (forced !== undefined) {
+      tensors.push({ name, shape, type: forced, data: new Uint8Array(byteSize(forced, n)) });
+      return;
+    }
     const data = type === GgmlType.F32 ? new Uint8Array(x.buffer.slice(0)) : quantize(type, x);
     tensors.push({ name, shape, type, data });
   };
