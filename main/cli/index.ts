@@ -36,7 +36,13 @@ export function parseGlobal(argv: string[]): { db?: string; json: boolean; rest:
   return { db, json, rest };
 }
 
-export async function main(argv: string[], io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+/** Where main() writes (process streams by default; tests pass their own). */
+export interface CliIo {
+  stdout: { write(chunk: string): unknown };
+  stderr: { write(chunk: string): unknown };
+}
+
+export async function main(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   try {
     const { db, json, rest } = parseGlobal(argv);
     const dbPath = db ?? defaultDbPath();

@@ -36,7 +36,7 @@ function cli(args: string[], env: Record<string, string> = {}) {
 async function cliInProcess(args: string[]) {
   let stdout = '';
   let stderr = '';
-  const sink = (add: (s: string) => void) => ({ write: (s: string) => (add(s), true) }) as unknown as NodeJS.WriteStream;
+  const sink = (add: (s: string) => void) => ({ write: (s: string) => add(s) });
   const code = await main(args, { stdout: sink((s) => (stdout += s)), stderr: sink((s) => (stderr += s)) });
   return { code, stdout, stderr };
 }
@@ -178,7 +178,7 @@ describe('CLI against a real database file', () => {
     const d = cli(['--db', demoDb, '--json', 'demo']);
     expect(d.code).toBe(0);
     const out = JSON.parse(d.stdout);
-    expect(out).toMatchObject({ examples: 12, withRationale: 12, db: demoDb });
+    expect(out).toMatchObject({ datasetIds: [1, 2, 3], examples: 12, withRationale: 12, db: demoDb });
     expect(Object.keys(out.byLanguage)).toEqual(['en', 'da', 'it']);
     // Words per sentence picked by hand in studies/demo: en 3,3,2,3 ; da 3,3,2,3 ; it 3,3,2,3.
     expect(out.byLanguage.da).toEqual({ examples: 4, labels: { positive: 2, negative: 2 }, meanRationaleWords: 2.75 });

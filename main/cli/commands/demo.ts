@@ -9,10 +9,11 @@ import { describeExample } from './examples';
 export const summary = 'run a small end-to-end demo: import the demo sentences (EN/DA/IT) and summarise them';
 export const usage = 'demo';
 
-export const DEMO_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../studies/demo/sentiment-demo.jsonl');
+const DEMO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../studies/demo');
+export const DEMO_FILES = ['en', 'da', 'it'].map((l) => path.join(DEMO_DIR, `sentiment-${l}.jsonl`));
 
 /**
- * Imports studies/demo/sentiment-demo.jsonl into a database and prints what was stored, read
+ * Imports studies/demo/sentiment-{en,da,it}.jsonl (one dataset each) into a database and prints what was stored, read
  * back from the database. Without an explicit --db (or RW_DB) it uses a temporary database that
  * is removed afterwards, so running the demo never adds to the user's own workbench database.
  */
@@ -21,12 +22,14 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   const tempDir = ctx.dbIsDefault ? mkdtempSync(path.join(tmpdir(), 'rw-demo-')) : null;
   const dbPath = tempDir ? path.join(tempDir, 'demo.sqlite') : ctx.dbPath;
   try {
-    const parsed = importFile(DEMO_FILE, { format: 'jsonl', name: 'demo sentiment (EN/DA/IT)' });
+    const parsed = DEMO_FILES.map((f) => importFile(f, { format: 'jsonl', name: `demo ${path.basename(f, '.jsonl')}` }));
     const store = openStoreAt(dbPath);
     try {
-      const id = store.datasets.insert(parsed);
-      const record = store.datasets.get(id)!;
-      const examples = store.datasets.examples(id);
+      const ids = parsed.map((p) => store.datasets.insert(p));
+      const examples = ids.flatMap((id) => store.datasets.examples(id));
+      const records = ids.map((id) => store.datasets.get(id)!);
+      const total = records.reduce((s, r) => s + r.exampleCount, 0);
+      const withRationale = records.reduce((s, r) => s + r.withRationale, 0);
       const byLanguage: Record<string, { examples: number; labels: Record<string, number>; meanRationaleWords: number }> = {};
       for (const e of examples) {
         const s = (byLanguage[e.language] ??= { examples: 0, labels: {}, meanRationaleWords: 0 });
@@ -36,10 +39,10 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       }
       for (const s of Object.values(byLanguage)) s.meanRationaleWords = Math.round((s.meanRationaleWords / s.examples) * 100) / 100;
       if (ctx.json) {
-        ctx.out(JSON.stringify({ datasetId: id, examples: record.exampleCount, withRationale: record.withRationale, byLanguage, db: tempDir ? null : dbPath }));
+        ctx.out(JSON.stringify({ datasetIds: ids, examples: total, withRationale, byLanguage, db: tempDir ? null : dbPath }));
         return 0;
       }
-      ctx.out(`Rationale Workbench demo: imported ${record.exampleCount} review sentences (${record.withRationale} with a human rationale) into ${tempDir ? 'a temporary database' : dbPath}`);
+      ctx.out(`Rationale Workbench demo: imported ${total} review sentences (${withRationale} with a human rationale) into ${tempDir ? 'a temporary database' : dbPath}`);
       for (const [lang, s] of Object.entries(byLanguage)) {
         const labels = Object.entries(s.labels).map(([l, n]) => `${n} ${l}`).join(', ');
         ctx.out(`  ${lang}: ${s.examples} sentences (${labels}), ${s.meanRationaleWords} rationale words on average`);
