@@ -361,7 +361,9 @@ class Parser {
             if (!/^dtype\s*=/.test(s.slice(this.i))) this.fail('unsupported call argument');
             this.i = s.indexOf('=', this.i) + 1;
             this.ws();
-            this.name();
+            const dt = /^[A-Za-z_][\w.]*/.exec(s.slice(this.i));
+            if (!dt) this.fail('invalid dtype');
+            this.i += dt[0].length;
             this.ws();
           }
           if (s[this.i] !== ')') this.fail(`'(' was never closed`, at);
