@@ -81,7 +81,9 @@ export function itemsOf(value: unknown): string[] {
   const list = Array.isArray(value) ? value : (value as { rationales?: unknown })?.rationales;
   if (!Array.isArray(list)) throw new Error(`expected a list or {"rationales": [...]}, got ${JSON.stringify(value)?.slice(0, 80)}`);
   return list.map((x) => {
-    const v = typeof x === 'string' ? x : (x as { rationales?: unknown })?.rationales;
+    // Free-text answers also used "rationale" or "word"; the grammar-constrained ones always say "rationales".
+    const o = x as Record<string, unknown> | null;
+    const v = typeof x === 'string' ? x : (o?.rationales ?? o?.rationale ?? o?.words ?? o?.word);
     if (Array.isArray(v)) return v.join(', ');
     if (typeof v !== 'string') throw new Error(`item ${JSON.stringify(x)?.slice(0, 60)} has no string "rationales"`);
     return v;

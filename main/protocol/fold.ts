@@ -24,6 +24,8 @@ export function fold(text: string): Folded {
   let offset = 0;
   for (const cp of text) {
     const f = foldChar(cp);
+    // A lone combining mark folds to nothing: it belongs to the character before it.
+    if (f.length === 0 && endOf.length > 0 && endOf[endOf.length - 1] === offset) endOf[endOf.length - 1] = offset + cp.length;
     for (let i = 0; i < f.length; i++) {
       startOf.push(offset);
       endOf.push(offset + cp.length);

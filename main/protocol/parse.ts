@@ -17,8 +17,8 @@ const LEADING_NOISE = /^[\s*_#>"'`\u201c\u201d]*(?:(?:answer|svar|risposta)\s*:\
 
 /**
  * Read the chosen option from a free-text answer. Order: a leading "(a)" / "a)" / "(a"; a leading label
- * word ("Yes", "positive"); otherwise every "(x)" marker and every option phrase anywhere in the answer,
- * which must all name the same option. Anything else is `invalid`, never a class: the reference code's
+ * word ("Yes", "positive"); otherwise the option phrases anywhere in the answer, which must all name the same
+ * option, and failing those every "(x)" marker, which must agree likewise. Anything else is `invalid`, never a class: the reference code's
  * always-true branch turned every unparsed answer into the negative class.
  */
 export function parseAnswer(response: string, options: readonly AnswerOption[]): ParsedAnswer {
@@ -68,13 +68,15 @@ export function parseAnswer(response: string, options: readonly AnswerOption[]):
       }
     }
   }
-  const named = new Set(signals.map((s) => s.option.letter));
-  if (named.size === 1) {
-    signals.sort((a, b) => a.evidence.start - b.evidence.start);
-    return { status: 'ok', option: signals[0].option, evidence: signals[0].evidence };
-  }
-  if (named.size > 1) {
-    return { status: 'invalid', option: null, reason: `answer names several options (${[...named].map((l) => `(${l})`).join(', ')})` };
+  // Option phrases ("rather positive") outrank bare letters: Llama-2 often states its choice in words and
+  // then uses "(a)", "(b)" as bullet points of its reasons; the reference code read those as option (b).
+  for (const kind of ['phrase', 'letter'] as const) {
+    const of = signals.filter((s) => s.evidence.kind === kind).sort((a, b) => a.evidence.start - b.evidence.start);
+    const named = new Set(of.map((s) => s.option.letter));
+    if (named.size === 1) return { status: 'ok', option: of[0].option, evidence: of[0].evidence };
+    if (named.size > 1) {
+      return { status: 'invalid', option: null, reason: `answer names several options (${[...named].map((l) => `(${l})`).join(', ')})` };
+    }
   }
   if (unknownLetters.size > 0) {
     return { status: 'invalid', option: null, reason: `answer names option(s) ${[...unknownLetters].map((l) => `(${l})`).join(', ')}, which the question does not offer` };
