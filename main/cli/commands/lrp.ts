@@ -1,0 +1,80 @@
+// `lrp`: per-token LRP relevance for one next-token logit (or a contrast) of a GGUF model.
+import { getLlama, type LlamaModel, type Token } from 'node-llama-cpp';
+import { openLrpModel, type LrpGate, type LrpRule } from '../../lrp/index';
+import { CliUsageError, parseFlags, type CliContext } from '../context';
+
+export const summary = 'LRP relevance of each input token for a next-token logit (native engine)';
+export const usage =
+  'lrp --model <gguf> (--tokens 1,2,3 | --text "...") [--target id|string] [--contrast id|string] [--rule cp|attn] [--gate half|detach] [--threads N] [--json]';
+
+async function vocab(modelPath: string): Promise<LlamaModel> {
+  const llama = await getLlama({ gpu: false, build: 'never', maxThreads: 2, logLevel: 'error' as never });
+  return llama.loadModel({ modelPath, vocabOnly: true });
+}
+
+// a token id, or a string that must tokenize (without BOS) to one token, or its first token with a note
+function resolveToken(spec: string | undefined, name: string, model: LlamaModel, ctx: CliContext): number | undefined {
+  if (spec === undefined) return undefined;
+  if (/^\d+$/.test(spec)) return Number(spec);
+  const ids = model.tokenize(spec, false, 'trimLeadingSpace');
+  if (ids.length === 0) throw new CliUsageError(`--${name} "${spec}" tokenizes to nothing`);
+  if (ids.length > 1) ctx.err(`note: --${name} "${spec}" is ${ids.length} tokens; explaining its first token ${ids[0]}`);
+  return ids[0];
+}
+
+export async function run(args: string[], ctx: CliContext): Promise<number> {
+  const { flags, positional } = parseFlags(args, {
+    model: 'string', tokens: 'string', text: 'string', target: 'string', contrast: 'string',
+    rule: 'string', gate: 'string', threads: 'integer',
+  });
+  if (positional.length) throw new CliUsageError(`unexpected argument "${positional[0]}"; usage: ${usage}`);
+  const modelPath = flags.model as string | undefined;
+  if (!modelPath) throw new CliUsageError(`--model is required; usage: ${usage}`);
+  if ((flags.tokens === undefined) === (flags.text === undefined)) throw new CliUsageError('give exactly one of --tokens or --text');
+  const rule = (flags.rule ?? 'cp') as LrpRule;
+  if (rule !== 'cp' && rule !== 'attn') throw new CliUsageError(`--rule must be cp or attn, got "${rule}"`);
+  const gate = (flags.gate ?? 'half') as LrpGate;
+  if (gate !== 'half' && gate !== 'detach') throw new CliUsageError(`--gate must be half or detach, got "${gate}"`);
+  const threads = (flags.threads as number | undefined) ?? 2;
+  if (threads < 1) throw new CliUsageError('--threads must be at least 1');
+
+  const lrp = openLrpModel(modelPath, { threads });
+  const tok = await vocab(modelPath);
+  try {
+    let tokens: number[];
+    if (flags.tokens !== undefined) {
+      const parts = String(flags.tokens).split(',').map((s) => s.trim());
+      if (parts.some((p) => !/^\d+$/.test(p))) throw new CliUsageError(`--tokens must be comma-separated token ids, got "${flags.tokens}"`);
+      tokens = parts.map(Number);
+    } else {
+      // as the model runner does: no BOS from tokenize(); prepend it when the model asks for it
+      tokens = tok.tokenize(String(flags.text), false);
+      if (tok.tokens.bos !== null && tok.tokens.shouldPrependBosToken) tokens = [tok.tokens.bos, ...tokens];
+    }
+    const target = resolveToken(flags.target as string | undefined, 'target', tok, ctx);
+    const contrast = resolveToken(flags.contrast as string | undefined, 'contrast', tok, ctx);
+    const t0 = performance.now();
+    const r = await lrp.explain({ tokens, target, contrast, rule, gate });
+    const ms = performance.now() - t0;
+    const text = (id: number) => tok.detokenize([id as Token], true);
+    const sum = r.relevance.reduce((a, b) => a + b, 0);
+    const out = {
+      tokens: tokens.map((id) => ({ id, text: text(id) })),
+      target: r.target,
+      ...(contrast !== undefined ? { contrast } : {}),
+      relevance: Array.from(r.relevance),
+      logit: r.value,
+      sum,
+      ms: Math.round(ms * 10) / 10,
+    };
+    if (ctx.json) ctx.out(JSON.stringify(out));
+    else {
+      ctx.out(`target ${r.target} ${JSON.stringify(text(r.target))}${contrast !== undefined ? ` - ${contrast} ${JSON.stringify(text(contrast))}` : ''}: ${rule}${rule === 'cp' ? `/${gate}` : ''} value ${r.value.toFixed(4)}, sum of relevances ${sum.toFixed(4)}, ${out.ms} ms`);
+      for (let i = 0; i < tokens.length; i++) ctx.out(`${String(i).padStart(4)} ${String(tokens[i]).padStart(6)} ${r.relevance[i].toFixed(5).padStart(11)}  ${JSON.stringify(text(tokens[i]))}`);
+    }
+    return 0;
+  } finally {
+    lrp.close();
+    await tok.dispose();
+  }
+}
