@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { DatasetRecord, MetricRecord, ModelRecord, ResultRecord, RunRecord, StoredExample, StudyRecord } from '../store/types';
 import type { ApiErrorData, Envelope } from './errors';
-import type { FileHandleInfo } from './files';
 import type { MethodName } from './methods';
 
 /**
@@ -70,6 +69,13 @@ export const requests = {
 type _SameKeys = [MethodName] extends [keyof typeof requests] ? ([keyof typeof requests] extends [MethodName] ? true : never) : never;
 const _sameKeys: _SameKeys = true;
 void _sameKeys;
+
+/** A file the user chose (dialog) or uploaded: an opaque handle, its display name and size. */
+export interface FileHandleInfo {
+  handle: string;
+  name: string;
+  size: number;
+}
 
 export interface AppInfo {
   version: string;
@@ -201,7 +207,7 @@ export type WorkbenchEvent =
   | { type: 'datasets-changed' }
   | { type: 'models-changed' };
 
-export type { ApiErrorData, Envelope, FileHandleInfo, MethodName };
+export type { ApiErrorData, Envelope, MethodName };
 
 /** Turns zod issues into messages keyed by the field path. */
 export function issuesToFields(issues: readonly { path: readonly PropertyKey[]; message: string }[]): Record<string, string> {

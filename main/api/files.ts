@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import type { FileHandleInfo } from './catalogue';
 
 /**
  * Opaque handles for files the user chose. The renderer never names a path: in Electron the shell's
@@ -18,11 +19,7 @@ export interface FileEntry {
   owned: boolean;
 }
 
-export interface FileHandleInfo {
-  handle: string;
-  name: string;
-  size: number;
-}
+export type { FileHandleInfo };
 
 export class FileHandles {
   private readonly entries = new Map<string, FileEntry>();

@@ -115,6 +115,20 @@ async function withUserNames<T>(wb: Workbench, files: (FileEntry | undefined)[],
   }
 }
 
+/**
+ * A study saved from the GUI names registered models by id: a model path inside a config would let
+ * the renderer point the engine at any file. (The CLI, which the user types, may use paths.)
+ */
+function rejectModelPaths(config: unknown) {
+  const models = (config as { models?: unknown } | null)?.models;
+  if (!Array.isArray(models)) return;
+  const fields: Record<string, string> = {};
+  models.forEach((m, i) => {
+    if (m && typeof m === 'object' && 'path' in m) fields[`models[${i}].path`] = 'choose a registered model (by id); file paths are not accepted here';
+  });
+  if (Object.keys(fields).length) throw new ApiError('invalid', `study: ${Object.values(fields)[0]}`, fields);
+}
+
 /** Rough memory need of a GGUF: its weights plus a small context and runtime overhead. */
 export function modelFit(fileSize: number, contextLength: number | null): ModelFit {
   const kvGuess = Math.min(contextLength ?? 4096, 4096) * 256 * 1024 * 0.0005; // ~0.5 MB per 1k ctx for tiny, grows with model
@@ -211,6 +225,7 @@ function makeImpl(wb: Workbench): Impl {
       return { ok: false, fields };
     },
     saveStudy(a) {
+      rejectModelPaths(a.config);
       try {
         const id = a.studyId === undefined ? store.studies.create(a.name, a.config) : store.studies.update(a.studyId, a.config, a.name);
         return { study: need(store.studies.get(id), 'study', 'studyId') };

@@ -20,7 +20,7 @@ describe('API: study configuration', () => {
   });
 
   it('accepts a valid config, filling defaults, and saves it as a study', async () => {
-    const config = { name: 'demo', task: { kind: 'sentiment' }, dataset: { builtin: 'demo-sentiment' }, models: [{ path: 'm.gguf' }] };
+    const config = { name: 'demo', task: { kind: 'sentiment' }, dataset: { builtin: 'demo-sentiment' }, models: [{ id: 1 }] };
     const v = ok(await t.wb.call('validateStudyConfig', { config })) as StudyValidation;
     expect(v.ok).toBe(true);
     expect((v.config as { seeds: number[] }).seeds).toEqual([28, 79, 96]);

@@ -1,0 +1,125 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { msst } from '../api/helpers';
+import { chromiumAvailable, openBrowserMode, type BrowserModeSession } from './harness';
+
+/**
+ * The whole GUI flow available so far, in Debian's Chromium against browser mode, with a real
+ * database, the real importers and the engine process. Screenshots of each screen go to
+ * test-results/screens/.
+ */
+describe.skipIf(!chromiumAvailable)('GUI in browser mode (Chromium)', () => {
+  let s: BrowserModeSession;
+  beforeAll(async () => {
+    s = await openBrowserMode();
+  });
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  it('connects with the token from the address and removes it from the address bar', async () => {
+    await s.page.getByText(/test · browser mode/).waitFor();
+    expect(s.page.url()).not.toContain('token');
+    await expect(s.page.getByRole('tab', { name: 'Datasets' }).getAttribute('aria-selected')).resolves.toBe('true');
+  });
+
+  it('refuses a malformed dataset with the cause next to the file, storing nothing', async () => {
+    const bad = join(s.t.dir, 'reviews.jsonl');
+    writeFileSync(bad, '{"text": "A fine film.", "label": "positive", "language": "en"}\n{"text": "", "label": "negative", "language": "en"}\n');
+    await s.page.getByLabel('Format').selectOption('jsonl');
+    const chooser = s.page.waitForEvent('filechooser');
+    await s.page.getByRole('button', { name: 'Choose file…' }).click();
+    await (await chooser).setFiles(bad);
+    await s.page.getByTestId('ds-file-name').filter({ hasText: 'reviews.jsonl' }).waitFor();
+    await s.page.getByRole('button', { name: 'Import' }).click();
+    const err = s.page.getByTestId('import-error');
+    await err.waitFor({ timeout: 60_000 });
+    const text = await err.textContent();
+    expect(text).toMatch(/^reviews\.jsonl: row 2/);
+    // The message sits right under the file picker it is about.
+    const box = await err.boundingBox();
+    const picker = await s.page.locator('#ds-file').boundingBox();
+    expect(box!.y).toBeGreaterThan(picker!.y);
+    expect(box!.y - (picker!.y + picker!.height)).toBeLessThan(40);
+    expect(s.t.wb.store.datasets.list()).toHaveLength(0);
+    await s.shot('01-datasets-malformed');
+  });
+
+  it('imports the Danish mSST file and shows the validation report and highlighted rationales', async () => {
+    await s.page.getByLabel('Format').selectOption('msst');
+    const chooser = s.page.waitForEvent('filechooser');
+    await s.page.getByRole('button', { name: 'Choose file…' }).click();
+    await (await chooser).setFiles(msst('DK'));
+    await s.page.getByRole('button', { name: 'Import' }).click();
+    const report = s.page.getByTestId('import-report');
+    await report.waitFor({ timeout: 60_000 }).catch(async (e) => {
+      await s.shot('02-datasets-import-FAILED');
+      throw e;
+    });
+    expect(await report.textContent()).toMatch(/250 examples, \d+ with a human rationale/);
+    await s.page.getByTestId('examples').waitFor();
+    const rows = s.page.getByTestId('examples').locator('tbody tr');
+    expect(await rows.count()).toBe(20);
+    // The stored Danish text is what the page shows, with the rationale words marked.
+    const first = s.t.wb.store.datasets.examples(s.t.wb.store.datasets.list()[0].id, { limit: 1 })[0];
+    expect(await rows.first().locator('td').nth(1).textContent()).toBe(first.text);
+    const marks = await rows.first().locator('mark.rationale').allTextContents();
+    expect(marks).toEqual(first.rationaleSpans.map((sp) => first.text.slice(sp.start, sp.end)));
+    expect(marks.length).toBeGreaterThan(0);
+    await s.shot('02-datasets-imported');
+    await s.page.getByRole('button', { name: 'Next →' }).click();
+    await s.page.getByText('21–40 of 250').waitFor();
+  });
+
+  it('is usable with the keyboard: arrow keys move between screens', async () => {
+    await s.page.getByRole('tab', { name: 'Datasets' }).focus();
+    await s.page.keyboard.press('ArrowRight');
+    await expect(s.page.getByRole('tab', { name: 'Models' }).getAttribute('aria-selected')).resolves.toBe('true');
+    expect(await s.page.evaluate(() => document.activeElement?.textContent)).toBe('Models');
+  });
+
+  it('shows the first-run hint on the Models screen and a clear message for a broken GGUF', async () => {
+    await s.page.getByTestId('first-run-hint').waitFor();
+    const broken = join(s.t.dir, 'broken.gguf');
+    writeFileSync(broken, Buffer.from('GGUF\x03\x00\x00\x00 this is not a model'));
+    const chooser = s.page.waitForEvent('filechooser');
+    await s.page.getByRole('button', { name: 'Choose GGUF file…' }).click();
+    await (await chooser).setFiles(broken);
+    const err = s.page.getByTestId('model-error');
+    await err.waitFor();
+    expect(await err.textContent()).toMatch(/broken\.gguf/);
+    expect(s.t.wb.store.models.list()).toHaveLength(0);
+    await s.shot('03-models-broken');
+  });
+
+  it('validates the study form live and shows each error next to its field', async () => {
+    await s.page.getByRole('tab', { name: 'Study' }).click();
+    await s.page.getByLabel('Task').selectOption('custom');
+    await s.page.getByLabel('Seeds').fill('28, 28');
+    // No model registered yet, custom task without labels, a duplicated seed.
+    await s.page.getByTestId('field-error-models').waitFor();
+    expect(await s.page.getByTestId('field-error-models').textContent()).toMatch(/at least 1/);
+    expect(await s.page.getByTestId('field-error-task').textContent()).toMatch(/labels.*required for a custom task/);
+    expect(await s.page.getByTestId('field-error-seeds').textContent()).toMatch(/duplicate seed/);
+    expect(await s.page.getByRole('button', { name: 'Save and start run' }).isDisabled()).toBe(true);
+    await s.shot('04-study-invalid');
+    await s.page.getByLabel('Labels').fill('yes, no');
+    await s.page.getByLabel('Seeds').fill('28, 79');
+    await s.page.getByTestId('field-error-seeds').waitFor({ state: 'detached' });
+    await s.page.getByTestId('field-error-task').waitFor({ state: 'detached' });
+  });
+
+  it('loads a built-in study into the form', async () => {
+    await s.page.getByLabel('Built-in study').selectOption('demo-sentiment-en');
+    await s.page.getByRole('button', { name: 'Load' }).click();
+    await s.page.getByTestId('study-message').filter({ hasText: 'Demo: sentiment, English' }).waitFor();
+    expect(await s.page.getByLabel('Name').inputValue()).toBe('Demo: sentiment, English');
+    expect(await s.page.getByLabel('Seeds').inputValue()).toBe('28');
+    await s.shot('05-study-builtin');
+  });
+
+  it('had no page errors (CSP violations, exceptions)', () => {
+    expect(s.pageErrors.join('\n')).toBe('');
+  });
+});

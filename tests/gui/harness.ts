@@ -1,0 +1,82 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startServer, type RunningServer } from '../../main/server/server';
+import { repoRoot, tempWorkbench } from '../api/helpers';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const SCREENS_DIR = join(repoRoot, 'test-results', 'screens');
+export const RENDERER_OUT = join(repoRoot, 'out', 'renderer');
+
+function newest(dir: string): number {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+/** Builds the renderer when its sources (or the shared API types) are newer than the build. */
+export function buildRenderer(): void {
+  const index = join(RENDERER_OUT, 'index.html');
+  const srcTime = Math.max(newest(join(repoRoot, 'renderer')), newest(join(repoRoot, 'main', 'api')));
+  if (existsSync(index) && statSync(index).mtimeMs > srcTime) return;
+  execFileSync('npx', ['vite', 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'error'], { cwd: repoRoot, stdio: 'inherit' });
+}
+
+export interface BrowserModeSession {
+  server: RunningServer;
+  browser: Browser;
+  page: Page;
+  t: ReturnType<typeof tempWorkbench>;
+  /** Messages the page logged as errors (uncaught exceptions, console.error, CSP violations). */
+  pageErrors: string[];
+  shot(name: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Browser mode over a fresh database, and Debian's Chromium at 1280x800 pointed at it. */
+export async function openBrowserMode(): Promise<BrowserModeSession> {
+  buildRenderer();
+  const t = tempWorkbench('browser');
+  const server = await startServer({ workbench: t.wb, staticDir: RENDERER_OUT });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.setDefaultTimeout(15_000);
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('console', (m) => {
+    // A refused call (400 for bad input, 501 for a missing engine part) is logged by Chromium as a failed
+    // resource; the screens show those errors themselves. Everything else (exceptions, CSP) counts.
+    if (m.type() === 'error' && !/^Failed to load resource: the server responded with a status of (400|404|501)/.test(m.text())) {
+      pageErrors.push(m.text());
+    }
+  });
+  await page.goto(server.openUrl);
+  mkdirSync(SCREENS_DIR, { recursive: true });
+  return {
+    server,
+    browser,
+    page,
+    t,
+    pageErrors,
+    async shot(name) {
+      const file = join(SCREENS_DIR, `${name}.png`);
+      await page.screenshot({ path: file, fullPage: true });
+      return file;
+    },
+    async close() {
+      await browser.close();
+      await server.close();
+      t.cleanup();
+    },
+  };
+}
+
+export const chromiumAvailable = existsSync(CHROMIUM);
