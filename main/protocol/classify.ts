@@ -44,7 +44,7 @@ export interface ClassifyResult {
   reason?: string;
   responseText: string;
   responseTokens: Token[];
-  stop?: 'eog' | 'grammar' | 'length';
+  stop?: 'eog' | 'grammar' | 'length' | 'complete';
   parse?: ParsedAnswer;
   answer: AnswerToken | null;
   /** Probability of each option's answer token at the answer position, from the same distribution; keyed by label. */

@@ -129,8 +129,20 @@ export async function explain(rt: ProtocolRuntime, turns: readonly ChatTurn[], t
   if (budget <= 8) {
     return { status: 'truncated', raw: '', items: [], error: `no room left in the context (${chat.tokens.length} of ${rt.sequence.contextSize} tokens used)`, tokens: [], chat };
   }
-  const gen = await generate(rt.sequence, rt.model, chat.tokens, { sampling: opts.sampling, maxNewTokens: budget, grammar, signal: opts.signal });
-  const raw = rt.model.detokenize(gen.tokens, false, chat.tokens.slice(-8));
+  // JSON grammars admit trailing whitespace without end; a random model can pad until the budget runs
+  // out. Stop at the first whitespace token after which the text is already a complete JSON value.
+  const isComplete = (toks: readonly Token[]) => {
+    const last = rt.model.detokenize([toks[toks.length - 1]], false);
+    if (/\S/u.test(last)) return false;
+    try {
+      JSON.parse(rt.model.detokenize(toks, false));
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const gen = await generate(rt.sequence, rt.model, chat.tokens, { sampling: opts.sampling, maxNewTokens: budget, grammar, signal: opts.signal, isComplete });
+  const raw = rt.model.detokenize(gen.tokens, false, chat.tokens.slice(-8)).trim();
   if (gen.stop === 'length') return { status: 'truncated', raw, items: [], error: `stopped after ${budget} tokens before the JSON was complete`, tokens: gen.tokens, chat };
   try {
     return { status: 'ok', raw, items: itemsOf(parse(raw)), tokens: gen.tokens, chat };

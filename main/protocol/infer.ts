@@ -46,12 +46,14 @@ export interface GenerateOptions {
   maxNewTokens: number;
   grammar?: LlamaGrammar;
   signal?: AbortSignal;
+  /** Checked after each token; true ends generation with stop 'complete' (e.g. a JSON value is finished). */
+  isComplete?: (tokens: readonly Token[]) => boolean;
 }
 
 export interface Generated {
   tokens: Token[];
   /** 'eog': end-of-generation token; 'grammar': the grammar admits nothing more; 'length': hit maxNewTokens. */
-  stop: 'eog' | 'grammar' | 'length';
+  stop: 'eog' | 'grammar' | 'length' | 'complete';
 }
 
 /** Sample up to maxNewTokens after `prompt` (seeded, reproducible); the stop token is not included. */
@@ -80,6 +82,10 @@ export async function generate(seq: LlamaContextSequence, model: LlamaModel, pro
       break;
     }
     out.push(token);
+    if (opts.isComplete?.(out)) {
+      stop = 'complete';
+      break;
+    }
     if (out.length >= opts.maxNewTokens) {
       stop = 'length';
       break;
