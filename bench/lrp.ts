@@ -1,0 +1,164 @@
+// npm run bench:lrp — the LRP engine on a generated ~100M-parameter llama model at 128 tokens, in F16, Q8_0
+// and Q4_K: engine forward, forward + CP-LRP backward, their ratio, tokens/s, peak RSS of a process doing only
+// the engine work, and the engine's forward against node-llama-cpp's evaluation of the same tokens (same run,
+// same machine, 2 threads each). Models are cached under .cache/bench-lrp/.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { getLlama, type ControlledEvaluateInputItem, type Token } from 'node-llama-cpp';
+import { openLrpModel } from '../main/lrp/index';
+import { quantize } from '../main/gguf/quant/index';
+import { GgmlType as G } from '../main/gguf/quant/types';
+import { kv, writeGguf, type TensorToWrite } from '../main/gguf/writer';
+import { readMinGguf } from '../tests/lrp/gguf-min';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const cacheDir = path.join(root, '.cache/bench-lrp');
+const THREADS = 2, T = 128;
+const cfg = { nLayer: 14, d: 768, ff: 2048, nHead: 12, nHeadKv: 12, vocab: 512 };
+
+function paramsCount(): number {
+  const { nLayer, d, ff, vocab } = cfg;
+  return 2 * vocab * d + nLayer * (4 * d * d + 3 * d * ff + 2 * d) + d;
+}
+
+// Weights are rows drawn from a pool of 256 random rows per (type, row length), quantized once: timing does
+// not depend on the values, and quantizing 100M values to K-quants in TypeScript would take minutes.
+function makeModel(file: string, type: number): void {
+  let seed = 12345;
+  const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296) * 2 - 1;
+  const pools = new Map<string, Uint8Array[]>();
+  const pool = (t: number, C: number, scale: number) => {
+    const key = `${t}:${C}:${scale}`;
+    let p = pools.get(key);
+    if (!p) {
+      p = [];
+      for (let i = 0; i < 256; i++) {
+        const row = new Float32Array(C);
+        for (let c = 0; c < C; c++) row[c] = scale * rnd();
+        p.push(t === G.F32 ? new Uint8Array(row.buffer) : quantize(t, row));
+      }
+      pools.set(key, p);
+    }
+    return p;
+  };
+  const tensors: TensorToWrite[] = [];
+  const mat = (name: string, C: number, R: number, t: number, scale: number, base = 0) => {
+    tensors.push({
+      name, shape: R === 1 ? [C] : [C, R], type: t,
+      data: () => {
+        if (base !== 0) {
+          const x = new Float32Array(C);
+          for (let i = 0; i < C; i++) x[i] = base + scale * rnd();
+          return new Uint8Array(x.buffer);
+        }
+        const p = pool(t, C, scale);
+        const out = new Uint8Array(p[0].length * R);
+        let off = Math.floor(Math.abs(rnd()) * 256);
+        for (let r = 0; r < R; r++) out.set(p[(off + r * 7) % 256], r * p[0].length);
+        off++;
+        return out;
+      },
+    });
+  };
+  const { nLayer, d, ff, nHead, nHeadKv, vocab } = cfg;
+  mat('token_embd.weight', d, vocab, type, 1);
+  for (let l = 0; l < nLayer; l++) {
+    const p = `blk.${l}.`;
+    mat(p + 'attn_norm.weight', d, 1, G.F32, 0.1, 1);
+    mat(p + 'attn_q.weight', d, d, type, 1.5 / Math.sqrt(d));
+    mat(p + 'attn_k.weight', d, d, type, 1.5 / Math.sqrt(d));
+    mat(p + 'attn_v.weight', d, d, type, 1.5 / Math.sqrt(d));
+    mat(p + 'attn_output.weight', d, d, type, 1 / Math.sqrt(d));
+    mat(p + 'ffn_norm.weight', d, 1, G.F32, 0.1, 1);
+    mat(p + 'ffn_gate.weight', d, ff, type, 1.5 / Math.sqrt(d));
+    mat(p + 'ffn_up.weight', d, ff, type, 1.5 / Math.sqrt(d));
+    mat(p + 'ffn_down.weight', ff, d, type, 1 / Math.sqrt(ff));
+  }
+  mat('output_norm.weight', d, 1, G.F32, 0.1, 1);
+  mat('output.weight', d, vocab, type, 2 / Math.sqrt(d));
+  const stories = path.resolve(root, '../shared/models/stories260K.gguf');
+  const A = 'llama';
+  writeGguf(file + '.tmp', {
+    kv: [
+      kv.str('general.architecture', A), kv.str('general.name', 'bench-100M'),
+      kv.u32(`${A}.block_count`, nLayer), kv.u32(`${A}.context_length`, 512), kv.u32(`${A}.embedding_length`, d),
+      kv.u32(`${A}.feed_forward_length`, ff), kv.u32(`${A}.attention.head_count`, nHead),
+      kv.u32(`${A}.attention.head_count_kv`, nHeadKv), kv.f32(`${A}.attention.layer_norm_rms_epsilon`, 1e-5),
+      kv.u32(`${A}.rope.dimension_count`, d / nHead),
+      ...readMinGguf(stories).kv.filter((e) => e.key.startsWith('tokenizer.')),
+    ],
+    tensors,
+  });
+  renameSync(file + '.tmp', file);
+}
+
+const tokens = Array.from({ length: T }, (_, i) => (i === 0 ? 1 : 3 + ((i * 97) % 500)));
+
+// child: engine only, so its peak RSS is the engine's
+async function child(file: string): Promise<void> {
+  const baseKb = process.resourceUsage().maxRSS; // Node + tsx before the engine touches anything
+  const m = openLrpModel(file, { threads: THREADS });
+  await m.forward(tokens); // warm the page cache and the mapping
+  let fwd = Infinity, lrp = Infinity, bwd = Infinity;
+  for (let i = 0; i < 2; i++) {
+    const t0 = performance.now();
+    await m.forward(tokens);
+    fwd = Math.min(fwd, performance.now() - t0);
+    const t1 = performance.now();
+    const r = await m.explain({ tokens, target: 7, rule: 'cp' });
+    lrp = Math.min(lrp, performance.now() - t1);
+    bwd = Math.min(bwd, r.timings.backwardMs);
+  }
+  m.close();
+  process.stdout.write(JSON.stringify({ fwd, lrp, bwd, baseKb, maxRssKb: process.resourceUsage().maxRSS }) + '\n');
+}
+
+async function main(): Promise<void> {
+  if (process.argv[2] === '--child') return child(process.argv[3]);
+  mkdirSync(cacheDir, { recursive: true });
+  const llama = await getLlama({ gpu: false, build: 'never', maxThreads: THREADS, logLevel: 'error' as never });
+  const { nLayer, d, ff, nHead } = cfg;
+  const actBytes = 4 * (T * d + nLayer * (3 * T * d + nHead * T * T + 2 * T * ff + 2 * T) + 4 * T * Math.max(d, ff));
+  console.log(`model: llama, ${nLayer} layers, d ${d}, ffn ${ff}, ${nHead} heads, vocab ${cfg.vocab}: ${(paramsCount() / 1e6).toFixed(1)}M parameters; ${T} tokens; ${THREADS} threads`);
+  console.log(`saved activations (estimate): ${(actBytes / 2 ** 20).toFixed(1)} MiB`);
+  const rows: string[][] = [['type', 'file MiB', 'fwd ms', 'fwd+LRP ms', 'LRP/fwd', 'fwd tok/s', 'LRP tok/s', 'peak RSS MiB', 'engine RSS MiB', 'engine/(file+act)', 'llama.cpp ms', 'fwd/llama.cpp']];
+  for (const [name, type] of [['F16', G.F16], ['Q8_0', G.Q8_0], ['Q4_K', G.Q4_K]] as const) {
+    const file = path.join(cacheDir, `bench-100M-${name}.gguf`);
+    if (!existsSync(file)) {
+      const t0 = performance.now();
+      makeModel(file, type);
+      console.log(`generated ${path.relative(root, file)} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    }
+    const size = statSync(file).size;
+    const c = spawnSync(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), fileURLToPath(import.meta.url), '--child', file], { encoding: 'utf8' });
+    if (c.status !== 0) throw new Error(`engine child failed for ${name}: ${c.stderr}`);
+    const e = JSON.parse(c.stdout.trim().split('\n').pop()!);
+    // node-llama-cpp: evaluate the same tokens (probabilities at the last position), best of 2 after a warm-up
+    const model = await llama.loadModel({ modelPath: file });
+    let ref = Infinity;
+    for (let i = 0; i < 3; i++) {
+      const ctx = await model.createContext({ contextSize: 512, threads: THREADS });
+      const seq = ctx.getSequence();
+      const items: ControlledEvaluateInputItem[] = tokens.map((t, j) => (j === T - 1 ? [t as Token, { generateNext: { probabilities: true } }] : (t as Token)));
+      const t0 = performance.now();
+      await seq.controlledEvaluate(items);
+      if (i > 0) ref = Math.min(ref, performance.now() - t0);
+      await ctx.dispose();
+    }
+    await model.dispose();
+    const rss = (e.maxRssKb * 1024) / 2 ** 20;
+    rows.push([
+      name, (size / 2 ** 20).toFixed(1), e.fwd.toFixed(0), e.lrp.toFixed(0), (e.lrp / e.fwd).toFixed(2),
+      ((T * 1000) / e.fwd).toFixed(0), ((T * 1000) / e.lrp).toFixed(0), rss.toFixed(0),
+      (((e.maxRssKb - e.baseKb) * 1024) / 2 ** 20).toFixed(0), (((e.maxRssKb - e.baseKb) * 1024) / (size + actBytes)).toFixed(2), ref.toFixed(0), (e.fwd / ref).toFixed(2),
+    ]);
+  }
+  await llama.dispose();
+  const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  for (const r of rows) console.log(r.map((x, i) => x.padStart(w[i])).join('  '));
+  console.log('targets: LRP/fwd <= 3, fwd/llama.cpp <= 1.5, engine/(file+act) < 1.5 (engine RSS = peak RSS of the engine-only child minus its RSS before opening the model)');
+}
+
+await main();
