@@ -1,8 +1,11 @@
-import { writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { msst } from '../api/helpers';
-import { chromiumAvailable, openBrowserMode, type BrowserModeSession } from './harness';
+import { msst, repoRoot } from '../api/helpers';
+import { displayProblem, findElectronBinary } from '../../main/shell/electron-binary';
+import { buildRenderer, chromiumAvailable, openBrowserMode, type BrowserModeSession } from './harness';
 
 /**
  * The whole GUI flow available so far, in Debian's Chromium against browser mode, with a real
@@ -121,5 +124,49 @@ describe.skipIf(!chromiumAvailable)('GUI in browser mode (Chromium)', () => {
 
   it('had no page errors (CSP violations, exceptions)', () => {
     expect(s.pageErrors.join('\n')).toBe('');
+  });
+});
+
+// In this file (not shell.test.ts) because it serves out/renderer, which this file's flow also serves.
+describe('the run command without an Electron binary', () => {
+  const bin = findElectronBinary(repoRoot);
+  const dataDir = mkdtempSync(join(tmpdir(), 'rw-launch-'));
+  beforeAll(() => buildRenderer());
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it.skipIf(bin.ok && !displayProblem())('says why Electron cannot start and serves browser mode on loopback with a token', async () => {
+    const child = spawn('npx', ['tsx', 'main/shell/launch.ts'], {
+      cwd: repoRoot,
+      env: { ...process.env, RW_DATA_DIR: dataDir, RW_REBUILD: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let out = '';
+    child.stdout.on('data', (c) => (out += c));
+    child.stderr.on('data', (c) => (out += c));
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no address printed:\n${out}`)), 90_000);
+        child.stdout.on('data', () => {
+          const m = /Open: (http:\/\/127\.0\.0\.1:\d+\/#token=[0-9a-f]{64})/.exec(out);
+          if (m) {
+            clearTimeout(timer);
+            resolve(m[1]);
+          }
+        });
+      });
+      expect(out).toMatch(/Electron cannot start here: .+\./);
+      const base = url.slice(0, url.indexOf('#'));
+      const token = url.slice(url.indexOf('#token=') + 7);
+      expect((await fetch(base)).status).toBe(200);
+      expect((await fetch(`${base}api/call/appInfo`, { method: 'POST', body: '{}' })).status).toBe(401);
+      const ok = await fetch(`${base}api/call/appInfo`, { method: 'POST', body: '{}', headers: { authorization: `Bearer ${token}` } });
+      expect(ok.status).toBe(200);
+      const info = (await ok.json()) as { value: { mode: string; dataDir: string } };
+      expect(info.value.mode).toBe('browser');
+      expect(info.value.dataDir).toBe(dataDir);
+    } finally {
+      process.kill(-child.pid!, 'SIGTERM');
+    }
   });
 });

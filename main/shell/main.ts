@@ -1,0 +1,124 @@
+/**
+ * The Electron main process: one window over the same Workbench service that browser mode serves.
+ * This folder is the only code that imports `electron`. Security: context isolation, sandboxed
+ * renderer, no Node in the page, a strict CSP, no navigation or new windows, every IPC call
+ * validated (sender checked here, argument by the catalogue's zod schema in the service).
+ */
+import { app, BrowserWindow, dialog, ipcMain, session, type IpcMainInvokeEvent } from 'electron';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { FileHandleInfo } from '../api/catalogue';
+import type { Envelope } from '../api/errors';
+import { CALL_CHANNEL, EVENT_CHANNEL, PICK_FILE_CHANNEL } from '../api/methods';
+import { Workbench } from '../api/service';
+import { CONTENT_SECURITY_POLICY } from '../server/csp';
+import { dbFileIn } from '../server/paths';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const rendererIndex = join(here, '../renderer/index.html');
+const devUrl = process.env.ELECTRON_RENDERER_URL; // set by `electron-vite dev` only
+
+const FILTERS: Record<string, Electron.FileFilter[]> = {
+  dataset: [{ name: 'Datasets', extensions: ['xlsx', 'json', 'jsonl', 'csv', 'tsv', 'txt'] }],
+  labels: [{ name: 'Labels', extensions: ['csv', 'tsv', 'txt'] }],
+  model: [{ name: 'GGUF models', extensions: ['gguf'] }],
+};
+
+app.enableSandbox();
+// Tests (and portable installs) may point the data directory elsewhere; it must be set before ready.
+if (process.env.RW_USER_DATA) app.setPath('userData', process.env.RW_USER_DATA);
+let win: BrowserWindow | null = null;
+let workbench: Workbench | null = null;
+
+/** Only our own page, in our own window, may call the engine. */
+function trusted(e: IpcMainInvokeEvent): boolean {
+  if (!win || e.sender !== win.webContents) return false;
+  const url = e.senderFrame?.url ?? '';
+  return devUrl ? url.startsWith(devUrl) : url === pathToFileURL(rendererIndex).href;
+}
+
+function refused(): Envelope<never> {
+  return { ok: false, error: { code: 'invalid', message: 'call refused: not from the workbench window' } };
+}
+
+function createWindow(wb: Workbench) {
+  win = new BrowserWindow({
+    width: 1280,
+    height: 800,
+    minWidth: 960,
+    minHeight: 600,
+    show: false,
+    title: 'Rationale Workbench',
+    webPreferences: {
+      preload: join(here, '../preload/preload.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+      webviewTag: false,
+      spellcheck: false,
+    },
+  });
+  win.once('ready-to-show', () => win?.show());
+  const off = wb.onEvent((event) => win?.webContents.send(EVENT_CHANNEL, event));
+  win.on('closed', () => {
+    off();
+    win = null;
+  });
+  if (devUrl) void win.loadURL(devUrl);
+  else void win.loadFile(rendererIndex);
+}
+
+app.on('web-contents-created', (_e, contents) => {
+  // No navigation away from the app, no pop-ups, no <webview>.
+  contents.on('will-navigate', (e) => e.preventDefault());
+  contents.on('will-redirect', (e) => e.preventDefault());
+  contents.on('will-attach-webview', (e) => e.preventDefault());
+  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+});
+
+app.whenReady().then(() => {
+  const dataDir = app.getPath('userData');
+  mkdirSync(dataDir, { recursive: true });
+  // The CSP as a header too (the page also carries it in a meta tag, which covers file://).
+  session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
+    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });
+  });
+  session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+
+  const wb = new Workbench({
+    dbFile: process.env.RW_DB ?? dbFileIn(dataDir),
+    dataDir,
+    mode: 'electron',
+    version: app.getVersion(),
+    uploadDir: join(dataDir, 'uploads'),
+    engineHostEntry: join(here, 'engine-host.js'),
+  });
+  workbench = wb;
+
+  ipcMain.handle(CALL_CHANNEL, (e, method: unknown, arg: unknown) => {
+    if (!trusted(e)) return refused();
+    if (typeof method !== 'string') return { ok: false, error: { code: 'invalid', message: 'method name must be a string' } };
+    return wb.call(method, arg);
+  });
+  ipcMain.handle(PICK_FILE_CHANNEL, async (e, purpose: unknown): Promise<Envelope<FileHandleInfo | null>> => {
+    if (!trusted(e)) return refused();
+    if (typeof purpose !== 'string' || !(purpose in FILTERS)) {
+      return { ok: false, error: { code: 'invalid', message: `purpose must be one of ${Object.keys(FILTERS).join(', ')}` } };
+    }
+    const r = await dialog.showOpenDialog(win!, { properties: ['openFile'], filters: FILTERS[purpose] });
+    if (r.canceled || !r.filePaths[0]) return { ok: true, value: null };
+    return { ok: true, value: wb.files.registerPath(r.filePaths[0]) };
+  });
+
+  createWindow(wb);
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) createWindow(wb);
+  });
+});
+
+app.on('window-all-closed', () => {
+  if (process.platform !== 'darwin') app.quit();
+});
+app.on('will-quit', () => workbench?.close());
