@@ -80,6 +80,13 @@ async function loop(store: Store, runId: number, processEx: ProcessExample, opts
       opts.afterStore?.(ex.id, state.done);
     }
   } catch (e) {
+    if (signal.aborted) {
+      // Ctrl-C while an example was in flight: that example is dropped (nothing of it was stored)
+      const wallMs = Date.now() - t0;
+      store.runs.finish(runId, { status: 'stopped', timings: { ...timings, wallMs } });
+      log(`${label}: stopped after ${state.done}/${total} (example in flight dropped); continue with --resume`);
+      return { status: 'stopped', processed, resumed, total, timings, wallMs };
+    }
     const msg = e instanceof Error ? e.message : String(e);
     store.runs.finish(runId, { status: 'failed', error: msg, timings: { ...timings, wallMs: Date.now() - t0 } });
     log(`${label}: failed: ${msg}`);

@@ -1,0 +1,256 @@
+/**
+ * One example through the whole pipeline: prediction (turn 1), self-explanation (turn 2) and alignment,
+ * LRP (cp / attn / contrastive), occlusion, a seeded random baseline, and faithfulness through the
+ * masked-input primitive. Produces the ResultInput the store keeps (layout documented in evaluate.ts).
+ * Phase times are added to ctx.timings: prediction, self-explanation, lrp, occlusion, faithfulness.
+ */
+import type { Token } from 'node-llama-cpp';
+import type { StudyConfig } from '../config/study-schema';
+import { RAFOLA_INDICATORS } from '../datasets/rafola';
+import type { CharSpan } from '../datasets/types';
+import type { LrpModel } from '../lrp';
+import { aopc, binarize, comprehensiveness, hashSeed, mulberry32, sufficiency, wordMaskToTokenMask, type Binarization } from '../metrics';
+import {
+  alignItems,
+  buildTaskPrompt,
+  classify,
+  defaultSampling,
+  explain,
+  explainTurns,
+  humanK,
+  maskedAnswerProb,
+  renderChat,
+  spansToMask,
+  textTokens,
+  type ChatTurn,
+  type Indicator,
+  type ProtocolRuntime,
+  type TaskSpec,
+} from '../protocol';
+import type { RelevanceInput, ResultInput, StoredExample, TokenInfo } from '../store';
+import type { ExampleContext, ProcessExample } from './loop';
+
+export interface PipelineDeps {
+  rt: ProtocolRuntime;
+  /** null when the study asks for no LRP method. */
+  lrp: LrpModel | null;
+  filler: Token;
+  config: StudyConfig;
+  seed: number;
+  mode: 'paper' | 'constrained' | 'scoring';
+  indicators?: Indicator[];
+}
+
+const time = async <T>(t: Record<string, number>, phase: string, f: () => Promise<T>): Promise<T> => {
+  const t0 = performance.now();
+  try {
+    return await f();
+  } finally {
+    t[phase] = (t[phase] ?? 0) + (performance.now() - t0);
+  }
+};
+
+/** The task spec and the gold label of an example under the study's task. */
+export function taskFor(config: StudyConfig, ex: StoredExample, indicators?: Indicator[]): { spec: TaskSpec; gold: string; rationale: CharSpan[] } {
+  const t = config.task;
+  if (t.kind === 'sentiment') {
+    const lang = (['en', 'da', 'it'].includes(ex.language) ? ex.language : config.language) as 'en' | 'da' | 'it';
+    return { spec: { task: 'sentiment', language: lang }, gold: (ex.labels[0] ?? '').toLowerCase(), rationale: ex.rationaleSpans };
+  }
+  if (t.kind === 'forced-labour') {
+    const n = t.indicator!;
+    const ind = indicators?.find((i) => i.number === n) ?? { number: n, label: RAFOLA_INDICATORS[n - 1], definition: '' };
+    const code = String(n).padStart(2, '0');
+    // only this indicator's rationale spans (RaFoLa labels them "01".."11")
+    const rationale = ex.rationaleSpans.filter((s) => s.label === undefined || s.label === code);
+    return { spec: { task: 'forced-labour', indicator: ind }, gold: ex.labels.includes(ind.label) ? 'yes' : 'no', rationale };
+  }
+  if (t.kind === 'claim-verification') {
+    const claim = typeof ex.meta?.claim === 'string' ? (ex.meta.claim as string) : ex.text.split('\n')[0];
+    return { spec: { task: 'claim', claim }, gold: (ex.labels[0] ?? '').toLowerCase(), rationale: ex.rationaleSpans };
+  }
+  throw new Error(`task kind "${t.kind}" is not supported by the runner yet (custom prompts: use import-run)`);
+}
+
+function binarisation(config: StudyConfig, humanTokens: number, nText: number): Binarization {
+  const b = config.binarisation;
+  if (b.method === 'fixed-k') return { kind: 'top-k', k: b.k };
+  if (b.method === 'top-p') return { kind: 'top-p', percent: b.p * 100 };
+  if (b.method === 'one-over-n') return { kind: 'one-over-n' };
+  return { kind: 'top-k', k: Math.min(humanTokens, nText) };
+}
+
+export function makeProcessor(deps: PipelineDeps): ProcessExample {
+  const { rt, config } = deps;
+  const methods = new Set(config.explanations.map((e) => e.method));
+  return async (ex: StoredExample, ctx: ExampleContext): Promise<ResultInput> => {
+    const tm = ctx.timings;
+    const { spec, gold, rationale } = taskFor(config, ex, deps.indicators);
+    const prompt = buildTaskPrompt(spec, ex.text);
+    const turns: ChatTurn[] = [{ role: 'user', pieces: prompt.turn1 }];
+    const sampling = { ...defaultSampling, seed: deps.seed };
+    const base: ResultInput = { rawOutputs: {}, label: null };
+    // turn 1
+    const chat = renderChat(rt.model, rt.template, turns);
+    if (chat.tokens.length + 2 > config.limits.maxContextTokens) {
+      return { ...base, skippedReason: 'context-overflow', rawOutputs: { promptTokens: chat.tokens.length, limit: config.limits.maxContextTokens } };
+    }
+    const cls = await time(tm, 'prediction', () =>
+      classify(rt, chat, turns, prompt, { mode: deps.mode, sampling, maxNewTokens: config.limits.maxNewTokens, signal: ctx.signal }),
+    );
+    const tt = textTokens(chat);
+    const byIndex = new Map(tt.map((t) => [t.index, t]));
+    // stored token offsets: into the example text for text tokens, into the prompt otherwise
+    const tokens: TokenInfo[] = chat.promptTokens.map((t, i) => {
+      const inText = byIndex.get(i);
+      return { id: t.id, text: t.text, start: inText ? inText.start : t.start, end: inText ? inText.end : t.end, segment: t.segment };
+    });
+    const rawOutputs: Record<string, unknown> = { turn1: cls.responseText, mode: cls.mode, stop: cls.stop ?? null };
+    if (cls.status === 'skipped') return { ...base, rawOutputs: { ...rawOutputs, reason: cls.reason }, skippedReason: 'context-overflow' };
+    if (cls.status === 'invalid' || !cls.option || !cls.answer) {
+      return { ...base, rawOutputs: { ...rawOutputs, reason: cls.reason ?? null }, label: 'invalid', correct: false, tokens, skippedReason: 'invalid-answer' };
+    }
+    const label = cls.label!;
+    const correct = label.toLowerCase() === gold;
+    const common: ResultInput = {
+      rawOutputs,
+      label,
+      correct,
+      answerToken: cls.answer.text,
+      answerProb: cls.answer.prob,
+      optionProbs: Object.fromEntries(Object.entries(cls.optionProbs).filter(([, v]) => v !== null)) as Record<string, number>,
+      tokens,
+    };
+    if (config.onlyCorrect && !correct) return { ...common, skippedReason: 'wrong-answer' };
+
+    // human masks
+    const words = ex.words;
+    const humanWord = words.map((w) => (rationale.some((s) => w.start < s.end && s.start < w.end) ? 1 : 0));
+    const tokenSpans = tokens.map((t) => (t.segment === 'text' ? { start: t.start, end: t.end } : { start: -1, end: -1 }));
+    const textPos = tokens.flatMap((t, i) => (t.segment === 'text' ? [i] : []));
+    const masks: Record<string, number[]> = {};
+    const hasHuman = rationale.length > 0;
+    if (hasHuman) {
+      masks['human/word'] = humanWord;
+      masks['human/token'] = wordMaskToTokenMask(humanWord, words, tokenSpans);
+    }
+
+    // turn 2: self-explanation
+    let selfExplanation: string[] | null = null;
+    let alignment: unknown = null;
+    if (methods.has('self')) {
+      const kCfg = config.selfExplanation.k;
+      const k = kCfg === 'free' ? null : kCfg === 'human' ? humanK(ex.text, rationale) : kCfg;
+      if (k === 0) return { ...common, masks, skippedReason: 'empty-human-rationale' };
+      const turns2 = explainTurns(turns, cls.responseText, prompt, cls.option, k);
+      const exr = await time(tm, 'self-explanation', () =>
+        explain(rt, turns2, ex.text, prompt.explainUnit, { k, shape: 'paper-list', extractive: config.selfExplanation.extractive, sampling, signal: ctx.signal }),
+      );
+      rawOutputs.turn2 = exr.raw;
+      rawOutputs.turn2Status = exr.status;
+      selfExplanation = exr.items;
+      const al = alignItems(ex.text, exr.items, config.selfExplanation.occurrences);
+      alignment = al;
+      if (exr.status !== 'ok') return { ...common, rawOutputs, selfExplanation, alignment, masks, skippedReason: 'unparsable-self-explanation' };
+      if (al.matched.length === 0) return { ...common, rawOutputs, selfExplanation, alignment, masks, skippedReason: 'unmatched-self-explanation' };
+      masks['self/word'] = spansToMask(words, al.matched);
+      masks['self/token'] = spansToMask(tokenSpans, al.matched);
+    }
+
+    const humanTokCount = masks['human/token']?.reduce((a, b) => a + b, 0) ?? 0;
+    const spec2 = binarisation(config, humanTokCount, textPos.length);
+    const toTokenMask = (scores: number[]) => (textPos.length ? binarize(scores, spec2, textPos) : scores.map(() => 0));
+    const tokenToWord = (tm2: number[]) => words.map((w) => (tokens.some((t, i) => tm2[i] === 1 && t.segment === 'text' && t.start < w.end && w.start < t.end) ? 1 : 0));
+    const relevance: RelevanceInput[] = [];
+    const context = cls.contextBeforeAnswer as number[];
+    const promptLen = tokens.length;
+    // relevance over the prompt tokens only (the answer's preceding generated text, if any, is cut off)
+    const keep = (r: Float32Array) => Array.from(r.subarray(0, promptLen));
+
+    // LRP
+    if (deps.lrp && (methods.has('lrp-cp') || methods.has('lrp-attn') || methods.has('lrp-contrast'))) {
+      const lrp = deps.lrp;
+      const target = cls.answer.id;
+      await time(tm, 'lrp', async () => {
+        for (const e of config.explanations) {
+          if (!e.method.startsWith('lrp')) continue;
+          let contrast: number | undefined;
+          if (e.method === 'lrp-contrast') {
+            const others = prompt.options.filter((o) => o !== cls.option);
+            const other = e.contrast === 'strongest' ? others.sort((a, b) => (cls.optionProbs[b.label] ?? 0) - (cls.optionProbs[a.label] ?? 0))[0] : others[0];
+            const txt = cls.answer!.text.replace(cls.option!.letter, other.letter);
+            const ids = rt.model.tokenize(txt, false, 'trimLeadingSpace');
+            if (ids.length !== 1 || txt === cls.answer!.text) {
+              rawOutputs.lrpContrastNote = `no single contrast token for option (${other.letter})`;
+              continue;
+            }
+            contrast = ids[0];
+          }
+          const r = await lrp.explain({ tokens: context, target, contrast, rule: e.method === 'lrp-attn' ? 'attn' : 'cp', gate: e.method === 'lrp-attn' ? undefined : e.gate, signal: ctx.signal });
+          const vals = keep(r.relevance);
+          relevance.push({ method: e.method, values: vals, explainedValue: r.value, meta: { target, contrast: contrast ?? null, ms: r.timings.totalMs } });
+          masks[`${e.method}/token`] = toTokenMask(vals);
+          masks[`${e.method}/word`] = tokenToWord(masks[`${e.method}/token`]);
+        }
+      });
+    }
+
+    const probAfter = (positions: number[]) => maskedAnswerProb(rt.sequence, cls.contextBeforeAnswer, positions, deps.filler, cls.answer!.id as Token);
+
+    // occlusion: leave-one-token-out probability drop of the answer token
+    if (methods.has('occlusion') && textPos.length) {
+      await time(tm, 'occlusion', async () => {
+        const p0 = cls.answer!.prob;
+        const vals = tokens.map(() => 0);
+        for (const p of textPos) vals[p] = p0 - (await probAfter([p]));
+        relevance.push({ method: 'occlusion', values: vals, explainedValue: p0 });
+        masks['occlusion/token'] = toTokenMask(vals);
+        masks['occlusion/word'] = tokenToWord(masks['occlusion/token']);
+      });
+    }
+
+    // random baseline, seeded by study seed and example
+    if (methods.has('random') && textPos.length) {
+      const rand = mulberry32(hashSeed(`random:${ex.id}`, deps.seed));
+      const vals = tokens.map((t) => (t.segment === 'text' ? rand() : 0));
+      relevance.push({ method: 'random', values: vals });
+      masks['random/token'] = toTokenMask(vals);
+      masks['random/word'] = tokenToWord(masks['random/token']);
+    }
+
+    // faithfulness: the paper's masking test and ERASER comprehensiveness / sufficiency
+    if (textPos.length && config.metrics.some((m) => ['prob-drop', 'comprehensiveness', 'sufficiency', 'aopc-comprehensiveness', 'aopc-sufficiency'].includes(m))) {
+      await time(tm, 'faithfulness', async () => {
+        const p0 = await probAfter([]);
+        const sets: Record<string, number> = {};
+        const comp: Record<string, number> = {};
+        const suff: Record<string, number> = {};
+        const aopcC: Record<string, number> = {};
+        const aopcS: Record<string, number> = {};
+        const named: [string, number[] | undefined][] = [
+          ['human', masks['human/token']],
+          ['self', masks['self/token']],
+          ['lrp-cp', masks['lrp-cp/token']],
+          ['lrp-contrast', masks['lrp-contrast/token']],
+          ['random', masks['random/token']],
+        ];
+        const sel = (m: number[]) => m.flatMap((v, i) => (v === 1 ? [i] : []));
+        for (const [name, m] of named) {
+          if (!m) continue;
+          sets[name] = await probAfter(sel(m));
+          if (config.metrics.includes('comprehensiveness')) comp[name] = await comprehensiveness(m, probAfter, p0);
+          if (config.metrics.includes('sufficiency')) suff[name] = await sufficiency(m, textPos, probAfter, p0);
+        }
+        sets['whole-text'] = await probAfter(textPos);
+        for (const rel of relevance) {
+          if (!['lrp-cp', 'occlusion', 'random'].includes(rel.method)) continue;
+          const scores = Array.from(rel.values);
+          if (config.metrics.includes('aopc-comprehensiveness')) aopcC[rel.method] = (await aopc('comprehensiveness', scores, textPos, probAfter, { p0 })).aopc;
+          if (config.metrics.includes('aopc-sufficiency')) aopcS[rel.method] = (await aopc('sufficiency', scores, textPos, probAfter, { p0 })).aopc;
+        }
+        rawOutputs.faithfulness = { p0, sets, comprehensiveness: comp, sufficiency: suff, aopcComprehensiveness: aopcC, aopcSufficiency: aopcS };
+      });
+    }
+    return { ...common, rawOutputs, selfExplanation, alignment, masks, relevance };
+  };
+}

@@ -1,0 +1,155 @@
+/**
+ * Runs studies: every model x seed x dataset, each (model, seed, dataset) one stored run. Models are
+ * loaded once and their seeds run one after the other: llama.cpp and the LRP engine already use all the
+ * threads given, and the machine's cores are better spent inside one evaluation than across two
+ * (see bench/study.ts for the measured split).
+ */
+import { getLlama, LlamaLogLevel, type Llama, type Token } from 'node-llama-cpp';
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseStudyConfig, type StudyConfig } from '../config/study-schema';
+import { importFile } from '../datasets/index';
+import { openLrpModel, type LrpModel } from '../lrp';
+import { chatTemplateOf, fillerToken, loadIndicators, type Indicator } from '../protocol';
+import type { Store } from '../store';
+import { expandPath, REPO_ROOT, resolveBuiltinDataset, type NamedStudy } from './builtins';
+import { ensureDemoModel, sha256File } from './demo-model';
+import { makeProcessor } from './example';
+import { finalizeRun, modelName } from './finalize';
+import { runExamples, type LoopOutcome, type PhaseTimings } from './loop';
+
+export interface StudyRunOptions {
+  resume?: boolean;
+  threads?: number;
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+  appVersion?: string;
+  /** Called after each stored example (tests). */
+  afterStore?: (exampleId: number, done: number) => void;
+}
+
+export interface StudyRunReport {
+  study: string;
+  studyId: number;
+  runs: { runId: number; model: string; seed: number; outcome: LoopOutcome }[];
+}
+
+let llamaPromise: Promise<Llama> | null = null;
+let llamaThreads = 0;
+function llamaFor(threads: number): Promise<Llama> {
+  if (!llamaPromise || llamaThreads !== threads) {
+    llamaThreads = threads;
+    llamaPromise = getLlama({ gpu: false, build: 'never', maxThreads: threads, logLevel: LlamaLogLevel.error });
+  }
+  return llamaPromise;
+}
+
+function parseOrThrow(s: NamedStudy): StudyConfig {
+  const r = parseStudyConfig(s.config);
+  if (!r.ok) throw new Error(`${s.file}: invalid study configuration: ${r.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
+  return r.config;
+}
+
+/** The study's dataset in the store (imported once; found again by file hash and name). */
+function datasetIdFor(store: Store, config: StudyConfig): number {
+  if (config.dataset.id !== undefined) {
+    if (!store.datasets.get(config.dataset.id)) throw new Error(`dataset ${config.dataset.id} does not exist in ${store.file}`);
+    return config.dataset.id;
+  }
+  const d = resolveBuiltinDataset(config.dataset.builtin!);
+  const parsed = importFile(d.file, { format: d.entry.format, language: d.entry.language, name: d.name, labelsFile: d.labelsFile });
+  const existing = store.datasets.list().find((x) => x.sourceSha256 === parsed.sourceSha256 && x.name === parsed.name && x.format === parsed.format);
+  return existing ? existing.id : store.datasets.insert(parsed);
+}
+
+/** The stored study with this exact configuration (latest), or a new one. */
+function studyIdFor(store: Store, config: StudyConfig): number {
+  const same = store.studies
+    .list()
+    .filter((s) => s.name === config.name && JSON.stringify(s.config) === JSON.stringify(config))
+    .pop();
+  return same ? same.id : store.studies.create(config.name, config);
+}
+
+async function modelPathFor(p: string): Promise<string> {
+  const vars: Record<string, string | undefined> = {};
+  if (p.includes('$RW_DEMO_MODEL') && !process.env.RW_DEMO_MODEL) vars.RW_DEMO_MODEL = await ensureDemoModel();
+  const file = resolve(REPO_ROOT, expandPath(p, vars));
+  if (!existsSync(file)) throw new Error(`model file ${file} does not exist`);
+  return file;
+}
+
+function registerModel(store: Store, file: string): number {
+  return store.models.register({ path: file, sha256: sha256File(file), fileSize: statSync(file).size, metadata: { name: modelName(file) } });
+}
+
+function indicatorsFor(config: StudyConfig): Indicator[] | undefined {
+  if (config.task.kind !== 'forced-labour') return undefined;
+  const f = [resolve(REPO_ROOT, 'studies/data/rafola-definitions.json'), resolve(REPO_ROOT, '../shared/data/rafola/definitions.json')].find(existsSync);
+  return f ? loadIndicators(f) : undefined;
+}
+
+export async function runStudies(store: Store, studies: NamedStudy[], opts: StudyRunOptions = {}): Promise<StudyRunReport[]> {
+  const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const threads = Math.max(1, opts.threads ?? 2);
+  const reports: StudyRunReport[] = [];
+  for (const s of studies) {
+    if (opts.signal?.aborted) break;
+    const config = parseOrThrow(s);
+    const datasetId = datasetIdFor(store, config);
+    const studyId = studyIdFor(store, config);
+    const report: StudyRunReport = { study: s.name, studyId, runs: [] };
+    reports.push(report);
+    const examples = store.datasets.examples(datasetId);
+    const total = config.limits.maxExamples ? Math.min(config.limits.maxExamples, examples.length) : examples.length;
+    for (const m of config.models) {
+      if (opts.signal?.aborted) break;
+      const file = m.path ? await modelPathFor(m.path) : store.models.get(m.id!)?.path;
+      if (!file) throw new Error(`model ${m.id} is not registered`);
+      const modelId = m.id ?? registerModel(store, file);
+      // runs of this study, model and dataset per seed: resumed when unfinished and --resume, else new
+      const runFor = (seed: number): number | null => {
+        const prev = store.runs.list({ studyId, modelId, datasetId }).filter((r) => r.seed === seed).pop();
+        if (prev && opts.resume) return prev.status === 'done' ? null : prev.id;
+        return store.runs.create({ studyId, modelId, datasetId, seed, appVersion: opts.appVersion ?? '0.1.0', total });
+      };
+      const seeds = config.seeds.map((seed) => ({ seed, runId: runFor(seed) })).filter((x) => x.runId !== null) as { seed: number; runId: number }[];
+      if (!seeds.length) {
+        log(`${s.name}: ${modelName(file)}: all runs already done`);
+        continue;
+      }
+      const llama = await llamaFor(threads);
+      const model = await llama.loadModel({ modelPath: file });
+      const context = await model.createContext({ contextSize: Math.min(model.trainContextSize, config.limits.maxContextTokens + config.limits.maxNewTokens + 512), threads, sequences: 1 });
+      const sequence = context.getSequence();
+      const needsLrp = config.explanations.some((e) => e.method.startsWith('lrp'));
+      let lrp: LrpModel | null = null;
+      try {
+        if (needsLrp) lrp = openLrpModel(file, { threads });
+        const rt = { llama, model, sequence, template: chatTemplateOf(model) };
+        const filler = fillerToken(model, m.filler === 'unk' ? 'unknown' : m.filler === '_' ? 'underscore' : { token: model.tokenize(m.filler, false, 'trimLeadingSpace')[0] });
+        for (const { seed, runId } of seeds) {
+          if (opts.signal?.aborted) break;
+          const processor = makeProcessor({ rt, lrp, filler: filler as Token, config, seed, mode: m.mode, indicators: indicatorsFor(config) });
+          const outcome = await runExamples(store, runId, processor, {
+            signal: opts.signal,
+            log,
+            label: `${s.name} · ${modelName(file)} · seed ${seed}`,
+            maxExamples: config.limits.maxExamples,
+            afterStore: opts.afterStore,
+          });
+          if (outcome.status === 'done') finalizeRun(store, runId, { ...outcome.timings, wallMs: outcome.wallMs, threads });
+          report.runs.push({ runId, model: modelName(file), seed, outcome });
+          if (outcome.status === 'failed') throw new Error(`run ${runId} failed: ${outcome.error}`);
+        }
+      } finally {
+        lrp?.close();
+        await context.dispose();
+        await model.dispose();
+      }
+    }
+  }
+  return reports;
+}
+
+export type { PhaseTimings };
