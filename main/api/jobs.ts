@@ -3,9 +3,16 @@
  * connection to the database file (WAL lets the main process keep reading meanwhile).
  */
 import { importFile } from '../datasets';
-import { openStore } from '../store';
-import { ApiError } from './errors';
-import type { ModelInspectionData } from './model-info';
+import { openStore, type Store } from '../store';
+import { runStudies } from '../runner/study';
+import { buildReportData } from '../reports/build';
+import { writeExports } from '../reports/exports';
+import { renderReportHtml } from '../reports/html';
+import { htmlToPdf } from '../reports/pdf';
+import { mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { inspectModel, registerModel } from '../models/registry';
+import { toInspection, type ModelInspectionData } from './model-info';
 
 export interface ImportJobArgs {
   dbFile: string;
@@ -16,6 +23,13 @@ export interface ImportJobArgs {
   language?: string;
   name?: string;
   labelsPath?: string;
+}
+
+/** Studies running in this process, by study id: aborting stops them cleanly after the example in flight. */
+const active = new Map<number, { controller: AbortController; then: 'paused' | 'stopped' }>();
+
+function runsOf(store: Store, studyId: number) {
+  return store.runs.list({ studyId });
 }
 
 export const jobs = {
@@ -36,8 +50,87 @@ export const jobs = {
   },
 
   async inspectModel(a: { path: string }): Promise<ModelInspectionData> {
-    // Replaced by main/models/registry's inspectModel as soon as it lands.
-    throw new ApiError('unavailable', `reading GGUF metadata is not available yet (${a.path.split(/[\\/]/).pop()})`);
+    return toInspection(await inspectModel(a.path));
+  },
+
+  /** Registers through the registry; `copyTo` keeps a copy under the data directory (uploads are temporary). */
+  async registerModel(a: { dbFile: string; path: string; copyTo?: string; displayName: string }): Promise<{ modelId: number; inspection: ModelInspectionData }> {
+    const store = openStore(a.dbFile);
+    try {
+      const { id, info } = await registerModel(store, a.path, a.copyTo ? { copyTo: a.copyTo } : {});
+      const rec = store.models.get(id)!;
+      store.models.register({ ...rec, metadata: { ...rec.metadata, displayName: a.displayName } });
+      return { modelId: id, inspection: await toInspection(info) };
+    } finally {
+      store.close();
+    }
+  },
+
+  /**
+   * Starts (or, with resume, continues) a stored study in the background of this process and
+   * returns once it is under way. Progress goes out as events after every stored example.
+   */
+  async startStudy(
+    a: { dbFile: string; studyId: number; resume: boolean; appVersion: string },
+    emit: (e: unknown) => void,
+  ): Promise<{ started: boolean }> {
+    if (active.has(a.studyId)) return { started: false };
+    const store = openStore(a.dbFile);
+    const study = store.studies.get(a.studyId);
+    if (!study) {
+      store.close();
+      throw Object.assign(new Error(`study ${a.studyId} not found`), { name: 'StoreError' });
+    }
+    const controller = new AbortController();
+    const entry = { controller, then: 'stopped' as 'paused' | 'stopped' };
+    active.set(a.studyId, entry);
+    const progress = () => {
+      for (const run of runsOf(store, a.studyId)) if (run.status === 'running' || run.status === 'queued') emit({ type: 'run-progress', run });
+    };
+    const ticker = setInterval(progress, 1000);
+    runStudies(store, [{ name: study.name, file: `study ${study.id}`, config: study.config }], {
+      resume: a.resume,
+      signal: controller.signal,
+      appVersion: a.appVersion,
+      log: () => {},
+      afterStore: () => progress(),
+    })
+      .catch((e: Error) => emit({ type: 'run-error', runId: 0, message: e.message }))
+      .finally(() => {
+        clearInterval(ticker);
+        active.delete(a.studyId);
+        for (const run of runsOf(store, a.studyId)) {
+          // A pause is a stop that the user means to resume; the runner itself only knows "stopped".
+          if (run.status === 'stopped' && entry.then === 'paused') store.runs.setStatus(run.id, 'paused');
+          const now = store.runs.get(run.id)!;
+          emit({ type: 'run-progress', run: now });
+          if (now.status === 'failed' && now.error) emit({ type: 'run-error', runId: now.id, message: now.error });
+        }
+        store.close();
+      });
+    return { started: true };
+  },
+
+  async stopStudy(a: { studyId: number; then: 'paused' | 'stopped' }): Promise<{ stopping: boolean }> {
+    const e = active.get(a.studyId);
+    if (!e) return { stopping: false };
+    e.then = a.then;
+    e.controller.abort();
+    return { stopping: true };
+  },
+
+  /** Writes a run's export (PDF report, CSV or JSONL of per-example results) under dir. */
+  async exportRun(a: { dbFile: string; runId: number; format: 'pdf' | 'csv' | 'jsonl'; dir: string }): Promise<{ path: string; bytes: number }> {
+    mkdirSync(a.dir, { recursive: true });
+    const path = join(a.dir, `run-${a.runId}.${a.format}`);
+    const store = openStore(a.dbFile);
+    try {
+      if (a.format === 'pdf') await htmlToPdf(renderReportHtml(buildReportData(store, [a.runId])), path);
+      else writeExports(store, [a.runId], { [a.format]: path });
+    } finally {
+      store.close();
+    }
+    return { path, bytes: statSync(path).size };
   },
 
   /** Test helper: proves a job ran in another process. */

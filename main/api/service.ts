@@ -1,10 +1,11 @@
 import { EventEmitter } from 'node:events';
 import { freemem, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { parseStudyConfig, StudyConfigError } from '../config/study-schema';
 import { openStore, type Store } from '../store';
 import { builtinStudies } from './builtins';
-import { issuesToFields, requests, type ModelFit, type ParsedRequest, type Responses, type WorkbenchEvent } from './catalogue';
+import { issuesToFields, requests, type ParsedRequest, type Responses, type WorkbenchEvent } from './catalogue';
 import { Engine } from './engine';
 import { ApiError, type Envelope } from './errors';
 import { FileHandles, type FileEntry } from './files';
@@ -129,21 +130,32 @@ function rejectModelPaths(config: unknown) {
   if (Object.keys(fields).length) throw new ApiError('invalid', `study: ${Object.values(fields)[0]}`, fields);
 }
 
-/** Rough memory need of a GGUF: its weights plus a small context and runtime overhead. */
-export function modelFit(fileSize: number, contextLength: number | null): ModelFit {
-  const kvGuess = Math.min(contextLength ?? 4096, 4096) * 256 * 1024 * 0.0005; // ~0.5 MB per 1k ctx for tiny, grows with model
-  const needBytes = Math.round(fileSize * 1.1 + 64 * 2 ** 20 + kvGuess);
-  const freeBytes = freemem();
-  const fits = needBytes < totalmem() * 0.8;
-  const gib = (n: number) => `${(n / 2 ** 30).toFixed(n < 2 ** 30 ? 2 : 1)} GiB`;
-  return {
-    needBytes,
-    freeBytes,
-    fits,
-    note: fits
-      ? `needs about ${gib(needBytes)}; ${gib(freeBytes)} free of ${gib(totalmem())}`
-      : `needs about ${gib(needBytes)}, more than 80 % of this machine's ${gib(totalmem())}`,
-  };
+/** The study's runs, waiting briefly for the runner to create them (it does so before the first example). */
+async function runIdsSoon(wb: Workbench, studyId: number): Promise<number[]> {
+  const t0 = Date.now();
+  for (;;) {
+    const runs = wb.store.runs.list({ studyId }).filter((r) => r.status === 'running' || r.status === 'queued');
+    if (runs.length || Date.now() - t0 > 5000) return runs.map((r) => r.id);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function stopRun(wb: Workbench, runId: number, then: 'paused' | 'stopped') {
+  const run = wb.store.runs.get(runId);
+  if (!run) throw new ApiError('not_found', `run ${runId} not found`, { runId: 'run not found' });
+  const r = await wb.engine.call('stopStudy', { studyId: run.studyId, then });
+  if (!r.stopping) {
+    if (run.status === 'done') throw new ApiError('conflict', `run ${runId} is already done`);
+    if (run.status !== then) wb.store.runs.setStatus(runId, then);
+  }
+  // The runner finishes the example in flight, then marks the run; wait for that (bounded).
+  const t0 = Date.now();
+  while (Date.now() - t0 < 30_000) {
+    const now = wb.store.runs.get(runId)!;
+    if (now.status === then || now.status === 'done' || now.status === 'failed') return now;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  return wb.store.runs.get(runId)!;
 }
 
 function makeImpl(wb: Workbench): Impl {
@@ -161,7 +173,7 @@ function makeImpl(wb: Workbench): Impl {
       mode: wb.options.mode,
       dataDir: wb.options.dataDir,
       memory: { total: totalmem(), free: freemem() },
-      features: { datasets: true, models: true, studies: true, runs: false, prompts: false, export: false },
+      features: { datasets: true, models: true, studies: true, runs: true, prompts: false, export: true },
     }),
     listDatasets: () => store.datasets.list(),
     async importDataset(a) {
@@ -194,25 +206,21 @@ function makeImpl(wb: Workbench): Impl {
     async inspectModel(a) {
       const file = fileOf(wb, a.file, 'file');
       const info = await withUserNames(wb, [file], () => wb.engine.call('inspectModel', { path: file.path }));
-      return { ...info, name: file.name, fit: modelFit(info.size, info.contextLength) };
+      return { ...info, name: file.name };
     },
     async registerModel(a) {
       const file = fileOf(wb, a.file, 'file');
-      const info = await withUserNames(wb, [file], () => wb.engine.call('inspectModel', { path: file.path }));
-      const inspection = { ...info, name: file.name, fit: modelFit(info.size, info.contextLength) };
-      const id = store.models.register({
-        path: file.path,
-        sha256: info.sha256,
-        fileSize: info.size,
-        architecture: info.architecture,
-        parameterCount: info.parameterCount,
-        quantization: info.quantization,
-        contextLength: info.contextLength,
-        chatTemplate: info.chatTemplate,
-        metadata: { ...info.metadata, displayName: file.name },
-      });
+      const r = await withUserNames(wb, [file], () =>
+        wb.engine.call('registerModel', {
+          dbFile: wb.options.dbFile,
+          path: file.path,
+          // An upload is a temporary copy: the model keeps its own copy under the data directory.
+          ...(file.owned ? { copyTo: join(wb.options.dataDir, 'models') } : {}),
+          displayName: file.name,
+        }),
+      );
       wb.emit({ type: 'models-changed' });
-      return { model: need(store.models.get(id), 'model', 'file'), inspection };
+      return { model: need(store.models.get(r.modelId), 'model', 'file'), inspection: { ...r.inspection, name: file.name } };
     },
     listStudies: () => store.studies.list({ latestOnly: true }),
     getStudy: (a) => need(store.studies.get(a.studyId), `study ${a.studyId}`, 'studyId'),
@@ -241,10 +249,22 @@ function makeImpl(wb: Workbench): Impl {
     previewPrompt: () => unavailable('the prompt preview (main/protocol)'),
     listRuns: (a) => store.runs.list(a.studyId !== undefined ? { studyId: a.studyId } : {}),
     getRun: (a) => need(store.runs.get(a.runId), `run ${a.runId}`, 'runId'),
-    startRun: () => unavailable('running studies (main/runner)'),
-    pauseRun: () => unavailable('running studies (main/runner)'),
-    resumeRun: () => unavailable('running studies (main/runner)'),
-    cancelRun: () => unavailable('running studies (main/runner)'),
+    async startRun(a) {
+      need(store.studies.get(a.studyId), `study ${a.studyId}`, 'studyId');
+      const r = await wb.engine.call('startStudy', { dbFile: wb.options.dbFile, studyId: a.studyId, resume: false, appVersion: wb.options.version });
+      if (!r.started) throw new ApiError('conflict', `study ${a.studyId} is already running`);
+      return { runIds: await runIdsSoon(wb, a.studyId) };
+    },
+    pauseRun: (a) => stopRun(wb, a.runId, 'paused'),
+    cancelRun: (a) => stopRun(wb, a.runId, 'stopped'),
+    async resumeRun(a) {
+      const run = need(store.runs.get(a.runId), `run ${a.runId}`, 'runId');
+      if (run.status === 'done') throw new ApiError('conflict', `run ${a.runId} is already done`);
+      const r = await wb.engine.call('startStudy', { dbFile: wb.options.dbFile, studyId: run.studyId, resume: true, appVersion: wb.options.version });
+      if (!r.started) throw new ApiError('conflict', `study ${run.studyId} is already running`);
+      await runIdsSoon(wb, run.studyId);
+      return need(store.runs.get(a.runId), `run ${a.runId}`, 'runId');
+    },
     listResults(a) {
       need(store.runs.get(a.runId), `run ${a.runId}`, 'runId');
       // Relevance vectors are large: the list leaves them out; getResult has them.
@@ -256,6 +276,11 @@ function makeImpl(wb: Workbench): Impl {
       need(store.runs.get(a.runId), `run ${a.runId}`, 'runId');
       return store.metrics.list(a.runId);
     },
-    exportRun: () => unavailable('export (main/reports)'),
+    async exportRun(a) {
+      need(store.runs.get(a.runId), `run ${a.runId}`, 'runId');
+      const r = await wb.engine.call('exportRun', { dbFile: wb.options.dbFile, runId: a.runId, format: a.format, dir: join(wb.options.dataDir, 'exports') });
+      const h = wb.files.registerPath(r.path);
+      return { name: h.name, bytes: r.bytes, download: h.handle };
+    },
   };
 }

@@ -10,7 +10,7 @@ export function toErrorData(e: unknown): ApiErrorData {
   }
   if (e instanceof Error) {
     // Importer and config errors describe bad input; everything else is an engine failure.
-    const invalid = ['DatasetError', 'StudyConfigError', 'StoreError', 'GgufError', 'XlsxError', 'CsvSyntaxError'].includes(e.name);
+    const invalid = ['DatasetError', 'StudyConfigError', 'StoreError', 'GgufError', 'XlsxError', 'CsvSyntaxError', 'ModelRefusedError', 'BuiltinError'].includes(e.name);
     return { code: invalid ? 'invalid' : 'failed', message: e.message };
   }
   return { code: 'failed', message: String(e) };

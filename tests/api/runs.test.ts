@@ -1,0 +1,76 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ExportResult, PlainResult, Page } from '../../main/api/catalogue';
+import type { WorkbenchEvent } from '../../main/api/catalogue';
+import { ensureDemoModel } from '../../main/runner/demo-model';
+import type { MetricRecord, ModelRecord, RunRecord, StudyRecord } from '../../main/store/types';
+import { ok, tempWorkbench } from './helpers';
+
+/** A real (tiny, generated) GGUF model run by llama.cpp through the engine process. */
+describe('API: runs, results, metrics and export with the demo model', () => {
+  const t = tempWorkbench();
+  const events: WorkbenchEvent[] = [];
+  let model: ModelRecord;
+  let study: StudyRecord;
+
+  beforeAll(async () => {
+    t.wb.onEvent((e) => events.push(e));
+    const file = t.upload(await ensureDemoModel(), 'rw-demo.gguf');
+    model = (ok(await t.wb.call('registerModel', { file })) as { model: ModelRecord }).model;
+    const config = {
+      name: 'gui demo',
+      task: { kind: 'sentiment' },
+      language: 'en',
+      dataset: { builtin: 'demo-sentiment-en' },
+      models: [{ id: model.id, mode: 'scoring' }],
+      seeds: [28],
+      explanations: ['human', 'self', 'lrp-cp', 'random'],
+      onlyCorrect: false,
+      limits: { maxExamples: 3 },
+    };
+    study = (ok(await t.wb.call('saveStudy', { name: 'gui demo', config })) as { study: StudyRecord }).study;
+  });
+  afterAll(() => t.cleanup());
+
+  it('registers the uploaded model as a copy under the data directory, with metadata and fit', () => {
+    expect(model.path.startsWith(`${t.dir}/models/`)).toBe(true);
+    expect(existsSync(model.path)).toBe(true);
+    expect(model.architecture).toBe('llama');
+    expect(model.metadata.displayName).toBe('rw-demo.gguf');
+  });
+
+  it('runs the study in the engine process, streaming progress, until done', async () => {
+    const started = ok(await t.wb.call('startRun', { studyId: study.id })) as { runIds: number[] };
+    expect(started.runIds).toHaveLength(1);
+    const runId = started.runIds[0];
+    const again = await t.wb.call('startRun', { studyId: study.id });
+    expect(again.ok).toBe(false);
+    let run: RunRecord;
+    const t0 = Date.now();
+    do {
+      await new Promise((r) => setTimeout(r, 250));
+      run = ok(await t.wb.call('getRun', { runId })) as RunRecord;
+    } while ((run.status === 'running' || run.status === 'queued') && Date.now() - t0 < 100_000);
+    expect(run.status).toBe('done');
+    expect(run.progress).toEqual({ done: 3, total: 3 });
+    const progress = events.filter((e) => e.type === 'run-progress' && e.run.id === runId);
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress.at(-1)!.type === 'run-progress' && (progress.at(-1) as { run: RunRecord }).run.status).toBe('done');
+
+    const page = ok(await t.wb.call('listResults', { runId })) as Page<PlainResult>;
+    expect(page.total).toBe(3);
+    const one = ok(await t.wb.call('getResult', { runId, exampleId: page.items[0].exampleId })) as PlainResult;
+    const cp = one.relevance.find((r) => r.method === 'lrp-cp');
+    expect(cp).toBeDefined();
+    expect(Array.isArray(cp!.values)).toBe(true);
+    expect(cp!.values.length).toBe(one.tokens!.length);
+    const metrics = ok(await t.wb.call('listMetrics', { runId })) as MetricRecord[];
+    expect(metrics.length).toBeGreaterThan(0);
+
+    const csv = ok(await t.wb.call('exportRun', { runId, format: 'csv' })) as ExportResult;
+    expect(csv.name).toBe(`run-${runId}.csv`);
+    const entry = t.wb.files.get(csv.download!)!;
+    const lines = readFileSync(entry.path, 'utf8').trim().split('\n');
+    expect(lines.length).toBe(1 + 3);
+  });
+});
