@@ -85,18 +85,24 @@ export function faithfulnessSvg(groups: FaithfulnessGroup[]): string {
   let height = 28;
   for (const g of groups) height += groupGap + g.bars.length * (barH + gap);
   height += 24;
-  const width = labelW + plotW + 120;
-  const xOf = (p: number) => labelW + Math.max(0, Math.min(1, p)) * plotW;
+  const width = labelW + plotW + 200;
+  // a model that puts little mass on its answer (tiny demo models) would draw invisible bars on [0, 1]:
+  // the axis then ends at a round value above the largest probability, and the caption says so
+  const all = groups.flatMap((g) => [g.unmasked.value ?? 0, ...g.bars.flatMap((b) => [b.value.value ?? 0, b.value.ciHigh ?? 0])]);
+  const axisMax = niceMax(Math.max(0, ...all));
+  const xOf = (p: number) => labelW + (Math.max(0, Math.min(axisMax, p)) / axisMax) * plotW;
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT} role="img" aria-label="faithfulness">`);
   // axis ticks
-  for (const p of [0, 0.25, 0.5, 0.75, 1]) {
+  for (const f of [0, 0.25, 0.5, 0.75, 1]) {
+    const p = f * axisMax;
     parts.push(`<line x1="${xOf(p)}" y1="14" x2="${xOf(p)}" y2="${height - 18}" stroke="#e0e0e0"/>`);
-    parts.push(`<text x="${xOf(p)}" y="${height - 6}" font-size="9" text-anchor="middle">${p.toFixed(2)}</text>`);
+    parts.push(`<text x="${xOf(p)}" y="${height - 6}" font-size="9" text-anchor="middle">${sig(p)}</text>`);
   }
+  if (axisMax < 1) parts.push(`<text x="${labelW + plotW}" y="12" font-size="9" text-anchor="end" fill="#b71c1c">axis zoomed to 0–${sig(axisMax)}</text>`);
   let y = 20;
   for (const g of groups) {
-    parts.push(`<text x="4" y="${y + 14}" font-size="11" font-weight="bold">${esc(g.label)}</text>`);
+    parts.push(`<text x="4" y="${y + 4}" font-size="11" font-weight="bold">${esc(g.label)}</text>`);
     y += groupGap - 8;
     const top = y;
     g.bars.forEach((b, i) => {
@@ -111,7 +117,7 @@ export function faithfulnessSvg(groups: FaithfulnessGroup[]): string {
           parts.push(`<line x1="${xOf(ciLow)}" y1="${cy - 4}" x2="${xOf(ciLow)}" y2="${cy + 4}" stroke="#111"/>`);
           parts.push(`<line x1="${xOf(ciHigh)}" y1="${cy - 4}" x2="${xOf(ciHigh)}" y2="${cy + 4}" stroke="#111"/>`);
         }
-        parts.push(`<text x="${labelW + plotW + 6}" y="${y + barH - 4}" font-size="10">${esc(fmtEstimate(b.value))}</text>`);
+        parts.push(`<text x="${labelW + plotW + 6}" y="${y + barH - 4}" font-size="10">${esc(sigEstimate(b.value))}</text>`);
       } else {
         parts.push(`<text x="${labelW + 4}" y="${y + barH - 4}" font-size="10" fill="#888">n/a</text>`);
       }
@@ -120,12 +126,29 @@ export function faithfulnessSvg(groups: FaithfulnessGroup[]): string {
     const p0 = g.unmasked.value;
     if (p0 !== null && p0 !== undefined) {
       parts.push(`<line x1="${xOf(p0)}" y1="${top - 4}" x2="${xOf(p0)}" y2="${y - gap + 2}" stroke="#000" stroke-width="1.5" stroke-dasharray="4 3"/>`);
-      parts.push(`<text x="${xOf(p0)}" y="${top - 6}" font-size="9" text-anchor="middle">p0 = ${fmtNum(p0, 3)}</text>`);
+      parts.push(`<text x="${xOf(p0)}" y="${top - 6}" font-size="9" text-anchor="middle">p0 = ${sig(p0)}</text>`);
     }
     y += 8;
   }
   parts.push('</svg>');
   return parts.join('');
+}
+
+/** 1, or the smallest of 1/2/5 x 10^k at or above x (for a zoomed probability axis). */
+export function niceMax(x: number): number {
+  if (!(x > 0) || x > 0.5) return 1;
+  const e = Math.floor(Math.log10(x));
+  for (const m of [1, 2, 5, 10]) if (m * 10 ** e >= x) return Math.min(1, m * 10 ** e);
+  return 1;
+}
+/** Three significant digits (probabilities of tiny models are far below 0.01). */
+export function sig(x: number): string {
+  if (x === 0) return '0';
+  return Math.abs(x) >= 0.01 ? x.toFixed(3) : x.toPrecision(3);
+}
+function sigEstimate(e: { value: number | null; ciLow?: number | null; ciHigh?: number | null }): string {
+  if (e.value === null) return '–';
+  return e.ciLow !== null && e.ciLow !== undefined && e.ciHigh !== null && e.ciHigh !== undefined ? `${sig(e.value)} [${sig(e.ciLow)}, ${sig(e.ciHigh)}]` : sig(e.value);
 }
 
 const LOC_COLORS: Record<string, string> = {
@@ -139,7 +162,7 @@ const LOC_COLORS: Record<string, string> = {
 /** Stacked bars: the share of absolute relevance on each prompt segment. */
 export function relevanceLocationSvg(rows: RelevanceLocationRow[]): string {
   const keys = [...new Set(rows.flatMap((r) => Object.keys(r.shares)))];
-  const labelW = 170;
+  const labelW = Math.min(330, Math.max(120, 6.2 * Math.max(...rows.map((r) => r.label.length), 10)));
   const plotW = 380;
   const barH = 18;
   const height = 30 + rows.length * (barH + 8) + 10;

@@ -18,9 +18,12 @@ export function fmtNum(x: number | null | undefined, digits = 2): string {
 /** "0.56 [0.52, 0.60]" or "0.56" without interval, "–" when undefined. */
 export function fmtEstimate(e: Estimate | null | undefined, digits = 2): string {
   if (!e || e.value === null || e.value === undefined) return '–';
-  const v = fmtNum(e.value, digits);
+  // values far below 0.01 (probabilities of tiny models) would all print as 0.00: use 3 significant digits
+  const small = Math.max(Math.abs(e.value), Math.abs(e.ciLow ?? 0), Math.abs(e.ciHigh ?? 0)) < 0.01 && e.value !== 0;
+  const f = (x: number) => (small && x !== 0 ? x.toPrecision(3) : fmtNum(x, digits));
+  const v = f(e.value);
   if (e.ciLow === null || e.ciLow === undefined || e.ciHigh === null || e.ciHigh === undefined) return v;
-  return `${v} [${fmtNum(e.ciLow, digits)}, ${fmtNum(e.ciHigh, digits)}]`;
+  return `${v} [${f(e.ciLow)}, ${f(e.ciHigh)}]`;
 }
 
 export function fmtInt(n: number | null | undefined): string {
