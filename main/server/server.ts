@@ -106,6 +106,18 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         return send(res, 413, { ok: false, error: { code: 'invalid', message: (e as Error).message } });
       }
     }
+    if (req.method === 'GET' && url.pathname.startsWith('/api/download/')) {
+      // Only files the API itself registered (exports) can be fetched, by their opaque handle.
+      const entry = wb.files.get(url.pathname.slice('/api/download/'.length));
+      if (!entry || !existsSync(entry.path)) return send(res, 404, { ok: false, error: { code: 'not_found', message: 'no such download' } });
+      res.writeHead(200, {
+        'content-type': MIME[extname(entry.name)] ?? (entry.name.endsWith('.pdf') ? 'application/pdf' : 'application/octet-stream'),
+        'content-disposition': `attachment; filename="${entry.name.replace(/[^\w.-]/g, '_')}"`,
+        'cache-control': 'no-store',
+      });
+      createReadStream(entry.path).pipe(res);
+      return;
+    }
     if (req.method === 'GET' && url.pathname === '/api/events') {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
       res.write(': connected\n\n');

@@ -5,12 +5,12 @@
  * validated (sender checked here, argument by the catalogue's zod schema in the service).
  */
 import { app, BrowserWindow, dialog, ipcMain, session, type IpcMainInvokeEvent } from 'electron';
-import { mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { FileHandleInfo } from '../api/catalogue';
 import type { Envelope } from '../api/errors';
-import { CALL_CHANNEL, EVENT_CHANNEL, PICK_FILE_CHANNEL } from '../api/methods';
+import { CALL_CHANNEL, EVENT_CHANNEL, PICK_FILE_CHANNEL, SAVE_FILE_CHANNEL } from '../api/methods';
 import { Workbench } from '../api/service';
 import { CONTENT_SECURITY_POLICY } from '../server/csp';
 import { dbFileIn } from '../server/paths';
@@ -110,6 +110,17 @@ app.whenReady().then(() => {
     const r = await dialog.showOpenDialog(win!, { properties: ['openFile'], filters: FILTERS[purpose] });
     if (r.canceled || !r.filePaths[0]) return { ok: true, value: null };
     return { ok: true, value: wb.files.registerPath(r.filePaths[0]) };
+  });
+
+  ipcMain.handle(SAVE_FILE_CHANNEL, async (e, download: unknown): Promise<Envelope<{ savedTo: string } | null>> => {
+    if (!trusted(e)) return refused();
+    // Only an export the API registered (by handle) can be saved; the renderer never names a path.
+    const entry = typeof download === 'string' ? wb.files.get(download) : undefined;
+    if (!entry) return { ok: false, error: { code: 'not_found', message: 'no such export' } };
+    const r = await dialog.showSaveDialog(win!, { defaultPath: join(app.getPath('documents'), entry.name) });
+    if (r.canceled || !r.filePath) return { ok: true, value: null };
+    copyFileSync(entry.path, r.filePath);
+    return { ok: true, value: { savedTo: r.filePath } };
   });
 
   createWindow(wb);

@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { msst, repoRoot } from '../api/helpers';
 import { displayProblem, findElectronBinary } from '../../main/shell/electron-binary';
-import { buildRenderer, chromiumAvailable, openBrowserMode, type BrowserModeSession } from './harness';
+import { buildRenderer, chromiumAvailable, openBrowserMode, SCREENS_DIR, type BrowserModeSession } from './harness';
+import { ensureDemoModel } from '../../main/runner/demo-model';
 
 /**
  * The whole GUI flow available so far, in Debian's Chromium against browser mode, with a real
@@ -120,6 +121,78 @@ describe.skipIf(!chromiumAvailable)('GUI in browser mode (Chromium)', () => {
     expect(await s.page.getByLabel('Name').inputValue()).toBe('Demo: sentiment, English');
     expect(await s.page.getByLabel('Seeds').inputValue()).toBe('28');
     await s.shot('05-study-builtin');
+  });
+
+  it('registers a generated GGUF model and shows its metadata and fit', async () => {
+    const demo = await ensureDemoModel();
+    await s.page.getByRole('tab', { name: 'Models' }).click();
+    const chooser = s.page.waitForEvent('filechooser');
+    await s.page.getByRole('button', { name: 'Choose GGUF file…' }).click();
+    await (await chooser).setFiles(demo);
+    const info = s.page.getByTestId('model-inspection');
+    await info.waitFor({ timeout: 60_000 });
+    expect(await info.textContent()).toMatch(/llama/);
+    expect(await s.page.getByTestId('model-fit').textContent()).toMatch(/^yes/);
+    await s.page.getByRole('button', { name: 'Register this model' }).click();
+    await s.page.getByTestId('models-table').waitFor({ timeout: 60_000 });
+    expect(s.t.wb.store.models.list()).toHaveLength(1);
+    await s.shot('06-models-registered');
+  });
+
+  it('starts a run from the built-in demo study and follows it to the end on the run monitor', async () => {
+    await s.page.getByRole('tab', { name: 'Study' }).click();
+    await s.page.getByLabel('Built-in study').selectOption('demo-sentiment-en');
+    await s.page.getByRole('button', { name: 'Load' }).click();
+    await s.page.getByLabel('Max examples').fill('3');
+    // Occlusion and contrastive LRP are the slow methods: left out to keep the test short.
+    await s.page.getByRole('checkbox', { name: 'occlusion' }).uncheck();
+    await s.page.getByRole('checkbox', { name: 'lrp-contrast' }).uncheck();
+    await s.page.getByTestId('study-valid').filter({ hasText: 'configuration valid' }).waitFor();
+    await s.shot('07-study-ready');
+    await s.page.getByRole('button', { name: 'Save and start run' }).click();
+    await s.page.getByTestId('runs-table').waitFor({ timeout: 30_000 });
+    await s.page.getByTestId('runs-table').locator('tbody tr td:nth-child(5)', { hasText: 'done' }).waitFor({ timeout: 150_000 });
+    expect(await s.page.getByTestId('runs-table').textContent()).toContain('3/3');
+    await s.shot('08-run-monitor');
+  });
+
+  it('shows the metrics with intervals on the Results screen', async () => {
+    await s.page.getByRole('tab', { name: 'Results' }).click();
+    await s.page.getByTestId('metrics-table').waitFor();
+    expect(await s.page.getByTestId('metrics-table').locator('tbody tr').count()).toBeGreaterThan(3);
+    await s.shot('09-results');
+  });
+
+  it('shows aligned per-token heatmaps in the example inspector', async () => {
+    await s.page.getByRole('tab', { name: 'Inspector' }).click();
+    await s.page.getByTestId('inspector').waitFor();
+    const rowLabels = await s.page.locator('.heatmap .labels .label').allTextContents();
+    expect(rowLabels).toContain('lrp-cp');
+    expect(await s.page.locator('.heatmap .col').count()).toBeGreaterThan(3);
+    await s.shot('10-inspector-tokens');
+    await s.page.getByLabel('Granularity').selectOption('word');
+    await s.shot('11-inspector-words');
+    await s.page.getByLabel('Granularity').selectOption('token');
+    await s.page.getByRole('button', { name: 'Next →' }).click();
+    await s.page.getByText('example 2 of').waitFor();
+  });
+
+  it('exports CSV and the PDF report as downloads', async () => {
+    await s.page.getByRole('tab', { name: 'Export' }).click();
+    const csvDl = s.page.waitForEvent('download');
+    await s.page.getByRole('button', { name: 'CSV' }).click();
+    const csv = await csvDl;
+    expect(csv.suggestedFilename()).toMatch(/^run-\d+\.csv$/);
+    const csvPath = join(SCREENS_DIR, 'run.csv');
+    await csv.saveAs(csvPath);
+    expect(readFileSync(csvPath, 'utf8').trim().split('\n')).toHaveLength(4);
+    const pdfDl = s.page.waitForEvent('download', { timeout: 120_000 });
+    await s.page.getByRole('button', { name: 'PDF report' }).click();
+    const pdf = await pdfDl;
+    const pdfPath = join(SCREENS_DIR, 'report.pdf');
+    await pdf.saveAs(pdfPath);
+    expect(readFileSync(pdfPath).subarray(0, 5).toString()).toBe('%PDF-');
+    await s.shot('12-export');
   });
 
   it('had no page errors (CSP violations, exceptions)', () => {

@@ -32,6 +32,8 @@ export interface Client {
   /** A native dialog (Electron) or the browser's file chooser plus an upload; null if cancelled. */
   pickFile(purpose: FilePurpose): Promise<FileHandleInfo | null>;
   onEvent(listener: (e: WorkbenchEvent) => void): () => void;
+  /** Saves an export: a save dialog in Electron, a browser download in browser mode. */
+  saveExport(download: string, name: string): Promise<string | null>;
 }
 
 declare global {
@@ -60,6 +62,7 @@ function electronClient(bridge: WorkbenchBridge): Client {
     api: api as unknown as WorkbenchApi,
     mode: 'electron',
     pickFile: async (purpose) => unwrap(await bridge.pickFile(purpose)),
+    saveExport: async (download) => unwrap(await bridge.saveFile(download))?.savedTo ?? null,
     onEvent: (l) => bridge.onEvent(l),
   };
 }
@@ -115,6 +118,19 @@ function httpClient(): Client {
         });
         input.click();
       }),
+    async saveExport(download, name) {
+      const res = await fetch(`/api/download/${download}`, { headers: { authorization: `Bearer ${token}` } });
+      if (!res.ok) throw new WorkbenchError({ code: 'failed', message: `download of ${name} failed (${res.status})` });
+      const url = URL.createObjectURL(await res.blob());
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = name;
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      return name;
+    },
     onEvent(listener) {
       const es = new EventSource(`/api/events?token=${encodeURIComponent(token)}`);
       es.onmessage = (m) => listener(JSON.parse(m.data) as WorkbenchEvent);
