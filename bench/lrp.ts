@@ -1,22 +1,25 @@
 // npm run bench:lrp — the LRP engine on a generated ~100M-parameter llama model at 128 tokens, in F16, Q8_0
 // and Q4_K: engine forward, forward + CP-LRP backward, their ratio, tokens/s, peak RSS of a process doing only
 // the engine work, and the engine's forward against node-llama-cpp's evaluation of the same tokens (same run,
-// same machine, 2 threads each). Models are cached under .cache/bench-lrp/.
+// same machine, 2 threads each); also forward + AttnLRP backward. Models are cached under .cache/bench-lrp/,
+// named by a hash of everything that determines their bytes, so reruns reuse them and any change regenerates.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getLlama, type ControlledEvaluateInputItem, type Token } from 'node-llama-cpp';
 import { openLrpModel } from '../main/lrp/index';
 import { quantize } from '../main/gguf/quant/index';
 import { GgmlType as G } from '../main/gguf/quant/types';
+import { copiedVocab } from '../main/gguf/vocab';
 import { kv, writeGguf, type TensorToWrite } from '../main/gguf/writer';
-import { readMinGguf } from '../tests/lrp/gguf-min';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cacheDir = path.join(root, '.cache/bench-lrp');
 const THREADS = 2, T = 128;
 const cfg = { nLayer: 14, d: 768, ff: 2048, nHead: 12, nHeadKv: 12, vocab: 512 };
+const stories = path.resolve(root, '../shared/models/stories260K.gguf');
 
 function paramsCount(): number {
   const { nLayer, d, ff, vocab } = cfg;
@@ -78,7 +81,6 @@ function makeModel(file: string, type: number): void {
   }
   mat('output_norm.weight', d, 1, G.F32, 0.1, 1);
   mat('output.weight', d, vocab, type, 2 / Math.sqrt(d));
-  const stories = path.resolve(root, '../shared/models/stories260K.gguf');
   const A = 'llama';
   writeGguf(file + '.tmp', {
     kv: [
@@ -87,11 +89,30 @@ function makeModel(file: string, type: number): void {
       kv.u32(`${A}.feed_forward_length`, ff), kv.u32(`${A}.attention.head_count`, nHead),
       kv.u32(`${A}.attention.head_count_kv`, nHeadKv), kv.f32(`${A}.attention.layer_norm_rms_epsilon`, 1e-5),
       kv.u32(`${A}.rope.dimension_count`, d / nHead),
-      ...readMinGguf(stories).kv.filter((e) => e.key.startsWith('tokenizer.')),
+      ...copiedVocab({ path: stories }).kv,
     ],
     tensors,
   });
   renameSync(file + '.tmp', file);
+}
+
+/**
+ * The cached model for `type`: .cache/bench-lrp/bench-100M-<type>-<hash>.gguf, the hash covering the sizes, the
+ * type, the generator's own source and the tokenizer file's size and mtime. Stale files of the same type go.
+ */
+function cachedModel(name: string, type: number): { file: string; generatedMs?: number } {
+  const tok = statSync(stories);
+  const key = JSON.stringify({ cfg, type, generator: makeModel.toString(), tokenizer: [tok.size, tok.mtimeMs] });
+  const hash = createHash('sha256').update(key).digest('hex').slice(0, 16);
+  const prefix = `bench-100M-${name}`;
+  const file = path.join(cacheDir, `${prefix}-${hash}.gguf`);
+  if (existsSync(file)) return { file };
+  for (const old of readdirSync(cacheDir)) {
+    if (old === `${prefix}.gguf` || (old.startsWith(`${prefix}-`) && old.endsWith('.gguf'))) rmSync(path.join(cacheDir, old), { force: true });
+  }
+  const t0 = performance.now();
+  makeModel(file, type);
+  return { file, generatedMs: performance.now() - t0 };
 }
 
 const tokens = Array.from({ length: T }, (_, i) => (i === 0 ? 1 : 3 + ((i * 97) % 500)));
@@ -101,7 +122,7 @@ async function child(file: string): Promise<void> {
   const baseKb = process.resourceUsage().maxRSS; // Node + tsx before the engine touches anything
   const m = openLrpModel(file, { threads: THREADS });
   await m.forward(tokens); // warm the page cache and the mapping
-  let fwd = Infinity, lrp = Infinity, bwd = Infinity;
+  let fwd = Infinity, lrp = Infinity, bwd = Infinity, attn = Infinity;
   for (let i = 0; i < 2; i++) {
     const t0 = performance.now();
     await m.forward(tokens);
@@ -110,9 +131,12 @@ async function child(file: string): Promise<void> {
     const r = await m.explain({ tokens, target: 7, rule: 'cp' });
     lrp = Math.min(lrp, performance.now() - t1);
     bwd = Math.min(bwd, r.timings.backwardMs);
+    const t2 = performance.now();
+    await m.explain({ tokens, target: 7, rule: 'attn' });
+    attn = Math.min(attn, performance.now() - t2);
   }
   m.close();
-  process.stdout.write(JSON.stringify({ fwd, lrp, bwd, baseKb, maxRssKb: process.resourceUsage().maxRSS }) + '\n');
+  process.stdout.write(JSON.stringify({ fwd, lrp, bwd, attn, baseKb, maxRssKb: process.resourceUsage().maxRSS }) + '\n');
 }
 
 async function main(): Promise<void> {
@@ -123,14 +147,10 @@ async function main(): Promise<void> {
   const actBytes = 4 * (T * d + nLayer * (3 * T * d + nHead * T * T + 2 * T * ff + 2 * T) + 4 * T * Math.max(d, ff));
   console.log(`model: llama, ${nLayer} layers, d ${d}, ffn ${ff}, ${nHead} heads, vocab ${cfg.vocab}: ${(paramsCount() / 1e6).toFixed(1)}M parameters; ${T} tokens; ${THREADS} threads`);
   console.log(`saved activations (estimate): ${(actBytes / 2 ** 20).toFixed(1)} MiB`);
-  const rows: string[][] = [['type', 'file MiB', 'fwd ms', 'fwd+LRP ms', 'LRP/fwd', 'fwd tok/s', 'LRP tok/s', 'peak RSS MiB', 'engine RSS MiB', 'engine/(file+act)', 'llama.cpp ms', 'fwd/llama.cpp']];
+  const rows: string[][] = [['type', 'file MiB', 'fwd ms', 'fwd+LRP ms', 'LRP/fwd', 'fwd+attn ms', 'attn/fwd', 'fwd tok/s', 'LRP tok/s', 'peak RSS MiB', 'engine RSS MiB', 'engine/(file+act)', 'llama.cpp ms', 'fwd/llama.cpp']];
   for (const [name, type] of [['F16', G.F16], ['Q8_0', G.Q8_0], ['Q4_K', G.Q4_K]] as const) {
-    const file = path.join(cacheDir, `bench-100M-${name}.gguf`);
-    if (!existsSync(file)) {
-      const t0 = performance.now();
-      makeModel(file, type);
-      console.log(`generated ${path.relative(root, file)} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    }
+    const { file, generatedMs } = cachedModel(name, type);
+    console.log(generatedMs === undefined ? `cached ${path.relative(root, file)}` : `generated ${path.relative(root, file)} in ${(generatedMs / 1000).toFixed(1)} s`);
     const size = statSync(file).size;
     const c = spawnSync(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), fileURLToPath(import.meta.url), '--child', file], { encoding: 'utf8' });
     if (c.status !== 0) throw new Error(`engine child failed for ${name}: ${c.stderr}`);
@@ -150,7 +170,7 @@ async function main(): Promise<void> {
     await model.dispose();
     const rss = (e.maxRssKb * 1024) / 2 ** 20;
     rows.push([
-      name, (size / 2 ** 20).toFixed(1), e.fwd.toFixed(0), e.lrp.toFixed(0), (e.lrp / e.fwd).toFixed(2),
+      name, (size / 2 ** 20).toFixed(1), e.fwd.toFixed(0), e.lrp.toFixed(0), (e.lrp / e.fwd).toFixed(2), e.attn.toFixed(0), (e.attn / e.fwd).toFixed(2),
       ((T * 1000) / e.fwd).toFixed(0), ((T * 1000) / e.lrp).toFixed(0), rss.toFixed(0),
       (((e.maxRssKb - e.baseKb) * 1024) / 2 ** 20).toFixed(0), (((e.maxRssKb - e.baseKb) * 1024) / (size + actBytes)).toFixed(2), ref.toFixed(0), (e.fwd / ref).toFixed(2),
     ]);
@@ -158,6 +178,7 @@ async function main(): Promise<void> {
   await llama.dispose();
   const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   for (const r of rows) console.log(r.map((x, i) => x.padStart(w[i])).join('  '));
+  console.log('LRP = CP-LRP (gate half), attn = AttnLRP; each best of 2 after a warm-up forward');
   console.log('targets: LRP/fwd <= 3, fwd/llama.cpp <= 1.5, engine/(file+act) < 1.5 (engine RSS = peak RSS of the engine-only child minus its RSS before opening the model)');
 }
 

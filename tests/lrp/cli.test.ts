@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { repoRoot, stories } from './tiny-models';
+import { repoRoot, stories } from './models';
 
 const cli = (args: string[]) =>
   spawnSync(process.execPath, [path.join(repoRoot, 'node_modules/tsx/dist/cli.mjs'), 'main/cli/index.ts', ...args], { cwd: repoRoot, encoding: 'utf8' });

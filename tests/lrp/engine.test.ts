@@ -1,32 +1,27 @@
 // LRP engine: agreement with the independent float64 reference (tests/lrp/reference.ts), CP-LRP conservation,
 // a planted model, bad input, and the Node API's progress / cancellation / close.
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openLrpModel, type LrpGate, type LrpRule } from '../../main/lrp/index';
 import { GgmlType as G } from '../../main/gguf/quant/types';
 import { RefModel, reference } from './reference';
-import { stories, writeTinyModel, type TinySpec } from './tiny-models';
+import { modelDir, rewriteGguf, stories, type TinyOptions } from './models';
 
-const dir = mkdtempSync(path.join(tmpdir(), 'lrp-engine-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-let n = 0;
-function model(spec: TinySpec): string {
-  const f = path.join(dir, `m${n++}.gguf`);
-  writeTinyModel(f, spec);
-  return f;
-}
+const models = modelDir('lrp-engine-');
+afterAll(() => models.cleanup());
+const dir = models.dir;
+const model = (o: TinyOptions): string => models.model(o);
 const toks = [1, 5, 300, 47, 200, 9, 33];
 const ruleSets: [LrpRule, LrpGate][] = [['cp', 'half'], ['cp', 'detach'], ['attn', 'half']];
 
 describe('engine = float64 explicit-rule reference', () => {
-  const archs: [string, TinySpec][] = [
-    ['llama F32', { arch: 'llama', type: G.F32 }],
-    ['llama+experts F32', { arch: 'llama', type: G.F32, nExpert: 4, nExpertUsed: 2 }],
-    ['qwen2 F32 (biases, tied)', { arch: 'qwen2', type: G.F32, bias: true, tied: true }],
-    ['llama Q4_K', { arch: 'llama', type: G.Q4_K, d: 256, ff: 256, nLayer: 1 }],
-    ['llama+experts Q8_0', { arch: 'llama', type: G.Q8_0, nExpert: 4, nExpertUsed: 2 }],
+  const archs: [string, TinyOptions][] = [
+    ['llama F32', { arch: 'llama', weightType: 'F32' }],
+    ['llama+experts F32', { arch: 'llama', weightType: 'F32', experts: { count: 4, used: 2 } }],
+    ['qwen2 F32 (biases, tied)', { arch: 'qwen2', weightType: 'F32', tiedOutput: true }],
+    ['llama Q4_K', { arch: 'llama', weightType: 'Q4_K', nEmbd: 256, nFf: 256, nLayer: 1 }],
+    ['llama+experts Q8_0', { arch: 'llama', weightType: 'Q8_0', experts: { count: 4, used: 2 } }],
   ];
   for (const [name, spec] of archs) {
     it(`${name}: relevance for every rule set within 1e-4 of max |R|`, async () => {
@@ -61,7 +56,7 @@ describe('CP-LRP conservation (bias-free models)', () => {
   ];
   for (const [name] of files) {
     it(`${name}: sum of relevances = explained logit and contrast, both gate options`, async () => {
-      const f = name === 'stories260K' ? stories : model({ arch: 'llama', type: G.F32, nExpert: 4, nExpertUsed: 2 });
+      const f = name === 'stories260K' ? stories : model({ arch: 'llama', weightType: 'F32', experts: { count: 4, used: 2 } });
       const m = openLrpModel(f, { threads: 2 });
       try {
         const tk = [1, 403, 407, 261, 378, 64, 300, 42];
@@ -95,8 +90,8 @@ describe('planted model', () => {
     for (let i = 0; i < d; i++) out[target * d + i] = 0;
     out[target * d + 1] = 2;                               // the answer logit reads only dimension 1
     const f = model({
-      arch: 'llama', type: G.F32, nLayer: 1, d, nHead: 4, nHeadKv: 2, ff: 96,
-      overrides: {
+      arch: 'llama', weightType: 'F32', nLayer: 1, nEmbd: d, nHead: 4, nHeadKv: 2, nFf: 96,
+      tensors: {
         'token_embd.weight': emb, 'output.weight': out, 'blk.0.attn_q.weight': zeros(d * d), 'blk.0.attn_k.weight': zeros(d * 32),
         'blk.0.attn_v.weight': wv, 'blk.0.attn_output.weight': wo, 'blk.0.ffn_down.weight': zeros(96 * d),
       },
@@ -126,7 +121,7 @@ describe('planted model', () => {
 
 describe('bad input', () => {
   it('truncated file, unsupported type and architecture, not a GGUF: clear errors; the process carries on', async () => {
-    const good = model({ arch: 'llama', type: G.F32 });
+    const good = model({ arch: 'llama', weightType: 'F32' });
     const trunc = path.join(dir, 'trunc.gguf');
     const bytes = readFileSync(good);
     writeFileSync(trunc, bytes.subarray(0, Math.floor(bytes.length * 0.7)));
@@ -137,9 +132,9 @@ describe('bad input', () => {
     writeFileSync(txt, 'hello, not a model');
     expect(() => openLrpModel(txt)).toThrow(/not a readable GGUF file/);
     expect(() => openLrpModel(path.join(dir, 'missing.gguf'))).toThrow(/does not exist/);
-    const iq = model({ arch: 'llama', type: G.F32, forceType: { 'blk.1.ffn_up.weight': G.IQ4_NL } });
+    const iq = rewriteGguf(good, path.join(dir, 'iq.gguf'), { tensorTypes: { 'blk.1.ffn_up.weight': G.IQ4_NL } });
     expect(() => openLrpModel(iq)).toThrow(/tensor 'blk.1.ffn_up.weight' has type iq4_nl, which the LRP engine does not support/);
-    const gpt2 = model({ arch: 'gpt2', type: G.F32 });
+    const gpt2 = rewriteGguf(good, path.join(dir, 'gpt2.gguf'), { arch: 'gpt2' });
     expect(() => openLrpModel(gpt2)).toThrow(/unsupported architecture 'gpt2'/);
     // after all that, the good model still works
     const m = openLrpModel(good, { threads: 2 });
@@ -160,7 +155,7 @@ describe('bad input', () => {
 
 describe('Node API', () => {
   it('reports progress per layer, cancels on abort, refuses work after close', async () => {
-    const f = model({ arch: 'llama', type: G.Q8_0, nLayer: 4, d: 256, ff: 512, nHead: 8, nHeadKv: 4, ctx: 256 });
+    const f = model({ arch: 'llama', weightType: 'Q8_0', nLayer: 4, nEmbd: 256, nFf: 512, nHead: 8, nHeadKv: 4, contextLength: 256 });
     const m = openLrpModel(f, { threads: 2 });
     expect(m.info).toMatchObject({ arch: 'llama', nLayer: 4, nEmbd: 256, nVocab: 512, nCtx: 256, threads: 2 });
     const events: string[] = [];

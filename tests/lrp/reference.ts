@@ -1,7 +1,7 @@
 // Independent float64 reference for the LRP tests: forward of llama / llama+experts / qwen2 from the
 // dequantized weights (main/gguf reader, not the engine), and the LRP backward with each op's rule written
 // out explicitly as a modified gradient (relevance = input x modified gradient). Slow and simple on purpose.
-import { readMinGguf, tensorF32, type MinGguf } from './gguf-min';
+import { metaNumber, metaString, readGguf, readTensorF32, type GgufFile } from '../../main/gguf/reader';
 
 type Vec = Float64Array;
 const zeros = (n: number) => new Float64Array(n);
@@ -9,15 +9,15 @@ const zeros = (n: number) => new Float64Array(n);
 interface Mat { R: number; C: number; E: number; w: Float64Array }
 
 export class RefModel {
-  f: MinGguf;
+  f: GgufFile;
   arch: string;
   nLayer: number; d: number; nHead: number; nHeadKv: number; hd: number; nRot: number; eps: number; base: number;
   nExpert: number; nUsed: number; V: number;
   private cache = new Map<string, Mat>();
   constructor(file: string) {
-    this.f = readMinGguf(file);
-    const A = (this.arch = this.f.meta.get('general.architecture') as string);
-    const n = (k: string, def?: number) => (this.f.meta.get(`${A}.${k}`) as number | undefined) ?? def!;
+    this.f = readGguf(file);
+    const A = (this.arch = metaString(this.f, 'general.architecture')!);
+    const n = (k: string, def?: number) => metaNumber(this.f, `${A}.${k}`) ?? def!;
     this.nLayer = n('block_count'); this.d = n('embedding_length'); this.nHead = n('attention.head_count');
     this.nHeadKv = n('attention.head_count_kv', this.nHead); this.hd = this.d / this.nHead; this.nRot = n('rope.dimension_count', this.hd);
     this.eps = n('attention.layer_norm_rms_epsilon'); this.base = n('rope.freq_base', 10000);
@@ -29,7 +29,7 @@ export class RefModel {
     let r = this.cache.get(name);
     if (!r) {
       const t = this.f.tensors.find((x) => x.name === name)!;
-      r = { C: t.shape[0], R: t.shape[1] ?? 1, E: t.shape[2] ?? 1, w: Float64Array.from(tensorF32(this.f, name)) };
+      r = { C: t.shape[0], R: t.shape[1] ?? 1, E: t.shape[2] ?? 1, w: Float64Array.from(readTensorF32(this.f, name)) };
       this.cache.set(name, r);
     }
     return r;
