@@ -139,6 +139,8 @@ export interface PromptPreview {
   /** Segments of the prompt (template / instructions / options / text) as character spans. */
   segments: { kind: string; start: number; end: number }[];
   tokenCount: number | null;
+  /** Which example and model it shows, or why there is no chat template. */
+  note: string;
 }
 
 export interface ExportResult {

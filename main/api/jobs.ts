@@ -13,6 +13,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspectModel, registerModel } from '../models/registry';
 import { toInspection, type ModelInspectionData } from './model-info';
+import { previewPrompt } from './preview';
 
 export interface ImportJobArgs {
   dbFile: string;
@@ -132,6 +133,8 @@ export const jobs = {
     }
     return { path, bytes: statSync(path).size };
   },
+
+  previewPrompt,
 
   /** Test helper: proves a job ran in another process. */
   async ping(): Promise<{ pid: number }> {

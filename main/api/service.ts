@@ -173,7 +173,7 @@ function makeImpl(wb: Workbench): Impl {
       mode: wb.options.mode,
       dataDir: wb.options.dataDir,
       memory: { total: totalmem(), free: freemem() },
-      features: { datasets: true, models: true, studies: true, runs: true, prompts: false, export: true },
+      features: { datasets: true, models: true, studies: true, runs: true, prompts: true, export: true },
     }),
     listDatasets: () => store.datasets.list(),
     async importDataset(a) {
@@ -246,7 +246,8 @@ function makeImpl(wb: Workbench): Impl {
         throw e;
       }
     },
-    previewPrompt: () => unavailable('the prompt preview (main/protocol)'),
+    previewPrompt: (a) =>
+      wb.engine.call('previewPrompt', { dbFile: wb.options.dbFile, config: a.config, modelId: a.modelId, exampleId: a.exampleId }),
     listRuns: (a) => store.runs.list(a.studyId !== undefined ? { studyId: a.studyId } : {}),
     getRun: (a) => need(store.runs.get(a.runId), `run ${a.runId}`, 'runId'),
     async startRun(a) {

@@ -148,8 +148,20 @@ describe.skipIf(!chromiumAvailable)('GUI in browser mode (Chromium)', () => {
     await s.page.getByRole('checkbox', { name: 'occlusion' }).uncheck();
     await s.page.getByRole('checkbox', { name: 'lrp-contrast' }).uncheck();
     await s.page.getByTestId('study-valid').filter({ hasText: 'configuration valid' }).waitFor();
+    // The exact prompt: the demo model's own chat template around the first demo sentence.
+    await s.page.getByRole('button', { name: 'Preview the exact prompt' }).click();
+    const preview = s.page.getByTestId('prompt-preview');
+    await preview.waitFor({ timeout: 60_000 });
+    const text = (await preview.textContent()) ?? '';
+    expect(await preview.locator('.seg-text').count()).toBe(1);
+    expect(text).toContain(await preview.locator('.seg-text').textContent());
+    expect(await preview.locator('.seg-template').count()).toBeGreaterThan(0);
     await s.shot('07-study-ready');
     await s.page.getByRole('button', { name: 'Save and start run' }).click();
+    await s.page.getByTestId('runs-table').waitFor({ timeout: 30_000 });
+    // The run lives in the engine process, not the page: a reload does not stop it.
+    await s.page.reload();
+    await s.page.getByRole('tab', { name: 'Run monitor' }).click();
     await s.page.getByTestId('runs-table').waitFor({ timeout: 30_000 });
     await s.page.getByTestId('runs-table').locator('tbody tr td:nth-child(5)', { hasText: 'done' }).waitFor({ timeout: 150_000 });
     expect(await s.page.getByTestId('runs-table').textContent()).toContain('3/3');

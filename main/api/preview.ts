@@ -1,0 +1,66 @@
+import { getLlama, LlamaLogLevel } from 'node-llama-cpp';
+import { parseStudyConfig } from '../config/study-schema';
+import { importFile } from '../datasets';
+import { buildTaskPrompt, chatTemplateOf, renderChat } from '../protocol';
+import { resolveBuiltinDataset } from '../runner/builtins';
+import { taskFor } from '../runner/example';
+import { openStore } from '../store';
+import type { StoredExample } from '../store/types';
+import type { PromptPreview } from './catalogue';
+import { ApiError } from './errors';
+
+/**
+ * The exact turn-1 prompt the runner will give the model for one example: the runner's own task
+ * prompt, rendered with the model's own chat template and tokenized by its own vocabulary (loaded
+ * vocabulary-only, so even a large model previews in a moment). Without a model: the bare prompt.
+ */
+export async function previewPrompt(a: { dbFile: string; config: unknown; modelId?: number; exampleId?: number }): Promise<PromptPreview> {
+  const parsed = parseStudyConfig(a.config);
+  if (!parsed.ok) {
+    const fields = Object.fromEntries(parsed.errors.map((e) => [e.path, e.message]));
+    throw new ApiError('invalid', `the study configuration has problems: ${parsed.errors[0].path}: ${parsed.errors[0].message}`, fields);
+  }
+  const config = parsed.config;
+  const store = openStore(a.dbFile);
+  try {
+    let ex: StoredExample | undefined;
+    if (a.exampleId !== undefined) ex = store.datasets.example(a.exampleId);
+    else if (config.dataset.id !== undefined) ex = store.datasets.examples(config.dataset.id, { limit: 1 })[0];
+    else {
+      const d = resolveBuiltinDataset(config.dataset.builtin!);
+      const first = importFile(d.file, { format: d.entry.format, language: d.entry.language, name: d.name }).examples[0];
+      if (first) ex = { ...first, id: 0, datasetId: 0, ordinal: 0 };
+    }
+    if (!ex) throw new ApiError('not_found', 'no example to preview: the dataset is empty or missing', { dataset: 'no example to preview' });
+    const { spec } = taskFor(config, ex);
+    const prompt = buildTaskPrompt(spec, ex.text);
+    const modelId = a.modelId ?? config.models.find((m) => m.id !== undefined)?.id;
+    const model = modelId !== undefined ? store.models.get(modelId) : undefined;
+    if (!model) {
+      let at = 0;
+      const segments = prompt.turn1.map((p) => ({ kind: p.segment as string, start: at, end: (at += p.text.length) }));
+      return { prompt: prompt.turn1.map((p) => p.text).join(''), segments, tokenCount: null, note: 'no model chosen: shown without a chat template' };
+    }
+    const llama = await getLlama({ gpu: false, build: 'never', maxThreads: 2, logLevel: LlamaLogLevel.error });
+    const m = await llama.loadModel({ modelPath: model.path, vocabOnly: true });
+    try {
+      let template: string;
+      try {
+        template = chatTemplateOf(m);
+      } catch (e) {
+        throw new ApiError('invalid', (e as Error).message, { models: 'the model has no chat template' });
+      }
+      const chat = renderChat(m, template, [{ role: 'user', pieces: prompt.turn1 }]);
+      return {
+        prompt: chat.full,
+        segments: chat.pieces.map((p) => ({ kind: p.segment, start: p.start, end: p.end })),
+        tokenCount: chat.tokens.length,
+        note: `example ${ex.externalId}, model ${model.metadata.displayName ?? model.path.split(/[\\/]/).pop()}`,
+      };
+    } finally {
+      await m.dispose();
+    }
+  } finally {
+    store.close();
+  }
+}
