@@ -92,6 +92,7 @@ interface NativeAddon {
     opts: { target: number; contrast: number; rule: number; gate: number },
   ): Promise<NativeResultExplain>;
   version(): { ggml: string; commit: string; headersVersion: string; builtAgainstCommit: string };
+  checkGgml(builtVersion: string, builtCommit: string, libVersion: string, libCommit: string): string | null;
 }
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -113,6 +114,15 @@ export function loadLrpAddon(): NativeAddon {
 /** ggml version and commit of the loaded library and of the headers the addon was compiled against. */
 export function lrpVersion(): ReturnType<NativeAddon['version']> {
   return loadLrpAddon().version();
+}
+
+/**
+ * The addon's load-time check (native/src/version_check.h) on given values: null when the library's ggml
+ * version and commit are those the addon was compiled against, else the message the load would fail with
+ * (error code ERR_LRP_GGML_MISMATCH).
+ */
+export function ggmlMismatch(built: { version: string; commit: string }, lib: { version: string; commit: string }): string | null {
+  return loadLrpAddon().checkGgml(built.version, built.commit, lib.version, lib.commit);
 }
 
 function toTokens(tokens: ArrayLike<number>, what: string): Int32Array {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "engine.h"
+#include "version_check.h"
 
 #ifndef RW_GGML_VERSION
 #error "RW_GGML_VERSION must be defined by the build (ggml version of the headers)"
@@ -341,16 +342,37 @@ napi_value js_version(napi_env env, napi_callback_info) {
   return o;
 }
 
+// checkGgml(builtVersion, builtCommit, libVersion, libCommit): the load-time decision on given values
+// (null when they agree, else the refusal message), for tests
+napi_value js_check_ggml(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  std::string s[4];
+  for (size_t i = 0; i < 4; i++) {
+    size_t len = 0;
+    if (i >= argc || napi_get_value_string_utf8(env, argv[i], nullptr, 0, &len) != napi_ok) {
+      napi_throw_type_error(env, nullptr, "rw_lrp.checkGgml(builtVersion, builtCommit, libVersion, libCommit): four strings");
+      return nullptr;
+    }
+    s[i].resize(len + 1);
+    CHECK(napi_get_value_string_utf8(env, argv[i], s[i].data(), len + 1, &len));
+    s[i].resize(len);
+  }
+  std::string msg = ggml_mismatch(s[0].c_str(), s[1].c_str(), s[2].c_str(), s[3].c_str());
+  napi_value out;
+  if (msg.empty()) CHECK(napi_get_null(env, &out));
+  else CHECK(napi_create_string_utf8(env, msg.c_str(), msg.size(), &out));
+  return out;
+}
+
 }  // namespace
 
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
-  // the addon is compiled against ggml headers of one release and links the prebuilt libggml-base of
-  // node-llama-cpp: struct layouts and type tables must agree, so a different library is refused outright
-  if (strcmp(ggml_version(), RW_GGML_VERSION) != 0 || strcmp(ggml_commit(), RW_GGML_COMMIT) != 0) {
-    std::string msg = std::string("rw_lrp: ggml mismatch: the addon was compiled against ggml ") + RW_GGML_VERSION +
-                      " (commit " + RW_GGML_COMMIT + ") but the loaded libggml-base is " + ggml_version() +
-                      " (commit " + ggml_commit() + "); rebuild with `npm run build:native`";
-    napi_throw_error(env, "ERR_LRP_GGML_MISMATCH", msg.c_str());
+  // refuse a libggml-base other than the one the headers came from (see version_check.h)
+  std::string mismatch = ggml_mismatch(RW_GGML_VERSION, RW_GGML_COMMIT, ggml_version(), ggml_commit());
+  if (!mismatch.empty()) {
+    napi_throw_error(env, "ERR_LRP_GGML_MISMATCH", mismatch.c_str());
     return nullptr;
   }
   napi_property_descriptor props[] = {
@@ -360,6 +382,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"forward", nullptr, js_forward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"explain", nullptr, js_explain, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"version", nullptr, js_version, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"checkGgml", nullptr, js_check_ggml, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;
