@@ -81,6 +81,9 @@ app.on('web-contents-created', (_e, contents) => {
 app.whenReady().then(() => {
   const dataDir = app.getPath('userData');
   mkdirSync(dataDir, { recursive: true });
+  // The installed app is read-only (asar): the generated demo model lives with the user's data.
+  // Set before the engine process is forked, which inherits it.
+  process.env.RW_DEMO_MODEL_DIR ??= join(dataDir, 'demo-model');
   // The CSP as a header too (the page also carries it in a meta tag, which covers file://).
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });

@@ -1,0 +1,44 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { load } from 'js-yaml';
+import { describe, expect, it } from 'vitest';
+import { repoRoot } from '../api/helpers';
+
+interface BuilderConfig {
+  files: string[];
+  asarUnpack: string[];
+  linux: { target: string[] };
+  mac: { target: string[] };
+  win: { target: string[] };
+  electronVersion: string;
+}
+
+describe('electron-builder configuration', () => {
+  const cfg = load(readFileSync(join(repoRoot, 'electron-builder.yml'), 'utf8')) as BuilderConfig;
+  const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
+    main: string;
+    devDependencies: Record<string, string>;
+    scripts: Record<string, string>;
+  };
+
+  it('targets AppImage, deb, dmg and nsis with the pinned Electron', () => {
+    expect(cfg.linux.target).toEqual(['AppImage', 'deb']);
+    expect(cfg.mac.target).toEqual(['dmg']);
+    expect(cfg.win.target).toEqual(['nsis']);
+    expect(cfg.electronVersion).toBe(pkg.devDependencies.electron);
+    expect(pkg.scripts.dist).toContain('electron-builder --config electron-builder.yml');
+  });
+
+  it('unpacks the native addon and better-sqlite3 from the asar', () => {
+    expect(cfg.asarUnpack).toContain('native/build/*.node');
+    expect(cfg.asarUnpack).toContain('node_modules/better-sqlite3/**');
+    expect(cfg.asarUnpack).toContain('node_modules/@node-llama-cpp/**');
+  });
+
+  it('ships what the app reads at run time relative to its root', () => {
+    // package.json "main" is the built shell; studies, the report stylesheet and the addon are read from the app root.
+    expect(pkg.main).toBe('out/main/index.js');
+    for (const f of ['out/**', 'studies/**', 'resources/report/**', 'native/build/*.node']) expect(cfg.files).toContain(f);
+    for (const p of ['studies/demo-sentiment-en.json', 'resources/report/report.css']) expect(existsSync(join(repoRoot, p))).toBe(true);
+  });
+});
