@@ -1,8 +1,11 @@
 // `npm run cli -- lrp ... --json` through the real CLI entry (tsx), on the trained stories260K model.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { repoRoot, stories } from './models';
+import { getLlama, type Llama } from 'node-llama-cpp';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CHAT_TEMPLATES } from '../../main/gguf/templates';
+import { renderChat, textTokens, textTokenSpans } from '../../main/protocol/index';
+import { modelDir, repoRoot, stories } from './models';
 
 const cli = (args: string[]) =>
   spawnSync(process.execPath, [path.join(repoRoot, 'node_modules/tsx/dist/cli.mjs'), 'main/cli/index.ts', ...args], { cwd: repoRoot, encoding: 'utf8' });
@@ -28,5 +31,51 @@ describe('cli lrp', () => {
     const bad = cli(['lrp', '--model', stories, '--tokens', '1,403', '--target', '9999', '--json']);
     expect(bad.status).toBe(1);
     expect(bad.stderr.trim()).toBe('error: target token id 9999 is out of range (vocabulary size 512)');
+  });
+});
+
+describe('cli lrp --text tokenizes as the protocol (the model runner) does', () => {
+  const models = modelDir('lrp-cli-');
+  let llama: Llama | undefined;
+  afterAll(async () => {
+    await llama?.dispose();
+    models.cleanup();
+  });
+  const vocab = async (modelPath: string) => {
+    llama ??= await getLlama({ gpu: false, build: 'never', maxThreads: 2, logLevel: 'error' as never });
+    return llama.loadModel({ modelPath, vocabOnly: true });
+  };
+  // byte-fallback characters (em dash, umlauts, emoji) and punctuation next to words
+  const text = "Once upon a time, Lily's dog \u2014 \u00dcn\u00ef \u{1F642} ran.";
+  const cliIds = (args: string[]) => {
+    const r = cli(['lrp', ...args, '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    return JSON.parse(r.stdout).tokens.map((t: { id: number }) => t.id) as number[];
+  };
+
+  it('plain text: BOS + the protocol\'s text tokens (textTokenSpans)', async () => {
+    const m = await vocab(stories);
+    try {
+      const spans = textTokenSpans(m, text);
+      expect(spans.map((s) => s.text).join('')).toBe(text);
+      expect(m.tokens.bos).toBe(1);
+      expect(cliIds(['--model', stories, '--text', text])).toEqual([1, ...spans.map((s) => s.id)]);
+    } finally {
+      await m.dispose();
+    }
+  });
+
+  it('--chat: the tokens renderChat builds for the text as a user turn with the model\'s template', async () => {
+    const f = models.model({ arch: 'llama', weightType: 'F32', chatTemplate: 'llama2' });
+    const m = await vocab(f);
+    try {
+      const chat = renderChat(m, CHAT_TEMPLATES.llama2, [{ role: 'user', pieces: [{ segment: 'text', text }] }]);
+      expect(chat.full).toContain(`[INST] ${text} [/INST]`);
+      expect(chat.tokens[0]).toBe(1); // the template writes bos_token
+      expect(textTokens(chat).map((t) => t.text).join('').trim()).toBe(text);
+      expect(cliIds(['--model', f, '--text', text, '--chat'])).toEqual(chat.tokens.map(Number));
+    } finally {
+      await m.dispose();
+    }
   });
 });

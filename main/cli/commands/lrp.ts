@@ -1,15 +1,29 @@
 // `lrp`: per-token LRP relevance for one next-token logit (or a contrast) of a GGUF model.
 import { getLlama, type LlamaModel, type Token } from 'node-llama-cpp';
 import { openLrpModel, type LrpGate, type LrpRule } from '../../lrp/index';
+import { chatTemplateOf, renderChat, textTokenSpans } from '../../protocol/index';
 import { CliUsageError, parseFlags, type CliContext } from '../context';
 
 export const summary = 'LRP relevance of each input token for a next-token logit (native engine)';
 export const usage =
-  'lrp --model <gguf> (--tokens 1,2,3 | --text "...") [--target id|string] [--contrast id|string] [--rule cp|attn] [--gate half|detach] [--threads N] [--json]';
+  'lrp --model <gguf> (--tokens 1,2,3 | --text "..." [--chat]) [--target id|string] [--contrast id|string] [--rule cp|attn] [--gate half|detach] [--threads N] [--json]';
 
 async function vocab(modelPath: string): Promise<LlamaModel> {
   const llama = await getLlama({ gpu: false, build: 'never', maxThreads: 2, logLevel: 'error' as never });
   return llama.loadModel({ modelPath, vocabOnly: true });
+}
+
+/**
+ * The tokens `--text` explains, built by the protocol's own code so they are the model runner's: the text
+ * tokenized as the protocol tokenizes a text (textTokenSpans: no special-token parsing, refused when it does
+ * not round-trip) after the model's BOS when its tokenizer adds one; with `chat`, the text as one user turn
+ * rendered with the model's chat template (renderChat, BOS as the template writes it).
+ */
+export function textInputTokens(model: LlamaModel, text: string, chat = false): number[] {
+  if (chat) return renderChat(model, chatTemplateOf(model), [{ role: 'user', pieces: [{ segment: 'text', text }] }]).tokens.map(Number);
+  const ids = textTokenSpans(model, text).map((s) => s.id);
+  const bos = model.tokens.bos;
+  return bos !== null && model.tokens.shouldPrependBosToken ? [bos, ...ids] : ids;
 }
 
 // a token id, or a string that must tokenize (without BOS) to one token, or its first token with a note
@@ -25,12 +39,13 @@ function resolveToken(spec: string | undefined, name: string, model: LlamaModel,
 export async function run(args: string[], ctx: CliContext): Promise<number> {
   const { flags, positional } = parseFlags(args, {
     model: 'string', tokens: 'string', text: 'string', target: 'string', contrast: 'string',
-    rule: 'string', gate: 'string', threads: 'integer',
+    rule: 'string', gate: 'string', threads: 'integer', chat: 'boolean',
   });
   if (positional.length) throw new CliUsageError(`unexpected argument "${positional[0]}"; usage: ${usage}`);
   const modelPath = flags.model as string | undefined;
   if (!modelPath) throw new CliUsageError(`--model is required; usage: ${usage}`);
   if ((flags.tokens === undefined) === (flags.text === undefined)) throw new CliUsageError('give exactly one of --tokens or --text');
+  if (flags.chat && flags.text === undefined) throw new CliUsageError('--chat goes with --text');
   const rule = (flags.rule ?? 'cp') as LrpRule;
   if (rule !== 'cp' && rule !== 'attn') throw new CliUsageError(`--rule must be cp or attn, got "${rule}"`);
   const gate = (flags.gate ?? 'half') as LrpGate;
@@ -47,9 +62,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       if (parts.some((p) => !/^\d+$/.test(p))) throw new CliUsageError(`--tokens must be comma-separated token ids, got "${flags.tokens}"`);
       tokens = parts.map(Number);
     } else {
-      // as the model runner does: no BOS from tokenize(); prepend it when the model asks for it
-      tokens = tok.tokenize(String(flags.text), false);
-      if (tok.tokens.bos !== null && tok.tokens.shouldPrependBosToken) tokens = [tok.tokens.bos, ...tokens];
+      tokens = textInputTokens(tok, String(flags.text), flags.chat === true);
     }
     const target = resolveToken(flags.target as string | undefined, 'target', tok, ctx);
     const contrast = resolveToken(flags.contrast as string | undefined, 'contrast', tok, ctx);
