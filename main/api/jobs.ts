@@ -102,7 +102,9 @@ export const jobs = {
         active.delete(a.studyId);
         for (const run of runsOf(store, a.studyId)) {
           // A pause is a stop that the user means to resume; the runner itself only knows "stopped".
-          if (run.status === 'stopped' && entry.then === 'paused') store.runs.setStatus(run.id, 'paused');
+          // A run still queued when stopped (model loading) never started: it takes the stop's status too.
+          const stoppedHere = controller.signal.aborted && (run.status === 'stopped' || run.status === 'queued' || run.status === 'running');
+          if (stoppedHere && run.status !== entry.then) store.runs.setStatus(run.id, entry.then);
           const now = store.runs.get(run.id)!;
           emit({ type: 'run-progress', run: now });
           if (now.status === 'failed' && now.error) emit({ type: 'run-error', runId: now.id, message: now.error });

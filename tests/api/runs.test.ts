@@ -74,3 +74,49 @@ describe('API: runs, results, metrics and export with the demo model', () => {
     expect(lines.length).toBe(1 + 3);
   });
 });
+
+describe('API: pause and resume a run', () => {
+  const t = tempWorkbench();
+  afterAll(() => t.cleanup());
+
+  it('pauses after the example in flight and resumes without redoing or duplicating examples', async () => {
+    const file = t.upload(await ensureDemoModel(), 'rw-demo.gguf');
+    const model = (ok(await t.wb.call('registerModel', { file })) as { model: ModelRecord }).model;
+    const config = {
+      name: 'pause demo',
+      task: { kind: 'sentiment' },
+      dataset: { builtin: 'demo-sentiment-en' },
+      models: [{ id: model.id, mode: 'scoring' }],
+      seeds: [28],
+      explanations: ['human', 'lrp-cp'],
+      metrics: ['accuracy'],
+      onlyCorrect: false,
+    };
+    const study = (ok(await t.wb.call('saveStudy', { name: 'pause demo', config })) as { study: StudyRecord }).study;
+    const [runId] = (ok(await t.wb.call('startRun', { studyId: study.id })) as { runIds: number[] }).runIds;
+    let run: RunRecord;
+    do {
+      await new Promise((r) => setTimeout(r, 50));
+      run = ok(await t.wb.call('getRun', { runId })) as RunRecord;
+    } while (run.progress.done < 1 && (run.status === 'running' || run.status === 'queued'));
+    const paused = ok(await t.wb.call('pauseRun', { runId })) as RunRecord;
+    expect(paused.status).toBe('paused');
+    expect(paused.progress.done).toBeLessThan(paused.progress.total);
+    const doneAtPause = t.wb.store.results.doneExampleIds(runId);
+
+    const resumed = ok(await t.wb.call('resumeRun', { runId })) as RunRecord;
+    expect(resumed.id).toBe(runId);
+    const t0 = Date.now();
+    do {
+      await new Promise((r) => setTimeout(r, 250));
+      run = ok(await t.wb.call('getRun', { runId })) as RunRecord;
+    } while (run.status !== 'done' && run.status !== 'failed' && Date.now() - t0 < 120_000);
+    expect(run.status).toBe('done');
+    const ids = t.wb.store.results.doneExampleIds(runId);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.length).toBe(run.progress.total);
+    for (const id of doneAtPause) expect(ids).toContain(id);
+    // Still one run for the study: resuming continued it instead of starting another.
+    expect((ok(await t.wb.call('listRuns', { studyId: study.id })) as RunRecord[]).map((r) => r.id)).toEqual([runId]);
+  });
+});
