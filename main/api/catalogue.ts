@@ -39,6 +39,11 @@ export const requests = {
   listModels: z.object({}).strict(),
   inspectModel: z.object({ file: Handle }).strict(),
   registerModel: z.object({ file: Handle }).strict(),
+  /** An hf: address (hf:user/repo/file.gguf) or an https URL; never a local path. */
+  downloadModel: z
+    .object({ address: z.string().trim().regex(/^(hf:[\w.-]+\/[\w.-]+(\/[\w.\/-]+)?(:[\w.-]+)?|https:\/\/\S+)$/, 'must be an hf: address such as hf:user/repo/model.Q4_K_M.gguf, or an https URL') })
+    .strict(),
+  cancelDownload: z.object({ downloadId: Id }).strict(),
   listStudies: z.object({}).strict(),
   getStudy: z.object({ studyId: Id }).strict(),
   builtinStudies: z.object({}).strict(),
@@ -155,6 +160,16 @@ export type PlainResult = Omit<ResultRecord, 'relevance'> & {
   relevance: { method: string; values: number[]; explainedValue: number | null; meta: Record<string, unknown> | null }[];
 };
 
+export interface DownloadState {
+  downloadId: number;
+  address: string;
+  status: 'running' | 'done' | 'failed' | 'cancelled';
+  downloaded: number;
+  total: number;
+  message?: string;
+  modelId?: number;
+}
+
 export interface Page<T> {
   items: T[];
   total: number;
@@ -171,6 +186,8 @@ export interface Responses {
   listModels: ModelRecord[];
   inspectModel: ModelInspection;
   registerModel: { model: ModelRecord; inspection: ModelInspection };
+  downloadModel: { downloadId: number };
+  cancelDownload: { cancelling: boolean };
   listStudies: StudyRecord[];
   getStudy: StudyRecord;
   builtinStudies: BuiltinStudy[];
@@ -208,6 +225,7 @@ export type WorkbenchBridge = { [M in MethodName]: (arg: Request<M>) => Promise<
 export type WorkbenchEvent =
   | { type: 'run-progress'; run: RunRecord }
   | { type: 'run-error'; runId: number; exampleId?: number; message: string }
+  | { type: 'download'; download: DownloadState }
   | { type: 'datasets-changed' }
   | { type: 'models-changed' };
 

@@ -11,7 +11,8 @@ import { renderReportHtml } from '../reports/html';
 import { htmlToPdf } from '../reports/pdf';
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { inspectModel, registerModel } from '../models/registry';
+import { downloadModel, inspectModel, registerModel } from '../models/registry';
+import type { DownloadState } from './catalogue';
 import { toInspection, type ModelInspectionData } from './model-info';
 import { previewPrompt } from './preview';
 
@@ -27,6 +28,8 @@ export interface ImportJobArgs {
 }
 
 /** Studies running in this process, by study id: aborting stops them cleanly after the example in flight. */
+const downloads = new Map<number, AbortController>();
+
 const active = new Map<number, { controller: AbortController; then: 'paused' | 'stopped' }>();
 
 function runsOf(store: Store, studyId: number) {
@@ -137,6 +140,54 @@ export const jobs = {
   },
 
   previewPrompt,
+
+  /**
+   * Downloads a model in the background (progress as events), then registers it. Cancelling keeps the
+   * partial file, so downloading the same address again continues where it stopped.
+   */
+  async downloadModel(a: { dbFile: string; address: string; directory: string; downloadId: number }, emit: (e: unknown) => void): Promise<{ started: true }> {
+    const controller = new AbortController();
+    downloads.set(a.downloadId, controller);
+    const state: DownloadState = { downloadId: a.downloadId, address: a.address, status: 'running', downloaded: 0, total: 0 };
+    const send = () => emit({ type: 'download', download: { ...state } });
+    let last = 0;
+    send();
+    downloadModel(a.address, {
+      directory: a.directory,
+      signal: controller.signal,
+      timeoutMs: Number(process.env.RW_DOWNLOAD_TIMEOUT_MS ?? 30_000),
+      onProgress: (p) => {
+        state.downloaded = p.downloadedSize;
+        state.total = p.totalSize;
+        if (Date.now() - last > 250) (last = Date.now()), send();
+      },
+    })
+      .then(async (path) => {
+        const store = openStore(a.dbFile);
+        try {
+          state.modelId = (await registerModel(store, path)).id;
+          state.status = 'done';
+        } finally {
+          store.close();
+        }
+      })
+      .catch((e: Error) => {
+        state.status = controller.signal.aborted ? 'cancelled' : 'failed';
+        state.message = e.message;
+      })
+      .finally(() => {
+        downloads.delete(a.downloadId);
+        send();
+        if (state.status === 'done') emit({ type: 'models-changed' });
+      });
+    return { started: true };
+  },
+
+  async cancelDownload(a: { downloadId: number }): Promise<{ cancelling: boolean }> {
+    const c = downloads.get(a.downloadId);
+    c?.abort();
+    return { cancelling: !!c };
+  },
 
   /** Test helper: proves a job ran in another process. */
   async ping(): Promise<{ pid: number }> {

@@ -13,6 +13,8 @@ export const METHOD_NAMES = [
   'listModels',
   'inspectModel',
   'registerModel',
+  'downloadModel',
+  'cancelDownload',
   'listStudies',
   'getStudy',
   'builtinStudies',

@@ -158,6 +158,8 @@ async function stopRun(wb: Workbench, runId: number, then: 'paused' | 'stopped')
   return wb.store.runs.get(runId)!;
 }
 
+let nextDownloadId = 1;
+
 function makeImpl(wb: Workbench): Impl {
   const { store } = wb;
   const need = <T>(v: T | undefined, what: string, field: string): T => {
@@ -222,6 +224,12 @@ function makeImpl(wb: Workbench): Impl {
       wb.emit({ type: 'models-changed' });
       return { model: need(store.models.get(r.modelId), 'model', 'file'), inspection: { ...r.inspection, name: file.name } };
     },
+    async downloadModel(a) {
+      const downloadId = nextDownloadId++;
+      await wb.engine.call('downloadModel', { dbFile: wb.options.dbFile, address: a.address, directory: join(wb.options.dataDir, 'models'), downloadId });
+      return { downloadId };
+    },
+    cancelDownload: (a) => wb.engine.call('cancelDownload', { downloadId: a.downloadId }),
     listStudies: () => store.studies.list({ latestOnly: true }),
     getStudy: (a) => need(store.studies.get(a.studyId), `study ${a.studyId}`, 'studyId'),
     builtinStudies: () => builtinStudies(),
