@@ -1,36 +1,39 @@
 import { importJsonlRun } from '../../importers/jsonl';
+import { importPaperRun, type MatchingRule } from '../../importers/paper';
 import { finalizeRun } from '../../runner/finalize';
 import { CliUsageError, parseFlags, withStore, type CliContext } from '../context';
 
 export const summary = 'import per-example results produced elsewhere as a run of a study (--format jsonl|paper)';
-export const usage = 'import-run <file> --format paper|jsonl --study <id> [--model NAME] [--seed N] [--language xx]';
+export const usage =
+  'import-run <file | paper run folder> --format paper|jsonl --study <id> [--rule paper|robust] [--model NAME] [--seed N] [--language xx] [--model-sha256 HEX]';
 
+/**
+ * --format paper: the published study's files (../shared/data/paper-responses/sst/<model>/oracle/<seed>/),
+ * scored with --rule paper (the authors' verbatim matching and answer parsing) or robust (the workbench's);
+ * default: the study's selfExplanation.matching.
+ */
 export async function run(args: string[], ctx: CliContext): Promise<number> {
   const { positional, flags } = parseFlags(args, { format: 'string', study: 'integer', model: 'string', seed: 'integer', language: 'string', 'model-sha256': 'string', rule: 'string' });
   const file = positional[0];
   if (!file) throw new CliUsageError(`missing file; usage: ${usage}`);
   if (flags.study === undefined) throw new CliUsageError(`--study <id> is required; usage: ${usage}`);
   const format = flags.format ?? 'jsonl';
+  if (format !== 'paper' && format !== 'jsonl') throw new CliUsageError(`--format must be paper or jsonl, got "${format}"`);
+  if (flags.rule !== undefined && flags.rule !== 'paper' && flags.rule !== 'robust') throw new CliUsageError(`--rule must be paper or robust, got "${flags.rule}"`);
   if (format === 'paper') {
-    // The adapter for the published study's files is main/importers/paper (another work item).
-    let mod: Record<string, unknown>;
-    try {
-      // resolved at run time: the adapter lands separately, and this command must load without it
-      const url = new URL('../../importers/paper/index.ts', import.meta.url).href;
-      mod = (await import(url)) as Record<string, unknown>;
-    } catch (e) {
-      throw new Error(`--format paper: the paper adapter (main/importers/paper) is not available: ${(e as Error).message}`);
-    }
-    const fn = (mod.importPaperRun ?? mod.importPaperResponses) as ((...a: unknown[]) => unknown) | undefined;
-    if (typeof fn !== 'function') throw new Error('--format paper: main/importers/paper exports no importPaperRun(store, file, opts)');
-    return withStore(ctx, async (store) => {
-      const r = (await fn(store, file, { studyId: flags.study, model: flags.model, seed: flags.seed, rule: flags.rule })) as { runId: number };
-      finalizeRun(store, r.runId, { imported: file });
-      ctx.out(ctx.json ? JSON.stringify({ runId: r.runId }) : `imported run ${r.runId}`);
+    return withStore(ctx, (store) => {
+      const study = store.studies.get(flags.study as number);
+      if (!study) throw new Error(`study ${flags.study} does not exist`);
+      const studyRule = (study.config as { selfExplanation?: { matching?: MatchingRule } }).selfExplanation?.matching;
+      const rule = (flags.rule as MatchingRule | undefined) ?? studyRule ?? 'robust';
+      const r = importPaperRun(store, file, { studyId: flags.study as number, model: flags.model as string | undefined, seed: flags.seed as number | undefined, rule });
+      finalizeRun(store, r.runId, { imported: r.file, rule });
+      const s = r.summary;
+      if (ctx.json) ctx.out(JSON.stringify({ runId: r.runId, model: r.model, seed: r.seed, rule, examples: s.total, scored: s.n }));
+      else ctx.out(`imported run ${r.runId} (${r.model}, seed ${r.seed}, ${rule} rule: ${s.total} examples, ${s.n} scored)`);
       return 0;
     });
   }
-  if (format !== 'jsonl') throw new CliUsageError(`--format must be paper or jsonl, got "${format}"`);
   return withStore(ctx, (store) => {
     const r = importJsonlRun(store, file, {
       studyId: flags.study as number,

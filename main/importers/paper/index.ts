@@ -25,3 +25,4 @@ export {
   type PyKey,
   type PyLiteralOptions,
 } from './pyliteral';
+export { importPaperRun, paperRunFile, paperRunNames, type PaperImportOptions, type PaperImportResult } from './run';

@@ -1,0 +1,193 @@
+/**
+ * The published study's files as a run of a study: `import-run <dir-or-file> --format paper --study <id>`.
+ *
+ * What is stored (the layout main/runner/evaluate.ts reads, so `metrics <runId>` treats the run like
+ * one made here):
+ *   - the file's sentences as a dataset (once per file content; a re-import reuses it), words split on
+ *     single spaces as the paper does, the human rationale from `gold_label_rationales`;
+ *   - a model record named from the folder (".../sst/<model>[_lrp...]/oracle/<seed>/" -> "<model>",
+ *     "imported:" path, sha256 of the name as for every imported model);
+ *   - one result per line: `label` is OUR parse of the answer ('invalid' kept); `correct` follows the
+ *     matching rule: the paper's label (unparsable -> "negative", the reference code's always-true
+ *     branch) under 'paper', ours (invalid = wrong) under 'robust'. rawOutputs keep the answer text,
+ *     both labels and the rule, so the difference stays visible;
+ *   - masks "human/word" and "self/word" as the chosen rule aligns them (paper rule: the gold mask is the
+ *     gold phrases matched back like the model's items, as the authors scored it);
+ *   - the self-explanation items, matched and unmatched; LRP relevance over the whole chat prompt where
+ *     the file has it (relevance_lrp -> lrp-cp, relevance_lrp_contrast -> lrp-contrast,
+ *     relevance_random -> random), with one token per prompt token: the vocabulary id from
+ *     `perturbation`, no text (the files carry ids only), segment "text" where `context_mask` is 1 and
+ *     "prompt" elsewhere — enough for where relevance lands, not for token-level masks;
+ *   - a skip reason for every example not scored: wrong-answer, not-explained (correct but the file has no
+ *     self-explanation), or the adapter's reason (self-explanation: SyntaxError / KeyError / align ...).
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import type { ParsedDataset, ParsedExample } from '../../datasets/types';
+import type { RelevanceInput, ResultInput, Store, TokenInfo } from '../../store';
+import { evaluateWordLevel, type MatchingRule, type WordLevelSummary } from './evaluate';
+import { listPaperRunFiles, readPaperFile, type PaperRecord } from './read';
+
+export interface PaperImportOptions {
+  studyId: number;
+  /** Default: the model folder's name without its _lrp / _lrp_contrast / _random suffix. */
+  model?: string;
+  /** Default: the seed folder's name, else the perturbation records' seed, else 0. */
+  seed?: number;
+  rule?: MatchingRule;
+  appVersion?: string;
+}
+
+export interface PaperImportResult {
+  runId: number;
+  datasetId: number;
+  modelId: number;
+  file: string;
+  model: string;
+  seed: number;
+  summary: WordLevelSummary;
+}
+
+/** The one response file of a run folder, or the file itself. */
+export function paperRunFile(fileOrDir: string): string {
+  const abs = resolve(fileOrDir);
+  let isDir: boolean;
+  try {
+    isDir = statSync(abs).isDirectory();
+  } catch {
+    throw new Error(`${fileOrDir}: no such file or folder`);
+  }
+  if (!isDir) return abs;
+  const files = listPaperRunFiles(abs);
+  if (files.length === 0) throw new Error(`${fileOrDir}: no response file (*.jsonl, not *_one_over_n.jsonl) in this folder`);
+  if (files.length > 1) throw new Error(`${fileOrDir}: ${files.length} response files (${files.map((f) => basename(f)).join(', ')}); give one of them`);
+  return files[0];
+}
+
+/** ".../<model>[_lrp|_lrp_contrast|_random]/oracle/<seed>/file.jsonl" -> { model, variant, seed }. */
+export function paperRunNames(file: string): { model: string | null; variant: string | null; seed: number | null } {
+  const seedDir = basename(dirname(file));
+  const modelDir = basename(dirname(dirname(dirname(file))));
+  const m = /^([A-Za-z0-9.-]+?)(_lrp_contrast|_lrp|_random)?$/.exec(modelDir);
+  return {
+    model: m ? m[1] : null,
+    variant: m?.[2] ? m[2].slice(1) : null,
+    seed: /^\d+$/.test(seedDir) ? Number(seedDir) : null,
+  };
+}
+
+function toExample(r: PaperRecord): ParsedExample {
+  const spans = r.words.flatMap((w, i) => (r.goldWordMask[i] === 1 ? [{ start: w.start, end: w.end }] : []));
+  return {
+    externalId: String(r.line),
+    text: r.text,
+    language: 'en',
+    labels: [r.goldLabel],
+    words: r.words.map((w) => ({ text: w.text, start: w.start, end: w.end })),
+    rationaleMask: [...r.goldWordMask],
+    rationaleSpans: spans,
+  };
+}
+
+const RELEVANCE_METHOD = { lrp: 'lrp-cp', lrpContrast: 'lrp-contrast', random: 'random' } as const;
+
+function tokensAndRelevance(r: PaperRecord): { tokens: TokenInfo[] | null; relevance: RelevanceInput[]; notes: Record<string, string> } {
+  const notes: Record<string, string> = { ...r.relevanceMissing };
+  const p = r.perturbation;
+  const relevance: RelevanceInput[] = [];
+  if (!p) {
+    for (const k of Object.keys(r.relevance) as (keyof typeof RELEVANCE_METHOD)[]) if (r.relevance[k]) notes[RELEVANCE_METHOD[k]] = 'no perturbation record: no tokens to attach it to';
+    return { tokens: null, relevance, notes };
+  }
+  const tokens: TokenInfo[] = p.tokenIds.map((id, i) => ({ id, text: '', start: -1, end: -1, segment: p.contextMask[i] === 1 ? 'text' : 'prompt' }));
+  for (const k of Object.keys(RELEVANCE_METHOD) as (keyof typeof RELEVANCE_METHOD)[]) {
+    const v = r.relevance[k];
+    if (!v) continue;
+    if (v.length !== tokens.length) {
+      notes[RELEVANCE_METHOD[k]] = `${v.length} relevance values for ${tokens.length} prompt tokens: not stored`;
+      continue;
+    }
+    relevance.push({ method: RELEVANCE_METHOD[k], values: v, meta: { source: 'paper', answerTokenId: p.answerTokenId } });
+  }
+  return { tokens, relevance, notes };
+}
+
+/** Reads, evaluates with the chosen rule and stores the file as a run of the study (not finalised: call finalizeRun). */
+export function importPaperRun(store: Store, fileOrDir: string, opts: PaperImportOptions): PaperImportResult {
+  if (!store.studies.get(opts.studyId)) throw new Error(`study ${opts.studyId} does not exist`);
+  const rule: MatchingRule = opts.rule ?? 'robust';
+  if (rule !== 'paper' && rule !== 'robust') throw new Error(`matching rule must be paper or robust, got "${String(rule)}"`);
+  const file = paperRunFile(fileOrDir);
+  const records = readPaperFile(file);
+  if (records.length === 0) throw new Error(`${file}: no records`);
+  const summary = evaluateWordLevel(records, rule);
+  const names = paperRunNames(file);
+  const model = opts.model ?? names.model ?? basename(file).replace(/\.jsonl$/, '');
+  const seed = opts.seed ?? names.seed ?? records.find((r) => r.perturbation)?.perturbation?.seed ?? 0;
+
+  const sha = createHash('sha256').update(readFileSync(file)).digest('hex');
+  const parsed: ParsedDataset = {
+    name: `${basename(file)} (paper responses)`,
+    format: 'jsonl',
+    sourcePath: file,
+    sourceSha256: sha,
+    language: 'en',
+    labelSet: ['negative', 'positive'],
+    examples: records.map(toExample),
+  };
+  const results: ResultInput[] = records.map((r, i) => {
+    const ev = summary.examples[i];
+    const { tokens, relevance, notes } = tokensAndRelevance(r);
+    const rawOutputs: Record<string, unknown> = {
+      imported: basename(file),
+      line: r.line + 1,
+      rule,
+      turn1: r.response,
+      parsedAnswer: ev.prediction,
+      paperPrediction: ev.paperPrediction,
+      authorsNormalized: r.authorsNormalized,
+      ...(r.rationales !== undefined ? { turn2: r.rationales } : {}),
+      ...(r.rationalesChecked !== undefined ? { turn2Repaired: r.rationalesChecked } : {}),
+      ...(Object.keys(notes).length ? { relevanceNotes: notes } : {}),
+    };
+    const masks: Record<string, number[]> = {};
+    if (ev.goldMask && ev.predMask) {
+      masks['human/word'] = ev.goldMask;
+      masks['self/word'] = ev.predMask;
+    } else masks['human/word'] = [...r.goldWordMask];
+    let skippedReason: string | null = null;
+    if (!ev.explained) skippedReason = ev.correct ? 'not-explained' : 'wrong-answer';
+    else if (ev.skipReason) skippedReason = `self-explanation: ${ev.skipReason}`;
+    else if (!ev.goldMask) skippedReason = 'not-scored';
+    return {
+      rawOutputs,
+      label: ev.prediction,
+      correct: ev.correct,
+      selfExplanation: ev.items ?? null,
+      alignment: ev.items ? { rule, unmatched: ev.unmatchedItems ?? [] } : null,
+      tokens,
+      masks,
+      relevance,
+      skippedReason,
+    };
+  });
+
+  const tx = store.db.transaction(() => {
+    const existing = store.datasets.list().find((d) => d.sourceSha256 === sha && d.name === parsed.name && d.format === parsed.format);
+    const datasetId = existing ? existing.id : store.datasets.insert(parsed);
+    const modelId = store.models.register({
+      path: `imported:${model}`,
+      sha256: createHash('sha256').update(`imported-model:${model}`).digest('hex'),
+      fileSize: 0,
+      metadata: { imported: true, name: model, shaIsFileHash: false, source: 'paper-responses', variant: names.variant },
+    });
+    const runId = store.runs.create({ studyId: opts.studyId, modelId, datasetId, seed, appVersion: opts.appVersion ?? 'import', total: records.length });
+    const examples = store.datasets.examples(datasetId);
+    if (examples.length !== records.length) throw new Error(`dataset ${datasetId} has ${examples.length} examples for ${records.length} lines`);
+    examples.forEach((ex, i) => store.results.put(runId, ex.id, results[i]));
+    return { datasetId, modelId, runId };
+  });
+  const ids = tx();
+  return { ...ids, file, model, seed, summary };
+}

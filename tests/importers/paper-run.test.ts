@@ -1,0 +1,129 @@
+/**
+ * import-run --format paper through the CLI's own entry point on the published files, then
+ * `metrics <runId> --json`: the stored run must give the authors' word-level figures (SOURCES.md:
+ * Llama-2-13B seed 28, accuracy 86.31 %, F1 0.65, kappa 0.56, recall 0.61, n 221), as the adapter does.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../main/cli/index';
+import { paperRunNames } from '../../main/importers/paper';
+import { openStore } from '../../main/store';
+
+const SST = resolve(__dirname, '../../..', 'shared/data/paper-responses/sst');
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io = { stdout: { write: (s: string) => ((out += s), true) }, stderr: { write: (s: string) => ((err += s), true) } };
+  const code = await main(args, io as never);
+  return { code, out, err };
+}
+
+interface Metric { scope: Record<string, unknown>; name: string; value: number | null; n: number | null }
+const pick = (ms: Metric[], name: string, scope: Record<string, unknown> = {}) => {
+  const hits = ms.filter((m) => m.name === name && Object.entries(scope).every(([k, v]) => m.scope[k] === v));
+  expect(hits, `${name} ${JSON.stringify(scope)}`).toHaveLength(1);
+  return hits[0];
+};
+
+function newStudy(db: string): number {
+  const store = openStore(db);
+  try {
+    return store.studies.create('paper sst', {
+      name: 'paper sst', task: { kind: 'sentiment' }, language: 'en', dataset: { builtin: 'sst' },
+      models: [{ path: 'imported' }], seeds: [28], explanations: ['human', 'self', 'lrp-cp'], selfExplanation: { matching: 'robust' },
+    });
+  } finally {
+    store.close();
+  }
+}
+
+describe('import-run --format paper', () => {
+  it('names model and seed from the folder', () => {
+    expect(paperRunNames('/x/sst/llama_lrp_contrast/oracle/79/f.jsonl')).toEqual({ model: 'llama', variant: 'lrp_contrast', seed: 79 });
+    expect(paperRunNames('/x/sst/llama3/oracle/28/f.jsonl')).toEqual({ model: 'llama3', variant: null, seed: 28 });
+  });
+
+  it("sst/llama/oracle/28 with the paper rule: metrics give the authors' 86.31 %, F1 0.65, kappa 0.56, recall 0.61, n 221", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-paper-import-'));
+    const db = join(dir, 'w.sqlite');
+    const studyId = newStudy(db);
+    const imp = await cli(['--db', db, '--json', 'import-run', join(SST, 'llama/oracle/28'), '--format', 'paper', '--study', String(studyId), '--rule', 'paper']);
+    expect(imp.err).toBe('');
+    expect(imp.code).toBe(0);
+    const { runId, model, seed, rule, examples, scored } = JSON.parse(imp.out);
+    expect({ model, seed, rule, examples, scored }).toEqual({ model: 'llama', seed: 28, rule: 'paper', examples: 263, scored: 221 });
+
+    const met = await cli(['--db', db, '--json', 'metrics', String(runId)]);
+    expect(met.code).toBe(0);
+    const { run, metrics } = JSON.parse(met.out) as { run: { status: string }; metrics: Metric[] };
+    expect(run.status).toBe('done');
+    const acc = pick(metrics, 'accuracy', { language: undefined });
+    expect(acc.n).toBe(263);
+    expect(round2(acc.value! * 100)).toBe(86.31);
+    const pair = { level: 'word', pair: 'human×self' };
+    expect(round2(pick(metrics, 'f1', pair).value!)).toBe(0.65);
+    expect(round2(pick(metrics, 'kappa', pair).value!)).toBe(0.56);
+    expect(round2(pick(metrics, 'recall', pair).value!)).toBe(0.61);
+    expect(pick(metrics, 'f1', pair).n).toBe(221);
+    expect(pick(metrics, 'evaluated').value).toBe(221);
+    // every one of the 263 lines is accounted for: 221 scored + 6 self-explanation skips + 36 wrong answers
+    const skips = metrics.filter((m) => m.name === 'skipped');
+    const bySkip = Object.fromEntries(skips.map((m) => [m.scope.reason as string, m.value]));
+    expect(bySkip['wrong-answer']).toBe(263 - 227);
+    const selfSkips = Object.entries(bySkip).filter(([k]) => k.startsWith('self-explanation:')).reduce((a, [, v]) => a + (v ?? 0), 0);
+    expect(selfSkips).toBe(6);
+    // the refusal on line 108 (0-based 107) is kept as 'invalid'; the paper rule counted it correct
+    expect(round2(pick(metrics, 'invalid-rate').value! * 263)).toBe(1);
+
+    const store = openStore(db);
+    try {
+      const rs = store.results.list(runId);
+      expect(rs).toHaveLength(263);
+      const refusal = rs.find((r) => r.rawOutputs.line === 108)!;
+      expect(refusal).toMatchObject({ label: 'invalid', correct: true });
+      expect(refusal.rawOutputs.paperPrediction).toBe('negative');
+      // LRP relevance over the whole chat prompt, where the file has it (12 lines say "N/T", 215 have a perturbation record)
+      const withRel = rs.filter((r) => r.relevance.some((x) => x.method === 'lrp-cp'));
+      expect(withRel.length).toBeGreaterThan(200);
+      for (const r of withRel) expect(r.relevance[0].values.length).toBe(r.tokens!.length);
+      // where relevance lands: the share on the review's own tokens is stored (the paper found it small)
+      const share = pick(metrics, 'relevance-share', { method: 'lrp-cp', segment: 'text' });
+      expect(share.value!).toBeGreaterThan(0);
+      expect(share.value!).toBeLessThan(1);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('the robust rule scores all 227 explained answers and counts the refusal as wrong', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-paper-import-'));
+    const db = join(dir, 'w.sqlite');
+    const studyId = newStudy(db);
+    // default rule: the study's selfExplanation.matching (robust)
+    const imp = await cli(['--db', db, '--json', 'import-run', join(SST, 'llama/oracle/28'), '--format', 'paper', '--study', String(studyId)]);
+    expect(imp.code).toBe(0);
+    const { runId, rule, scored } = JSON.parse(imp.out);
+    expect(rule).toBe('robust');
+    // 227 explained, minus the refusal (invalid under our parser -> wrong answer, still explained in the file)
+    expect(scored).toBe(227);
+    const met = JSON.parse((await cli(['--db', db, '--json', 'metrics', String(runId)])).out) as { metrics: Metric[] };
+    // 227 - 1 (refusal) + 27 "rather positive" answers our parser reads correctly = 253 correct of 263
+    expect(round2(pick(met.metrics, 'accuracy').value! * 263)).toBe(253);
+  });
+
+  it('refuses a bad rule and a folder without a response file, naming them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-paper-import-'));
+    const db = join(dir, 'w.sqlite');
+    const studyId = newStudy(db);
+    const bad = await cli(['--db', db, 'import-run', join(SST, 'llama/oracle/28'), '--format', 'paper', '--study', String(studyId), '--rule', 'loose']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toMatch(/--rule must be paper or robust, got "loose"/);
+    const empty = await cli(['--db', db, 'import-run', dir, '--format', 'paper', '--study', String(studyId)]);
+    expect(empty.code).not.toBe(0);
+    expect(empty.err).toMatch(/no response file/);
+  });
+});
