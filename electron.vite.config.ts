@@ -11,7 +11,8 @@ const out = resolve(__dirname, process.env.RW_OUT_DIR ?? 'out');
 
 export default defineConfig({
   main: {
-    plugins: [externalizeDepsPlugin()],
+    // playwright-core (a devDependency) is only used by the CLI's PDF path; the app prints with Electron's printToPDF.
+    plugins: [externalizeDepsPlugin({ include: ['playwright-core'] })],
     build: {
       outDir: resolve(out, 'main'),
       rollupOptions: {

@@ -9,7 +9,7 @@ import { buildReportData } from '../reports/build';
 import { writeExports } from '../reports/exports';
 import { renderReportHtml } from '../reports/html';
 import { htmlToPdf } from '../reports/pdf';
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { downloadModel, inspectModel, registerModel } from '../models/registry';
 import type { DownloadState } from './catalogue';
@@ -126,12 +126,13 @@ export const jobs = {
   },
 
   /** Writes a run's export (PDF report, CSV or JSONL of per-example results) under dir. */
-  async exportRun(a: { dbFile: string; runId: number; format: 'pdf' | 'csv' | 'jsonl'; dir: string }): Promise<{ path: string; bytes: number }> {
+  async exportRun(a: { dbFile: string; runId: number; format: 'pdf' | 'html' | 'csv' | 'jsonl'; dir: string }): Promise<{ path: string; bytes: number }> {
     mkdirSync(a.dir, { recursive: true });
     const path = join(a.dir, `run-${a.runId}.${a.format}`);
     const store = openStore(a.dbFile);
     try {
       if (a.format === 'pdf') await htmlToPdf(renderReportHtml(buildReportData(store, [a.runId])), path);
+      else if (a.format === 'html') writeFileSync(path, renderReportHtml(buildReportData(store, [a.runId])));
       else writeExports(store, [a.runId], { [a.format]: path });
     } finally {
       store.close();

@@ -33,6 +33,11 @@ export interface WorkbenchOptions {
   /** Where uploaded files are kept (browser mode); default dataDir/uploads. */
   uploadDir?: string;
   engineHostEntry?: string;
+  /**
+   * Renders a report HTML file to PDF. The Electron shell passes webContents.printToPDF here; without
+   * it the engine prints with Chromium through playwright-core (browser mode, CLI).
+   */
+  renderPdf?: (htmlFile: string, pdfFile: string) => Promise<void>;
 }
 
 type Impl = { [M in MethodName]: (arg: ParsedRequest<M>) => Promise<Responses[M]> | Responses[M] };
@@ -287,9 +292,16 @@ function makeImpl(wb: Workbench): Impl {
     },
     async exportRun(a) {
       need(store.runs.get(a.runId), `run ${a.runId}`, 'runId');
-      const r = await wb.engine.call('exportRun', { dbFile: wb.options.dbFile, runId: a.runId, format: a.format, dir: join(wb.options.dataDir, 'exports') });
-      const h = wb.files.registerPath(r.path);
-      return { name: h.name, bytes: r.bytes, download: h.handle };
+      const dir = join(wb.options.dataDir, 'exports');
+      const viaShell = a.format === 'pdf' && wb.options.renderPdf;
+      const r = await wb.engine.call('exportRun', { dbFile: wb.options.dbFile, runId: a.runId, format: viaShell ? 'html' : a.format, dir });
+      let path = r.path;
+      if (viaShell) {
+        path = r.path.replace(/\.html$/, '.pdf');
+        await wb.options.renderPdf!(r.path, path);
+      }
+      const h = wb.files.registerPath(path);
+      return { name: h.name, bytes: h.size, download: h.handle };
     },
   };
 }

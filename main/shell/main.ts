@@ -5,7 +5,7 @@
  * validated (sender checked here, argument by the catalogue's zod schema in the service).
  */
 import { app, BrowserWindow, dialog, ipcMain, session, type IpcMainInvokeEvent } from 'electron';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { FileHandleInfo } from '../api/catalogue';
@@ -40,6 +40,22 @@ function trusted(e: IpcMainInvokeEvent): boolean {
 
 function refused(): Envelope<never> {
   return { ok: false, error: { code: 'invalid', message: 'call refused: not from the workbench window' } };
+}
+
+/**
+ * The app's PDF path (issue: printToPDF in the app): the report HTML is loaded in a hidden window with
+ * JavaScript off (the report is static HTML + inline SVG) and printed with backgrounds, so heatmap
+ * colours survive.
+ */
+async function printReport(htmlFile: string, pdfFile: string): Promise<void> {
+  const w = new BrowserWindow({ show: false, webPreferences: { sandbox: true, contextIsolation: true, javascript: false } });
+  try {
+    await w.loadFile(htmlFile);
+    const pdf = await w.webContents.printToPDF({ printBackground: true, pageSize: 'A4' });
+    writeFileSync(pdfFile, pdf);
+  } finally {
+    w.destroy();
+  }
 }
 
 function createWindow(wb: Workbench) {
@@ -97,6 +113,7 @@ app.whenReady().then(() => {
     version: app.getVersion(),
     uploadDir: join(dataDir, 'uploads'),
     engineHostEntry: join(here, 'engine-host.js'),
+    renderPdf: printReport,
   });
   workbench = wb;
 

@@ -69,6 +69,9 @@ describe('electron-vite build of the app', () => {
     }
     const host = readFileSync(join(out, 'main/engine-host.js'), 'utf8');
     expect(host).not.toMatch(/from ["']electron["']/);
+    // The app prints reports with Electron's printToPDF, handed to the service by the shell.
+    expect(main).toContain('printToPDF');
+    expect(main).toMatch(/renderPdf: printReport/);
   });
 
   it('builds a renderer page with no inline script and a CSP without unsafe-eval', () => {
