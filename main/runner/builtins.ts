@@ -15,8 +15,30 @@ export interface NamedStudy {
   /** Built-in name or the file's base name. */
   name: string;
   file: string;
-  /** The raw JSON (validated later by parseStudyConfig). */
+  /** The raw JSON (validated later by parseStudyConfig), without the runner-only fields below. */
   config: unknown;
+  /**
+   * Forced-labour indicator definitions for the prompts: the study file's top-level
+   * "indicatorDefinitions" (a path relative to the study file), absolute here. Default:
+   * studies/data/ilo-indicators.json. Kept outside the validated configuration (whose schema has no
+   * such field); the runner records the file and its sha256 in the run's timings.
+   */
+  indicatorDefinitions?: string;
+}
+
+/** The project's own short definitions of the 11 ILO forced-labour indicators (RaFoLa's order and labels). */
+export const DEFAULT_INDICATOR_DEFINITIONS = join(STUDIES_DIR, 'data', 'ilo-indicators.json');
+
+/** Splits the runner-only "indicatorDefinitions" field off a study file's JSON. */
+export function namedStudy(name: string, file: string, raw: unknown): NamedStudy {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw) || !('indicatorDefinitions' in raw)) return { name, file, config: raw };
+  const { indicatorDefinitions, ...config } = raw as Record<string, unknown>;
+  if (typeof indicatorDefinitions !== 'string' || indicatorDefinitions.trim() === '') {
+    throw new BuiltinError(`${file}: field "indicatorDefinitions" must be a file path (relative to the study file)`);
+  }
+  const defs = resolve(dirname(file), indicatorDefinitions);
+  if (!existsSync(defs)) throw new BuiltinError(`${file}: field "indicatorDefinitions": ${defs} does not exist`);
+  return { name, file, config, indicatorDefinitions: defs };
 }
 
 export interface CatalogEntry {
@@ -52,14 +74,14 @@ export function resolveStudies(ref: string, dir = STUDIES_DIR): NamedStudy[] {
   if (ref.endsWith('.json') || ref.includes('/')) {
     const file = resolve(ref);
     if (!existsSync(file)) throw new BuiltinError(`${ref}: no such study file`);
-    return [{ name: basename(file).replace(/\.json$/, ''), file, config: readJson(file) }];
+    return [namedStudy(basename(file).replace(/\.json$/, ''), file, readJson(file))];
   }
   const names = builtinStudyNames(dir);
   const hits = names.includes(ref) ? [ref] : names.filter((n) => n.startsWith(`${ref}-`));
   if (hits.length === 0) {
     throw new BuiltinError(`no built-in study "${ref}" (built-in: ${names.join(', ') || 'none'}; or give a study .json file)`);
   }
-  return hits.map((n) => ({ name: n, file: join(dir, `${n}.json`), config: readJson(join(dir, `${n}.json`)) }));
+  return hits.map((n) => namedStudy(n, join(dir, `${n}.json`), readJson(join(dir, `${n}.json`))));
 }
 
 export function datasetCatalog(dir = STUDIES_DIR): Record<string, CatalogEntry> {

@@ -12,7 +12,8 @@ import { importFile } from '../datasets/index';
 import { openLrpModel, type LrpModel } from '../lrp';
 import { chatTemplateOf, fillerToken, loadIndicators, type Indicator } from '../protocol';
 import type { Store } from '../store';
-import { expandPath, REPO_ROOT, resolveBuiltinDataset, type NamedStudy } from './builtins';
+import { RAFOLA_INDICATORS } from '../datasets/rafola';
+import { DEFAULT_INDICATOR_DEFINITIONS, expandPath, REPO_ROOT, resolveBuiltinDataset, type NamedStudy } from './builtins';
 import { ensureDemoModel, sha256File } from './demo-model';
 import { makeProcessor } from './example';
 import { finalizeRun, modelName } from './finalize';
@@ -24,6 +25,8 @@ export interface StudyRunOptions {
   signal?: AbortSignal;
   log?: (line: string) => void;
   appVersion?: string;
+  /** Indicator definitions file for forced-labour prompts; overrides the study's (see NamedStudy). */
+  indicatorDefinitions?: string;
   /** Called after each stored example (tests). */
   afterStore?: (exampleId: number, done: number) => void;
 }
@@ -83,10 +86,25 @@ function registerModel(store: Store, file: string): number {
   return store.models.register({ path: file, sha256: sha256File(file), fileSize: statSync(file).size, metadata: { name: modelName(file) } });
 }
 
-function indicatorsFor(config: StudyConfig): Indicator[] | undefined {
+/**
+ * The indicator definitions a forced-labour study's prompts use: the given file (run option, else the
+ * study file's "indicatorDefinitions"), else the project's own (studies/data/ilo-indicators.json).
+ * The file must list the 11 indicators in RaFoLa's order under RaFoLa's labels, because gold labels are
+ * matched by label.
+ */
+export function indicatorDefinitionsFor(config: StudyConfig, file?: string): { file: string; sha256: string; indicators: Indicator[] } | undefined {
   if (config.task.kind !== 'forced-labour') return undefined;
-  const f = [resolve(REPO_ROOT, 'studies/data/rafola-definitions.json'), resolve(REPO_ROOT, '../shared/data/rafola/definitions.json')].find(existsSync);
-  return f ? loadIndicators(f) : undefined;
+  const f = resolve(file ?? DEFAULT_INDICATOR_DEFINITIONS);
+  if (!existsSync(f)) throw new Error(`indicator definitions ${f} do not exist`);
+  const indicators = loadIndicators(f);
+  if (indicators.length !== RAFOLA_INDICATORS.length) throw new Error(`${f}: ${indicators.length} indicators; expected the ${RAFOLA_INDICATORS.length} ILO indicators in RaFoLa's order`);
+  indicators.forEach((ind, i) => {
+    if (ind.label.toLowerCase() !== RAFOLA_INDICATORS[i].toLowerCase()) {
+      throw new Error(`${f}: entry ${i + 1}: label "${ind.label}", expected "${RAFOLA_INDICATORS[i]}" (RaFoLa's order and labels)`);
+    }
+    if (!ind.definition.trim()) throw new Error(`${f}: entry ${i + 1} (${ind.label}): empty definition`);
+  });
+  return { file: f, sha256: sha256File(f), indicators: indicators.map((ind, i) => ({ ...ind, label: RAFOLA_INDICATORS[i] })) };
 }
 
 export async function runStudies(store: Store, studies: NamedStudy[], opts: StudyRunOptions = {}): Promise<StudyRunReport[]> {
@@ -96,6 +114,7 @@ export async function runStudies(store: Store, studies: NamedStudy[], opts: Stud
   for (const s of studies) {
     if (opts.signal?.aborted) break;
     const config = parseOrThrow(s);
+    const defs = indicatorDefinitionsFor(config, opts.indicatorDefinitions ?? s.indicatorDefinitions);
     const datasetId = datasetIdFor(store, config);
     const studyId = studyIdFor(store, config);
     const report: StudyRunReport = { study: s.name, studyId, runs: [] };
@@ -130,7 +149,7 @@ export async function runStudies(store: Store, studies: NamedStudy[], opts: Stud
         const filler = fillerToken(model, m.filler === 'unk' ? 'unknown' : m.filler === '_' ? 'underscore' : { token: model.tokenize(m.filler, false, 'trimLeadingSpace')[0] });
         for (const { seed, runId } of seeds) {
           if (opts.signal?.aborted) break;
-          const processor = makeProcessor({ rt, lrp, filler: filler as Token, config, seed, mode: m.mode, indicators: indicatorsFor(config) });
+          const processor = makeProcessor({ rt, lrp, filler: filler as Token, config, seed, mode: m.mode, indicators: defs?.indicators });
           const outcome = await runExamples(store, runId, processor, {
             signal: opts.signal,
             log,
@@ -138,7 +157,7 @@ export async function runStudies(store: Store, studies: NamedStudy[], opts: Stud
             maxExamples: config.limits.maxExamples,
             afterStore: opts.afterStore,
           });
-          if (outcome.status === 'done') finalizeRun(store, runId, { ...outcome.timings, wallMs: outcome.wallMs, threads });
+          if (outcome.status === 'done') finalizeRun(store, runId, { ...outcome.timings, wallMs: outcome.wallMs, threads, ...(defs ? { indicatorDefinitions: { file: defs.file, sha256: defs.sha256 } } : {}) });
           report.runs.push({ runId, model: modelName(file), seed, outcome });
           if (outcome.status === 'failed') throw new Error(`run ${runId} failed: ${outcome.error}`);
         }

@@ -7,7 +7,7 @@ import { runStudies } from '../../runner/study';
 import { CliUsageError, parseFlags, withStore, type CliContext } from '../context';
 
 export const summary = 'run a study (a .json file or a built-in name such as demo, paper-msst-en) and store every result';
-export const usage = 'run <study.json | built-in name> [--db F] [--resume] [--report out.pdf] [--threads N]';
+export const usage = 'run <study.json | built-in name> [--db F] [--resume] [--report out.pdf] [--threads N] [--definitions indicators.json]';
 
 /**
  * Ctrl-C (SIGINT) stops cleanly: the example in flight is dropped, the run is marked stopped, and
@@ -15,7 +15,7 @@ export const usage = 'run <study.json | built-in name> [--db F] [--resume] [--re
  * every finished example is its own transaction).
  */
 export async function run(args: string[], ctx: CliContext): Promise<number> {
-  const { positional, flags } = parseFlags(args, { resume: 'boolean', report: 'string', threads: 'integer' });
+  const { positional, flags } = parseFlags(args, { resume: 'boolean', report: 'string', threads: 'integer', definitions: 'string' });
   const ref = positional[0];
   if (!ref) throw new CliUsageError(`missing study; usage: ${usage}`);
   if (flags.threads !== undefined && (flags.threads as number) < 1) throw new CliUsageError('--threads must be at least 1');
@@ -37,6 +37,8 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
         threads: (flags.threads as number | undefined) ?? 2,
         signal: abort.signal,
         log: ctx.err,
+        // forced-labour prompts: a user-supplied definitions file (e.g. RaFoLa's definitions.json)
+        indicatorDefinitions: flags.definitions ? resolve(flags.definitions as string) : undefined,
       });
       const runIds = reports.flatMap((r) => r.runs.map((x) => x.runId));
       const stopped = reports.some((r) => r.runs.some((x) => x.outcome.status !== 'done')) || abort.signal.aborted;
