@@ -172,6 +172,10 @@ describe.skipIf(!chromiumAvailable)('GUI in browser mode (Chromium)', () => {
     await s.page.getByRole('tab', { name: 'Results' }).click();
     await s.page.getByTestId('metrics-table').waitFor();
     expect(await s.page.getByTestId('metrics-table').locator('tbody tr').count()).toBeGreaterThan(3);
+    // The paper's two views: kappa heatmap over source pairs, faithfulness bars per masked set.
+    const kappaCells = s.t.wb.store.metrics.list(s.t.wb.store.runs.list()[0].id).filter((m) => m.name === 'kappa' && m.scope.level === 'word');
+    expect(await s.page.getByTestId('plausibility-heatmap').locator('tbody tr').count()).toBe(kappaCells.length);
+    expect(await s.page.getByTestId('faithfulness-bars').locator('.bar-row').count()).toBeGreaterThan(2);
     await s.shot('09-results');
   });
 
