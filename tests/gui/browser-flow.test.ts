@@ -163,10 +163,10 @@ describe.skipIf(!chromiumAvailable)('GUI in browser mode (Chromium)', () => {
     await s.page.reload();
     await s.page.getByRole('tab', { name: 'Run monitor' }).click();
     await s.page.getByTestId('runs-table').waitFor({ timeout: 30_000 });
-    await s.page.getByTestId('runs-table').locator('tbody tr td:nth-child(5)', { hasText: 'done' }).waitFor({ timeout: 150_000 });
+    await s.page.getByTestId('runs-table').locator('tbody tr td:nth-child(5)', { hasText: 'done' }).waitFor({ timeout: 360_000 });
     expect(await s.page.getByTestId('runs-table').textContent()).toContain('3/3');
     await s.shot('08-run-monitor');
-  });
+  }, 400_000);
 
   it('shows the metrics with intervals on the Results screen', async () => {
     await s.page.getByRole('tab', { name: 'Results' }).click();
