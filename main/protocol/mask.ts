@@ -1,5 +1,5 @@
 import type { LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
-import { nextTokenDistribution } from './infer';
+import { nextTokenDistribution, nextTokenProb, type ProbReadout } from './infer';
 
 /** The paper's filler: "_" (Llama) or the unknown token (Mistral), or an explicit token id. */
 export type Filler = 'underscore' | 'unknown' | { token: number };
@@ -17,9 +17,26 @@ export function fillerToken(model: LlamaModel, filler: Filler): Token {
 }
 
 /**
+ * How the answer token's probability is read: 'answer' asks llama.cpp for that one probability (see
+ * nextTokenProb); 'distribution' copies the whole next-token distribution and looks it up (the old way,
+ * kept as a reference and for the benchmark).
+ */
+export type MaskReadout = 'answer' | 'distribution';
+
+export function applyMask(context: readonly Token[], positions: Iterable<number>, filler: Token): Token[] {
+  const masked = [...context];
+  for (const p of positions) {
+    if (!Number.isInteger(p) || p < 0 || p >= masked.length) throw new Error(`masked position ${p} is outside the context (0..${masked.length - 1})`);
+    masked[p] = filler;
+  }
+  return masked;
+}
+
+/**
  * Probability of `answer` as the next token after `context` with the tokens at `positions` replaced by
- * `filler`, all at once (the paper's faithfulness test). The cached state up to the first masked position
- * is reused: only the tokens from there on are evaluated again.
+ * `filler`, all at once (the paper's faithfulness test). Whatever the sequence has cached is reused up to
+ * the first token that differs (at the latest the first masked position, earlier if the cache holds another
+ * mask): only the tokens from there on are evaluated again.
  */
 export async function maskedAnswerProb(
   seq: LlamaContextSequence,
@@ -27,14 +44,12 @@ export async function maskedAnswerProb(
   positions: Iterable<number>,
   filler: Token,
   answer: Token,
+  readout: MaskReadout = 'answer',
+  info?: ProbReadout,
 ): Promise<number> {
-  const masked = [...context];
-  for (const p of positions) {
-    if (p < 0 || p >= masked.length) throw new Error(`masked position ${p} is outside the context (0..${masked.length - 1})`);
-    masked[p] = filler;
-  }
-  const dist = await nextTokenDistribution(seq, masked);
-  return dist.get(answer) ?? 0;
+  const masked = applyMask(context, positions, filler);
+  if (readout === 'distribution') return (await nextTokenDistribution(seq, masked)).get(answer) ?? 0;
+  return nextTokenProb(seq, masked, answer, info);
 }
 
 /** The same probability from scratch: the sequence's cache is cleared first (the reference for tests and the bench). */
@@ -44,7 +59,44 @@ export async function maskedAnswerProbFull(
   positions: Iterable<number>,
   filler: Token,
   answer: Token,
+  readout: MaskReadout = 'answer',
 ): Promise<number> {
   await seq.clearHistory();
-  return maskedAnswerProb(seq, context, positions, filler, answer);
+  return maskedAnswerProb(seq, context, positions, filler, answer, readout);
+}
+
+/**
+ * maskedAnswerProb for several mask sets (results in the given order). Sequentially on one sequence
+ * (exact, the default) the sets are evaluated in lexicographic order of their masked token strings, so
+ * that consecutive sets share the longest cached prefix (nested ERASER top-k sets, leave-one-out
+ * occlusion). With `sequences` (several sequences of one context) the sets are spread over them and
+ * llama.cpp decodes them in shared batches: faster, but batch composition changes float rounding
+ * (~1e-3 relative), so results are not bit-equal to the sequential path.
+ */
+export async function maskedAnswerProbs(
+  seq: LlamaContextSequence | readonly LlamaContextSequence[],
+  context: readonly Token[],
+  sets: readonly (readonly number[])[],
+  filler: Token,
+  answer: Token,
+): Promise<number[]> {
+  const seqs = Array.isArray(seq) ? (seq as readonly LlamaContextSequence[]) : [seq as LlamaContextSequence];
+  if (seqs.length === 0) throw new Error('no sequence to evaluate on');
+  const masked = sets.map((s) => applyMask(context, s, filler));
+  const order = masked.map((_, i) => i).sort((a, b) => compareTokens(masked[a], masked[b]));
+  const out = new Array<number>(sets.length);
+  // contiguous runs of the sorted order per sequence keep the prefix sharing within each sequence
+  const per = Math.ceil(order.length / seqs.length);
+  await Promise.all(
+    seqs.map(async (s, k) => {
+      for (const i of order.slice(k * per, (k + 1) * per)) out[i] = await nextTokenProb(s, masked[i], answer);
+    }),
+  );
+  return out;
+}
+
+function compareTokens(a: readonly Token[], b: readonly Token[]): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return a.length - b.length;
 }
