@@ -3,68 +3,13 @@
  * llama.cpp and the LRP engine), resumed with --resume, and must end with every example exactly once and
  * the same results as an uninterrupted run (scoring mode and seeded random baseline are deterministic).
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { importFile } from '../../main/datasets/index';
-import { generateModel } from '../../main/gguf/generate';
-import { openStore } from '../../main/store';
-
-const repo = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
-const tsx = join(repo, 'node_modules/.bin/tsx');
-const cliEntry = join(repo, 'main/cli/index.ts');
-
-const SENTENCES = [
-  ['A warm, funny and charming film.', 'positive', ['warm,', 'funny', 'charming']],
-  ['Dull, slow and far too long.', 'negative', ['Dull,', 'slow']],
-  ['The acting is wonderful throughout.', 'positive', ['wonderful']],
-  ['A boring plot with flat characters.', 'negative', ['boring', 'flat']],
-  ['I loved every minute of it.', 'positive', ['loved']],
-  ['The jokes fall flat and the story drags.', 'negative', ['flat', 'drags.']],
-  ['A smart, moving and beautiful story.', 'positive', ['smart,', 'moving', 'beautiful']],
-  ['Two hours I will never get back.', 'negative', ['never', 'back.']],
-  ['Brilliant direction and a great cast.', 'positive', ['Brilliant', 'great']],
-  ['A mess from start to finish.', 'negative', ['mess']],
-  ['Sweet, clever and genuinely funny.', 'positive', ['Sweet,', 'clever', 'funny.']],
-  ['Painfully predictable and lifeless.', 'negative', ['Painfully', 'lifeless.']],
-] as const;
-
-async function setup(dir: string, db: string): Promise<string> {
-  const data = join(dir, 'sst-mini.jsonl');
-  writeFileSync(data, SENTENCES.map(([text, label, rationale], i) => JSON.stringify({ id: `s${i + 1}`, language: 'en', text, label, rationale })).join('\n') + '\n');
-  const store = openStore(db);
-  const datasetId = store.datasets.insert(importFile(data, { format: 'jsonl' }));
-  store.close();
-  const model = join(dir, 'tiny.gguf');
-  await generateModel({ path: model, seed: 7, nLayer: 2, nEmbd: 32, nHead: 4, nHeadKv: 2, nFf: 64, contextLength: 512, vocab: 'synthetic' });
-  const study = join(dir, 'study.json');
-  writeFileSync(study, JSON.stringify({
-    name: 'resume test', task: { kind: 'sentiment' }, language: 'en', dataset: { id: datasetId },
-    models: [{ path: model, mode: 'scoring' }], seeds: [28],
-    explanations: ['human', 'lrp-cp', 'random'], metrics: ['accuracy', 'kappa', 'prob-drop'], onlyCorrect: false,
-  }));
-  return study;
-}
-
-function runCli(args: string[]) {
-  return spawnSync(tsx, [cliEntry, ...args], { cwd: repo, encoding: 'utf8', timeout: 240_000 });
-}
-
-interface Row { external_id: string; example_id: number; label: string; answer_prob: number; masks: string; rel: string }
-function results(db: string): Row[] {
-  const d = new Database(db, { readonly: true });
-  try {
-    return d.prepare(`SELECT e.external_id, r.example_id, r.label, r.answer_prob, r.masks,
-        (SELECT group_concat(method || ':' || hex(relevance), ';') FROM result_relevance rr WHERE rr.result_id = r.id) AS rel
-      FROM results r JOIN examples e ON e.id = r.example_id ORDER BY e.ordinal`).all() as Row[];
-  } finally {
-    d.close();
-  }
-}
+import { cliEntry, repo, results, runCli, SENTENCES, setup, tsx, type Row } from './tiny-study';
 
 describe('runner: SIGKILL and --resume', () => {
   it('resumes a killed run without redoing or duplicating examples, with the same results as an uninterrupted run', async () => {
