@@ -43,7 +43,17 @@ export function buildReportData(store: Store, runIds: number[], opts: BuildOptio
   };
   const dName = (id: number) => store.datasets.get(id)!.name;
   const metrics = new Map(runs.map((r) => [r.id, store.metrics.list(r.id)]));
-  const col = (r: RunRecord) => (runs.length === 1 ? mName(r.modelId) : `${mName(r.modelId)} · ${dName(r.datasetId)} · ${r.seed}`);
+  // a run's column label names only what differs between the runs (model, dataset, seed): four demo
+  // runs of one model and seed are "demo-news", "demo-sentiment-da", ... rather than four 60-character labels
+  const varies = (f: (r: RunRecord) => unknown) => new Set(runs.map(f)).size > 1;
+  const labelParts = (r: RunRecord) => [
+    ...(varies((x) => x.modelId) || !(varies((x) => x.datasetId) || varies((x) => x.seed)) ? [mName(r.modelId)] : []),
+    ...(varies((x) => x.datasetId) ? [dName(r.datasetId)] : []),
+    ...(varies((x) => x.seed) ? [String(r.seed)] : []),
+  ];
+  const baseLabels = runs.map((r) => labelParts(r).join(' · '));
+  const labels = new Map(runs.map((r, i) => [r.id, baseLabels.filter((x) => x === baseLabels[i]).length > 1 ? `${baseLabels[i]} · run ${r.id}` : baseLabels[i]]));
+  const col = (r: RunRecord) => labels.get(r.id)!;
   const columns = runs.map(col);
 
   const reportRuns: ReportRun[] = runs.map((r) => {

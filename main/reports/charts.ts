@@ -4,22 +4,29 @@
 import { divColor, esc, fmtEstimate, fmtNum, seqColor, seqTextDark } from './format';
 import type { ExampleView, FaithfulnessGroup, PlausibilityHeatmap, RelevanceLocationRow } from './types';
 
-const FONT = `font-family="DejaVu Sans, sans-serif"`;
+// max-width: a chart wider than the printable page scales down instead of being cut off at the margin
+const FONT = `font-family="DejaVu Sans, sans-serif" style="max-width:100%;height:auto"`;
 
 /** Pairs of sources (rows) x models (columns), cells coloured by the metric, mean and interval written in. */
 export function plausibilityHeatmapSvg(h: PlausibilityHeatmap): string {
   const [lo, hi] = h.domain ?? [-0.2, 1];
   const labelW = Math.max(110, 7 * Math.max(...h.rows.map((r) => r.length), 4));
-  const cellW = Math.max(96, 7 * Math.max(...h.columns.map((c) => c.length), 4));
+  // column labels ("model · dataset · seed") go on one line per part, so four runs fit an A4 page
+  const heads = h.columns.map((c) => c.split(' · '));
+  const cellW = Math.max(96, 7.5 * Math.max(...heads.flat().map((c) => c.length), 4) + 16);
   const cellH = 40;
-  const headH = 34;
+  const lines = Math.max(1, ...heads.map((x) => x.length));
+  const headH = 20 + 13 * lines;
   const legendH = 42;
   const width = labelW + cellW * h.columns.length + 8;
   const height = headH + cellH * h.rows.length + legendH;
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT} role="img" aria-label="${esc(h.title)}">`);
-  h.columns.forEach((c, j) => {
-    parts.push(`<text x="${labelW + cellW * j + cellW / 2}" y="${headH - 10}" font-size="11" text-anchor="middle" font-weight="bold">${esc(c)}</text>`);
+  heads.forEach((hs, j) => {
+    const x = labelW + cellW * j + cellW / 2;
+    const y0 = headH - 10 - 13 * (hs.length - 1);
+    const spans = hs.map((t, k) => `<tspan x="${x}" y="${y0 + 13 * k}">${esc(t)}</tspan>`).join('');
+    parts.push(`<text font-size="11" text-anchor="middle" font-weight="bold">${spans}</text>`);
   });
   h.rows.forEach((r, i) => {
     const y = headH + cellH * i;

@@ -58,29 +58,34 @@ export function renderReportHtml(data: ReportData): string {
 
   // Plausibility heatmap
   if (data.heatmap && data.heatmap.rows.length && data.heatmap.columns.length) {
-    s.push(`<h2>${esc(data.heatmap.title)}</h2><div class="figure">${plausibilityHeatmapSvg(data.heatmap)}</div>`);
+    s.push(`<div class="figure"><h2>${esc(data.heatmap.title)}</h2>${plausibilityHeatmapSvg(data.heatmap)}</div>`);
   }
 
   // Metric tables
   for (const t of data.tables) {
     s.push(`<h3>${esc(t.title)}</h3>`);
     if (t.caption) s.push(`<p class="caption">${esc(t.caption)}</p>`);
-    s.push(`<table><thead><tr><th></th>${t.columns.map((c) => `<th class="num">${esc(c)}</th>`).join('')}</tr></thead><tbody>`);
+    // several runs side by side: column labels break at " · " and n goes under the estimate, so the
+    // nowrap number cells stay inside the page width
+    const many = t.columns.length > 2;
+    const head = (c: string) => (many ? c.split(' · ').map(esc).join('<br>') : esc(c));
+    s.push(`<table class="metrics"><thead><tr><th></th>${t.columns.map((c) => `<th class="num">${head(c)}</th>`).join('')}</tr></thead><tbody>`);
     for (const r of t.rows) {
-      s.push(`<tr><th>${esc(r.label)}</th>${r.cells.map((c) => `<td class="num">${esc(fmtEstimate(c))}${c?.n ? ` <span class="caption">n=${c.n}</span>` : ''}</td>`).join('')}</tr>`);
+      s.push(`<tr><th>${esc(r.label)}</th>${r.cells.map((c) => `<td class="num">${esc(fmtEstimate(c))}${c?.n ? `${many ? '<br>' : ' '}<span class="caption">n=${c.n}</span>` : ''}</td>`).join('')}</tr>`);
     }
     s.push(`</tbody></table>`);
   }
 
   // Faithfulness
   if (data.faithfulness && data.faithfulness.length) {
-    s.push(`<h2>Faithfulness</h2><p class="caption">Probability of the originally generated answer token after masking each set of text tokens at once (mean, 95 % bootstrap interval). The dashed line marks the probability before masking (p0). A faithful explanation's set lowers it more than a random set of the same size.</p>`);
-    s.push(`<div class="figure">${faithfulnessSvg(data.faithfulness)}</div>`);
+    // heading, caption and chart kept on one page (the heading alone was left at the foot of the page before)
+    s.push(`<div class="figure"><h2>Faithfulness</h2><p class="caption">Probability of the originally generated answer token after masking each set of text tokens at once (mean, 95 % bootstrap interval). The dashed line marks the probability before masking (p0). A faithful explanation's set lowers it more than a random set of the same size.</p>`);
+    s.push(`${faithfulnessSvg(data.faithfulness)}</div>`);
   }
 
   if (data.relevanceLocation && data.relevanceLocation.length) {
-    s.push(`<h2>Where relevance lands</h2><p class="caption">Share of absolute relevance on each part of the prompt, mean over examples.</p>`);
-    s.push(`<div class="figure">${relevanceLocationSvg(data.relevanceLocation)}</div>`);
+    s.push(`<div class="figure"><h2>Where relevance lands</h2><p class="caption">Share of absolute relevance on each part of the prompt, mean over examples.</p>`);
+    s.push(`${relevanceLocationSvg(data.relevanceLocation)}</div>`);
   }
 
   // Examples

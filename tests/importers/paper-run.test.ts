@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../main/cli/index';
-import { paperRunNames } from '../../main/importers/paper';
+import { importPaperRun, paperRunNames } from '../../main/importers/paper';
+import { buildReportData } from '../../main/reports/build';
+import { finalizeRun } from '../../main/runner/finalize';
 import { openStore } from '../../main/store';
 
 const SST = resolve(__dirname, '../../..', 'shared/data/paper-responses/sst');
@@ -125,5 +127,33 @@ describe('import-run --format paper', () => {
     const empty = await cli(['--db', db, 'import-run', dir, '--format', 'paper', '--study', String(studyId)]);
     expect(empty.code).not.toBe(0);
     expect(empty.err).toMatch(/no response file/);
+  });
+
+  it('report columns name only what differs between the imported runs', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-paper-import-'));
+    const db = join(dir, 'w.sqlite');
+    const studyId = newStudy(db);
+    const store = openStore(db);
+    try {
+      const ids = [join(SST, 'llama/oracle/28'), join(SST, 'mistral/oracle/28'), join(SST, 'llama/oracle/28')].map((f) => {
+        const r = importPaperRun(store, f, { studyId, rule: 'paper' });
+        finalizeRun(store, r.runId);
+        return r;
+      });
+      // the same file twice reuses its dataset
+      expect(ids[2].datasetId).toBe(ids[0].datasetId);
+      expect(ids[2].modelId).toBe(ids[0].modelId);
+      const cols = (runIds: number[]) => buildReportData(store, runIds).tables[0].columns;
+      // model and dataset differ, the seed does not
+      expect(cols([ids[0].runId, ids[1].runId])).toEqual([
+        'llama · llama_rationales_seed_28_sparsity_oracle.jsonl (paper responses)',
+        'mistral · mistral_rationales_seed_28_sparsity_oracle.jsonl (paper responses)',
+      ]);
+      // identical model, dataset and seed: told apart by run id
+      expect(cols([ids[0].runId, ids[2].runId])).toEqual([`llama · run ${ids[0].runId}`, `llama · run ${ids[2].runId}`]);
+      expect(cols([ids[1].runId])).toEqual(['mistral']);
+    } finally {
+      store.close();
+    }
   });
 });
