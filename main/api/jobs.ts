@@ -8,7 +8,6 @@ import { runStudies } from '../runner/study';
 import { buildReportData } from '../reports/build';
 import { writeExports } from '../reports/exports';
 import { renderReportHtml } from '../reports/html';
-import { htmlToPdf } from '../reports/pdf';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { downloadModel, inspectModel, registerModel } from '../models/registry';
@@ -131,7 +130,12 @@ export const jobs = {
     const path = join(a.dir, `run-${a.runId}.${a.format}`);
     const store = openStore(a.dbFile);
     try {
-      if (a.format === 'pdf') await htmlToPdf(renderReportHtml(buildReportData(store, [a.runId])), path);
+      if (a.format === 'pdf') {
+        // Loaded only here: playwright-core is a devDependency (CLI and browser mode); the packaged app
+        // prints through the shell's printToPDF and never reaches this line.
+        const { htmlToPdf } = await import('../reports/pdf');
+        await htmlToPdf(renderReportHtml(buildReportData(store, [a.runId])), path);
+      }
       else if (a.format === 'html') writeFileSync(path, renderReportHtml(buildReportData(store, [a.runId])));
       else writeExports(store, [a.runId], { [a.format]: path });
     } finally {

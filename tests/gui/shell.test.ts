@@ -69,6 +69,8 @@ describe('electron-vite build of the app', () => {
     }
     const host = readFileSync(join(out, 'main/engine-host.js'), 'utf8');
     expect(host).not.toMatch(/from ["']electron["']/);
+    // devDependencies are not packaged: the engine host must not load playwright-core up front.
+    expect(host).not.toMatch(/^import [^;]*["']playwright-core["']/m);
     // The app prints reports with Electron's printToPDF, handed to the service by the shell.
     expect(main).toContain('printToPDF');
     expect(main).toMatch(/renderPdf: printReport/);
