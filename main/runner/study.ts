@@ -129,7 +129,13 @@ export async function runStudies(store: Store, studies: NamedStudy[], opts: Stud
       // runs of this study, model and dataset per seed: resumed when unfinished and --resume, else new
       const runFor = (seed: number): number | null => {
         const prev = store.runs.list({ studyId, modelId, datasetId }).filter((r) => r.seed === seed).pop();
-        if (prev && opts.resume) return prev.status === 'done' ? null : prev.id;
+        if (prev && opts.resume) {
+          if (prev.status !== 'done') return prev.id;
+          // already finished: nothing to run, but it belongs to the study's results (summary, --report)
+          const n = prev.progress.done;
+          report.runs.push({ runId: prev.id, model: modelName(file), seed, outcome: { status: 'done', processed: 0, resumed: n, total: prev.progress.total, timings: {}, wallMs: 0 } });
+          return null;
+        }
         return store.runs.create({ studyId, modelId, datasetId, seed, appVersion: opts.appVersion ?? '0.1.0', total });
       };
       const seeds = config.seeds.map((seed) => ({ seed, runId: runFor(seed) })).filter((x) => x.runId !== null) as { seed: number; runId: number }[];

@@ -80,6 +80,11 @@ describe('runner: Ctrl-C (SIGINT) and --resume', () => {
     expect(new Set(after.map((r) => r.example_id)).size).toBe(SENTENCES.length);
     expect(after.map((r) => r.external_id)).toEqual(SENTENCES.map((_, i) => `s${i + 1}`));
     for (const p of partial) expect(after.find((r) => r.example_id === p.example_id)).toEqual(p);
+    // a further --resume has nothing to do but still lists the finished run (for its summary and --report)
+    const c = runCli(['--db', db, '--json', 'run', study, '--resume']);
+    expect(c.status).toBe(0);
+    expect(JSON.parse(c.stdout).runs).toEqual([expect.objectContaining({ runId: run.id, status: 'done', processed: 0, resumed: SENTENCES.length })]);
+    expect(c.stderr).toMatch(/all runs already done/);
     const d2 = new Database(db, { readonly: true });
     expect(d2.prepare('SELECT status, progress_done FROM runs').all()).toEqual([{ status: 'done', progress_done: SENTENCES.length }]);
     d2.close();
