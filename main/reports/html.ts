@@ -44,7 +44,8 @@ export function renderReportHtml(data: ReportData): string {
   if (data.runs.length) {
     const reasons = [...new Set(data.runs.flatMap((r) => Object.keys(r.skipped)))].sort();
     s.push(`<h2>Runs</h2><table><thead><tr><th class="num">run</th><th>model</th><th>dataset</th><th class="num">seed</th><th>status</th><th class="num">done / total</th><th class="num">accuracy</th>`);
-    for (const r of reasons) s.push(`<th class="num">skipped: ${esc(r)}</th>`);
+    // skip reasons can be long ("self-explanation: SyntaxError"): their headers wrap instead of pushing the table off the page
+    for (const r of reasons) s.push(`<th class="num" style="white-space:normal">skipped: ${esc(r)}</th>`);
     s.push(`</tr></thead><tbody>`);
     for (const r of data.runs) {
       s.push(
