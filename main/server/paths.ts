@@ -1,17 +1,44 @@
-import { homedir } from 'node:os';
-import { join } from 'node:path';
+import os from 'node:os';
+import path from 'node:path';
 
 /**
- * The workbench's data directory outside Electron, matching Electron's app.getPath('userData') for
- * productName "Rationale Workbench", so browser mode, the app and the CLI share one database.
+ * Where the workbench keeps its data: ONE directory and ONE SQLite file shared by the Electron app,
+ * browser mode and the CLI. The directory is Electron's app.getPath('userData') for productName
+ * "Rationale Workbench", computed here without Electron so that the CLI and browser mode find the
+ * same file the app uses:
+ *   Linux and others: $XDG_CONFIG_HOME/Rationale Workbench (default ~/.config/Rationale Workbench)
+ *   macOS:            ~/Library/Application Support/Rationale Workbench
+ *   Windows:          %APPDATA%\Rationale Workbench
+ * Overrides (environment):
+ *   RW_DATA_DIR  the data directory (database, uploads, exports, reports, models copied in)
+ *   RW_DB        the database file alone (wins over RW_DATA_DIR for the database)
  */
 export const PRODUCT_NAME = 'Rationale Workbench';
+export const DB_FILE_NAME = 'workbench.sqlite';
 
-export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
+const pathsFor = (platform: NodeJS.Platform) => (platform === 'win32' ? path.win32 : path.posix);
+
+export function defaultDataDir(
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+  home: string = os.homedir(),
+): string {
   if (env.RW_DATA_DIR) return env.RW_DATA_DIR;
-  if (platform === 'win32') return join(env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), PRODUCT_NAME);
-  if (platform === 'darwin') return join(homedir(), 'Library', 'Application Support', PRODUCT_NAME);
-  return join(env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), PRODUCT_NAME);
+  const p = pathsFor(platform);
+  if (platform === 'win32') return p.join(env.APPDATA || p.join(home, 'AppData', 'Roaming'), PRODUCT_NAME);
+  if (platform === 'darwin') return p.join(home, 'Library', 'Application Support', PRODUCT_NAME);
+  // Chromium's rule (base::nix XDG lookup) that Electron follows: XDG_CONFIG_HOME when set, else ~/.config.
+  return p.join(env.XDG_CONFIG_HOME || p.join(home, '.config'), PRODUCT_NAME);
 }
 
-export const dbFileIn = (dataDir: string) => join(dataDir, 'workbench.sqlite');
+export const dbFileIn = (dataDir: string, platform: NodeJS.Platform = process.platform) => pathsFor(platform).join(dataDir, DB_FILE_NAME);
+
+/** The workbench's database file: RW_DB, else workbench.sqlite in the data directory (see above). */
+export function defaultDbPath(
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+  home: string = os.homedir(),
+): string {
+  if (env.RW_DB) return env.RW_DB;
+  return dbFileIn(defaultDataDir(env, platform, home), platform);
+}

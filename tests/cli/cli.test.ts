@@ -6,7 +6,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../main/cli/index';
-import { defaultDbPath } from '../../main/cli/paths';
 
 const REPO = path.resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 const SHARED = path.resolve(REPO, '../shared');
@@ -16,14 +15,15 @@ const FIX = (f: string) => path.join(REPO, 'tests/fixtures', f);
 const tmp = mkdtempSync(path.join(tmpdir(), 'rw-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const DB = path.join(tmp, 'work.sqlite');
-/** A HOME/XDG_DATA_HOME of our own, so no test ever touches the real user's database. */
+/** A HOME/XDG_CONFIG_HOME of our own, so no test ever touches the real user's database. */
 const HOME = path.join(tmp, 'home');
 
 /** Runs the real CLI entry (main/cli/index.ts through tsx) in a child process. */
 function cli(args: string[], env: Record<string, string> = {}) {
-  const baseEnv: Record<string, string> = { ...(process.env as Record<string, string>), HOME, XDG_DATA_HOME: path.join(HOME, 'data'), ...env };
+  const baseEnv: Record<string, string> = { ...(process.env as Record<string, string>), HOME, XDG_CONFIG_HOME: path.join(HOME, 'config'), ...env };
   delete baseEnv.RW_DB;
   delete baseEnv.RW_DEBUG;
+  delete baseEnv.RW_DATA_DIR;
   if (env.RW_DB) baseEnv.RW_DB = env.RW_DB;
   if (env.RW_DEBUG) baseEnv.RW_DEBUG = env.RW_DEBUG;
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'main/cli/index.ts', ...args], { cwd: REPO, env: baseEnv, encoding: 'utf8' });
@@ -164,7 +164,7 @@ describe('CLI against a real database file', () => {
   it('uses the default database in the user data directory, or RW_DB', () => {
     const r = cli(['--json', 'import', FIX('sentiment-mini.jsonl'), '--format', 'jsonl']);
     expect(r.code).toBe(0);
-    expect(existsSync(path.join(HOME, 'data', 'rationale-workbench', 'workbench.sqlite'))).toBe(true);
+    expect(existsSync(path.join(HOME, 'config', 'Rationale Workbench', 'workbench.sqlite'))).toBe(true);
     const viaEnv = path.join(tmp, 'env.sqlite');
     expect(cli(['import', FIX('sentiment-mini.jsonl'), '--format', 'jsonl'], { RW_DB: viaEnv }).code).toBe(0);
     expect(JSON.parse(cli(['--json', 'datasets'], { RW_DB: viaEnv }).stdout)).toHaveLength(1);
@@ -183,7 +183,7 @@ describe('CLI against a real database file', () => {
     // Words per sentence picked by hand in studies/demo: en 3,3,2,3 ; da 3,3,2,3 ; it 3,3,2,3.
     expect(out.byLanguage.da).toEqual({ examples: 4, labels: { positive: 2, negative: 2 }, meanRationaleWords: 2.75 });
     // Without --db the demo uses a temporary database and leaves the default one alone.
-    const defaultDb = path.join(HOME, 'data', 'rationale-workbench', 'workbench.sqlite');
+    const defaultDb = path.join(HOME, 'config', 'Rationale Workbench', 'workbench.sqlite');
     const before = existsSync(defaultDb) ? sha(defaultDb) : null;
     const plain = cli(['demo']);
     expect(plain.code).toBe(0);
@@ -195,16 +195,5 @@ describe('CLI against a real database file', () => {
     const r = spawnSync('npm', ['run', '--silent', 'cli', '--', '--db', DB, '--json', 'datasets'], { cwd: REPO, encoding: 'utf8', env: { ...process.env, HOME } });
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout)).toHaveLength(7);
-  });
-});
-
-describe('defaultDbPath', () => {
-  it('follows each platform convention; RW_DB wins', () => {
-    expect(defaultDbPath({}, 'linux', '/home/ann')).toBe('/home/ann/.local/share/rationale-workbench/workbench.sqlite');
-    expect(defaultDbPath({ XDG_DATA_HOME: '/x/data' }, 'linux', '/home/ann')).toBe('/x/data/rationale-workbench/workbench.sqlite');
-    expect(defaultDbPath({ XDG_DATA_HOME: 'relative' }, 'linux', '/home/ann')).toBe('/home/ann/.local/share/rationale-workbench/workbench.sqlite');
-    expect(defaultDbPath({}, 'darwin', '/Users/ann')).toBe('/Users/ann/Library/Application Support/rationale-workbench/workbench.sqlite');
-    expect(defaultDbPath({ APPDATA: 'C:\\Users\\ann\\AppData\\Roaming' }, 'win32', 'C:\\Users\\ann')).toBe('C:\\Users\\ann\\AppData\\Roaming\\rationale-workbench\\workbench.sqlite');
-    expect(defaultDbPath({ RW_DB: '/tmp/x.sqlite', XDG_DATA_HOME: '/x' }, 'linux', '/h')).toBe('/tmp/x.sqlite');
   });
 });
