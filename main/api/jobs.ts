@@ -14,6 +14,7 @@ import { downloadModel, inspectModel, registerModel } from '../models/registry';
 import type { DownloadState } from './catalogue';
 import { toInspection, type ModelInspectionData } from './model-info';
 import { previewPrompt } from './preview';
+import { firstRunDemo, type FirstRunDemoArgs } from './first-run-demo';
 
 export interface ImportJobArgs {
   dbFile: string;
@@ -34,6 +35,58 @@ const active = new Map<number, { controller: AbortController; then: 'paused' | '
 function runsOf(store: Store, studyId: number) {
   return store.runs.list({ studyId });
 }
+
+/**
+ * Starts a stored study in the background of this process; null when it is already running.
+ * `finished` settles when the runner stops (done, failed, paused or stopped), after the runs'
+ * final statuses are stored and sent as events.
+ */
+function launchStudy(
+  a: { dbFile: string; studyId: number; resume: boolean; appVersion: string; indicatorDefinitions?: string },
+  emit: (e: unknown) => void,
+): { finished: Promise<void> } | null {
+  if (active.has(a.studyId)) return null;
+  const store = openStore(a.dbFile);
+  const study = store.studies.get(a.studyId);
+  if (!study) {
+    store.close();
+    throw Object.assign(new Error(`study ${a.studyId} not found`), { name: 'StoreError' });
+  }
+  const controller = new AbortController();
+  const entry = { controller, then: 'stopped' as 'paused' | 'stopped' };
+  active.set(a.studyId, entry);
+  const progress = () => {
+    for (const run of runsOf(store, a.studyId)) if (run.status === 'running' || run.status === 'queued') emit({ type: 'run-progress', run });
+  };
+  const ticker = setInterval(progress, 1000);
+  const named = { name: study.name, file: `study ${study.id}`, config: study.config, ...(a.indicatorDefinitions ? { indicatorDefinitions: a.indicatorDefinitions } : {}) };
+  const finished = runStudies(store, [named], {
+    resume: a.resume,
+    signal: controller.signal,
+    appVersion: a.appVersion,
+    log: () => {},
+    afterStore: () => progress(),
+  })
+    .then(() => undefined)
+    .catch((e: Error) => emit({ type: 'run-error', runId: 0, message: e.message }))
+    .finally(() => {
+      clearInterval(ticker);
+      active.delete(a.studyId);
+      for (const run of runsOf(store, a.studyId)) {
+        // A pause is a stop that the user means to resume; the runner itself only knows "stopped".
+        // A run still queued when stopped (model loading) never started: it takes the stop's status too.
+        const stoppedHere = controller.signal.aborted && (run.status === 'stopped' || run.status === 'queued' || run.status === 'running');
+        if (stoppedHere && run.status !== entry.then) store.runs.setStatus(run.id, entry.then);
+        const now = store.runs.get(run.id)!;
+        emit({ type: 'run-progress', run: now });
+        if (now.status === 'failed' && now.error) emit({ type: 'run-error', runId: now.id, message: now.error });
+      }
+      store.close();
+    });
+  return { finished };
+}
+
+export type LaunchStudy = typeof launchStudy;
 
 export const jobs = {
   async importDataset(a: ImportJobArgs): Promise<{ datasetId: number }> {
@@ -77,44 +130,11 @@ export const jobs = {
     a: { dbFile: string; studyId: number; resume: boolean; appVersion: string },
     emit: (e: unknown) => void,
   ): Promise<{ started: boolean }> {
-    if (active.has(a.studyId)) return { started: false };
-    const store = openStore(a.dbFile);
-    const study = store.studies.get(a.studyId);
-    if (!study) {
-      store.close();
-      throw Object.assign(new Error(`study ${a.studyId} not found`), { name: 'StoreError' });
-    }
-    const controller = new AbortController();
-    const entry = { controller, then: 'stopped' as 'paused' | 'stopped' };
-    active.set(a.studyId, entry);
-    const progress = () => {
-      for (const run of runsOf(store, a.studyId)) if (run.status === 'running' || run.status === 'queued') emit({ type: 'run-progress', run });
-    };
-    const ticker = setInterval(progress, 1000);
-    runStudies(store, [{ name: study.name, file: `study ${study.id}`, config: study.config }], {
-      resume: a.resume,
-      signal: controller.signal,
-      appVersion: a.appVersion,
-      log: () => {},
-      afterStore: () => progress(),
-    })
-      .catch((e: Error) => emit({ type: 'run-error', runId: 0, message: e.message }))
-      .finally(() => {
-        clearInterval(ticker);
-        active.delete(a.studyId);
-        for (const run of runsOf(store, a.studyId)) {
-          // A pause is a stop that the user means to resume; the runner itself only knows "stopped".
-          // A run still queued when stopped (model loading) never started: it takes the stop's status too.
-          const stoppedHere = controller.signal.aborted && (run.status === 'stopped' || run.status === 'queued' || run.status === 'running');
-          if (stoppedHere && run.status !== entry.then) store.runs.setStatus(run.id, entry.then);
-          const now = store.runs.get(run.id)!;
-          emit({ type: 'run-progress', run: now });
-          if (now.status === 'failed' && now.error) emit({ type: 'run-error', runId: now.id, message: now.error });
-        }
-        store.close();
-      });
-    return { started: true };
+    return { started: launchStudy(a, emit) !== null };
   },
+
+  /** The first-run demo (see first-run-demo.ts): datasets, demo model, the built-in demo studies, its report. */
+  firstRunDemo: (a: FirstRunDemoArgs, emit: (e: unknown) => void) => firstRunDemo(a, emit, launchStudy),
 
   async stopStudy(a: { studyId: number; then: 'paused' | 'stopped' }): Promise<{ stopping: boolean }> {
     const e = active.get(a.studyId);

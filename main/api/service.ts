@@ -48,6 +48,8 @@ export class Workbench {
   readonly store: Store;
   readonly engine: Engine;
   private readonly impl: Impl;
+  /** Set by close(): work still in flight then fails because the app is stopping, not by itself. */
+  closed = false;
 
   constructor(readonly options: WorkbenchOptions) {
     this.store = openStore(options.dbFile);
@@ -92,6 +94,7 @@ export class Workbench {
   }
 
   close(): void {
+    this.closed = true;
     this.engine.close();
     this.files.dispose();
     this.store.close();

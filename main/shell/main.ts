@@ -13,6 +13,7 @@ import type { Envelope } from '../api/errors';
 import { CALL_CHANNEL, EVENT_CHANNEL, PICK_FILE_CHANNEL, SAVE_FILE_CHANNEL } from '../api/methods';
 import { Workbench } from '../api/service';
 import { CONTENT_SECURITY_POLICY } from '../server/csp';
+import { demoDisabled, startFirstRunDemo } from '../api/first-run';
 import { dbFileIn } from '../server/paths';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -27,7 +28,9 @@ const FILTERS: Record<string, Electron.FileFilter[]> = {
 
 app.enableSandbox();
 // Tests (and portable installs) may point the data directory elsewhere; it must be set before ready.
-if (process.env.RW_USER_DATA) app.setPath('userData', process.env.RW_USER_DATA);
+// RW_DATA_DIR is the same override the CLI and browser mode read (main/server/paths.ts).
+const userDataOverride = process.env.RW_USER_DATA || process.env.RW_DATA_DIR;
+if (userDataOverride) app.setPath('userData', userDataOverride);
 let win: BrowserWindow | null = null;
 let workbench: Workbench | null = null;
 
@@ -144,6 +147,12 @@ app.whenReady().then(() => {
   });
 
   createWindow(wb);
+  // First run (no runs stored yet): the demo study runs in the engine process, shows in the Run
+  // monitor, and its report is printed with printToPDF (renderPdf above); not awaited. Asked for by
+  // the run command (launch.ts sets RW_FIRST_RUN_DEMO=1) and always in the installed app; not when
+  // something else drives a development build (the Playwright flow test starts its own data).
+  const wantDemo = app.isPackaged || process.env.RW_FIRST_RUN_DEMO === '1';
+  void startFirstRunDemo(wb, { disabled: !wantDemo || demoDisabled() });
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow(wb);
   });
