@@ -226,7 +226,7 @@ describe('the run command without an Electron binary', () => {
   it.skipIf(bin.ok && !displayProblem())('says why Electron cannot start and serves browser mode on loopback with a token', async () => {
     const child = spawn('npx', ['tsx', 'main/shell/launch.ts'], {
       cwd: repoRoot,
-      env: { ...process.env, RW_DATA_DIR: dataDir, RW_REBUILD: '0' },
+      env: { ...process.env, RW_DATA_DIR: dataDir, RW_REBUILD: '0', RW_NO_DEMO: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
