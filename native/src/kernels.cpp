@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <utility>
 
 namespace rw {
 
@@ -183,49 +184,68 @@ static inline void bwd_rows(const float* const* w, int nr, const float* G, size_
     }
 }
 
+// Column ranges of GX for matmul_bwd, one per thread. Every output element GX[t, c] is summed by exactly one
+// thread, over the weight rows in ascending order (as one thread does), so the bits depend neither on scheduling
+// nor on the thread count: a study resumed with another thread count gives the same relevances. Boundaries are
+// multiples of 8 columns, so which columns take the scalar tail of bwd_rows (only [C - C % 8, C)) does not
+// depend on the partition either. A boundary inside a quantization block (e.g. Q4_K, 256 columns, at C = 768)
+// has both neighbours decode that block of each row: at most one extra block per row and boundary, cheaper than
+// the 2:1 imbalance of block-aligned ranges. Measured: many small ranges handed out dynamically (each thread then
+// reads short strided row segments) were 2-29% slower than one contiguous range per thread.
+static std::vector<std::pair<int64_t, int64_t>> bwd_column_ranges(int64_t C, int nth) {
+  std::vector<std::pair<int64_t, int64_t>> out;
+  const int64_t n8 = C / 8;
+  for (int k = 0; k < nth; k++) {
+    const int64_t a = n8 * k / nth * 8, b = k == nth - 1 ? C : n8 * (k + 1) / nth * 8;
+    if (b > a) out.emplace_back(a, b);
+  }
+  return out;
+}
+
 void matmul_bwd(Pool& pool, const Weight& W, int64_t e, const float* G, int64_t T, float* GX) {
   const int64_t C = W.C, R = W.R;
-  const int nth = pool.size();
-  const int64_t nchunks = (R + RB - 1) / RB;
-  // each thread accumulates its rows into its own [T, C] buffer (thread 0 straight into GX); summed at the end
-  std::vector<std::vector<float>> part(nth - 1);
-  std::atomic<int64_t> next{0};
-  pool.run([&](int ith, int) {
-    float* out = GX;
-    if (ith > 0) {
-      part[ith - 1].assign((size_t)T * C, 0.f);
-      out = part[ith - 1].data();
-    }
-    std::vector<float> buf((size_t)RB * std::min<int64_t>(C, CB));
+  const int64_t nblocks = (R + RB - 1) / RB;
+  const int64_t bs = ggml_blck_size(W.type);
+  const auto ranges = bwd_column_ranges(C, pool.size());
+  // row blocks whose gradient is zero for every token are skipped (common: only the last position carries g)
+  std::vector<char> live(nblocks, 0);
+  for (int64_t b = 0; b < nblocks; b++) {
+    const int64_t r0 = b * RB, nr = std::min<int64_t>(RB, R - r0);
+    for (int64_t t = 0; t < T && !live[b]; t++)
+      for (int64_t r = 0; r < nr; r++)
+        if (G[t * R + r0 + r] != 0.f) { live[b] = 1; break; }
+  }
+  std::atomic<size_t> next{0};
+  pool.run([&](int, int) {
+    // a tile is at most CB columns; an unaligned range edge adds at most one block on each side
+    const int64_t stride = (std::min<int64_t>(C, CB + 2 * bs) + 15) / 16 * 16;  // 64-byte rows
+    std::vector<float> buf((size_t)RB * stride);
     const float* w[RB];
     for (;;) {
-      const int64_t ch = next.fetch_add(1);
-      if (ch >= nchunks) break;
-      const int64_t r0 = ch * RB;
-      const int nr = (int)std::min<int64_t>(RB, R - r0);
-      // skip row blocks whose gradient is zero for every token (common: only the last position carries g)
-      bool any = false;
-      for (int64_t t = 0; t < T && !any; t++)
-        for (int r = 0; r < nr; r++)
-          if (G[t * R + r0 + r] != 0.f) { any = true; break; }
-      if (!any) continue;
-      for (int64_t c0 = 0; c0 < C; c0 += CB) {
-        const int cw = (int)std::min<int64_t>(CB, C - c0);
-        for (int r = 0; r < nr; r++) w[r] = row_segment(W, e, r0 + r, c0, cw, buf.data() + (size_t)r * cw);
-        int64_t t = 0;
-        for (; t + 4 <= T; t += 4) bwd_rows<4>(w, nr, G + t * R + r0, R, cw, out + t * C + c0, C);
-        for (; t < T; t++) bwd_rows<1>(w, nr, G + t * R + r0, R, cw, out + t * C + c0, C);
+      const size_t k = next.fetch_add(1);
+      if (k >= ranges.size()) break;
+      const int64_t a = ranges[k].first, b = ranges[k].second;
+      for (int64_t blk = 0; blk < nblocks; blk++) {
+        if (!live[blk]) continue;
+        const int64_t r0 = blk * RB;
+        const int nr = (int)std::min<int64_t>(RB, R - r0);
+        // tiles on the absolute CB grid, so only the range's own edges can be off the block grid
+        for (int64_t c0 = a; c0 < b;) {
+          const int64_t c1 = std::min(b, (c0 / CB + 1) * CB);
+          const int cw = (int)(c1 - c0);
+          const int64_t d0 = c0 / bs * bs, d1 = std::min(C, (c1 + bs - 1) / bs * bs);
+          for (int r = 0; r < nr; r++) {
+            float* o = buf.data() + (size_t)r * stride;
+            w[r] = row_segment(W, e, r0 + r, d0, d1 - d0, o) + (c0 - d0);
+          }
+          int64_t t = 0;
+          for (; t + 4 <= T; t += 4) bwd_rows<4>(w, nr, G + t * R + r0, R, cw, GX + t * C + c0, C);
+          for (; t < T; t++) bwd_rows<1>(w, nr, G + t * R + r0, R, cw, GX + t * C + c0, C);
+          c0 = c1;
+        }
       }
     }
   });
-  if (nth > 1) {
-    const int64_t n = T * C;
-    pool.run([&](int ith, int nt) {
-      const int64_t a = n * ith / nt, b = n * (ith + 1) / nt;
-      for (auto& p : part)
-        for (int64_t i = a; i < b; i++) GX[i] += p[i];
-    });
-  }
 }
 
 }  // namespace rw

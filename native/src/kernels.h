@@ -35,7 +35,8 @@ class Pool {
 
 // Y[t, r] = sum_c X[t, c] W_e[r, c] (+ bias[r]);  X: [T, C], Y: [T, R] (overwritten)
 void matmul_fwd(Pool& pool, const Weight& W, int64_t e, const float* X, int64_t T, float* Y, const Weight* bias);
-// GX[t, c] += sum_r G[t, r] W_e[r, c];  G: [T, R], GX: [T, C] (accumulated)
+// GX[t, c] += sum_r G[t, r] W_e[r, c];  G: [T, R], GX: [T, C] (accumulated). Bit-identical for any thread count:
+// each GX element is summed by one thread in ascending r (threads own column ranges, not row blocks).
 void matmul_bwd(Pool& pool, const Weight& W, int64_t e, const float* G, int64_t T, float* GX);
 // one dequantized row (or a 1-D tensor) as floats
 void dequant_row(const Weight& W, int64_t e, int64_t r, float* out);
