@@ -5,10 +5,11 @@
  * (see bench/study.ts for the measured split).
  */
 import { getLlama, LlamaLogLevel, type Llama, type Token } from 'node-llama-cpp';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseStudyConfig, type StudyConfig } from '../config/study-schema';
 import { importFile } from '../datasets/index';
+import { registerModel } from '../models/registry';
 import { openLrpModel, type LrpModel } from '../lrp';
 import { chatTemplateOf, fillerToken, loadIndicators, type Indicator } from '../protocol';
 import type { Store } from '../store';
@@ -82,10 +83,6 @@ async function modelPathFor(p: string): Promise<string> {
   return file;
 }
 
-function registerModel(store: Store, file: string): number {
-  return store.models.register({ path: file, sha256: sha256File(file), fileSize: statSync(file).size, metadata: { name: modelName(file) } });
-}
-
 /**
  * The indicator definitions a forced-labour study's prompts use: the given file (run option, else the
  * study file's "indicatorDefinitions"), else the project's own (studies/data/ilo-indicators.json).
@@ -125,7 +122,7 @@ export async function runStudies(store: Store, studies: NamedStudy[], opts: Stud
       if (opts.signal?.aborted) break;
       const file = m.path ? await modelPathFor(m.path) : store.models.get(m.id!)?.path;
       if (!file) throw new Error(`model ${m.id} is not registered`);
-      const modelId = m.id ?? registerModel(store, file);
+      const modelId = m.id ?? (await registerModel(store, file)).id;
       // runs of this study, model and dataset per seed: resumed when unfinished and --resume, else new
       const runFor = (seed: number): number | null => {
         const prev = store.runs.list({ studyId, modelId, datasetId }).filter((r) => r.seed === seed).pop();
