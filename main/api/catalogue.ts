@@ -67,6 +67,16 @@ export const requests = {
     .strict(),
   getResult: z.object({ runId: Id, exampleId: Id }).strict(),
   listMetrics: z.object({ runId: Id }).strict(),
+  /** Metrics of the runs and examples the Results screen's filters choose (see metrics-query.ts). */
+  queryMetrics: z
+    .object({
+      runIds: z.array(Id).max(10_000).optional(),
+      language: z.string().trim().min(1).max(20).optional(),
+      indicator: z.string().trim().min(1).max(100).optional(),
+      model: z.string().min(1).max(500).optional(),
+      correct: z.enum(['all', 'correct', 'incorrect']).default('all'),
+    })
+    .strict(),
   exportRun: z.object({ runId: Id, format: z.enum(['csv', 'jsonl', 'pdf']) }).strict(),
 } satisfies Record<MethodName, z.ZodType>;
 
@@ -170,6 +180,56 @@ export interface DownloadState {
   modelId?: number;
 }
 
+// ---- Filtered metrics (the Results screen's filters; computed by metrics-query.ts) ----
+
+export type Correctness = 'all' | 'correct' | 'incorrect';
+
+export interface MetricsFilter {
+  /** Runs to consider; default every run with stored metrics. */
+  runIds?: number[];
+  language?: string;
+  indicator?: string;
+  model?: string;
+  correct?: Correctness;
+}
+
+/** One run as the filters see it: what its stored metrics say about it. */
+export interface RunFacet {
+  runId: number;
+  studyId: number;
+  seed: number;
+  model: string;
+  indicator: string | null;
+  /** Languages of the run's examples that have a stored result. */
+  languages: string[];
+}
+
+/** A metric row of the filtered view: stored (`id` set) or recomputed (`id` null). */
+export interface FilteredMetric {
+  id: number | null;
+  runId: number;
+  scope: Record<string, unknown>;
+  name: string;
+  value: number | null;
+  ciLow: number | null;
+  ciHigh: number | null;
+  n: number | null;
+}
+
+export interface MetricsQueryResult {
+  /** Filter choices over the considered runs (before filtering), so a choice never hides the others. */
+  facets: { languages: string[]; indicators: string[]; models: string[] };
+  /** Runs left after the language, indicator and model filters. */
+  runs: RunFacet[];
+  /** Considered runs that have no stored metrics yet (still running, or failed before the end). */
+  pending: number[];
+  /** 'stored' when the rows are the stored ones; 'recomputed' when "correct or not" chose examples. */
+  source: 'stored' | 'recomputed';
+  /** Results (examples) in the filtered set, skipped ones included. */
+  examples: number;
+  metrics: FilteredMetric[];
+}
+
 export interface Page<T> {
   items: T[];
   total: number;
@@ -203,6 +263,7 @@ export interface Responses {
   listResults: Page<PlainResult>;
   getResult: PlainResult;
   listMetrics: MetricRecord[];
+  queryMetrics: MetricsQueryResult;
   exportRun: ExportResult;
 }
 

@@ -15,6 +15,7 @@ import type { DownloadState } from './catalogue';
 import { toInspection, type ModelInspectionData } from './model-info';
 import { previewPrompt } from './preview';
 import { firstRunDemo, type FirstRunDemoArgs } from './first-run-demo';
+import { queryMetrics, type MetricsFilter, type MetricsQueryResult } from './metrics-query';
 
 export interface ImportJobArgs {
   dbFile: string;
@@ -165,6 +166,16 @@ export const jobs = {
   },
 
   previewPrompt,
+
+  /** The Results screen's filtered metrics (metrics-query.ts); here because recomputing reads every result's relevance. */
+  async queryMetrics(a: { dbFile: string; filter: MetricsFilter }): Promise<MetricsQueryResult> {
+    const store = openStore(a.dbFile);
+    try {
+      return queryMetrics(store, a.filter);
+    } finally {
+      store.close();
+    }
+  },
 
   /**
    * Downloads a model in the background (progress as events), then registers it. Cancelling keeps the

@@ -30,6 +30,7 @@ export const METHOD_NAMES = [
   'listResults',
   'getResult',
   'listMetrics',
+  'queryMetrics',
   'exportRun',
 ] as const;
 

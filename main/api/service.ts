@@ -293,6 +293,8 @@ function makeImpl(wb: Workbench): Impl {
       need(store.runs.get(a.runId), `run ${a.runId}`, 'runId');
       return store.metrics.list(a.runId);
     },
+    // In the engine process: "correct or not" recomputes metrics over every chosen result.
+    queryMetrics: (a) => wb.engine.call('queryMetrics', { dbFile: wb.options.dbFile, filter: a }),
     async exportRun(a) {
       need(store.runs.get(a.runId), `run ${a.runId}`, 'runId');
       const dir = join(wb.options.dataDir, 'exports');

@@ -7,6 +7,7 @@ import { msst, repoRoot } from '../api/helpers';
 import { displayProblem, findElectronBinary } from '../../main/shell/electron-binary';
 import { buildRenderer, chromiumAvailable, openBrowserMode, SCREENS_DIR, type BrowserModeSession } from './harness';
 import { ensureDemoModel } from '../../main/runner/demo-model';
+import { maskAgreement } from '../../main/metrics';
 
 /**
  * The whole GUI flow available so far, in Debian's Chromium against browser mode, with a real
@@ -179,6 +180,84 @@ describe.skipIf(!chromiumAvailable)('GUI in browser mode (Chromium)', () => {
     await s.shot('09-results');
   });
 
+  it('filters the Results by language, model and indicator from the stored scopes', async () => {
+    const { store } = s.t.wb;
+    const run = store.runs.list()[0];
+    const stored = store.metrics.list(run.id).filter((m) => !('language' in m.scope));
+    const head = stored.find((m) => m.name === 'examples')!;
+    const table = s.page.getByTestId('metrics-table');
+    const summary = s.page.getByTestId('results-summary');
+    // The choices are what the stored run says: its examples' language, its model.
+    const languages = [...new Set(store.datasets.examples(run.datasetId).map((e) => e.language))];
+    expect(languages).toEqual(['en']);
+    expect(await s.page.getByLabel('Language').locator('option').allTextContents()).toEqual(['all languages', 'en']);
+    expect(await s.page.getByLabel('Model').locator('option').allTextContents()).toEqual(['all models', String(head.scope.model)]);
+    // A sentiment study has no forced-labour indicator: the filter is there but has nothing to choose.
+    expect(await s.page.getByLabel('Indicator').isDisabled()).toBe(true);
+    // Keyboard: focus the select and pick with the arrow key.
+    await s.page.getByLabel('Language').focus();
+    await s.page.keyboard.press('ArrowDown');
+    await summary.filter({ hasText: `${store.results.list(run.id, { relevance: false }).length} examples in 1 run · all answers · stored metrics` }).waitFor();
+    expect(await s.page.getByLabel('Language').inputValue()).toBe('en');
+    await s.page.getByLabel('Model').selectOption(String(head.scope.model));
+    await summary.filter({ hasText: 'stored metrics' }).waitFor();
+    expect(await table.locator('tbody tr').count()).toBe(stored.length);
+    const acc = stored.find((m) => m.name === 'accuracy')!;
+    expect(await table.locator('tr[data-metric="accuracy"] .val').textContent()).toBe(acc.value!.toFixed(3));
+  });
+
+  it('recomputes the metrics over correct or wrong answers only, and the charts follow', async () => {
+    const { store } = s.t.wb;
+    const run = store.runs.list()[0];
+    const results = store.results.list(run.id);
+    // Whichever side has answers (the demo model has random weights): never an empty check.
+    const side = results.some((r) => r.correct === true) ? 'correct' : 'incorrect';
+    const chosen = results.filter((r) => r.correct === (side === 'correct'));
+    expect(chosen.length).toBeGreaterThan(0);
+    await s.page.getByLabel('Answers').selectOption(side);
+    const summary = s.page.getByTestId('results-summary');
+    await summary.filter({ hasText: `${chosen.length} examples in 1 run` }).filter({ hasText: 'recomputed' }).waitFor();
+    const table = s.page.getByTestId('metrics-table');
+    expect(await table.locator('tr[data-metric="examples"] .val').textContent()).toBe(chosen.length.toFixed(3));
+    const answered = chosen.filter((r) => r.label !== null);
+    expect(await table.locator('tr[data-metric="accuracy"] .val').textContent()).toBe(answered.length ? (side === 'correct' ? '1.000' : '0.000') : '—');
+    // Word-level kappa human x self over the chosen, evaluated examples, computed here from the stored masks.
+    const evaluated = chosen.filter((r) => !r.skippedReason);
+    const kappas = evaluated.flatMap((r) => {
+      const h = r.masks?.['human/word'];
+      const e = r.masks?.['self/word'];
+      if (!h || !e) return [];
+      const k = maskAgreement(h, e).kappa;
+      return Number.isNaN(k) ? [] : [k];
+    });
+    const heat = s.page.getByTestId('plausibility-heatmap');
+    if (kappas.length) {
+      const mean = kappas.reduce((a, b) => a + b, 0) / kappas.length;
+      expect(await heat.locator('td[data-pair="human×self"]').textContent()).toBe(mean.toFixed(3));
+    }
+    // Faithfulness bars: the answer probability after masking each set, averaged over the chosen examples.
+    const sets = new Map<string, number[]>();
+    for (const r of evaluated) {
+      const f = r.rawOutputs.faithfulness as { sets?: Record<string, number> } | undefined;
+      for (const [k, p] of Object.entries(f?.sets ?? {})) sets.set(k, [...(sets.get(k) ?? []), p]);
+    }
+    const bars = s.page.getByTestId('faithfulness-bars');
+    if (sets.size) {
+      expect(await bars.locator('.bar-row').count()).toBe(sets.size);
+      for (const [k, ps] of sets) {
+        expect(await bars.locator(`.bar-row[data-set="${k}"] .num`).textContent()).toBe((ps.reduce((a, b) => a + b, 0) / ps.length).toFixed(3));
+      }
+    } else {
+      await s.page.getByTestId('no-explanation-metrics').waitFor();
+    }
+    expect(kappas.length + sets.size).toBeGreaterThan(0);
+    await s.shot(`09b-results-${side}-only`);
+    await s.page.getByLabel('Answers').selectOption('all');
+    await summary.filter({ hasText: 'stored metrics' }).waitFor();
+    await s.page.getByLabel('Language').selectOption('');
+    await s.page.getByLabel('Model').selectOption('');
+  });
+
   it('shows aligned per-token heatmaps in the example inspector', async () => {
     await s.page.getByRole('tab', { name: 'Inspector' }).click();
     await s.page.getByTestId('inspector').waitFor();
@@ -186,8 +265,62 @@ describe.skipIf(!chromiumAvailable)('GUI in browser mode (Chromium)', () => {
     expect(rowLabels).toContain('lrp-cp');
     expect(await s.page.locator('.heatmap .col').count()).toBeGreaterThan(3);
     await s.shot('10-inspector-tokens');
+  });
+
+  it('shows continuous word relevance (max or sum of the word\'s tokens) in the word view', async () => {
+    const { store } = s.t.wb;
+    const run = store.runs.list()[0];
+    const first = store.results.list(run.id).filter((r) => !r.skippedReason)[0];
+    const ex = store.datasets.example(first.exampleId)!;
+    const tokens = first.tokens!;
+    const rel = Array.from(first.relevance.find((r) => r.method === 'lrp-cp')!.values);
+    // Expected per word, by hand: the text tokens whose character span overlaps the word.
+    const pooled = (pool: 'max' | 'sum') =>
+      ex.words.map((w) => {
+        const mine = tokens.flatMap((t, i) => (t.segment === 'text' && t.start < w.end && w.start < t.end && t.end > t.start ? [rel[i]] : []));
+        if (!mine.length) return 0;
+        return pool === 'max' ? Math.max(...mine) : mine.reduce((a, b) => a + b, 0);
+      });
     await s.page.getByLabel('Granularity').selectOption('word');
+    const cells = (label: string) => s.page.locator(`.heatmap .cell[data-row="${label}"]`);
+    await cells('lrp-cp (max)').first().waitFor();
+    expect(await s.page.locator('.heatmap .col:not(.labels) .head').allTextContents()).toEqual(ex.words.map((w) => w.text));
+    const shown = async (label: string) => (await cells(label).evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.value))).map(Number);
+    const max = pooled('max');
+    const got = await shown('lrp-cp (max)');
+    expect(got).toHaveLength(max.length);
+    got.forEach((v, i) => expect(v).toBeCloseTo(max[i], 6));
+    // Continuous, not a 0/1 mask: the values take more than two levels.
+    expect(new Set(max.map((v) => v.toFixed(6))).size).toBeGreaterThan(2);
+    // The colour follows the value scaled by the row's largest magnitude (red for, blue against).
+    const top = max.reduce((b, v, i) => (Math.abs(v) > Math.abs(max[b]) ? i : b), 0);
+    const bg = await cells('lrp-cp (max)').nth(top).evaluate((e) => getComputedStyle(e).backgroundColor);
+    expect(bg).toBe(max[top] > 0 ? 'rgb(178, 24, 43)' : 'rgb(33, 102, 172)');
+    await s.page.getByTestId('inspector').getByText(/relevance per word \(max of its tokens/).waitFor();
     await s.shot('11-inspector-words');
+    await s.page.getByLabel('Word score').selectOption('sum');
+    await cells('lrp-cp (sum)').first().waitFor();
+    const sum = pooled('sum');
+    (await shown('lrp-cp (sum)')).forEach((v, i) => expect(v).toBeCloseTo(sum[i], 6));
+    // The stored word masks stay, as rows of their own.
+    if (first.masks?.['human/word']) expect((await shown('human/word (mask)'))).toEqual(first.masks['human/word']);
+    await s.shot('11b-inspector-words-sum');
+  });
+
+  it('sorts the inspector by disagreement and steps through examples', async () => {
+    const { store } = s.t.wb;
+    const run = store.runs.list()[0];
+    const results = store.results.list(run.id, { relevance: false }).filter((r) => !r.skippedReason);
+    const dis = (r: (typeof results)[number]) => {
+      const h = r.masks?.['human/word'];
+      const o = r.masks?.['self/word'] ?? r.masks?.['lrp-cp/word'];
+      return h && o && h.length === o.length ? h.filter((v, i) => v !== o[i]).length : -1;
+    };
+    const most = [...results].sort((a, b) => dis(b) - dis(a))[0];
+    expect(dis(most)).toBeGreaterThanOrEqual(0);
+    await s.page.getByLabel('Order').selectOption('disagreement');
+    const externalId = store.datasets.example(most.exampleId)!.externalId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    await s.page.getByTestId('inspector').locator('strong').first().filter({ hasText: new RegExp(`^${externalId}$`) }).waitFor();
     await s.page.getByLabel('Granularity').selectOption('token');
     await s.page.getByRole('button', { name: 'Next →' }).click();
     await s.page.getByText('example 2 of').waitFor();
