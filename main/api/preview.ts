@@ -1,9 +1,10 @@
 import { getLlama, LlamaLogLevel } from 'node-llama-cpp';
 import { parseStudyConfig } from '../config/study-schema';
 import { importFile } from '../datasets';
-import { buildTaskPrompt, chatTemplateOf, renderChat } from '../protocol';
+import { chatTemplateOf, renderChat } from '../protocol';
 import { resolveBuiltinDataset } from '../runner/builtins';
-import { taskFor } from '../runner/example';
+import { promptFor } from '../runner/example';
+import { indicatorDefinitionsFor } from '../runner/study';
 import { openStore } from '../store';
 import type { StoredExample } from '../store/types';
 import type { PromptPreview } from './catalogue';
@@ -11,7 +12,7 @@ import { ApiError } from './errors';
 
 /**
  * The exact turn-1 prompt the runner will give the model for one example: the runner's own task
- * prompt, rendered with the model's own chat template and tokenized by its own vocabulary (loaded
+ * prompt (promptFor, with the study's prompt templates and indicator definitions), rendered with the model's own chat template and tokenized by its own vocabulary (loaded
  * vocabulary-only, so even a large model previews in a moment). Without a model: the bare prompt.
  */
 export async function previewPrompt(a: { dbFile: string; config: unknown; modelId?: number; exampleId?: number }): Promise<PromptPreview> {
@@ -32,8 +33,14 @@ export async function previewPrompt(a: { dbFile: string; config: unknown; modelI
       if (first) ex = { ...first, id: 0, datasetId: 0, ordinal: 0 };
     }
     if (!ex) throw new ApiError('not_found', 'no example to preview: the dataset is empty or missing', { dataset: 'no example to preview' });
-    const { spec } = taskFor(config, ex);
-    const prompt = buildTaskPrompt(spec, ex.text);
+    let indicators;
+    try {
+      indicators = indicatorDefinitionsFor(config)?.indicators;
+    } catch (e) {
+      throw new ApiError('invalid', (e as Error).message, { 'task.definitions': (e as Error).message });
+    }
+    // the runner's own prompt builder: study templates, custom labels and indicator definitions included
+    const { prompt } = promptFor(config, ex, indicators);
     const modelId = a.modelId ?? config.models.find((m) => m.id !== undefined)?.id;
     const model = modelId !== undefined ? store.models.get(modelId) : undefined;
     if (!model) {

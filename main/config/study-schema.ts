@@ -27,7 +27,9 @@ export const METRICS = [
   'aopc-sufficiency',
   'relevance-share',
 ] as const;
-export const PLACEHOLDERS = ['text', 'options', 'k'] as const;
+/** Placeholders of prompt templates; turn 1 takes {text} and {options} (once each), turn 2 all four. */
+export const PLACEHOLDERS = ['text', 'options', 'k', 'label'] as const;
+const TURN1_PLACEHOLDERS = ['text', 'options'] as const;
 
 /** Label vocabularies when the config gives none (custom tasks must give their own). */
 export const DEFAULT_LABELS: Record<Exclude<(typeof TASK_KINDS)[number], 'custom'>, string[]> = {
@@ -62,6 +64,9 @@ const task = z
     kind: z.enum(TASK_KINDS),
     labels: z.array(nonEmpty).min(2).superRefine(unique('label')).optional(),
     indicator: z.int().min(1).max(11).optional(),
+    // Forced-labour indicator definitions file (RaFoLa's definitions.json format). Relative paths: to the
+    // study file when read from one (see runner/builtins.ts), else to the repository root.
+    definitions: nonEmpty.optional(),
   })
   .superRefine((t, ctx) => {
     if (t.kind === 'custom' && !t.labels) {
@@ -73,11 +78,15 @@ const task = z
     if (t.kind !== 'forced-labour' && t.indicator !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['indicator'], message: `only allowed for forced-labour, not ${t.kind}` });
     }
+    if (t.kind !== 'forced-labour' && t.definitions !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['definitions'], message: `only allowed for forced-labour, not ${t.kind}` });
+    }
   })
   .transform((t) => ({
     kind: t.kind,
     labels: t.labels ?? DEFAULT_LABELS[t.kind as keyof typeof DEFAULT_LABELS],
     ...(t.indicator !== undefined ? { indicator: t.indicator } : {}),
+    ...(t.definitions !== undefined ? { definitions: t.definitions } : {}),
   }));
 
 const dataset = z
@@ -98,17 +107,20 @@ const model = z
     message: 'give exactly one of "path" (a GGUF file) or "id" (a registered model)',
   });
 
-function checkTemplate(template: string, required: readonly string[], ctx: z.RefinementCtx, field: string) {
+function checkTemplate(template: string, allowed: readonly string[], once: readonly string[], ctx: z.RefinementCtx, field: string) {
   // Only {identifier} is a placeholder, so JSON in a template ({"rationales": [...]}) is left alone.
-  const found = new Set<string>();
+  const count = new Map<string, number>();
   for (const m of template.matchAll(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g)) {
-    if (!(PLACEHOLDERS as readonly string[]).includes(m[1])) {
-      ctx.addIssue({ code: 'custom', path: [field], message: `unknown placeholder {${m[1]}}; allowed: {text} {options} {k}` });
+    if (!allowed.includes(m[1])) {
+      ctx.addIssue({ code: 'custom', path: [field], message: `unknown placeholder {${m[1]}}; allowed: ${allowed.map((a) => `{${a}}`).join(' ')}` });
     }
-    found.add(m[1]);
+    count.set(m[1], (count.get(m[1]) ?? 0) + 1);
   }
-  for (const r of required) {
-    if (!found.has(r)) ctx.addIssue({ code: 'custom', path: [field], message: `must contain the placeholder {${r}}` });
+  for (const r of once) {
+    const n = count.get(r) ?? 0;
+    if (n === 0) ctx.addIssue({ code: 'custom', path: [field], message: `must contain the placeholder {${r}}` });
+    // the text is aligned to its tokens once; a second copy would have no place in masks and relevance
+    if (n > 1) ctx.addIssue({ code: 'custom', path: [field], message: `must contain the placeholder {${r}} once, found ${n}` });
   }
 }
 
@@ -116,8 +128,8 @@ const prompts = z
   .strictObject({ turn1: z.string().optional(), turn2: z.string().optional() })
   .superRefine((p, ctx) => {
     // Turn 1 must show the text and the answer options; turn 2's {k} is checked against selfExplanation.k below.
-    if (p.turn1 !== undefined) checkTemplate(p.turn1, ['text', 'options'], ctx, 'turn1');
-    if (p.turn2 !== undefined) checkTemplate(p.turn2, [], ctx, 'turn2');
+    if (p.turn1 !== undefined) checkTemplate(p.turn1, TURN1_PLACEHOLDERS, TURN1_PLACEHOLDERS, ctx, 'turn1');
+    if (p.turn2 !== undefined) checkTemplate(p.turn2, PLACEHOLDERS, [], ctx, 'turn2');
   });
 
 const explanation = z.preprocess(
@@ -214,6 +226,9 @@ export const studyConfigSchema = z
         path: ['prompts', 'turn2'],
         message: `must contain the placeholder {k} (selfExplanation.k is ${JSON.stringify(c.selfExplanation.k)})`,
       });
+    }
+    if (c.prompts?.turn2 !== undefined && c.selfExplanation.k === 'free' && /\{k\}/.test(c.prompts.turn2)) {
+      ctx.addIssue({ code: 'custom', path: ['prompts', 'turn2'], message: 'has {k}, but selfExplanation.k is "free": there is no number to fill in' });
     }
   });
 

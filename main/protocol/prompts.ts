@@ -118,8 +118,78 @@ function multipleChoice(intro: string, text: string, between: string, options: A
   ];
 }
 
-/** Build the prompt of `spec` for `text`. */
-export function buildTaskPrompt(spec: TaskSpec, text: string): TaskPrompt {
+/**
+ * A study's own wording (study config `prompts`). Turn 1: {text} and {options} exactly once each, the rest
+ * is instruction; turn 2: {k} (the maximum number of items; empty when free), {label} (the predicted
+ * option's word), and {text}/{options} repeated if wanted. Only {identifier} is a placeholder, so JSON in a
+ * template ({"rationales": [...]}) is kept as written.
+ */
+export interface PromptTemplates {
+  turn1?: string;
+  turn2?: string;
+}
+
+export const TURN1_PLACEHOLDERS = ['text', 'options'] as const;
+export const TURN2_PLACEHOLDERS = ['text', 'options', 'k', 'label'] as const;
+const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/** Turn-1 pieces from a template: literal parts are instructions, {text} the text, {options} the option block. */
+export function templateTurn1(template: string, text: string, options: AnswerOption[]): PromptPiece[] {
+  const pieces: PromptPiece[] = [];
+  const seen = { text: 0, options: 0 };
+  let at = 0;
+  for (const m of template.matchAll(PLACEHOLDER)) {
+    const name = m[1];
+    if (name !== 'text' && name !== 'options') {
+      throw new Error(`prompt template turn 1: unknown placeholder {${name}}; allowed: {text} {options}`);
+    }
+    seen[name]++;
+    if (m.index! > at) pieces.push({ segment: 'instruction', text: template.slice(at, m.index) });
+    pieces.push(name === 'text' ? { segment: 'text', text } : { segment: 'options', text: optionBlock(options) });
+    at = m.index! + m[0].length;
+  }
+  if (at < template.length) pieces.push({ segment: 'instruction', text: template.slice(at) });
+  // one text segment: token alignment, masking and relevance all assume the text is shown once
+  for (const name of TURN1_PLACEHOLDERS) {
+    if (seen[name] !== 1) throw new Error(`prompt template turn 1: must contain {${name}} exactly once, found ${seen[name]}`);
+  }
+  return pieces;
+}
+
+/** The turn-2 request from a template. */
+export function templateTurn2(template: string, values: { text: string; options: AnswerOption[]; k: number | null; label: string }): string {
+  return template.replace(PLACEHOLDER, (whole, name: string) => {
+    switch (name) {
+      case 'text':
+        return values.text;
+      case 'options':
+        return optionBlock(values.options);
+      case 'k':
+        return values.k === null ? '' : String(values.k);
+      case 'label':
+        return values.label;
+      default:
+        throw new Error(`prompt template turn 2: unknown placeholder ${whole}; allowed: {text} {options} {k} {label}`);
+    }
+  });
+}
+
+/**
+ * Build the prompt of `spec` for `text`: the built-in wording of the task and language, or the given
+ * templates in its place (the options, their letters and answer parsing stay the task's).
+ */
+export function buildTaskPrompt(spec: TaskSpec, text: string, templates?: PromptTemplates): TaskPrompt {
+  const base = builtinPrompt(spec, text);
+  if (!templates?.turn1 && !templates?.turn2) return base;
+  const { turn1, turn2 } = templates;
+  return {
+    ...base,
+    ...(turn1 ? { turn1: templateTurn1(turn1, text, base.options) } : {}),
+    ...(turn2 ? { explainRequest: (o: AnswerOption, k: number | null) => templateTurn2(turn2, { text, options: base.options, k, label: o.word }) } : {}),
+  };
+}
+
+function builtinPrompt(spec: TaskSpec, text: string): TaskPrompt {
   switch (spec.task) {
     case 'sentiment': {
       const w = SENTIMENT[spec.language];

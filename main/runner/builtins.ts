@@ -15,13 +15,15 @@ export interface NamedStudy {
   /** Built-in name or the file's base name. */
   name: string;
   file: string;
-  /** The raw JSON (validated later by parseStudyConfig), without the runner-only fields below. */
+  /**
+   * The raw JSON (validated later by parseStudyConfig). A forced-labour definitions file in it
+   * ("task.definitions", or the old top-level "indicatorDefinitions", moved there) is made absolute,
+   * relative to the study file, so the stored configuration names the file the runs used.
+   */
   config: unknown;
   /**
-   * Forced-labour indicator definitions for the prompts: the study file's top-level
-   * "indicatorDefinitions" (a path relative to the study file), absolute here. Default:
-   * studies/data/ilo-indicators.json. Kept outside the validated configuration (whose schema has no
-   * such field); the runner records the file and its sha256 in the run's timings.
+   * @deprecated the same path as the config's task.definitions (kept for callers that pass it on to
+   * the runner); read task.definitions instead.
    */
   indicatorDefinitions?: string;
 }
@@ -29,16 +31,39 @@ export interface NamedStudy {
 /** The project's own short definitions of the 11 ILO forced-labour indicators (RaFoLa's order and labels). */
 export const DEFAULT_INDICATOR_DEFINITIONS = join(STUDIES_DIR, 'data', 'ilo-indicators.json');
 
-/** Splits the runner-only "indicatorDefinitions" field off a study file's JSON. */
+const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * A study file's JSON as a NamedStudy: its definitions file, if any, resolved against the study file
+ * and checked to exist. Old files name it in a top-level "indicatorDefinitions" (outside the schema);
+ * that is moved into task.definitions here, so old and new files give the same configuration.
+ */
 export function namedStudy(name: string, file: string, raw: unknown): NamedStudy {
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw) || !('indicatorDefinitions' in raw)) return { name, file, config: raw };
-  const { indicatorDefinitions, ...config } = raw as Record<string, unknown>;
-  if (typeof indicatorDefinitions !== 'string' || indicatorDefinitions.trim() === '') {
-    throw new BuiltinError(`${file}: field "indicatorDefinitions" must be a file path (relative to the study file)`);
+  if (!isObject(raw)) return { name, file, config: raw };
+  const { indicatorDefinitions, ...rest } = raw;
+  const task = rest.task;
+  let field: string;
+  let given: string;
+  if ('indicatorDefinitions' in raw) {
+    if (typeof indicatorDefinitions !== 'string' || indicatorDefinitions.trim() === '') {
+      throw new BuiltinError(`${file}: field "indicatorDefinitions" must be a file path (relative to the study file)`);
+    }
+    if (!isObject(task)) throw new BuiltinError(`${file}: field "indicatorDefinitions" needs a "task" object to move into (as task.definitions)`);
+    if ('definitions' in task) {
+      throw new BuiltinError(`${file}: field "indicatorDefinitions": give the definitions file once, as "task.definitions" (the old top-level field is read as that)`);
+    }
+    field = 'indicatorDefinitions';
+    given = indicatorDefinitions;
+  } else if (isObject(task) && typeof task.definitions === 'string' && task.definitions.trim() !== '') {
+    field = 'task.definitions';
+    given = task.definitions;
+  } else {
+    // nothing to resolve; a malformed task.definitions is the schema's to report
+    return { name, file, config: raw };
   }
-  const defs = resolve(dirname(file), indicatorDefinitions);
-  if (!existsSync(defs)) throw new BuiltinError(`${file}: field "indicatorDefinitions": ${defs} does not exist`);
-  return { name, file, config, indicatorDefinitions: defs };
+  const defs = resolve(dirname(file), given);
+  if (!existsSync(defs)) throw new BuiltinError(`${file}: field "${field}": ${defs} does not exist`);
+  return { name, file, config: { ...rest, task: { ...task, definitions: defs } }, indicatorDefinitions: defs };
 }
 
 export interface CatalogEntry {

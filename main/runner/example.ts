@@ -25,6 +25,7 @@ import {
   type ChatTurn,
   type Indicator,
   type ProtocolRuntime,
+  type TaskPrompt,
   type TaskSpec,
 } from '../protocol';
 import type { RelevanceInput, ResultInput, StoredExample, TokenInfo } from '../store';
@@ -69,7 +70,32 @@ export function taskFor(config: StudyConfig, ex: StoredExample, indicators?: Ind
     const claim = typeof ex.meta?.claim === 'string' ? (ex.meta.claim as string) : ex.text.split('\n')[0];
     return { spec: { task: 'claim', claim }, gold: (ex.labels[0] ?? '').toLowerCase(), rationale: ex.rationaleSpans };
   }
-  throw new Error(`task kind "${t.kind}" is not supported by the runner yet (custom prompts: use import-run)`);
+  if (t.kind === 'custom') {
+    // The study's own labels are the options, lettered (a), (b), ... in the order given; the label is the
+    // option's text and the word a free answer is parsed by. The wording around them is the built-in
+    // generic one unless the study has prompt templates.
+    return {
+      spec: {
+        task: 'custom',
+        language: ex.language || config.language,
+        intro: 'Consider the following text: ',
+        options: t.labels.map((label) => ({ label, description: label })),
+      },
+      gold: (ex.labels[0] ?? '').toLowerCase(),
+      rationale: ex.rationaleSpans,
+    };
+  }
+  throw new Error(`task kind "${(t as { kind: string }).kind}" is not supported by the runner`);
+}
+
+/**
+ * The exact prompt of an example under a study: its task, gold label and rationale, and the task prompt
+ * with the study's prompt templates (config.prompts) in place of the built-in wording. The runner and the
+ * prompt preview both build prompts here, so the preview shows what the model is given.
+ */
+export function promptFor(config: StudyConfig, ex: StoredExample, indicators?: Indicator[]): ReturnType<typeof taskFor> & { prompt: TaskPrompt } {
+  const task = taskFor(config, ex, indicators);
+  return { ...task, prompt: buildTaskPrompt(task.spec, ex.text, config.prompts) };
 }
 
 function binarisation(config: StudyConfig, humanTokens: number, nText: number): Binarization {
@@ -85,8 +111,7 @@ export function makeProcessor(deps: PipelineDeps): ProcessExample {
   const methods = new Set(config.explanations.map((e) => e.method));
   return async (ex: StoredExample, ctx: ExampleContext): Promise<ResultInput> => {
     const tm = ctx.timings;
-    const { spec, gold, rationale } = taskFor(config, ex, deps.indicators);
-    const prompt = buildTaskPrompt(spec, ex.text);
+    const { gold, rationale, prompt } = promptFor(config, ex, deps.indicators);
     const turns: ChatTurn[] = [{ role: 'user', pieces: prompt.turn1 }];
     const sampling = { ...defaultSampling, seed: deps.seed };
     const base: ResultInput = { rawOutputs: {}, label: null };
@@ -148,6 +173,9 @@ export function makeProcessor(deps: PipelineDeps): ProcessExample {
       );
       rawOutputs.turn2 = exr.raw;
       rawOutputs.turn2Status = exr.status;
+      rawOutputs.turn2Budget = exr.budget;
+      // why turn 2 gave no items (budget or context reached, unparsable): kept with the skip
+      if (exr.error) rawOutputs.turn2Error = exr.error;
       selfExplanation = exr.items;
       const al = alignItems(ex.text, exr.items, config.selfExplanation.occurrences);
       alignment = al;

@@ -84,15 +84,16 @@ async function modelPathFor(p: string): Promise<string> {
 }
 
 /**
- * The indicator definitions a forced-labour study's prompts use: the given file (run option, else the
- * study file's "indicatorDefinitions"), else the project's own (studies/data/ilo-indicators.json).
+ * The indicator definitions a forced-labour study's prompts use: the given file (the run's --definitions),
+ * else the study's task.definitions (relative to the repository root unless absolute; study files have
+ * theirs made absolute when read), else the project's own (studies/data/ilo-indicators.json).
  * The file must list the 11 indicators in RaFoLa's order under RaFoLa's labels, because gold labels are
  * matched by label.
  */
 export function indicatorDefinitionsFor(config: StudyConfig, file?: string): { file: string; sha256: string; indicators: Indicator[] } | undefined {
   if (config.task.kind !== 'forced-labour') return undefined;
-  const f = resolve(file ?? DEFAULT_INDICATOR_DEFINITIONS);
-  if (!existsSync(f)) throw new Error(`indicator definitions ${f} do not exist`);
+  const f = file ? resolve(file) : config.task.definitions ? resolve(REPO_ROOT, config.task.definitions) : DEFAULT_INDICATOR_DEFINITIONS;
+  if (!existsSync(f)) throw new Error(`${file ? 'indicator definitions' : 'task.definitions:'} ${f} do not exist`);
   const indicators = loadIndicators(f);
   if (indicators.length !== RAFOLA_INDICATORS.length) throw new Error(`${f}: ${indicators.length} indicators; expected the ${RAFOLA_INDICATORS.length} ILO indicators in RaFoLa's order`);
   indicators.forEach((ind, i) => {

@@ -84,6 +84,13 @@ describe('study config: valid configurations and defaults', () => {
     expect(ok(withField({ binarisation: 'one-over-n' })).binarisation).toEqual({ method: 'one-over-n' });
   });
 
+  it('keeps a forced-labour definitions file and a turn-2 {label} placeholder', () => {
+    const c = ok(withField({ task: { kind: 'forced-labour', indicator: 5, definitions: '../shared/data/rafola/definitions.json' }, prompts: { turn2: 'Up to {k} words for "{label}"' } }));
+    expect(c.task).toEqual({ kind: 'forced-labour', labels: ['yes', 'no'], indicator: 5, definitions: '../shared/data/rafola/definitions.json' });
+    expect(c.prompts).toEqual({ turn2: 'Up to {k} words for "{label}"' });
+    expect(ok(withField({ task: { kind: 'forced-labour', indicator: 5 } })).task).not.toHaveProperty('definitions');
+  });
+
   it('does not require {k} in turn 2 when self-explanations are free-length', () => {
     expect(ok(withField({ prompts: { turn2: 'Which words?' }, selfExplanation: { k: 'free' } })).prompts).toEqual({ turn2: 'Which words?' });
   });
@@ -111,7 +118,15 @@ describe('study config: invalid fields are named with the problem', () => {
     ['model without path or id', withField({ models: [{ path: '/a' }, { mode: 'paper' }] }), [{ path: 'models[1]', message: 'give exactly one of "path" (a GGUF file) or "id" (a registered model)' }]],
     ['empty filler', withField({ models: [{ path: '/m', filler: '' }] }), [{ path: 'models[0].filler', message: 'must not be empty, got the string ""' }]],
     ['turn 1 without {options}', withField({ prompts: { turn1: 'Review: {text}' } }), [{ path: 'prompts.turn1', message: 'must contain the placeholder {options}' }]],
-    ['unknown placeholder', withField({ prompts: { turn1: '{text} {options} {label}' } }), [{ path: 'prompts.turn1', message: 'unknown placeholder {label}; allowed: {text} {options} {k}' }]],
+    ['unknown placeholder', withField({ prompts: { turn1: '{text} {options} {label}' } }), [{ path: 'prompts.turn1', message: 'unknown placeholder {label}; allowed: {text} {options}' }]],
+    ['{k} in turn 1', withField({ prompts: { turn1: 'At most {k}: {text} {options}' } }), [{ path: 'prompts.turn1', message: 'unknown placeholder {k}; allowed: {text} {options}' }]],
+    ['text twice in turn 1', withField({ prompts: { turn1: '{text} {options} again: {text}' } }), [{ path: 'prompts.turn1', message: 'must contain the placeholder {text} once, found 2' }]],
+    ['unknown placeholder in turn 2', withField({ prompts: { turn2: '{k} words for {class}' } }), [{ path: 'prompts.turn2', message: 'unknown placeholder {class}; allowed: {text} {options} {k} {label}' }]],
+    ['{k} in turn 2 with free k', withField({ prompts: { turn2: 'At most {k} words' }, selfExplanation: { k: 'free' } }), [{ path: 'prompts.turn2', message: 'has {k}, but selfExplanation.k is "free": there is no number to fill in' }]],
+    ['definitions on sentiment', withField({ task: { kind: 'sentiment', definitions: 'defs.json' } }), [{ path: 'task.definitions', message: 'only allowed for forced-labour, not sentiment' }]],
+    ['blank definitions', withField({ task: { kind: 'forced-labour', indicator: 1, definitions: '  ' } }), [{ path: 'task.definitions', message: 'must not be blank, got the string "  "' }]],
+    ['definitions not a string', withField({ task: { kind: 'forced-labour', indicator: 1, definitions: 3 } }), [{ path: 'task.definitions', message: 'expected string, got number 3' }]],
+    ['indicatorDefinitions inside task', withField({ task: { kind: 'forced-labour', indicator: 1, indicatorDefinitions: 'd.json' } }), [{ path: 'task.indicatorDefinitions', message: 'unknown field' }]],
     ['turn 2 without {k}', withField({ prompts: { turn2: 'Give words' } }), [{ path: 'prompts.turn2', message: 'must contain the placeholder {k} (selfExplanation.k is "human")' }]],
     ['no seeds', withField({ seeds: [] }), [{ path: 'seeds', message: 'must have at least 1 item, got a list of 0 items' }]],
     ['fractional seed', withField({ seeds: [28, 7.5] }), [{ path: 'seeds[1]', message: 'expected an integer, got number 7.5' }]],

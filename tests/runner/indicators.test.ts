@@ -80,6 +80,10 @@ describe('indicator definitions', () => {
     expect(s.config).not.toHaveProperty('indicatorDefinitions'); // the validated config stays schema-clean
     const r = parseStudyConfig(s.config);
     expect(r.ok).toBe(true);
+    // the old top-level field is migrated into the schema's task.definitions, which the runner reads
+    expect(r.ok && r.config.task).toEqual({ kind: 'forced-labour', labels: ['yes', 'no'], indicator: 5, definitions: RAFOLA_DEFS });
+    expect(r.ok && indicatorDefinitionsFor(r.config)!.file).toBe(RAFOLA_DEFS);
+    expect(r.ok && indicatorDefinitionsFor(r.config)!.indicators[4].definition).toBe(loadIndicators(RAFOLA_DEFS)[4].definition);
     const d = indicatorDefinitionsFor(config(5), s.indicatorDefinitions)!;
     const rafola = JSON.parse(readFileSync(RAFOLA_DEFS, 'utf8')) as { label: string }[];
     expect(rafola[4].label).toBe('Excessive overtime');
@@ -94,6 +98,11 @@ describe('indicator definitions', () => {
     writeFileSync(join(dir, 'defs.json'), readFileSync(DEFAULT_INDICATOR_DEFINITIONS));
     writeFileSync(study, JSON.stringify({ name: 'fl', task: { kind: 'forced-labour', indicator: 5 }, dataset: { builtin: 'demo-news' }, models: [{ path: 'm.gguf' }], indicatorDefinitions: 'defs.json' }));
     expect(resolveStudies(study)[0].indicatorDefinitions).toBe(join(dir, 'defs.json'));
+    // the new field: task.definitions, also relative to the study file, gives the same configuration
+    const newStyle = join(dir, 'fl-new.json');
+    writeFileSync(newStyle, JSON.stringify({ name: 'fl', task: { kind: 'forced-labour', indicator: 5, definitions: 'defs.json' }, dataset: { builtin: 'demo-news' }, models: [{ path: 'm.gguf' }] }));
+    expect(resolveStudies(newStyle)[0].config).toEqual(resolveStudies(study)[0].config);
+    expect((resolveStudies(newStyle)[0].config as { task: { definitions: string } }).task.definitions).toBe(join(dir, 'defs.json'));
   });
 
   it('refuses a definitions file with other labels or a missing one, naming file and entry', () => {
@@ -108,5 +117,12 @@ describe('indicator definitions', () => {
     const study = join(dir, 'fl.json');
     writeFileSync(study, JSON.stringify({ name: 'fl', task: { kind: 'forced-labour', indicator: 5 }, dataset: { builtin: 'demo-news' }, models: [{ path: 'm.gguf' }], indicatorDefinitions: 'nope.json' }));
     expect(() => resolveStudies(study)).toThrow(/fl\.json: field "indicatorDefinitions": .*nope\.json does not exist/);
+    writeFileSync(study, JSON.stringify({ name: 'fl', task: { kind: 'forced-labour', indicator: 5, definitions: 'nope.json' }, dataset: { builtin: 'demo-news' }, models: [{ path: 'm.gguf' }] }));
+    expect(() => resolveStudies(study)).toThrow(/fl\.json: field "task\.definitions": .*nope\.json does not exist/);
+    writeFileSync(study, JSON.stringify({ name: 'fl', task: { kind: 'forced-labour', indicator: 5, definitions: 'a.json' }, dataset: { builtin: 'demo-news' }, models: [{ path: 'm.gguf' }], indicatorDefinitions: 'b.json' }));
+    expect(() => resolveStudies(study)).toThrow(/fl\.json: field "indicatorDefinitions": give the definitions file once, as "task\.definitions"/);
+    // a stored configuration naming a missing file is refused with the field's name
+    const r = parseStudyConfig({ name: 'fl', task: { kind: 'forced-labour', indicator: 5, definitions: join(dir, 'gone.json') }, dataset: { builtin: 'demo-news' }, models: [{ path: 'm.gguf' }] });
+    expect(() => r.ok && indicatorDefinitionsFor(r.config)).toThrow(/task\.definitions: .*gone\.json do not exist/);
   });
 });
