@@ -216,7 +216,7 @@ describe.skipIf(!chromiumAvailable)('GUI in browser mode (Chromium)', () => {
     expect(chosen.length).toBeGreaterThan(0);
     await s.page.getByLabel('Answers').selectOption(side);
     const summary = s.page.getByTestId('results-summary');
-    await summary.filter({ hasText: `${chosen.length} examples in 1 run` }).filter({ hasText: 'recomputed' }).waitFor();
+    await summary.filter({ hasText: `${chosen.length} example${chosen.length === 1 ? '' : 's'} in 1 run` }).filter({ hasText: 'recomputed' }).waitFor();
     const table = s.page.getByTestId('metrics-table');
     expect(await table.locator('tr[data-metric="examples"] .val').textContent()).toBe(chosen.length.toFixed(3));
     const answered = chosen.filter((r) => r.label !== null);
@@ -296,7 +296,7 @@ describe.skipIf(!chromiumAvailable)('GUI in browser mode (Chromium)', () => {
     const top = max.reduce((b, v, i) => (Math.abs(v) > Math.abs(max[b]) ? i : b), 0);
     const bg = await cells('lrp-cp (max)').nth(top).evaluate((e) => getComputedStyle(e).backgroundColor);
     expect(bg).toBe(max[top] > 0 ? 'rgb(178, 24, 43)' : 'rgb(33, 102, 172)');
-    await s.page.getByTestId('inspector').getByText(/relevance per word \(max of its tokens/).waitFor();
+    await s.page.getByTestId('inspector').getByText(/word relevance = max of its tokens/).waitFor();
     await s.shot('11-inspector-words');
     await s.page.getByLabel('Word score').selectOption('sum');
     await cells('lrp-cp (sum)').first().waitFor();
