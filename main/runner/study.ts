@@ -107,11 +107,13 @@ export function indicatorDefinitionsFor(config: StudyConfig, file?: string): { f
 
 export async function runStudies(store: Store, studies: NamedStudy[], opts: StudyRunOptions = {}): Promise<StudyRunReport[]> {
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
-  const threads = Math.max(1, opts.threads ?? 2);
   const reports: StudyRunReport[] = [];
   for (const s of studies) {
     if (opts.signal?.aborted) break;
     const config = parseOrThrow(s);
+    // --threads wins; else the study's own limit (the demo studies ask for 1: their tiny model runs
+    // many one-token evaluations, where a second llama.cpp thread costs more in sync than it gains)
+    const threads = Math.max(1, opts.threads ?? config.limits.threads);
     const defs = indicatorDefinitionsFor(config, opts.indicatorDefinitions ?? s.indicatorDefinitions);
     const datasetId = datasetIdFor(store, config);
     const studyId = studyIdFor(store, config);

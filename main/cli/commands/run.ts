@@ -34,7 +34,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     return await withStore(ctx, async (store) => {
       const reports = await runStudies(store, studies, {
         resume: Boolean(flags.resume),
-        threads: (flags.threads as number | undefined) ?? 2,
+        threads: flags.threads as number | undefined,
         signal: abort.signal,
         log: ctx.err,
         // forced-labour prompts: a user-supplied definitions file (e.g. RaFoLa's definitions.json)
