@@ -27,6 +27,7 @@ import { physicalCoreCount } from '../main/models/session-threads';
 import { chatTemplateOf, loadIndicators, runExample, spansToMask, type ClassifyMode, type ProtocolRuntime, type TaskSpec } from '../main/protocol/index';
 import type { ProbReadout } from '../main/protocol/infer';
 import { fillerToken, maskedAnswerProb, maskedAnswerProbFull, maskedAnswerProbs, type MaskReadout } from '../main/protocol/mask';
+import { mulberry32 } from '../main/metrics/bootstrap';
 
 const N = Number(process.env.BENCH_N ?? 6);
 /** Repetitions of the masked-evaluation comparison (SST; the news paragraph gets max(1, REPS - 1)). */
@@ -94,18 +95,6 @@ async function benchModel(): Promise<{ path: string; nParams: number; nVocab: nu
   return { path: file, ...(JSON.parse(readFileSync(meta, 'utf8')) as { nParams: number; nVocab: number }) };
 }
 
-/** Seeded PRNG (mulberry32) for the random sets and rankings. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const gen = await benchModel();
 const threads = physicalCoreCount();
 const llama = await getLlama({ gpu: false, build: 'never', maxThreads: threads });
@@ -121,7 +110,7 @@ type SetList = [string, number[]][];
 /** The faithfulness sets of one example (token positions in the prompt), as the runner builds them. */
 function maskSets(units: { index: number; start: number; end: number }[], human: Example['spans'], self: Example['spans'] | null, seed: number): SetList {
   const pos = (m: number[]) => units.filter((_, i) => m[i]).map((u) => u.index);
-  const rand = rng(seed);
+  const rand = mulberry32(seed);
   const ranking = units.map((u) => ({ u, r: rand() })).sort((a, b) => b.r - a.r).map((x) => x.u.index);
   const humanSet = pos(spansToMask(units, human));
   const randomSet = [...ranking].reverse().slice(0, humanSet.length).sort((a, b) => a - b);

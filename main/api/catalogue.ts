@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { DatasetRecord, MetricRecord, ModelRecord, ResultRecord, RunRecord, StoredExample, StudyRecord } from '../store/types';
 import type { ApiErrorData, Envelope } from './errors';
 import type { MethodName } from './methods';
+import type { ModelInspectionData } from './model-info';
 
 /**
  * The workbench's operation catalogue: one request schema per method. The IPC handlers and the
@@ -113,17 +114,9 @@ export interface ImportReport {
   warnings: string[];
 }
 
-export interface ModelInspection {
+/** What the engine reports about a GGUF file, plus the display name the API adds. */
+export interface ModelInspection extends ModelInspectionData {
   name: string;
-  size: number;
-  sha256: string;
-  architecture: string | null;
-  parameterCount: number | null;
-  quantization: string | null;
-  contextLength: number | null;
-  chatTemplate: string | null;
-  metadata: Record<string, unknown>;
-  fit: ModelFit;
 }
 
 export interface ModelFit {
