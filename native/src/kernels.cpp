@@ -79,76 +79,85 @@ void dequant_row(const Weight& W, int64_t e, int64_t r, float* out) {
   if (p != out) std::memcpy(out, p, sizeof(float) * W.C);
 }
 
-// ---------------------------------------------------------------- forward tile: Y[t, r] += X[t, :] . W[r, :]
-static inline float hsum(__m256 v) {
-  __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
-  lo = _mm_add_ps(lo, hi);
-  lo = _mm_hadd_ps(lo, lo);
-  lo = _mm_hadd_ps(lo, lo);
-  return _mm_cvtss_f32(lo);
-}
+// ---------------------------------------------------------------- forward: Y[t, r] = X[t, :] . W[r, :] (+ b[r])
+// Tokens are the vector lanes: X is transposed once per product into Xt[c][Tp] (Tp = T rounded up to 8, zero
+// padded), and a 6-row x 16-token register block accumulates acc[i][t] += W[r + i, c] * Xt[c, t] over the tile's
+// columns with one broadcast per weight (no horizontal sums; 12 FMAs per 2 vector loads + 6 broadcasts, 15 of
+// the 16 ymm registers). Each Y element is summed by one thread in ascending c, so results do not depend on the
+// thread count. Tile: FRB rows x FCB columns dequantized once per product; the 16-token x FCB slice of Xt
+// (16 KiB) stays in L1 while all FRB rows pass over it.
+static const int FRB = 48;   // weight rows per forward tile (multiple of the 6-row register block)
+static const int FCB = 256;  // columns per forward tile (multiple of every block size: 1, 32, 256)
 
-template <int NT, int NR>
-static inline void dot_block(const float* const* w, const float* X, size_t ldx, int cw, float* Y, size_t ldy) {
-  __m256 acc[NT][NR];
-  for (int t = 0; t < NT; t++)
-    for (int r = 0; r < NR; r++) acc[t][r] = _mm256_setzero_ps();
-  int c = 0;
-  for (; c + 8 <= cw; c += 8) {
-    __m256 wv[NR];
-    for (int r = 0; r < NR; r++) wv[r] = _mm256_loadu_ps(w[r] + c);
-    for (int t = 0; t < NT; t++) {
-      __m256 xv = _mm256_loadu_ps(X + t * ldx + c);
-      for (int r = 0; r < NR; r++) acc[t][r] = _mm256_fmadd_ps(xv, wv[r], acc[t][r]);
+template <int MR, int NV>
+static inline void fwd_kernel(const float* const* w, int cw, const float* Xt, size_t ldt, float* acc, size_t lda) {
+  __m256 a[MR][NV];
+  for (int i = 0; i < MR; i++)
+    for (int v = 0; v < NV; v++) a[i][v] = _mm256_loadu_ps(acc + i * lda + 8 * v);
+  for (int c = 0; c < cw; c++) {
+    __m256 x[NV];
+    for (int v = 0; v < NV; v++) x[v] = _mm256_loadu_ps(Xt + c * ldt + 8 * v);
+    for (int i = 0; i < MR; i++) {
+      const __m256 b = _mm256_broadcast_ss(w[i] + c);
+      for (int v = 0; v < NV; v++) a[i][v] = _mm256_fmadd_ps(b, x[v], a[i][v]);
     }
   }
-  for (int t = 0; t < NT; t++)
-    for (int r = 0; r < NR; r++) {
-      float s = hsum(acc[t][r]);
-      for (int cc = c; cc < cw; cc++) s += X[t * ldx + cc] * w[r][cc];
-      Y[t * ldy + r] += s;
-    }
+  for (int i = 0; i < MR; i++)
+    for (int v = 0; v < NV; v++) _mm256_storeu_ps(acc + i * lda + 8 * v, a[i][v]);
 }
 
-// rows w[0..nr) (each cw floats), all T tokens
-static void fwd_tile(const float* const* w, int nr, const float* X, size_t ldx, int64_t T, int cw, float* Y, size_t ldy) {
+template <int NV>
+static inline void fwd_rows(const float* const* w, int nr, int cw, const float* Xt, size_t ldt, float* acc, size_t lda) {
   int r = 0;
-  for (; r + 4 <= nr; r += 4) {
-    int64_t t = 0;
-    for (; t + 3 <= T; t += 3) dot_block<3, 4>(w + r, X + t * ldx, ldx, cw, Y + t * ldy + r, ldy);
-    for (; t < T; t++) dot_block<1, 4>(w + r, X + t * ldx, ldx, cw, Y + t * ldy + r, ldy);
-  }
-  for (; r < nr; r++) {
-    int64_t t = 0;
-    for (; t + 3 <= T; t += 3) dot_block<3, 1>(w + r, X + t * ldx, ldx, cw, Y + t * ldy + r, ldy);
-    for (; t < T; t++) dot_block<1, 1>(w + r, X + t * ldx, ldx, cw, Y + t * ldy + r, ldy);
+  for (; r + 6 <= nr; r += 6) fwd_kernel<6, NV>(w + r, cw, Xt, ldt, acc + r * lda, lda);
+  switch (nr - r) {
+    case 5: fwd_kernel<5, NV>(w + r, cw, Xt, ldt, acc + r * lda, lda); break;
+    case 4: fwd_kernel<4, NV>(w + r, cw, Xt, ldt, acc + r * lda, lda); break;
+    case 3: fwd_kernel<3, NV>(w + r, cw, Xt, ldt, acc + r * lda, lda); break;
+    case 2: fwd_kernel<2, NV>(w + r, cw, Xt, ldt, acc + r * lda, lda); break;
+    case 1: fwd_kernel<1, NV>(w + r, cw, Xt, ldt, acc + r * lda, lda); break;
+    default: break;
   }
 }
 
 void matmul_fwd(Pool& pool, const Weight& W, int64_t e, const float* X, int64_t T, float* Y, const Weight* bias) {
   const int64_t C = W.C, R = W.R;
+  const int64_t Tp = (T + 7) / 8 * 8;
   std::vector<float> b;
   if (bias && bias->present()) {
     b.resize(R);
     dequant_row(*bias, 0, 0, b.data());
   }
-  const int64_t nchunks = (R + RB - 1) / RB;
+  // Xt[c][t], zero padded to Tp tokens (padding lanes are computed and discarded)
+  std::vector<float> Xt((size_t)C * Tp, 0.f);
+  for (int64_t t0 = 0; t0 < T; t0 += 8) {
+    const int64_t t1 = std::min<int64_t>(T, t0 + 8);
+    for (int64_t c = 0; c < C; c++)
+      for (int64_t t = t0; t < t1; t++) Xt[(size_t)c * Tp + t] = X[t * C + c];
+  }
+  const int64_t nchunks = (R + FRB - 1) / FRB;
   std::atomic<int64_t> next{0};
   pool.run([&](int, int) {
-    std::vector<float> buf((size_t)RB * std::min<int64_t>(C, CB));
-    const float* w[RB];
+    const int64_t cwmax = std::min<int64_t>(C, FCB);
+    std::vector<float> buf((size_t)FRB * cwmax);
+    std::vector<float> acc((size_t)FRB * Tp);  // acc[r][t]
+    const float* w[FRB];
     for (;;) {
       const int64_t ch = next.fetch_add(1);
       if (ch >= nchunks) break;
-      const int64_t r0 = ch * RB;
-      const int nr = (int)std::min<int64_t>(RB, R - r0);
-      for (int64_t t = 0; t < T; t++)
-        for (int r = 0; r < nr; r++) Y[t * R + r0 + r] = b.empty() ? 0.f : b[r0 + r];
-      for (int64_t c0 = 0; c0 < C; c0 += CB) {
-        const int cw = (int)std::min<int64_t>(CB, C - c0);
+      const int64_t r0 = ch * FRB;
+      const int nr = (int)std::min<int64_t>(FRB, R - r0);
+      for (int r = 0; r < nr; r++) std::fill_n(acc.data() + (size_t)r * Tp, Tp, b.empty() ? 0.f : b[r0 + r]);
+      for (int64_t c0 = 0; c0 < C; c0 += FCB) {
+        const int cw = (int)std::min<int64_t>(FCB, C - c0);
         for (int r = 0; r < nr; r++) w[r] = row_segment(W, e, r0 + r, c0, cw, buf.data() + (size_t)r * cw);
-        fwd_tile(w, nr, X + c0, C, T, cw, Y + r0, R);
+        const float* xt = Xt.data() + (size_t)c0 * Tp;
+        int64_t t = 0;
+        for (; t + 16 <= Tp; t += 16) fwd_rows<2>(w, nr, cw, xt + t, Tp, acc.data() + t, Tp);
+        for (; t < Tp; t += 8) fwd_rows<1>(w, nr, cw, xt + t, Tp, acc.data() + t, Tp);
       }
+      for (int64_t t = 0; t < T; t++)
+        for (int r = 0; r < nr; r++) Y[t * R + r0 + r] = acc[(size_t)r * Tp + t];
     }
   });
 }
