@@ -64,10 +64,51 @@ void Pool::run(const std::function<void(int, int)>& fn) {
 static const int RB = 32;    // weight rows per tile
 static const int CB = 512;   // weight columns per tile (a multiple of every block size: 1, 32, 256)
 
+// Q4_K rows with AVX2, bit-identical to ggml's scalar reference dequantize_row_q4_K (y = d1 * q - m1 per
+// element, each rounded separately: contraction into an FMA is switched off for this function).
+struct BlockQ4K { uint16_t d, dmin; uint8_t scales[12]; uint8_t qs[128]; };
+static_assert(sizeof(BlockQ4K) == 144, "block_q4_K layout");
+static inline void scale_min_k4(int j, const uint8_t* q, uint8_t* d, uint8_t* m) {
+  if (j < 4) { *d = q[j] & 63; *m = q[j + 4] & 63; }
+  else { *d = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4); *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4); }
+}
+__attribute__((optimize("fp-contract=off")))
+static void dequant_q4k(const uint8_t* src, float* y, int64_t n) {
+  const BlockQ4K* x = reinterpret_cast<const BlockQ4K*>(src);
+  const __m256i lo4 = _mm256_set1_epi8(0xF);
+  for (int64_t i = 0; i < n / 256; i++) {
+    const float d = _cvtsh_ss(x[i].d), mn = _cvtsh_ss(x[i].dmin);
+    const uint8_t* q = x[i].qs;
+    for (int j = 0, is = 0; j < 256; j += 64, is += 2, q += 32) {
+      uint8_t sc, m;
+      scale_min_k4(is, x[i].scales, &sc, &m);
+      const __m256 d1 = _mm256_set1_ps(d * sc), m1 = _mm256_set1_ps(mn * m);
+      scale_min_k4(is + 1, x[i].scales, &sc, &m);
+      const __m256 d2 = _mm256_set1_ps(d * sc), m2 = _mm256_set1_ps(mn * m);
+      const __m256i qv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q));
+      const __m256i ql = _mm256_and_si256(qv, lo4), qh = _mm256_and_si256(_mm256_srli_epi16(qv, 4), lo4);
+      alignas(32) uint8_t bl[32], bh[32];
+      _mm256_store_si256(reinterpret_cast<__m256i*>(bl), ql);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(bh), qh);
+      for (int k = 0; k < 32; k += 8) {
+        const __m256 fl = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(bl + k))));
+        const __m256 fh = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(bh + k))));
+        _mm256_storeu_ps(y + j + k, _mm256_sub_ps(_mm256_mul_ps(d1, fl), m1));
+        _mm256_storeu_ps(y + j + 32 + k, _mm256_sub_ps(_mm256_mul_ps(d2, fh), m2));
+      }
+    }
+    y += 256;
+  }
+}
+
 // floats of row r, columns [c0, c0 + n) into out; c0 and n are multiples of the type's block size
 static inline const float* row_segment(const Weight& W, int64_t e, int64_t r, int64_t c0, int64_t n, float* out) {
   const uint8_t* row = W.row(e, r);
   if (W.type == GGML_TYPE_F32) return reinterpret_cast<const float*>(row) + c0;
+  if (W.type == GGML_TYPE_Q4_K) {
+    dequant_q4k(row + (c0 / 256) * sizeof(BlockQ4K), out, n);
+    return out;
+  }
   const int64_t bs = ggml_blck_size(W.type);
   const size_t ts = ggml_type_size(W.type);
   ggml_get_type_traits(W.type)->to_float(row + (c0 / bs) * ts, out, n);
