@@ -169,12 +169,17 @@ void matmul_fwd(Pool& pool, const Weight& W, int64_t e, const float* X, int64_t 
     b.resize(R);
     dequant_row(*bias, 0, 0, b.data());
   }
-  // Xt[c][t], zero padded to Tp tokens (padding lanes are computed and discarded)
+  // Xt packed per token block: the block of tokens [t0, t0 + wb) (wb = 16, or 8 for the last) is stored at
+  // Xt + t0 * C as [c][wb], so a tile's Xt slice is contiguous (a 512-byte stride over c would map the slice
+  // onto few L1 sets). Zero padded to Tp tokens (padding lanes are computed and discarded).
   std::vector<float> Xt((size_t)C * Tp, 0.f);
-  for (int64_t t0 = 0; t0 < T; t0 += 8) {
-    const int64_t t1 = std::min<int64_t>(T, t0 + 8);
-    for (int64_t c = 0; c < C; c++)
-      for (int64_t t = t0; t < t1; t++) Xt[(size_t)c * Tp + t] = X[t * C + c];
+  for (int64_t t0 = 0; t0 < Tp; t0 += 16) {
+    const int64_t wb = std::min<int64_t>(16, Tp - t0), t1 = std::min<int64_t>(T, t0 + wb);
+    float* xb = Xt.data() + (size_t)t0 * C;
+    for (int64_t t = t0; t < t1; t++) {
+      const float* xr = X + t * C;
+      for (int64_t c = 0; c < C; c++) xb[(size_t)c * wb + (t - t0)] = xr[c];
+    }
   }
   const int64_t nchunks = (R + FRB - 1) / FRB;
   std::atomic<int64_t> next{0};
@@ -192,10 +197,11 @@ void matmul_fwd(Pool& pool, const Weight& W, int64_t e, const float* X, int64_t 
       for (int64_t c0 = 0; c0 < C; c0 += FCB) {
         const int cw = (int)std::min<int64_t>(FCB, C - c0);
         for (int r = 0; r < nr; r++) w[r] = row_segment(W, e, r0 + r, c0, cw, buf.data() + (size_t)r * cw);
-        const float* xt = Xt.data() + (size_t)c0 * Tp;
         int64_t t = 0;
-        for (; t + 16 <= Tp; t += 16) fwd_rows<2>(w, nr, cw, xt + t, Tp, acc.data() + t, Tp);
-        for (; t < Tp; t += 8) fwd_rows<1>(w, nr, cw, xt + t, Tp, acc.data() + t, Tp);
+        for (; t + 16 <= Tp; t += 16)
+          fwd_rows<2>(w, nr, cw, Xt.data() + (size_t)t * C + (size_t)c0 * 16, 16, acc.data() + t, Tp);
+        for (; t < Tp; t += 8)
+          fwd_rows<1>(w, nr, cw, Xt.data() + (size_t)t * C + (size_t)c0 * 8, 8, acc.data() + t, Tp);
       }
       for (int64_t t = 0; t < T; t++)
         for (int r = 0; r < nr; r++) Y[t * R + r0 + r] = acc[(size_t)r * Tp + t];
