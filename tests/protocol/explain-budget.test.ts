@@ -4,10 +4,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateModel } from '../../main/gguf/generate';
 import type { LlamaContext, LlamaModel } from 'node-llama-cpp';
-import { buildTaskPrompt, explain, explainTurns, type ChatTurn, type ProtocolRuntime, type TaskSpec } from '../../main/protocol/index';
+import { buildTaskPrompt, explain, explainTurns, type ChatTurn, type ProtocolRuntime } from '../../main/protocol/index';
 import { extractiveGrammarSpec } from '../../main/protocol/explain';
 import { extractiveMaxBytes, freeBudget, jsonStringBytes } from '../../main/protocol/explain-budget';
 import { PLAIN_TEMPLATE } from './fixtures/templates';
+import { STORY_TASK, STORY_TEXT } from './fixtures/story-task';
 import { storiesPath, testLlama } from './helpers';
 
 describe('turn-2 budget arithmetic', () => {
@@ -48,19 +49,8 @@ describe('turn-2 budget arithmetic', () => {
   });
 });
 
-// stories260K: a real trained 260K-parameter Llama with about one token per character or two.
-const TASK: TaskSpec = {
-  task: 'custom',
-  language: 'en',
-  intro: 'Story: ',
-  question: 'Mood?',
-  options: [
-    { label: 'happy', description: 'happy' },
-    { label: 'sad', description: 'sad' },
-  ],
-  explainRequest: 'Give {k} words.',
-};
-const TEXT = 'Lily was happy. She smiled at the sun.';
+const TASK = STORY_TASK;
+const TEXT = STORY_TEXT;
 
 let model: LlamaModel;
 let context: LlamaContext;

@@ -2,25 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LlamaContext, LlamaModel, Token } from 'node-llama-cpp';
 import {
   buildTaskPrompt, classify, explain, explainTurns, fillerToken, maskedAnswerProb, renderChat, runExample, textTokens,
-  type ChatTurn, type ProtocolRuntime, type TaskSpec,
+  type ChatTurn, type ProtocolRuntime,
 } from '../../main/protocol/index';
 import { PLAIN_TEMPLATE } from './fixtures/templates';
+import { STORY_TASK, STORY_TEXT } from './fixtures/story-task';
 import { storiesPath, testLlama } from './helpers';
 
-// stories260K: a real trained 260K-parameter Llama with a 512-token vocabulary (about one token per
-// character or two), so prompts are kept short with a custom task.
-const TASK: TaskSpec = {
-  task: 'custom',
-  language: 'en',
-  intro: 'Story: ',
-  question: 'Mood?',
-  options: [
-    { label: 'happy', description: 'happy' },
-    { label: 'sad', description: 'sad' },
-  ],
-  explainRequest: 'Give {k} words.',
-};
-const TEXT = 'Lily was happy. She smiled at the sun.';
+const TASK = STORY_TASK;
+const TEXT = STORY_TEXT;
 
 let model: LlamaModel;
 let context: LlamaContext;
