@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LlamaContext, LlamaModel, Token } from 'node-llama-cpp';
 import { generateModel } from '../../main/gguf/generate';
 import { chatTemplateOf, fillerToken, maskedAnswerProb, runExample, type ProtocolRuntime } from '../../main/protocol/index';
-import { testLlama } from './helpers';
+import { testLlama, freshDistribution } from './helpers';
 
 // Tiny random llama models carrying the real Llama 3 (BPE) and Llama 2 (SPM) vocabularies and their chat
 // templates: the protocol end to end through real tokenizers and the models' own templates.
@@ -40,17 +40,7 @@ describe.each(cases)('generated model with the $vocab vocabulary', ({ vocab, cha
     await model?.dispose();
   });
 
-  async function fresh(tokens: readonly Token[]) {
-    const seq = ref.getSequence();
-    try {
-      const it = seq.evaluateWithMetadata([...tokens], { probabilities: true }, { temperature: 0 });
-      const v = (await it.next()).value!;
-      await it.return();
-      return v.probabilities;
-    } finally {
-      await seq.dispose();
-    }
-  }
+  const fresh = (tokens: readonly Token[]) => freshDistribution(ref, tokens);
 
   it('runs the whole protocol (Italian sentiment, constrained) with exact offsets and parsable explanations', async () => {
     for (const seed of [28, 79]) {

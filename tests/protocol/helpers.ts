@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { getLlama, type Llama } from 'node-llama-cpp';
+import { getLlama, type Llama, type LlamaContext, type Token } from 'node-llama-cpp';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const shared = path.resolve(repoRoot, '../shared');
@@ -13,4 +13,21 @@ let llama: Promise<Llama> | null = null;
 export function testLlama(): Promise<Llama> {
   llama ??= getLlama({ gpu: false, build: 'never', maxThreads: 2 });
   return llama;
+}
+
+/**
+ * Reference for "equals a from-scratch computation": a new sequence of `context`, all tokens evaluated by a
+ * different API than the protocol's (evaluateWithMetadata, greedy), returning the next-token distribution.
+ */
+export async function freshDistribution(context: LlamaContext, tokens: readonly Token[]): Promise<Map<Token, number>> {
+  const seq = context.getSequence();
+  try {
+    const it = seq.evaluateWithMetadata([...tokens], { probabilities: true }, { temperature: 0 });
+    const first = await it.next();
+    await it.return();
+    if (first.done) throw new Error('no output');
+    return first.value.probabilities;
+  } finally {
+    await seq.dispose();
+  }
 }

@@ -7,7 +7,7 @@ import { generateModel } from '../../main/gguf/generate';
 import { nextTokenProb, type ProbReadout } from '../../main/protocol/infer';
 import { chatTemplateOf, runExample, type ProtocolRuntime } from '../../main/protocol/index';
 import { applyMask, fillerToken, maskedAnswerProb, maskedAnswerProbFull, maskedAnswerProbs } from '../../main/protocol/mask';
-import { testLlama } from './helpers';
+import { testLlama, freshDistribution } from './helpers';
 
 // The masked-input primitive and its single-token probability readout on a tiny generated model with the
 // real Llama 2 vocabulary and chat template. Every probability is compared with a from-scratch evaluation
@@ -45,17 +45,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function fresh(tokens: readonly Token[]): Promise<Map<Token, number>> {
-  const seq = ref.getSequence();
-  try {
-    const it = seq.evaluateWithMetadata([...tokens], { probabilities: true }, { temperature: 0 });
-    const v = (await it.next()).value!;
-    await it.return();
-    return v.probabilities;
-  } finally {
-    await seq.dispose();
-  }
-}
+const fresh = (tokens: readonly Token[]) => freshDistribution(ref, tokens);
 
 /** The project's tolerance for "equals a from-scratch computation" (batch composition changes float rounding). */
 function expectSame(actual: number, expected: number | undefined) {

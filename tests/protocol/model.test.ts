@@ -6,7 +6,7 @@ import {
 } from '../../main/protocol/index';
 import { PLAIN_TEMPLATE } from './fixtures/templates';
 import { STORY_TASK, STORY_TEXT } from './fixtures/story-task';
-import { storiesPath, testLlama } from './helpers';
+import { storiesPath, testLlama, freshDistribution } from './helpers';
 
 const TASK = STORY_TASK;
 const TEXT = STORY_TEXT;
@@ -42,18 +42,7 @@ function expectSame(actual: number | null | undefined, expected: number | undefi
 }
 
 /** Reference: a new sequence, all tokens evaluated by a different API (evaluateWithMetadata, greedy). */
-async function freshProbs(tokens: readonly Token[]): Promise<Map<Token, number>> {
-  const seq = fresh.getSequence();
-  try {
-    const it = seq.evaluateWithMetadata([...tokens], { probabilities: true }, { temperature: 0 });
-    const first = await it.next();
-    await it.return();
-    if (first.done) throw new Error('no output');
-    return first.value.probabilities;
-  } finally {
-    await seq.dispose();
-  }
-}
+const freshProbs = (tokens: readonly Token[]) => freshDistribution(fresh, tokens);
 
 function setup(text = TEXT) {
   const prompt = buildTaskPrompt(TASK, text);
