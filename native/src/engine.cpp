@@ -326,9 +326,10 @@ void Model::run_blocks(const std::vector<int32_t>& tokens, std::vector<float>& x
     dequant_row(L.attn_norm, 0, 0, nw.data());
     rms_norm(x.data(), nw.data(), T, d, hp_.eps, h.data(), r.data());
     std::vector<float> q(T * H * hd), k(T * Hkv * hd), v(T * Hkv * hd), o(T * H * hd, 0.f);
-    matmul_fwd(pool, L.wq, 0, h.data(), T, q.data(), &L.bq);
-    matmul_fwd(pool, L.wk, 0, h.data(), T, k.data(), &L.bk);
-    matmul_fwd(pool, L.wv, 0, h.data(), T, v.data(), &L.bv);
+    {
+      const FwdProduct qkv[3] = {{&L.wq, 0, q.data(), &L.bq}, {&L.wk, 0, k.data(), &L.bk}, {&L.wv, 0, v.data(), &L.bv}};
+      matmul_fwd_n(pool, qkv, 3, h.data(), T);
+    }
     for (int64_t t = 0; t < T; t++) {
       for (int hh = 0; hh < H; hh++) rope.apply(&q[(t * H + hh) * hd], t, false);
       for (int hh = 0; hh < Hkv; hh++) rope.apply(&k[(t * Hkv + hh) * hd], t, false);
@@ -344,9 +345,7 @@ void Model::run_blocks(const std::vector<int32_t>& tokens, std::vector<float>& x
           float mx = -INFINITY;
           for (int64_t s = 0; s <= t; s++) {
             const float* kv = &k[(s * Hkv + kh) * hd];
-            float dot = 0;
-            for (int i = 0; i < hd; i++) dot += qv[i] * kv[i];
-            a[s] = dot * scale;
+            a[s] = dot_f32(qv, kv, hd) * scale;
             mx = std::max(mx, a[s]);
           }
           double sum = 0;
@@ -373,8 +372,8 @@ void Model::run_blocks(const std::vector<int32_t>& tokens, std::vector<float>& x
     if (hp_.n_expert == 0) {
       const int64_t F = L.gate.R;
       std::vector<float> gt(T * F), up(T * F), p(T * F);
-      matmul_fwd(pool, L.gate, 0, h.data(), T, gt.data(), nullptr);
-      matmul_fwd(pool, L.up, 0, h.data(), T, up.data(), nullptr);
+      const FwdProduct gu[2] = {{&L.gate, 0, gt.data(), nullptr}, {&L.up, 0, up.data(), nullptr}};
+      matmul_fwd_n(pool, gu, 2, h.data(), T);
       for (int64_t i = 0; i < T * F; i++) p[i] = gt[i] * sigmoidf(gt[i]) * up[i];
       matmul_fwd(pool, L.down, 0, p.data(), T, tmp.data(), nullptr);
       for (int64_t i = 0; i < T * d; i++) x[i] += tmp[i];
@@ -414,8 +413,8 @@ void Model::run_blocks(const std::vector<int32_t>& tokens, std::vector<float>& x
         if (!Te) continue;
         std::vector<float> xe(Te * d), gt(Te * F), up(Te * F), p(Te * F), ye(Te * d);
         for (int64_t i = 0; i < Te; i++) std::copy(&h[etok[e][i] * d], &h[etok[e][i] * d] + d, &xe[i * d]);
-        matmul_fwd(pool, L.gate_exps, e, xe.data(), Te, gt.data(), nullptr);
-        matmul_fwd(pool, L.up_exps, e, xe.data(), Te, up.data(), nullptr);
+        const FwdProduct gu[2] = {{&L.gate_exps, e, gt.data(), nullptr}, {&L.up_exps, e, up.data(), nullptr}};
+        matmul_fwd_n(pool, gu, 2, xe.data(), Te);
         for (int64_t i = 0; i < Te * F; i++) p[i] = gt[i] * sigmoidf(gt[i]) * up[i];
         matmul_fwd(pool, L.down_exps, e, p.data(), Te, ye.data(), nullptr);
         for (int64_t i = 0; i < Te; i++) {
@@ -616,9 +615,9 @@ ExplainResult Model::explain(const ExplainRequest& req, const Progress& pr) {
             for (int64_t s = 0; s <= t; s++) {
               const float* vv = &S.v[(s * Hkv + kh) * hd];
               float* gvv = &gv[(s * Hkv + kh) * hd];
-              float dot = 0;
-              for (int i = 0; i < hd; i++) { dot += gov[i] * vv[i]; gvv[i] += 0.5f * A[s] * gov[i]; }
-              gA[s] = 0.5f * dot;
+              const float hA = 0.5f * A[s];
+              for (int i = 0; i < hd; i++) gvv[i] += hA * gov[i];
+              gA[s] = 0.5f * dot_f32(gov, vv, hd);
               sAg += (double)A[s] * gA[s];
             }
             const float* qv = &S.q[(t * H + hh) * hd];

@@ -101,12 +101,41 @@ static void dequant_q4k(const uint8_t* src, float* y, int64_t n) {
   }
 }
 
+// F16 and Q8_0 rows with F16C/AVX2 (ggml's to_float for these is scalar here); both are exact conversions
+// (half -> float; int8 * d rounded once), so bit-identical to the reference
+static void dequant_f16(const uint8_t* src, float* y, int64_t n) {
+  const uint16_t* h = reinterpret_cast<const uint16_t*>(src);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h + i))));
+  for (; i < n; i++) y[i] = _cvtsh_ss(h[i]);
+}
+struct BlockQ80 { uint16_t d; int8_t qs[32]; };
+static_assert(sizeof(BlockQ80) == 34, "block_q8_0 layout");
+static void dequant_q80(const uint8_t* src, float* y, int64_t n) {
+  const BlockQ80* x = reinterpret_cast<const BlockQ80*>(src);
+  for (int64_t i = 0; i < n / 32; i++, y += 32) {
+    const __m256 d = _mm256_set1_ps(_cvtsh_ss(x[i].d));
+    for (int k = 0; k < 32; k += 8) {
+      const __m256i q = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(x[i].qs + k)));
+      _mm256_storeu_ps(y + k, _mm256_mul_ps(_mm256_cvtepi32_ps(q), d));
+    }
+  }
+}
+
 // floats of row r, columns [c0, c0 + n) into out; c0 and n are multiples of the type's block size
 static inline const float* row_segment(const Weight& W, int64_t e, int64_t r, int64_t c0, int64_t n, float* out) {
   const uint8_t* row = W.row(e, r);
   if (W.type == GGML_TYPE_F32) return reinterpret_cast<const float*>(row) + c0;
   if (W.type == GGML_TYPE_Q4_K) {
     dequant_q4k(row + (c0 / 256) * sizeof(BlockQ4K), out, n);
+    return out;
+  }
+  if (W.type == GGML_TYPE_F16) {
+    dequant_f16(row + c0 * 2, out, n);
+    return out;
+  }
+  if (W.type == GGML_TYPE_Q8_0) {
+    dequant_q80(row + (c0 / 32) * sizeof(BlockQ80), out, n);
     return out;
   }
   const int64_t bs = ggml_blck_size(W.type);
@@ -161,52 +190,76 @@ static inline void fwd_rows(const float* const* w, int nr, int cw, const float* 
   }
 }
 
-void matmul_fwd(Pool& pool, const Weight& W, int64_t e, const float* X, int64_t T, float* Y, const Weight* bias) {
-  const int64_t C = W.C, R = W.R;
+void matmul_fwd_n(Pool& pool, const FwdProduct* ps, int n, const float* X, int64_t T) {
+  if (n <= 0 || T <= 0) return;
+  const int64_t C = ps[0].W->C;
+  for (int k = 1; k < n; k++)
+    if (ps[k].W->C != C) throw LrpError("matmul_fwd_n: products of one input must have the same column count");
   const int64_t Tp = (T + 7) / 8 * 8;
-  std::vector<float> b;
-  if (bias && bias->present()) {
-    b.resize(R);
-    dequant_row(*bias, 0, 0, b.data());
-  }
+  std::vector<std::vector<float>> bias(n);
+  for (int k = 0; k < n; k++)
+    if (ps[k].bias && ps[k].bias->present()) {
+      bias[k].resize(ps[k].W->R);
+      dequant_row(*ps[k].bias, 0, 0, bias[k].data());
+    }
   // Xt packed per token block: the block of tokens [t0, t0 + wb) (wb = 16, or 8 for the last) is stored at
   // Xt + t0 * C as [c][wb], so a tile's Xt slice is contiguous (a 512-byte stride over c would map the slice
-  // onto few L1 sets). Zero padded to Tp tokens (padding lanes are computed and discarded).
-  std::vector<float> Xt((size_t)C * Tp, 0.f);
-  for (int64_t t0 = 0; t0 < Tp; t0 += 16) {
-    const int64_t wb = std::min<int64_t>(16, Tp - t0), t1 = std::min<int64_t>(T, t0 + wb);
-    float* xb = Xt.data() + (size_t)t0 * C;
-    for (int64_t t = t0; t < t1; t++) {
-      const float* xr = X + t * C;
-      for (int64_t c = 0; c < C; c++) xb[(size_t)c * wb + (t - t0)] = xr[c];
+  // onto few L1 sets). Zero padded to Tp tokens (padding lanes are computed and discarded). Packed once for all
+  // n products (q/k/v, gate/up share their input), by all threads (one token block each), into the pool's
+  // buffer, kept for the job's next product so its pages are not faulted in again.
+  std::vector<float>& xt_keep = pool.scratch();
+  if (xt_keep.size() < (size_t)C * Tp) xt_keep.resize((size_t)C * Tp);
+  float* Xt = xt_keep.data();
+  const int64_t nblk = (Tp + 15) / 16;
+  pool.run([&](int ith, int nth) {
+    for (int64_t bi = ith; bi < nblk; bi += nth) {
+      const int64_t t0 = bi * 16, wb = std::min<int64_t>(16, Tp - t0), t1 = std::min<int64_t>(T, t0 + wb);
+      float* xb = Xt + (size_t)t0 * C;
+      if (t1 - t0 < wb) std::fill_n(xb, (size_t)wb * C, 0.f);
+      for (int64_t t = t0; t < t1; t++) {
+        const float* xr = X + t * C;
+        for (int64_t c = 0; c < C; c++) xb[(size_t)c * wb + (t - t0)] = xr[c];
+      }
     }
-  }
-  const int64_t nchunks = (R + FRB - 1) / FRB;
-  std::atomic<int64_t> next{0};
+  });
+  // work items: (product, row block) over all products, handed out dynamically; each Y element is still
+  // summed by one thread in ascending c, so the bits do not depend on which thread takes which item
+  std::vector<std::pair<int, int64_t>> items;
+  for (int k = 0; k < n; k++)
+    for (int64_t r0 = 0; r0 < ps[k].W->R; r0 += FRB) items.emplace_back(k, r0);
+  std::atomic<size_t> next{0};
   pool.run([&](int, int) {
     const int64_t cwmax = std::min<int64_t>(C, FCB);
     std::vector<float> buf((size_t)FRB * cwmax);
     std::vector<float> acc((size_t)FRB * Tp);  // acc[r][t]
     const float* w[FRB];
     for (;;) {
-      const int64_t ch = next.fetch_add(1);
-      if (ch >= nchunks) break;
-      const int64_t r0 = ch * FRB;
+      const size_t it = next.fetch_add(1);
+      if (it >= items.size()) break;
+      const FwdProduct& P = ps[items[it].first];
+      const std::vector<float>& b = bias[items[it].first];
+      const int64_t r0 = items[it].second, R = P.W->R;
       const int nr = (int)std::min<int64_t>(FRB, R - r0);
       for (int r = 0; r < nr; r++) std::fill_n(acc.data() + (size_t)r * Tp, Tp, b.empty() ? 0.f : b[r0 + r]);
       for (int64_t c0 = 0; c0 < C; c0 += FCB) {
         const int cw = (int)std::min<int64_t>(FCB, C - c0);
-        for (int r = 0; r < nr; r++) w[r] = row_segment(W, e, r0 + r, c0, cw, buf.data() + (size_t)r * cw);
+        for (int r = 0; r < nr; r++) w[r] = row_segment(*P.W, P.e, r0 + r, c0, cw, buf.data() + (size_t)r * cw);
         int64_t t = 0;
         for (; t + 16 <= Tp; t += 16)
-          fwd_rows<2>(w, nr, cw, Xt.data() + (size_t)t * C + (size_t)c0 * 16, 16, acc.data() + t, Tp);
+          fwd_rows<2>(w, nr, cw, Xt + (size_t)t * C + (size_t)c0 * 16, 16, acc.data() + t, Tp);
         for (; t < Tp; t += 8)
-          fwd_rows<1>(w, nr, cw, Xt.data() + (size_t)t * C + (size_t)c0 * 8, 8, acc.data() + t, Tp);
+          fwd_rows<1>(w, nr, cw, Xt + (size_t)t * C + (size_t)c0 * 8, 8, acc.data() + t, Tp);
       }
+      float* Y = P.Y;
       for (int64_t t = 0; t < T; t++)
         for (int r = 0; r < nr; r++) Y[t * R + r0 + r] = acc[(size_t)r * Tp + t];
     }
   });
+}
+
+void matmul_fwd(Pool& pool, const Weight& W, int64_t e, const float* X, int64_t T, float* Y, const Weight* bias) {
+  const FwdProduct p{&W, e, Y, bias};
+  matmul_fwd_n(pool, &p, 1, X, T);
 }
 
 // ---------------------------------------------------------------- backward tile: GX[t, :] += sum_r G[t, r] W[r, :]
