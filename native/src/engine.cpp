@@ -303,6 +303,14 @@ struct Rope {
 
 static inline float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
 
+// p[i] = silu(g[i]) * u[i], split over the threads in fixed ranges (elementwise: same bits for any split)
+static void silu_mul(Pool& pool, const float* g, const float* u, int64_t n, float* p) {
+  pool.run([&](int ith, int nth) {
+    const int64_t a = n * ith / nth, b = n * (ith + 1) / nth;
+    for (int64_t i = a; i < b; i++) p[i] = g[i] * sigmoidf(g[i]) * u[i];
+  });
+}
+
 // ================================================================ forward
 void Model::run_blocks(const std::vector<int32_t>& tokens, std::vector<float>& x, Saved* sv, const Progress& pr, int total) {
   Pool pool(threads_);
@@ -351,12 +359,8 @@ void Model::run_blocks(const std::vector<int32_t>& tokens, std::vector<float>& x
           double sum = 0;
           for (int64_t s = 0; s <= t; s++) { a[s] = expf(a[s] - mx); sum += a[s]; }
           const float inv = (float)(1.0 / sum);
-          float* ov = &o[(t * H + hh) * hd];
-          for (int64_t s = 0; s <= t; s++) {
-            a[s] *= inv;
-            const float* vv = &v[(s * Hkv + kh) * hd];
-            for (int i = 0; i < hd; i++) ov[i] += a[s] * vv[i];
-          }
+          for (int64_t s = 0; s <= t; s++) a[s] *= inv;
+          weighted_rows(a.data(), t + 1, &v[kh * hd], (size_t)Hkv * hd, &o[(t * H + hh) * hd], hd);
           if (S) std::copy(a.begin(), a.begin() + t + 1, &Abuf[((size_t)hh * T + t) * T]);
         }
       }
@@ -374,7 +378,7 @@ void Model::run_blocks(const std::vector<int32_t>& tokens, std::vector<float>& x
       std::vector<float> gt(T * F), up(T * F), p(T * F);
       const FwdProduct gu[2] = {{&L.gate, 0, gt.data(), nullptr}, {&L.up, 0, up.data(), nullptr}};
       matmul_fwd_n(pool, gu, 2, h.data(), T);
-      for (int64_t i = 0; i < T * F; i++) p[i] = gt[i] * sigmoidf(gt[i]) * up[i];
+      silu_mul(pool, gt.data(), up.data(), T * F, p.data());
       matmul_fwd(pool, L.down, 0, p.data(), T, tmp.data(), nullptr);
       for (int64_t i = 0; i < T * d; i++) x[i] += tmp[i];
       if (S) { S->gate = std::move(gt); S->up = std::move(up); }
@@ -415,7 +419,7 @@ void Model::run_blocks(const std::vector<int32_t>& tokens, std::vector<float>& x
         for (int64_t i = 0; i < Te; i++) std::copy(&h[etok[e][i] * d], &h[etok[e][i] * d] + d, &xe[i * d]);
         const FwdProduct gu[2] = {{&L.gate_exps, e, gt.data(), nullptr}, {&L.up_exps, e, up.data(), nullptr}};
         matmul_fwd_n(pool, gu, 2, xe.data(), Te);
-        for (int64_t i = 0; i < Te * F; i++) p[i] = gt[i] * sigmoidf(gt[i]) * up[i];
+        silu_mul(pool, gt.data(), up.data(), Te * F, p.data());
         matmul_fwd(pool, L.down_exps, e, p.data(), Te, ye.data(), nullptr);
         for (int64_t i = 0; i < Te; i++) {
           const int t = etok[e][i];

@@ -156,7 +156,10 @@ void dequant_row(const Weight& W, int64_t e, int64_t r, float* out) {
 // the 16 ymm registers). Each Y element is summed by one thread in ascending c, so results do not depend on the
 // thread count. Tile: FRB rows x FCB columns dequantized once per product; the 16-token x FCB slice of Xt
 // (16 KiB) stays in L1 while all FRB rows pass over it.
-static const int FRB = 48;   // weight rows per forward tile (multiple of the 6-row register block)
+#ifndef XFRB
+#define XFRB 48
+#endif
+static const int FRB = XFRB;   // weight rows per forward tile (multiple of the 6-row register block)
 static const int FCB = 256;  // columns per forward tile (multiple of every block size: 1, 32, 256)
 
 template <int MR, int NV>
@@ -244,11 +247,22 @@ void matmul_fwd_n(Pool& pool, const FwdProduct* ps, int n, const float* X, int64
       for (int64_t c0 = 0; c0 < C; c0 += FCB) {
         const int cw = (int)std::min<int64_t>(FCB, C - c0);
         for (int r = 0; r < nr; r++) w[r] = row_segment(*P.W, P.e, r0 + r, c0, cw, buf.data() + (size_t)r * cw);
+#ifdef XROWOUTER
+        for (int r = 0; r < nr; r += 6) {
+          const int mr = std::min(6, nr - r);
+          int64_t t = 0;
+          for (; t + 16 <= Tp; t += 16)
+            fwd_rows<2>(w + r, mr, cw, Xt + (size_t)t * C + (size_t)c0 * 16, 16, acc.data() + (size_t)r * Tp + t, Tp);
+          for (; t < Tp; t += 8)
+            fwd_rows<1>(w + r, mr, cw, Xt + (size_t)t * C + (size_t)c0 * 8, 8, acc.data() + (size_t)r * Tp + t, Tp);
+        }
+#else
         int64_t t = 0;
         for (; t + 16 <= Tp; t += 16)
           fwd_rows<2>(w, nr, cw, Xt + (size_t)t * C + (size_t)c0 * 16, 16, acc.data() + t, Tp);
         for (; t < Tp; t += 8)
           fwd_rows<1>(w, nr, cw, Xt + (size_t)t * C + (size_t)c0 * 8, 8, acc.data() + t, Tp);
+#endif
       }
       float* Y = P.Y;
       for (int64_t t = 0; t < T; t++)

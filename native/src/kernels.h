@@ -4,6 +4,7 @@
 #pragma once
 #include <immintrin.h>
 
+#include <cmath>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -69,6 +70,36 @@ static inline float dot_f32(const float* a, const float* b, int n) {
   float s = _mm_cvtss_f32(h);
   for (; i < n; i++) s += a[i] * b[i];
   return s;
+}
+// o[i] = sum_{s < ns} a[s] V[s * ldv + i] for i < n, in ascending s with one FMA per term (o overwritten);
+// the accumulators stay in registers over s (the loop it replaces loaded and stored o for every s)
+static inline void weighted_rows(const float* a, int64_t ns, const float* V, size_t ldv, float* o, int n) {
+  int i = 0;
+  for (; i + 32 <= n; i += 32) {
+    __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
+    for (int64_t s = 0; s < ns; s++) {
+      const __m256 b = _mm256_broadcast_ss(a + s);
+      const float* v = V + s * ldv + i;
+      c0 = _mm256_fmadd_ps(b, _mm256_loadu_ps(v), c0);
+      c1 = _mm256_fmadd_ps(b, _mm256_loadu_ps(v + 8), c1);
+      c2 = _mm256_fmadd_ps(b, _mm256_loadu_ps(v + 16), c2);
+      c3 = _mm256_fmadd_ps(b, _mm256_loadu_ps(v + 24), c3);
+    }
+    _mm256_storeu_ps(o + i, c0);
+    _mm256_storeu_ps(o + i + 8, c1);
+    _mm256_storeu_ps(o + i + 16, c2);
+    _mm256_storeu_ps(o + i + 24, c3);
+  }
+  for (; i + 8 <= n; i += 8) {
+    __m256 c0 = _mm256_setzero_ps();
+    for (int64_t s = 0; s < ns; s++) c0 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + s), _mm256_loadu_ps(V + s * ldv + i), c0);
+    _mm256_storeu_ps(o + i, c0);
+  }
+  for (; i < n; i++) {
+    float c = 0.f;
+    for (int64_t s = 0; s < ns; s++) c = fmaf(a[s], V[s * ldv + i], c);
+    o[i] = c;
+  }
 }
 // one dequantized row (or a 1-D tensor) as floats
 void dequant_row(const Weight& W, int64_t e, int64_t r, float* out);
