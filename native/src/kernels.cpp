@@ -61,8 +61,7 @@ void Pool::run(const std::function<void(int, int)>& fn) {
 }
 
 // ---------------------------------------------------------------- dequantization
-static const int RB = 32;    // weight rows per tile
-static const int CB = 512;   // weight columns per tile (a multiple of every block size: 1, 32, 256)
+static const int CB = 512;   // backward: weight columns per tile (a multiple of every block size: 1, 32, 256)
 
 // Q4_K rows with AVX2, bit-identical to ggml's scalar reference dequantize_row_q4_K (y = d1 * q - m1 per
 // element, each rounded separately: contraction into an FMA is switched off for this function).
@@ -156,10 +155,7 @@ void dequant_row(const Weight& W, int64_t e, int64_t r, float* out) {
 // the 16 ymm registers). Each Y element is summed by one thread in ascending c, so results do not depend on the
 // thread count. Tile: FRB rows x FCB columns dequantized once per product; the 16-token x FCB slice of Xt
 // (16 KiB) stays in L1 while all FRB rows pass over it.
-#ifndef XFRB
-#define XFRB 48
-#endif
-static const int FRB = XFRB;   // weight rows per forward tile (multiple of the 6-row register block)
+static const int FRB = 48;   // weight rows per forward tile (multiple of the 6-row register block)
 static const int FCB = 256;  // columns per forward tile (multiple of every block size: 1, 32, 256)
 
 template <int MR, int NV>
@@ -247,22 +243,11 @@ void matmul_fwd_n(Pool& pool, const FwdProduct* ps, int n, const float* X, int64
       for (int64_t c0 = 0; c0 < C; c0 += FCB) {
         const int cw = (int)std::min<int64_t>(FCB, C - c0);
         for (int r = 0; r < nr; r++) w[r] = row_segment(*P.W, P.e, r0 + r, c0, cw, buf.data() + (size_t)r * cw);
-#ifdef XROWOUTER
-        for (int r = 0; r < nr; r += 6) {
-          const int mr = std::min(6, nr - r);
-          int64_t t = 0;
-          for (; t + 16 <= Tp; t += 16)
-            fwd_rows<2>(w + r, mr, cw, Xt + (size_t)t * C + (size_t)c0 * 16, 16, acc.data() + (size_t)r * Tp + t, Tp);
-          for (; t < Tp; t += 8)
-            fwd_rows<1>(w + r, mr, cw, Xt + (size_t)t * C + (size_t)c0 * 8, 8, acc.data() + (size_t)r * Tp + t, Tp);
-        }
-#else
         int64_t t = 0;
         for (; t + 16 <= Tp; t += 16)
           fwd_rows<2>(w, nr, cw, Xt + (size_t)t * C + (size_t)c0 * 16, 16, acc.data() + t, Tp);
         for (; t < Tp; t += 8)
           fwd_rows<1>(w, nr, cw, Xt + (size_t)t * C + (size_t)c0 * 8, 8, acc.data() + t, Tp);
-#endif
       }
       float* Y = P.Y;
       for (int64_t t = 0; t < T; t++)
@@ -276,42 +261,10 @@ void matmul_fwd(Pool& pool, const Weight& W, int64_t e, const float* X, int64_t 
   matmul_fwd_n(pool, &p, 1, X, T);
 }
 
-// ---------------------------------------------------------------- backward tile: GX[t, :] += sum_r G[t, r] W[r, :]
-template <int NT, int NV>
-static inline void axpy_block(const float* const* w, int nr, const float* G, size_t ldg, int c, float* GX, size_t ldx) {
-  __m256 acc[NT][NV];
-  for (int t = 0; t < NT; t++)
-    for (int v = 0; v < NV; v++) acc[t][v] = _mm256_loadu_ps(GX + t * ldx + c + 8 * v);
-  for (int r = 0; r < nr; r++) {
-    __m256 wv[NV];
-    for (int v = 0; v < NV; v++) wv[v] = _mm256_loadu_ps(w[r] + c + 8 * v);
-    for (int t = 0; t < NT; t++) {
-      __m256 g = _mm256_broadcast_ss(G + t * ldg + r);
-      for (int v = 0; v < NV; v++) acc[t][v] = _mm256_fmadd_ps(g, wv[v], acc[t][v]);
-    }
-  }
-  for (int t = 0; t < NT; t++)
-    for (int v = 0; v < NV; v++) _mm256_storeu_ps(GX + t * ldx + c + 8 * v, acc[t][v]);
-}
-
-template <int NT>
-static inline void bwd_rows(const float* const* w, int nr, const float* G, size_t ldg, int cw, float* GX, size_t ldx) {
-  int c = 0;
-  for (; c + 24 <= cw; c += 24) axpy_block<NT, 3>(w, nr, G, ldg, c, GX, ldx);
-  for (; c + 8 <= cw; c += 8) axpy_block<NT, 1>(w, nr, G, ldg, c, GX, ldx);
-  for (; c < cw; c++)
-    for (int t = 0; t < NT; t++) {
-      float s = GX[t * ldx + c];
-      for (int r = 0; r < nr; r++) s += G[t * ldg + r] * w[r][c];
-      GX[t * ldx + c] = s;
-    }
-}
-
 // Column ranges of GX for matmul_bwd, one per thread. Every output element GX[t, c] is summed by exactly one
 // thread, over the weight rows in ascending order (as one thread does), so the bits depend neither on scheduling
-// nor on the thread count: a study resumed with another thread count gives the same relevances. Boundaries are
-// multiples of 8 columns, so which columns take the scalar tail of bwd_rows (only [C - C % 8, C)) does not
-// depend on the partition either. A boundary inside a quantization block (e.g. Q4_K, 256 columns, at C = 768)
+// nor on the thread count: a study resumed with another thread count gives the same relevances (every column,
+// in a full 6-column group or not, takes the same FMA chain). Boundaries are multiples of 8 columns. A boundary inside a quantization block (e.g. Q4_K, 256 columns, at C = 768)
 // has both neighbours decode that block of each row: at most one extra block per row and boundary, cheaper than
 // the 2:1 imbalance of block-aligned ranges. Measured: many small ranges handed out dynamically (each thread then
 // reads short strided row segments) were 2-29% slower than one contiguous range per thread.
@@ -325,47 +278,136 @@ static std::vector<std::pair<int64_t, int64_t>> bwd_column_ranges(int64_t C, int
   return out;
 }
 
+// ---------------------------------------------------------------- backward: GX[t, c] += sum_r G[t, r] W[r, c]
+// Tokens are the vector lanes here too: G is packed per 16-token block as Gt[r][16] and each thread keeps its
+// columns of GX packed the same way (GXt[c][16]); a 6-column x 16-token register block accumulates
+// acc[i][t] += W[r, c + i] * Gt[r, t] over a block of BRB weight rows (6 broadcasts of one tile row + 2 loads +
+// 12 FMAs per row). Per element this is the same chain as before (FMAs in ascending r, starting from the GX
+// value), so results are bit-identical to the axpy kernel and do not depend on the thread count. Loop order per
+// decoded tile: column groups outer, token blocks inner, so a group's BRB x 6 weights and the token chunk's Gt
+// slice (BRB x BTC x 4 bytes = 16 KiB) stay in L1.
+static const int BRB = 64;    // weight rows per backward tile
+static const int BTC = 64;    // tokens per chunk (Gt slice of a row block: BRB * BTC floats)
+
+template <int MR, int NV>
+static inline void bwd_kernel(const float* w, size_t ldw, int nr, const float* Gt, size_t ldg, float* acc, size_t lda) {
+  __m256 a[MR][NV];
+  for (int i = 0; i < MR; i++)
+    for (int v = 0; v < NV; v++) a[i][v] = _mm256_loadu_ps(acc + i * lda + 8 * v);
+  for (int r = 0; r < nr; r++) {
+    __m256 x[NV];
+    for (int v = 0; v < NV; v++) x[v] = _mm256_loadu_ps(Gt + r * ldg + 8 * v);
+    const float* wr = w + r * ldw;
+    for (int i = 0; i < MR; i++) {
+      const __m256 b = _mm256_broadcast_ss(wr + i);
+      for (int v = 0; v < NV; v++) a[i][v] = _mm256_fmadd_ps(b, x[v], a[i][v]);
+    }
+  }
+  for (int i = 0; i < MR; i++)
+    for (int v = 0; v < NV; v++) _mm256_storeu_ps(acc + i * lda + 8 * v, a[i][v]);
+}
+
+template <int NV>
+static inline void bwd_cols(int mc, const float* w, size_t ldw, int nr, const float* Gt, size_t ldg, float* acc, size_t lda) {
+  switch (mc) {
+    case 6: bwd_kernel<6, NV>(w, ldw, nr, Gt, ldg, acc, lda); break;
+    case 5: bwd_kernel<5, NV>(w, ldw, nr, Gt, ldg, acc, lda); break;
+    case 4: bwd_kernel<4, NV>(w, ldw, nr, Gt, ldg, acc, lda); break;
+    case 3: bwd_kernel<3, NV>(w, ldw, nr, Gt, ldg, acc, lda); break;
+    case 2: bwd_kernel<2, NV>(w, ldw, nr, Gt, ldg, acc, lda); break;
+    case 1: bwd_kernel<1, NV>(w, ldw, nr, Gt, ldg, acc, lda); break;
+    default: break;
+  }
+}
+
 void matmul_bwd(Pool& pool, const Weight& W, int64_t e, const float* G, int64_t T, float* GX) {
   const int64_t C = W.C, R = W.R;
-  const int64_t nblocks = (R + RB - 1) / RB;
+  if (T <= 0) return;
+  const int64_t Tp = (T + 7) / 8 * 8, nblk = (Tp + 15) / 16;
+  const int64_t nrb = (R + BRB - 1) / BRB;
   const int64_t bs = ggml_blck_size(W.type);
   const auto ranges = bwd_column_ranges(C, pool.size());
-  // row blocks whose gradient is zero for every token are skipped (common: only the last position carries g)
-  std::vector<char> live(nblocks, 0);
-  for (int64_t b = 0; b < nblocks; b++) {
-    const int64_t r0 = b * RB, nr = std::min<int64_t>(RB, R - r0);
-    for (int64_t t = 0; t < T && !live[b]; t++)
-      for (int64_t r = 0; r < nr; r++)
-        if (G[t * R + r0 + r] != 0.f) { live[b] = 1; break; }
-  }
+  // Gt packed per 16-token block ([r][wb] at Gt + t0 * R, zero padded), by all threads; liveness per
+  // (row block, token block): a block whose gradient is zero for all its rows and tokens adds nothing and is
+  // skipped (common: at the top layer only the last position carries a gradient)
+  std::vector<float>& gkeep = pool.scratch();
+  if (gkeep.size() < (size_t)R * Tp) gkeep.resize((size_t)R * Tp);
+  float* Gt = gkeep.data();
+  std::vector<char> live((size_t)nrb * nblk, 0);
+  pool.run([&](int ith, int nth) {
+    for (int64_t bi = ith; bi < nblk; bi += nth) {
+      const int64_t t0 = bi * 16, wb = std::min<int64_t>(16, Tp - t0), t1 = std::min<int64_t>(T, t0 + wb);
+      float* gb = Gt + (size_t)t0 * R;
+      if (t1 - t0 < wb) std::fill_n(gb, (size_t)wb * R, 0.f);
+      for (int64_t t = t0; t < t1; t++) {
+        const float* gr = G + t * R;
+        for (int64_t r = 0; r < R; r++) {
+          gb[(size_t)r * wb + (t - t0)] = gr[r];
+          if (gr[r] != 0.f) live[(size_t)(r / BRB) * nblk + bi] = 1;
+        }
+      }
+    }
+  });
   std::atomic<size_t> next{0};
   pool.run([&](int, int) {
-    // a tile is at most CB columns; an unaligned range edge adds at most one block on each side
-    const int64_t stride = (std::min<int64_t>(C, CB + 2 * bs) + 15) / 16 * 16;  // 64-byte rows
-    std::vector<float> buf((size_t)RB * stride);
-    const float* w[RB];
+    // tile row stride: a whole number of 64-byte lines, and an odd one, so the BRB rows a column group reads
+    // fall on different L1 sets (an even stride such as 48 lines put 64 rows on 4 sets' worth of ways)
+    int64_t stride = (std::min<int64_t>(C, CB + 2 * bs) + 15) / 16 * 16;
+    if ((stride / 16) % 2 == 0) stride += 16;
+    std::vector<float> buf((size_t)BRB * stride);
     for (;;) {
       const size_t k = next.fetch_add(1);
       if (k >= ranges.size()) break;
-      const int64_t a = ranges[k].first, b = ranges[k].second;
-      for (int64_t blk = 0; blk < nblocks; blk++) {
-        if (!live[blk]) continue;
-        const int64_t r0 = blk * RB;
-        const int nr = (int)std::min<int64_t>(RB, R - r0);
-        // tiles on the absolute CB grid, so only the range's own edges can be off the block grid
-        for (int64_t c0 = a; c0 < b;) {
-          const int64_t c1 = std::min(b, (c0 / CB + 1) * CB);
-          const int cw = (int)(c1 - c0);
-          const int64_t d0 = c0 / bs * bs, d1 = std::min(C, (c1 + bs - 1) / bs * bs);
+      const int64_t a = ranges[k].first, b = ranges[k].second, nc = b - a;
+      // this thread's columns of GX, packed per token block: block t0 at GXt + t0 * nc as [c - a][wb]
+      std::vector<float> GXt((size_t)nc * Tp, 0.f);
+      for (int64_t t = 0; t < T; t++) {
+        const int64_t t0 = t / 16 * 16, wb = std::min<int64_t>(16, Tp - t0);
+        float* xb = GXt.data() + (size_t)t0 * nc + (t - t0);
+        const float* gx = GX + t * C + a;
+        for (int64_t c = 0; c < nc; c++) xb[(size_t)c * wb] = gx[c];
+      }
+      // column tiles on the absolute CB grid (only the range's own edges can be off the block grid)
+      for (int64_t c0 = a; c0 < b;) {
+        const int64_t c1 = std::min(b, (c0 / CB + 1) * CB);
+        const int cw = (int)(c1 - c0);
+        const int64_t d0 = c0 / bs * bs, d1 = std::min(C, (c1 + bs - 1) / bs * bs);
+        for (int64_t rb = 0; rb < nrb; rb++) {
+          const int64_t r0 = rb * BRB;
+          const int nr = (int)std::min<int64_t>(BRB, R - r0);
+          bool any = false;
+          for (int64_t bi = 0; bi < nblk && !any; bi++) any = live[(size_t)rb * nblk + bi];
+          if (!any) continue;
+          // tile rows: buf + r * stride holds columns [d0, d1); w points at column c0
+          const float* w0 = nullptr;
           for (int r = 0; r < nr; r++) {
             float* o = buf.data() + (size_t)r * stride;
-            w[r] = row_segment(W, e, r0 + r, d0, d1 - d0, o) + (c0 - d0);
+            const float* p = row_segment(W, e, r0 + r, d0, d1 - d0, o);
+            if (p != o) std::memcpy(o, p, sizeof(float) * (d1 - d0));  // F32 rows are used in place elsewhere
+            if (r == 0) w0 = o + (c0 - d0);
           }
-          int64_t t = 0;
-          for (; t + 4 <= T; t += 4) bwd_rows<4>(w, nr, G + t * R + r0, R, cw, GX + t * C + c0, C);
-          for (; t < T; t++) bwd_rows<1>(w, nr, G + t * R + r0, R, cw, GX + t * C + c0, C);
-          c0 = c1;
+          for (int64_t tc = 0; tc < nblk; tc += BTC / 16) {
+            const int64_t tce = std::min<int64_t>(nblk, tc + BTC / 16);
+            for (int c = 0; c < cw; c += 6) {
+              const int mc = std::min(6, cw - c);
+              for (int64_t bi = tc; bi < tce; bi++) {
+                if (!live[(size_t)rb * nblk + bi]) continue;
+                const int64_t t0 = bi * 16, wb = std::min<int64_t>(16, Tp - t0);
+                const float* gt = Gt + (size_t)t0 * R + (size_t)r0 * wb;
+                float* acc = GXt.data() + (size_t)t0 * nc + (size_t)(c0 - a + c) * wb;
+                if (wb == 16) bwd_cols<2>(mc, w0 + c, stride, nr, gt, 16, acc, 16);
+                else bwd_cols<1>(mc, w0 + c, stride, nr, gt, 8, acc, 8);
+              }
+            }
+          }
         }
+        c0 = c1;
+      }
+      for (int64_t t = 0; t < T; t++) {
+        const int64_t t0 = t / 16 * 16, wb = std::min<int64_t>(16, Tp - t0);
+        const float* xb = GXt.data() + (size_t)t0 * nc + (t - t0);
+        float* gx = GX + t * C + a;
+        for (int64_t c = 0; c < nc; c++) gx[c] = xb[(size_t)c * wb];
       }
     }
   });
