@@ -598,42 +598,41 @@ ExplainResult Model::explain(const ExplainRequest& req, const Progress& pr) {
     std::vector<float> go(T * H * hd, 0.f), gq(T * H * hd, 0.f), gk(T * Hkv * hd, 0.f), gv(T * Hkv * hd, 0.f);
     matmul_bwd(pool, L.wo, 0, g.data(), T, go.data());
     const float scale = 1.0f / sqrtf((float)hd);
-    // heads of one KV group write the same gk/gv rows: a thread owns whole groups
+    // heads of one KV group write the same gk/gv rows: a thread owns whole groups. Sums over t that land on
+    // rows s (gv, gk) are taken per s over a column of A (or of the score gradient) with register accumulators
+    // (weighted_rows), instead of adding into the row for every (t, s) pair.
     pool.run([&](int ith, int nth) {
-      std::vector<float> gA(T);
+      std::vector<float> gA(T), col(T), tmp(hd), Gs;
+      if (attn_rule) Gs.assign((size_t)T * T, 0.f);
+      // rows[s] += sum_{t >= s} f * M[t, s] src[t]  for M [T, T] (lower triangular), src rows at stride lds
+      auto add_columns = [&](const float* M, float f, const float* src, size_t lds, float* rows, size_t ldr) {
+        for (int64_t s = 0; s < T; s++) {
+          for (int64_t t = s; t < T; t++) col[t - s] = f * M[t * T + s];
+          weighted_rows(col.data(), T - s, src + s * lds, lds, tmp.data(), hd);
+          float* row = rows + s * ldr;
+          for (int i = 0; i < hd; i++) row[i] += tmp[i];
+        }
+      };
       for (int kh = ith; kh < Hkv; kh += nth)
         for (int hh = kh * grp; hh < (kh + 1) * grp; hh++) {
+          const float* Ah = &S.A[(size_t)hh * T * T];
+          // CP (frozen attention, o = sg(A) v): gv[s] += sum_t A[t, s] go[t]; AttnLRP splits o = A v 1/2-1/2
+          add_columns(Ah, attn_rule ? 0.5f : 1.0f, &go[hh * hd], (size_t)H * hd, &gv[kh * hd], (size_t)Hkv * hd);
+          if (!attn_rule) continue;
+          // AttnLRP: softmax VJP on the halved A-branch, then q k^T split 1/2-1/2
           for (int64_t t = 0; t < T; t++) {
-            const float* A = &S.A[((size_t)hh * T + t) * T];
+            const float* A = Ah + t * T;
             const float* gov = &go[(t * H + hh) * hd];
-            if (!attn_rule) {
-              // frozen attention: o = sg(A) v
-              for (int64_t s = 0; s <= t; s++) {
-                float* gvv = &gv[(s * Hkv + kh) * hd];
-                for (int i = 0; i < hd; i++) gvv[i] += A[s] * gov[i];
-              }
-              continue;
-            }
-            // AttnLRP: o = A v split 1/2-1/2; softmax VJP; q k^T split 1/2-1/2
             double sAg = 0;
             for (int64_t s = 0; s <= t; s++) {
-              const float* vv = &S.v[(s * Hkv + kh) * hd];
-              float* gvv = &gv[(s * Hkv + kh) * hd];
-              const float hA = 0.5f * A[s];
-              for (int i = 0; i < hd; i++) gvv[i] += hA * gov[i];
-              gA[s] = 0.5f * dot_f32(gov, vv, hd);
+              gA[s] = 0.5f * dot_f32(gov, &S.v[(s * Hkv + kh) * hd], hd);
               sAg += (double)A[s] * gA[s];
             }
-            const float* qv = &S.q[(t * H + hh) * hd];
-            float* gqv = &gq[(t * H + hh) * hd];
-            for (int64_t s = 0; s <= t; s++) {
-              const float gs = A[s] * (gA[s] - (float)sAg) * scale;
-              if (gs == 0.f) continue;
-              const float* kv = &S.k[(s * Hkv + kh) * hd];
-              float* gkv = &gk[(s * Hkv + kh) * hd];
-              for (int i = 0; i < hd; i++) { gqv[i] += 0.5f * gs * kv[i]; gkv[i] += 0.5f * gs * qv[i]; }
-            }
+            float* gs = &Gs[t * T];  // 1/2 of the score gradient (the q k^T split)
+            for (int64_t s = 0; s <= t; s++) gs[s] = 0.5f * (A[s] * (gA[s] - (float)sAg) * scale);
+            weighted_rows(gs, t + 1, &S.k[kh * hd], (size_t)Hkv * hd, &gq[(t * H + hh) * hd], hd);
           }
+          add_columns(Gs.data(), 1.0f, &S.q[hh * hd], (size_t)H * hd, &gk[kh * hd], (size_t)Hkv * hd);
         }
     });
     std::fill(gh.begin(), gh.end(), 0.f);
