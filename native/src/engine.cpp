@@ -301,13 +301,14 @@ struct Rope {
   }
 };
 
-static inline float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
 
-// p[i] = silu(g[i]) * u[i], split over the threads in fixed ranges (elementwise: same bits for any split)
+// p[i] = silu(g[i]) * u[i] = g[i] * sigmoid(g[i]) * u[i], split over the threads in fixed ranges (elementwise:
+// same bits for any split); sigmoid from sigmoid_avx, as in the backward's SiLU rule
 static void silu_mul(Pool& pool, const float* g, const float* u, int64_t n, float* p) {
   pool.run([&](int ith, int nth) {
     const int64_t a = n * ith / nth, b = n * (ith + 1) / nth;
-    for (int64_t i = a; i < b; i++) p[i] = g[i] * sigmoidf(g[i]) * u[i];
+    map_avx(g + a, b - a, p + a, sigmoid_avx);
+    for (int64_t i = a; i < b; i++) p[i] = g[i] * p[i] * u[i];
   });
 }
 
@@ -357,7 +358,9 @@ void Model::run_blocks(const std::vector<int32_t>& tokens, std::vector<float>& x
             mx = std::max(mx, a[s]);
           }
           double sum = 0;
-          for (int64_t s = 0; s <= t; s++) { a[s] = expf(a[s] - mx); sum += a[s]; }
+          for (int64_t s = 0; s <= t; s++) a[s] -= mx;
+          map_avx(a.data(), t + 1, a.data(), exp_avx);
+          for (int64_t s = 0; s <= t; s++) sum += a[s];
           const float inv = (float)(1.0 / sum);
           for (int64_t s = 0; s <= t; s++) a[s] *= inv;
           weighted_rows(a.data(), t + 1, &v[kh * hd], (size_t)Hkv * hd, &o[(t * H + hh) * hd], hd);
@@ -526,8 +529,9 @@ ExplainResult Model::explain(const ExplainRequest& req, const Progress& pr) {
   };
   // the FFN gate x up product and SiLU rules: from g_p (gradient at p = silu(gate) * up) to g_gate, g_up
   auto gate_up_rule = [&](const float* gate, const float* up, float* gp, float* gg, int64_t n) {
+    map_avx(gate, n, gg, sigmoid_avx);  // gg holds sigmoid(gate) until overwritten below
     for (int64_t i = 0; i < n; i++) {
-      const float sg = sigmoidf(gate[i]), act = gate[i] * sg;
+      const float sg = gg[i], act = gate[i] * sg;
       if (detach) {
         gg[i] = 0.f;           // frozen gate: all relevance to up
         gp[i] = gp[i] * act;   // becomes g_up

@@ -101,6 +101,45 @@ static inline void weighted_rows(const float* a, int64_t ns, const float* V, siz
     o[i] = c;
   }
 }
+// e^x on 8 lanes: Cephes' expf (range reduction by ln 2 in two parts, degree-5 polynomial), within 2 ulp of
+// expf for |x| < 88 (1 ulp measured); inputs are clamped to [-88.38, 88.38], a NaN stays NaN (min/max return
+// their second operand when one is NaN)
+static inline __m256 exp_avx(__m256 x) {
+  x = _mm256_min_ps(_mm256_set1_ps(88.3762626647949f), _mm256_max_ps(_mm256_set1_ps(-88.3762626647949f), x));
+  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+  p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+  // 2^n: n in [-128, 128]; split in two factors so 2^128 (x near 88.38) and 2^-127 stay representable
+  const __m256i ni = _mm256_cvtps_epi32(n);
+  const __m256i h = _mm256_srai_epi32(ni, 1);
+  const __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(h, _mm256_set1_epi32(127)), 23));
+  const __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_sub_epi32(ni, h), _mm256_set1_epi32(127)), 23));
+  return _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
+}
+static inline __m256 sigmoid_avx(__m256 x) {
+  const __m256 one = _mm256_set1_ps(1.0f);
+  return _mm256_div_ps(one, _mm256_add_ps(one, exp_avx(_mm256_sub_ps(_mm256_setzero_ps(), x))));
+}
+// out[i] = f(x[i]) for a lane function f, the tail through a zero-padded vector so every element gets the
+// same arithmetic wherever it sits (the forward's SiLU and the backward's SiLU rule must agree bit for bit)
+template <typename F>
+static inline void map_avx(const float* x, int64_t n, float* out, F f) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, f(_mm256_loadu_ps(x + i)));
+  if (i < n) {
+    alignas(32) float buf[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (int64_t k = i; k < n; k++) buf[k - i] = x[k];
+    _mm256_store_ps(buf, f(_mm256_load_ps(buf)));
+    for (int64_t k = i; k < n; k++) out[k] = buf[k - i];
+  }
+}
 // one dequantized row (or a 1-D tensor) as floats
 void dequant_row(const Weight& W, int64_t e, int64_t r, float* out);
 
