@@ -117,48 +117,58 @@ function cachedModel(name: string, type: number): { file: string; generatedMs?: 
 
 const tokens = Array.from({ length: T }, (_, i) => (i === 0 ? 1 : 3 + ((i * 97) % 500)));
 
-// child: engine only, so its peak RSS is the engine's
-async function child(file: string): Promise<void> {
+// child: engine only, so its peak RSS is the engine's. `save` (the default path: every layer's activations kept)
+// times forward, CP-LRP and AttnLRP; `recompute` times CP-LRP with layers recomputed in the backward.
+async function child(file: string, mode: 'save' | 'recompute'): Promise<void> {
   const baseKb = process.resourceUsage().maxRSS; // Node + tsx before the engine touches anything
   const m = openLrpModel(file, { threads: THREADS });
   await m.forward(tokens); // warm the page cache and the mapping
-  let fwd = Infinity, lrp = Infinity, bwd = Infinity, attn = Infinity;
-  for (let i = 0; i < 2; i++) {
+  let fwd = Infinity, lrp = Infinity, bwd = Infinity, attn = Infinity, savedBytes = 0;
+  for (let i = 0; i < REPEATS; i++) {
     const t0 = performance.now();
     await m.forward(tokens);
     fwd = Math.min(fwd, performance.now() - t0);
     const t1 = performance.now();
-    const r = await m.explain({ tokens, target: 7, rule: 'cp' });
+    const r = await m.explain({ tokens, target: 7, rule: 'cp', activations: mode });
     lrp = Math.min(lrp, performance.now() - t1);
     bwd = Math.min(bwd, r.timings.backwardMs);
+    savedBytes = r.savedBytes;
+    if (mode === 'recompute') continue;
     const t2 = performance.now();
-    await m.explain({ tokens, target: 7, rule: 'attn' });
+    await m.explain({ tokens, target: 7, rule: 'attn', activations: mode });
     attn = Math.min(attn, performance.now() - t2);
   }
   m.close();
-  process.stdout.write(JSON.stringify({ fwd, lrp, bwd, attn, baseKb, maxRssKb: process.resourceUsage().maxRSS }) + '\n');
+  process.stdout.write(JSON.stringify({ fwd, lrp, bwd, attn, savedBytes, baseKb, maxRssKb: process.resourceUsage().maxRSS }) + '\n');
+}
+
+const REPEATS = 3;
+
+function runChild(name: string, file: string, mode: 'save' | 'recompute') {
+  const c = spawnSync(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), fileURLToPath(import.meta.url), '--child', file, mode], { encoding: 'utf8' });
+  if (c.status !== 0) throw new Error(`engine child (${mode}) failed for ${name}: ${c.stderr}`);
+  return JSON.parse(c.stdout.trim().split('\n').pop()!) as { fwd: number; lrp: number; bwd: number; attn: number; savedBytes: number; baseKb: number; maxRssKb: number };
 }
 
 async function main(): Promise<void> {
-  if (process.argv[2] === '--child') return child(process.argv[3]);
+  if (process.argv[2] === '--child') return child(process.argv[3], process.argv[4] === 'recompute' ? 'recompute' : 'save');
   mkdirSync(cacheDir, { recursive: true });
   const llama = await getLlama({ gpu: false, build: 'never', maxThreads: THREADS, logLevel: 'error' as never });
   const { nLayer, d, ff, nHead } = cfg;
   const actBytes = 4 * (T * d + nLayer * (3 * T * d + nHead * T * T + 2 * T * ff + 2 * T) + 4 * T * Math.max(d, ff));
   console.log(`model: llama, ${nLayer} layers, d ${d}, ffn ${ff}, ${nHead} heads, vocab ${cfg.vocab}: ${(paramsCount() / 1e6).toFixed(1)}M parameters; ${T} tokens; ${THREADS} threads`);
   console.log(`saved activations (estimate): ${(actBytes / 2 ** 20).toFixed(1)} MiB`);
+  const recompute: string[][] = [['type', 'fwd ms', 'fwd+LRP ms', 'LRP/fwd', 'saved MiB (save)', 'saved MiB (recompute)', 'engine RSS MiB (save)', 'engine RSS MiB (recompute)']];
   const rows: string[][] = [['type', 'file MiB', 'fwd ms', 'fwd+LRP ms', 'LRP/fwd', 'fwd+attn ms', 'attn/fwd', 'fwd tok/s', 'LRP tok/s', 'peak RSS MiB', 'engine RSS MiB', 'engine/(file+act)', 'llama.cpp ms', 'fwd/llama.cpp']];
   for (const [name, type] of [['F16', G.F16], ['Q8_0', G.Q8_0], ['Q4_K', G.Q4_K]] as const) {
     const { file, generatedMs } = cachedModel(name, type);
     console.log(generatedMs === undefined ? `cached ${path.relative(root, file)}` : `generated ${path.relative(root, file)} in ${(generatedMs / 1000).toFixed(1)} s`);
     const size = statSync(file).size;
-    const c = spawnSync(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), fileURLToPath(import.meta.url), '--child', file], { encoding: 'utf8' });
-    if (c.status !== 0) throw new Error(`engine child failed for ${name}: ${c.stderr}`);
-    const e = JSON.parse(c.stdout.trim().split('\n').pop()!);
-    // node-llama-cpp: evaluate the same tokens (probabilities at the last position), best of 2 after a warm-up
+    const e = runChild(name, file, 'save');
+    // node-llama-cpp: evaluate the same tokens (probabilities at the last position), best of REPEATS after a warm-up
     const model = await llama.loadModel({ modelPath: file });
     let ref = Infinity;
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i <= REPEATS; i++) {
       const ctx = await model.createContext({ contextSize: 512, threads: THREADS });
       const seq = ctx.getSequence();
       const items: ControlledEvaluateInputItem[] = tokens.map((t, j) => (j === T - 1 ? [t as Token, { generateNext: { probabilities: true } }] : (t as Token)));
@@ -174,12 +184,22 @@ async function main(): Promise<void> {
       ((T * 1000) / e.fwd).toFixed(0), ((T * 1000) / e.lrp).toFixed(0), rss.toFixed(0),
       (((e.maxRssKb - e.baseKb) * 1024) / 2 ** 20).toFixed(0), (((e.maxRssKb - e.baseKb) * 1024) / (size + actBytes)).toFixed(2), ref.toFixed(0), (e.fwd / ref).toFixed(2),
     ]);
+    const rc = runChild(name, file, 'recompute');
+    recompute.push([
+      name, rc.fwd.toFixed(0), rc.lrp.toFixed(0), (rc.lrp / rc.fwd).toFixed(2), (e.savedBytes / 2 ** 20).toFixed(1), (rc.savedBytes / 2 ** 20).toFixed(1),
+      (((e.maxRssKb - e.baseKb) * 1024) / 2 ** 20).toFixed(0), (((rc.maxRssKb - rc.baseKb) * 1024) / 2 ** 20).toFixed(0),
+    ]);
   }
   await llama.dispose();
-  const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  for (const r of rows) console.log(r.map((x, i) => x.padStart(w[i])).join('  '));
-  console.log('LRP = CP-LRP (gate half), attn = AttnLRP; each best of 2 after a warm-up forward');
+  const table = (t: string[][]) => {
+    const w = t[0].map((_, i) => Math.max(...t.map((r) => r[i].length)));
+    for (const r of t) console.log(r.map((x, i) => x.padStart(w[i])).join('  '));
+  };
+  table(rows);
+  console.log(`LRP = CP-LRP (gate half), attn = AttnLRP; each best of ${REPEATS} after a warm-up forward`);
   console.log('targets: LRP/fwd <= 3, fwd/llama.cpp <= 1.5, engine/(file+act) < 1.5 (engine RSS = peak RSS of the engine-only child minus its RSS before opening the model)');
+  console.log('\nactivations: recompute (each layer recomputed from its input in the backward; chosen automatically when saving all would exceed 1/4 of RAM), CP-LRP, separate child:');
+  table(recompute);
 }
 
 await main();

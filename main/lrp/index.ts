@@ -41,6 +41,12 @@ export interface ExplainOptions {
   rule?: LrpRule;
   /** CP-LRP only: gate x up product split 1/2-1/2 (`half`) or the gate frozen (`detach`); AttnLRP always halves */
   gate?: LrpGate;
+  /**
+   * Activation memory: `save` keeps every layer's activations (fastest), `recompute` keeps only each layer's input
+   * and recomputes one layer at a time in the backward (about one more forward; the same relevances bit for bit),
+   * `auto` (default) recomputes when saving all would take more than a quarter of the machine's memory.
+   */
+  activations?: 'auto' | 'save' | 'recompute';
   onProgress?: (p: LrpProgress) => void;
   signal?: AbortSignal;
 }
@@ -56,6 +62,10 @@ export interface ExplainResult {
   /** log-probabilities of the next token at the last position, length nVocab */
   logProbs: Float32Array;
   timings: { forwardMs: number; backwardMs: number; totalMs: number };
+  /** whether the backward recomputed layers from their inputs (see `activations`) */
+  recomputed: boolean;
+  /** the engine's estimate of the activation bytes it kept */
+  savedBytes: number;
 }
 
 export interface ForwardResult {
@@ -77,6 +87,8 @@ interface NativeResultExplain {
   value: number;
   forwardMs: number;
   backwardMs: number;
+  checkpointed: boolean;
+  savedBytes: number;
 }
 
 interface NativeAddon {
@@ -89,7 +101,7 @@ interface NativeAddon {
     tokens: Int32Array,
     progress: ((d: number, t: number, p: string) => void) | undefined,
     cancel: Int32Array,
-    opts: { target: number; contrast: number; rule: number; gate: number },
+    opts: { target: number; contrast: number; rule: number; gate: number; checkpoint: number },
   ): Promise<NativeResultExplain>;
   version(): { ggml: string; commit: string; headersVersion: string; builtAgainstCommit: string };
   checkGgml(builtVersion: string, builtCommit: string, libVersion: string, libCommit: string): string | null;
@@ -187,6 +199,11 @@ export class LrpModel {
     const gate = o.gate ?? 'half';
     if (rule !== 'cp' && rule !== 'attn') throw new RangeError(`rule must be 'cp' or 'attn', got ${String(rule)}`);
     if (gate !== 'half' && gate !== 'detach') throw new RangeError(`gate must be 'half' or 'detach', got ${String(gate)}`);
+    const activations = o.activations ?? 'auto';
+    const checkpoint = { auto: -1, save: 0, recompute: 1 }[activations as string];
+    if (checkpoint === undefined) {
+      throw new RangeError(`activations must be 'auto', 'save' or 'recompute', got ${String(activations)}`);
+    }
     const tokens = toTokens(o.tokens, 'explain');
     const target = checkId(o.target, 'target', this.info.nVocab);
     const contrast = checkId(o.contrast, 'contrast', this.info.nVocab);
@@ -204,6 +221,7 @@ export class LrpModel {
         contrast,
         rule: rule === 'attn' ? 1 : 0,
         gate: gate === 'detach' ? 1 : 0,
+        checkpoint,
       });
       return {
         relevance: r.relevance,
@@ -212,6 +230,8 @@ export class LrpModel {
         value: r.value,
         logProbs: r.logProbs,
         timings: { forwardMs: r.forwardMs, backwardMs: r.backwardMs, totalMs: performance.now() - t0 },
+        recomputed: r.checkpointed,
+        savedBytes: r.savedBytes,
       };
     } catch (e) {
       if ((e as { code?: string }).code === 'ABORT_ERR' && o.signal?.aborted) throw o.signal.reason ?? e;

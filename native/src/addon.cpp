@@ -231,6 +231,10 @@ void complete(napi_env env, napi_status, void* data) {
       set_num(env, o, "value", j->res.value);
       set_num(env, o, "forwardMs", j->res.forward_ms);
       set_num(env, o, "backwardMs", j->res.backward_ms);
+      set_num(env, o, "savedBytes", j->res.saved_bytes);
+      napi_value b;
+      napi_get_boolean(env, j->res.checkpointed, &b);
+      napi_set_named_property(env, o, "checkpointed", b);
     } else {
       napi_set_named_property(env, o, "logProbs", f32array(env, j->logprobs.data(), j->logprobs.size()));
       set_num(env, o, "ms", j->ms);
@@ -300,6 +304,8 @@ napi_value start_job(napi_env env, napi_value* argv, size_t argc, bool is_explai
     j->req.contrast = get_i("contrast", -1);
     j->req.rule = get_i("rule", 0) == 1 ? Rule::Attn : Rule::CP;
     j->req.gate = get_i("gate", 0) == 1 ? Gate::Detach : Gate::Half;
+    const int32_t ck = get_i("checkpoint", -1);  // -1 auto, 0 never, 1 always (validated in main/lrp)
+    j->req.checkpoint = ck == 0 || ck == 1 ? ck : -1;
   }
   napi_value promise, name;
   CHECK(napi_create_promise(env, &j->deferred, &promise));

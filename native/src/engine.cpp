@@ -236,21 +236,23 @@ void Model::check_tokens(const std::vector<int32_t>& tokens) const {
 }
 
 // ================================================================ saved activations
+struct SavedExpert {
+  std::vector<int> tok, slot;         // routed tokens and their top-k slot
+  std::vector<float> gate, up, y;     // [Te, F], [Te, F], [Te, d]
+};
+struct Model::SavedLayer {
+  std::vector<float> r1, r2;          // [T] frozen 1/rms of attention and FFN norms
+  std::vector<float> q, k, v;         // [T, H*hd], [T, Hkv*hd] x2 (q, k after RoPE)
+  std::vector<float> A;               // [H, T, T] attention probabilities (zero above the diagonal)
+  std::vector<float> gate, up;        // [T, F] dense FFN
+  std::vector<int> sel;               // [T, K] selected experts
+  std::vector<float> wsel;            // [T, K] their (renormalised) weights
+  std::vector<SavedExpert> ex;
+};
 struct Model::Saved {
-  struct Expert {
-    std::vector<int> tok, slot;         // routed tokens and their top-k slot
-    std::vector<float> gate, up, y;     // [Te, F], [Te, F], [Te, d]
-  };
-  struct L {
-    std::vector<float> r1, r2;          // [T] frozen 1/rms of attention and FFN norms
-    std::vector<float> q, k, v;         // [T, H*hd], [T, Hkv*hd] x2 (q, k after RoPE)
-    std::vector<float> A;               // [H, T, T] attention probabilities (zero above the diagonal)
-    std::vector<float> gate, up;        // [T, F] dense FFN
-    std::vector<int> sel;               // [T, K] selected experts
-    std::vector<float> wsel;            // [T, K] their (renormalised) weights
-    std::vector<Expert> ex;
-  };
+  using L = SavedLayer;
   std::vector<float> x0;   // [T, d] input embeddings
+  std::vector<std::vector<float>> xin;  // checkpoint mode: [T, d] input of each layer (layers[l] filled on demand)
   std::vector<float> rf;   // [T] final norm
   std::vector<L> layers;
 };
@@ -313,133 +315,167 @@ static void silu_mul(Pool& pool, const float* g, const float* u, int64_t n, floa
 }
 
 // ================================================================ forward
-void Model::run_blocks(const std::vector<int32_t>& tokens, std::vector<float>& x, Saved* sv, const Progress& pr, int total) {
+// What one forward pass shares between its layers: the threads, the rotary tables and scratch rows.
+struct Model::FwdCtx {
+  Pool& pool;
+  int64_t T;
+  Rope rope;
+  std::vector<float> h, nw, r, tmp;  // [T, d], [d], [T], [T, d]
+  FwdCtx(Pool& p, const HParams& hp, int64_t T_, const float* freq_factors)
+      : pool(p), T(T_), rope(hp, T_, freq_factors), h(T_ * hp.n_embd), nw(hp.n_embd), r(T_), tmp(T_ * hp.n_embd) {}
+};
+
+// layer l on the residual stream x [T, d] (updated in place); saves what the backward needs into S when non-null
+void Model::forward_layer(FwdCtx& cx, int l, std::vector<float>& x, SavedLayer* S) const {
+  Pool& pool = cx.pool;
+  const int64_t T = cx.T;
+  const int d = hp_.n_embd, H = hp_.n_head, hd = hp_.head_dim;
+  const Rope& rope = cx.rope;
+  const float scale = 1.0f / sqrtf((float)hd);
+  std::vector<float>& h = cx.h;
+  std::vector<float>& nw = cx.nw;
+  std::vector<float>& r = cx.r;
+  std::vector<float>& tmp = cx.tmp;
+  const Layer& L = layers_[l];
+  const int Hkv = L.n_head_kv, grp = H / Hkv;
+  // ---- attention
+  dequant_row(L.attn_norm, 0, 0, nw.data());
+  rms_norm(x.data(), nw.data(), T, d, hp_.eps, h.data(), r.data());
+  std::vector<float> q(T * H * hd), k(T * Hkv * hd), v(T * Hkv * hd), o(T * H * hd, 0.f);
+  {
+    const FwdProduct qkv[3] = {{&L.wq, 0, q.data(), &L.bq}, {&L.wk, 0, k.data(), &L.bk}, {&L.wv, 0, v.data(), &L.bv}};
+    matmul_fwd_n(pool, qkv, 3, h.data(), T);
+  }
+  for (int64_t t = 0; t < T; t++) {
+    for (int hh = 0; hh < H; hh++) rope.apply(&q[(t * H + hh) * hd], t, false);
+    for (int hh = 0; hh < Hkv; hh++) rope.apply(&k[(t * Hkv + hh) * hd], t, false);
+  }
+  std::vector<float> Abuf;
+  if (S) Abuf.assign((size_t)H * T * T, 0.f);
+  pool.run([&](int ith, int nth) {
+    std::vector<float> a(T);
+    for (int hh = ith; hh < H; hh += nth) {
+      const int kh = hh / grp;
+      for (int64_t t = 0; t < T; t++) {
+        const float* qv = &q[(t * H + hh) * hd];
+        float mx = -INFINITY;
+        for (int64_t s = 0; s <= t; s++) {
+          const float* kv = &k[(s * Hkv + kh) * hd];
+          a[s] = dot_f32(qv, kv, hd) * scale;
+          mx = std::max(mx, a[s]);
+        }
+        double sum = 0;
+        for (int64_t s = 0; s <= t; s++) a[s] -= mx;
+        map_avx(a.data(), t + 1, a.data(), exp_avx);
+        for (int64_t s = 0; s <= t; s++) sum += a[s];
+        const float inv = (float)(1.0 / sum);
+        for (int64_t s = 0; s <= t; s++) a[s] *= inv;
+        weighted_rows(a.data(), t + 1, &v[kh * hd], (size_t)Hkv * hd, &o[(t * H + hh) * hd], hd);
+        if (S) std::copy(a.begin(), a.begin() + t + 1, &Abuf[((size_t)hh * T + t) * T]);
+      }
+    }
+  });
+  matmul_fwd(pool, L.wo, 0, o.data(), T, tmp.data(), &L.bo);
+  for (int64_t i = 0; i < T * d; i++) x[i] += tmp[i];
+  if (S) { S->r1 = r; S->q = std::move(q); S->k = std::move(k); S->v = std::move(v); S->A = std::move(Abuf); }
+
+  // ---- feed-forward
+  dequant_row(L.ffn_norm, 0, 0, nw.data());
+  rms_norm(x.data(), nw.data(), T, d, hp_.eps, h.data(), r.data());
+  if (S) S->r2 = r;
+  if (hp_.n_expert == 0) {
+    const int64_t F = L.gate.R;
+    std::vector<float> gt(T * F), up(T * F), p(T * F);
+    const FwdProduct gu[2] = {{&L.gate, 0, gt.data(), nullptr}, {&L.up, 0, up.data(), nullptr}};
+    matmul_fwd_n(pool, gu, 2, h.data(), T);
+    silu_mul(pool, gt.data(), up.data(), T * F, p.data());
+    matmul_fwd(pool, L.down, 0, p.data(), T, tmp.data(), nullptr);
+    for (int64_t i = 0; i < T * d; i++) x[i] += tmp[i];
+    if (S) { S->gate = std::move(gt); S->up = std::move(up); }
+  } else {
+    const int E = hp_.n_expert, K = hp_.n_expert_used;
+    const int64_t F = L.gate_exps.R;
+    std::vector<float> lg(T * E);
+    matmul_fwd(pool, L.router, 0, h.data(), T, lg.data(), nullptr);
+    std::vector<int> sel(T * K);
+    std::vector<float> wsel(T * K);
+    std::vector<std::vector<int>> etok(E), eslot(E);
+    for (int64_t t = 0; t < T; t++) {
+      // softmax over all experts, top-k, renormalised over the selected (llama.cpp's norm_w = true)
+      float mx = -INFINITY;
+      for (int e = 0; e < E; e++) mx = std::max(mx, lg[t * E + e]);
+      std::vector<float> pe(E);
+      double sum = 0;
+      for (int e = 0; e < E; e++) { pe[e] = expf(lg[t * E + e] - mx); sum += pe[e]; }
+      for (int e = 0; e < E; e++) pe[e] = (float)(pe[e] / sum);
+      std::vector<int> idx(E);
+      std::iota(idx.begin(), idx.end(), 0);
+      std::stable_sort(idx.begin(), idx.end(), [&](int a, int b) { return pe[a] > pe[b]; });
+      float ws = 0;
+      for (int kk = 0; kk < K; kk++) ws += pe[idx[kk]];
+      for (int kk = 0; kk < K; kk++) {
+        sel[t * K + kk] = idx[kk];
+        wsel[t * K + kk] = pe[idx[kk]] / ws;
+        etok[idx[kk]].push_back((int)t);
+        eslot[idx[kk]].push_back(kk);
+      }
+    }
+    std::fill(tmp.begin(), tmp.end(), 0.f);
+    if (S) S->ex.resize(E);
+    for (int e = 0; e < E; e++) {
+      const int64_t Te = (int64_t)etok[e].size();
+      if (!Te) continue;
+      std::vector<float> xe(Te * d), gt(Te * F), up(Te * F), p(Te * F), ye(Te * d);
+      for (int64_t i = 0; i < Te; i++) std::copy(&h[etok[e][i] * d], &h[etok[e][i] * d] + d, &xe[i * d]);
+      const FwdProduct gu[2] = {{&L.gate_exps, e, gt.data(), nullptr}, {&L.up_exps, e, up.data(), nullptr}};
+      matmul_fwd_n(pool, gu, 2, xe.data(), Te);
+      silu_mul(pool, gt.data(), up.data(), Te * F, p.data());
+      matmul_fwd(pool, L.down_exps, e, p.data(), Te, ye.data(), nullptr);
+      for (int64_t i = 0; i < Te; i++) {
+        const int t = etok[e][i];
+        const float w = wsel[t * K + eslot[e][i]];
+        for (int j = 0; j < d; j++) tmp[t * d + j] += w * ye[i * d + j];
+      }
+      if (S) {
+        auto& X = S->ex[e];
+        X.tok = etok[e]; X.slot = eslot[e];
+        X.gate = std::move(gt); X.up = std::move(up); X.y = std::move(ye);
+      }
+    }
+    for (int64_t i = 0; i < T * d; i++) x[i] += tmp[i];
+    if (S) { S->sel = std::move(sel); S->wsel = std::move(wsel); }
+  }
+}
+
+// embeddings, then every layer; x ends as the final residual stream [T, d]. With sv: keeps what the backward needs,
+// either every layer's activations or (checkpoint) only each layer's input, from which the backward recomputes
+// one layer at a time.
+void Model::run_blocks(const std::vector<int32_t>& tokens, std::vector<float>& x, Saved* sv, bool checkpoint,
+                       const Progress& pr, int total) {
   Pool pool(threads_);
   const int64_t T = (int64_t)tokens.size();
-  const int d = hp_.n_embd, H = hp_.n_head, hd = hp_.head_dim;
+  const int d = hp_.n_embd;
   x.assign(T * d, 0.f);
   for (int64_t t = 0; t < T; t++) dequant_row(tok_embd_, 0, tokens[t], &x[t * d]);
-  if (sv) { sv->x0 = x; sv->layers.resize(hp_.n_layer); }
-  std::vector<float> ff;
-  if (rope_freqs_.present()) { ff.resize(rope_freqs_.C); dequant_row(rope_freqs_, 0, 0, ff.data()); }
-  Rope rope(hp_, T, ff.empty() ? nullptr : ff.data());
-  const float scale = 1.0f / sqrtf((float)hd);
-  std::vector<float> h(T * d), nw(d), r(T), tmp(T * d);
-
+  if (sv) {
+    sv->x0 = x;
+    sv->layers.resize(hp_.n_layer);
+    if (checkpoint) sv->xin.resize(hp_.n_layer);
+  }
+  std::vector<float> ff = rope_factors();
+  FwdCtx cx(pool, hp_, T, ff.empty() ? nullptr : ff.data());
   for (int l = 0; l < hp_.n_layer; l++) {
     if (pr.cancelled()) throw LrpError("cancelled");
-    const Layer& L = layers_[l];
-    const int Hkv = L.n_head_kv, grp = H / Hkv;
-    Saved::L* S = sv ? &sv->layers[l] : nullptr;
-    // ---- attention
-    dequant_row(L.attn_norm, 0, 0, nw.data());
-    rms_norm(x.data(), nw.data(), T, d, hp_.eps, h.data(), r.data());
-    std::vector<float> q(T * H * hd), k(T * Hkv * hd), v(T * Hkv * hd), o(T * H * hd, 0.f);
-    {
-      const FwdProduct qkv[3] = {{&L.wq, 0, q.data(), &L.bq}, {&L.wk, 0, k.data(), &L.bk}, {&L.wv, 0, v.data(), &L.bv}};
-      matmul_fwd_n(pool, qkv, 3, h.data(), T);
-    }
-    for (int64_t t = 0; t < T; t++) {
-      for (int hh = 0; hh < H; hh++) rope.apply(&q[(t * H + hh) * hd], t, false);
-      for (int hh = 0; hh < Hkv; hh++) rope.apply(&k[(t * Hkv + hh) * hd], t, false);
-    }
-    std::vector<float> Abuf;
-    if (S) Abuf.assign((size_t)H * T * T, 0.f);
-    pool.run([&](int ith, int nth) {
-      std::vector<float> a(T);
-      for (int hh = ith; hh < H; hh += nth) {
-        const int kh = hh / grp;
-        for (int64_t t = 0; t < T; t++) {
-          const float* qv = &q[(t * H + hh) * hd];
-          float mx = -INFINITY;
-          for (int64_t s = 0; s <= t; s++) {
-            const float* kv = &k[(s * Hkv + kh) * hd];
-            a[s] = dot_f32(qv, kv, hd) * scale;
-            mx = std::max(mx, a[s]);
-          }
-          double sum = 0;
-          for (int64_t s = 0; s <= t; s++) a[s] -= mx;
-          map_avx(a.data(), t + 1, a.data(), exp_avx);
-          for (int64_t s = 0; s <= t; s++) sum += a[s];
-          const float inv = (float)(1.0 / sum);
-          for (int64_t s = 0; s <= t; s++) a[s] *= inv;
-          weighted_rows(a.data(), t + 1, &v[kh * hd], (size_t)Hkv * hd, &o[(t * H + hh) * hd], hd);
-          if (S) std::copy(a.begin(), a.begin() + t + 1, &Abuf[((size_t)hh * T + t) * T]);
-        }
-      }
-    });
-    matmul_fwd(pool, L.wo, 0, o.data(), T, tmp.data(), &L.bo);
-    for (int64_t i = 0; i < T * d; i++) x[i] += tmp[i];
-    if (S) { S->r1 = r; S->q = std::move(q); S->k = std::move(k); S->v = std::move(v); S->A = std::move(Abuf); }
-
-    // ---- feed-forward
-    dequant_row(L.ffn_norm, 0, 0, nw.data());
-    rms_norm(x.data(), nw.data(), T, d, hp_.eps, h.data(), r.data());
-    if (S) S->r2 = r;
-    if (hp_.n_expert == 0) {
-      const int64_t F = L.gate.R;
-      std::vector<float> gt(T * F), up(T * F), p(T * F);
-      const FwdProduct gu[2] = {{&L.gate, 0, gt.data(), nullptr}, {&L.up, 0, up.data(), nullptr}};
-      matmul_fwd_n(pool, gu, 2, h.data(), T);
-      silu_mul(pool, gt.data(), up.data(), T * F, p.data());
-      matmul_fwd(pool, L.down, 0, p.data(), T, tmp.data(), nullptr);
-      for (int64_t i = 0; i < T * d; i++) x[i] += tmp[i];
-      if (S) { S->gate = std::move(gt); S->up = std::move(up); }
-    } else {
-      const int E = hp_.n_expert, K = hp_.n_expert_used;
-      const int64_t F = L.gate_exps.R;
-      std::vector<float> lg(T * E);
-      matmul_fwd(pool, L.router, 0, h.data(), T, lg.data(), nullptr);
-      std::vector<int> sel(T * K);
-      std::vector<float> wsel(T * K);
-      std::vector<std::vector<int>> etok(E), eslot(E);
-      for (int64_t t = 0; t < T; t++) {
-        // softmax over all experts, top-k, renormalised over the selected (llama.cpp's norm_w = true)
-        float mx = -INFINITY;
-        for (int e = 0; e < E; e++) mx = std::max(mx, lg[t * E + e]);
-        std::vector<float> pe(E);
-        double sum = 0;
-        for (int e = 0; e < E; e++) { pe[e] = expf(lg[t * E + e] - mx); sum += pe[e]; }
-        for (int e = 0; e < E; e++) pe[e] = (float)(pe[e] / sum);
-        std::vector<int> idx(E);
-        std::iota(idx.begin(), idx.end(), 0);
-        std::stable_sort(idx.begin(), idx.end(), [&](int a, int b) { return pe[a] > pe[b]; });
-        float ws = 0;
-        for (int kk = 0; kk < K; kk++) ws += pe[idx[kk]];
-        for (int kk = 0; kk < K; kk++) {
-          sel[t * K + kk] = idx[kk];
-          wsel[t * K + kk] = pe[idx[kk]] / ws;
-          etok[idx[kk]].push_back((int)t);
-          eslot[idx[kk]].push_back(kk);
-        }
-      }
-      std::fill(tmp.begin(), tmp.end(), 0.f);
-      if (S) S->ex.resize(E);
-      for (int e = 0; e < E; e++) {
-        const int64_t Te = (int64_t)etok[e].size();
-        if (!Te) continue;
-        std::vector<float> xe(Te * d), gt(Te * F), up(Te * F), p(Te * F), ye(Te * d);
-        for (int64_t i = 0; i < Te; i++) std::copy(&h[etok[e][i] * d], &h[etok[e][i] * d] + d, &xe[i * d]);
-        const FwdProduct gu[2] = {{&L.gate_exps, e, gt.data(), nullptr}, {&L.up_exps, e, up.data(), nullptr}};
-        matmul_fwd_n(pool, gu, 2, xe.data(), Te);
-        silu_mul(pool, gt.data(), up.data(), Te * F, p.data());
-        matmul_fwd(pool, L.down_exps, e, p.data(), Te, ye.data(), nullptr);
-        for (int64_t i = 0; i < Te; i++) {
-          const int t = etok[e][i];
-          const float w = wsel[t * K + eslot[e][i]];
-          for (int j = 0; j < d; j++) tmp[t * d + j] += w * ye[i * d + j];
-        }
-        if (S) {
-          auto& X = S->ex[e];
-          X.tok = etok[e]; X.slot = eslot[e];
-          X.gate = std::move(gt); X.up = std::move(up); X.y = std::move(ye);
-        }
-      }
-      for (int64_t i = 0; i < T * d; i++) x[i] += tmp[i];
-      if (S) { S->sel = std::move(sel); S->wsel = std::move(wsel); }
-    }
+    if (sv && checkpoint) sv->xin[l] = x;
+    forward_layer(cx, l, x, sv && !checkpoint ? &sv->layers[l] : nullptr);
     if (pr.report) pr.report(l + 1, total, "forward");
   }
+}
+
+std::vector<float> Model::rope_factors() const {
+  std::vector<float> ff;
+  if (rope_freqs_.present()) { ff.resize(rope_freqs_.C); dequant_row(rope_freqs_, 0, 0, ff.data()); }
+  return ff;
 }
 
 static void log_softmax_row(const float* z, int64_t V, float* out) {
@@ -459,7 +495,7 @@ std::vector<float> Model::forward_logprobs(const std::vector<int32_t>& tokens, c
   auto t0 = clk::now();
   const int64_t T = (int64_t)tokens.size(), d = hp_.n_embd, V = hp_.n_vocab;
   std::vector<float> x;
-  run_blocks(tokens, x, nullptr, pr, hp_.n_layer);
+  run_blocks(tokens, x, nullptr, false, pr, hp_.n_layer);
   std::vector<float> nw(d), h(T * d), logits(T * V);
   dequant_row(out_norm_, 0, 0, nw.data());
   rms_norm(x.data(), nw.data(), T, (int)d, hp_.eps, h.data(), nullptr);
@@ -473,6 +509,25 @@ std::vector<float> Model::forward_logprobs(const std::vector<int32_t>& tokens, c
 }
 
 // ================================================================ LRP backward
+// bytes of float activations the backward keeps for T tokens: every layer's (q, k, v, A [H, T, T], norms, FFN
+// gate/up or routed experts), or with checkpointing each layer's input plus one layer's activations
+double Model::saved_bytes(int64_t T, bool checkpoint) const {
+  const double t = (double)T, d = hp_.n_embd, H = hp_.n_head, hd = hp_.head_dim, Hkv = hp_.n_head_kv;
+  const double F = hp_.n_ff, K = hp_.n_expert_used;
+  const double ffn = hp_.n_expert > 0 ? t * K * (2 * F + d) + 2 * t * K : 2 * t * F;
+  const double layer = 2 * t + t * (H + 2 * Hkv) * hd + H * t * t + ffn;
+  const double base = t * d + t;  // x0, final norm
+  return 4.0 * (checkpoint ? base + hp_.n_layer * t * d + layer : base + hp_.n_layer * layer);
+}
+
+// automatic checkpointing when a full save would take more than a quarter of the machine's physical memory
+// (e.g. an 8B Llama over 1,500 tokens: ~15 GB of attention maps and FFN activations)
+double Model::checkpoint_budget() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page <= 0) return 4.0 * (1ull << 30);
+  return 0.25 * (double)pages * (double)page;
+}
+
 ExplainResult Model::explain(const ExplainRequest& req, const Progress& pr) {
   check_tokens(req.tokens);
   const int64_t V = hp_.n_vocab;
@@ -487,7 +542,11 @@ ExplainResult Model::explain(const ExplainRequest& req, const Progress& pr) {
   const int d = hp_.n_embd, H = hp_.n_head, hd = hp_.head_dim;
   Saved sv;
   std::vector<float> x;
-  run_blocks(req.tokens, x, &sv, pr, total);
+  const double full = saved_bytes(T, false);
+  const bool checkpoint = req.checkpoint == 1 || (req.checkpoint < 0 && full > checkpoint_budget());
+  res.checkpointed = checkpoint;
+  res.saved_bytes = saved_bytes(T, checkpoint);
+  run_blocks(req.tokens, x, &sv, checkpoint, pr, total);
   // final norm and the logits at the last position only
   std::vector<float> nwf(d), hl(d), logits(V);
   dequant_row(out_norm_, 0, 0, nwf.data());
@@ -542,10 +601,17 @@ ExplainResult Model::explain(const ExplainRequest& req, const Progress& pr) {
     }
   };
 
+  std::vector<float> ff = rope_factors();
+  FwdCtx cx(pool, hp_, T, ff.empty() ? nullptr : ff.data());
   for (int l = hp_.n_layer - 1; l >= 0; l--) {
     if (pr.cancelled()) throw LrpError("cancelled");
     const Layer& L = layers_[l];
     Saved::L& S = sv.layers[l];
+    if (checkpoint) {
+      // recompute this layer from its saved input (same code and inputs: the same bits as a saved pass)
+      std::vector<float> xl = std::move(sv.xin[l]);
+      forward_layer(cx, l, xl, &S);
+    }
     const int Hkv = L.n_head_kv, grp = H / Hkv;
     // ---- feed-forward (its output gradient is the residual gradient g)
     std::fill(gh.begin(), gh.end(), 0.f);
@@ -653,6 +719,7 @@ ExplainResult Model::explain(const ExplainRequest& req, const Progress& pr) {
       matmul_bwd(pool, L.wk, 0, gk.data(), T, gh.data());
     }
     add_norm_grad(L.attn_norm, S.r1);
+    if (checkpoint) S = SavedLayer();  // at most one layer's activations live at a time
     if (pr.report) pr.report(hp_.n_layer + (hp_.n_layer - l), total, "backward");
   }
   res.relevance.resize(T);

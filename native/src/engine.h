@@ -65,6 +65,9 @@ struct ExplainRequest {
   int32_t contrast = -1;  // -1: none
   Rule rule = Rule::CP;
   Gate gate = Gate::Half;
+  // keep only each layer's input and recompute the layer in the backward (one layer's activations at a time):
+  // 1 always, 0 never, -1 when a full save would exceed checkpoint_budget()
+  int checkpoint = -1;
 };
 
 struct ExplainResult {
@@ -73,6 +76,8 @@ struct ExplainResult {
   int32_t target = -1;
   double value = 0;               // explained logit (or logit difference) from the engine's forward
   double forward_ms = 0, backward_ms = 0;
+  bool checkpointed = false;
+  double saved_bytes = 0;         // estimate of the activations kept (Model::saved_bytes)
 };
 
 class Model {
@@ -85,12 +90,20 @@ class Model {
   std::vector<float> forward_logprobs(const std::vector<int32_t>& tokens, const Progress& pr, double* ms);
   ExplainResult explain(const ExplainRequest& req, const Progress& pr);
   int threads() const { return threads_; }
+  double saved_bytes(int64_t T, bool checkpoint) const;
+  static double checkpoint_budget();
 
  private:
   struct Saved;
+  struct FwdCtx;
   void check_tokens(const std::vector<int32_t>& tokens) const;
   // runs all blocks; fills `x` [T, d] with the final residual stream; saves what backward needs when `sv` non-null
-  void run_blocks(const std::vector<int32_t>& tokens, std::vector<float>& x, Saved* sv, const Progress& pr, int total);
+  // (with `checkpoint`, only each layer's input: the backward recomputes the layer)
+  void run_blocks(const std::vector<int32_t>& tokens, std::vector<float>& x, Saved* sv, bool checkpoint,
+                  const Progress& pr, int total);
+  struct SavedLayer;
+  void forward_layer(FwdCtx& cx, int l, std::vector<float>& x, SavedLayer* S) const;
+  std::vector<float> rope_factors() const;
 
   HParams hp_;
   std::vector<Layer> layers_;

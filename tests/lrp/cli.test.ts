@@ -32,6 +32,15 @@ describe('cli lrp', () => {
     expect(bad.status).toBe(1);
     expect(bad.stderr.trim()).toBe('error: target token id 9999 is out of range (vocabulary size 512)');
   });
+  it('--activations recompute: the same relevances as the default; a bad value is a usage error', () => {
+    const args = ['lrp', '--model', stories, '--tokens', '1,403,407,261', '--json'];
+    const a = JSON.parse(cli(args).stdout), b = cli([...args, '--activations', 'recompute']);
+    expect(b.status, b.stderr).toBe(0);
+    expect(JSON.parse(b.stdout).relevance).toEqual(a.relevance);
+    const bad = cli([...args, '--activations', 'none']);
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/--activations must be auto, save or recompute, got "none"/);
+  });
 });
 
 describe('cli lrp --text tokenizes as the protocol (the model runner) does', () => {

@@ -74,6 +74,53 @@ describe('CP-LRP conservation (bias-free models)', () => {
   }
 });
 
+describe('activation memory: recompute layers in the backward', () => {
+  const specs: [string, TinyOptions | null][] = [
+    ['stories260K', null],
+    ['llama+experts F32', { arch: 'llama', weightType: 'F32', experts: { count: 4, used: 2 } }],
+    ['qwen2 Q8_0', { arch: 'qwen2', weightType: 'Q8_0', tiedOutput: true }],
+    ['llama Q4_K', { arch: 'llama', weightType: 'Q4_K', nEmbd: 256, nFf: 256, nLayer: 2 }],
+  ];
+  for (const [name, spec] of specs) {
+    it(`${name}: 'recompute' gives the same bits as 'save' for every rule set, and keeps less`, async () => {
+      const m = openLrpModel(spec ? model(spec) : stories, { threads: 2 });
+      try {
+        for (const [rule, gate] of ruleSets) {
+          const a = await m.explain({ tokens: toks, target: 17, contrast: 40, rule, gate, activations: 'save' });
+          const b = await m.explain({ tokens: toks, target: 17, contrast: 40, rule, gate, activations: 'recompute' });
+          const auto = await m.explain({ tokens: toks, target: 17, contrast: 40, rule, gate });
+          expect([a.recomputed, b.recomputed, auto.recomputed]).toEqual([false, true, false]);
+          expect(Buffer.from(b.relevance.buffer).equals(Buffer.from(a.relevance.buffer))).toBe(true);
+          expect(Buffer.from(b.logProbs.buffer).equals(Buffer.from(a.logProbs.buffer))).toBe(true);
+          expect(b.value).toBe(a.value);
+          expect(Buffer.from(auto.relevance.buffer).equals(Buffer.from(a.relevance.buffer))).toBe(true);
+          expect(b.savedBytes).toBeLessThan(a.savedBytes);
+          expect(a.savedBytes).toBeGreaterThan(0);
+        }
+      } finally {
+        m.close();
+      }
+    });
+  }
+
+  it('the estimate counts what the backward keeps: a layer = norms, q/k/v, the [H, T, T] map and the FFN', async () => {
+    // tiny llama: d 64, 4 heads x 16, 2 KV heads, FFN 96, 2 layers
+    const m = openLrpModel(model({ arch: 'llama', weightType: 'F32' }), { threads: 1 });
+    try {
+      const T = toks.length;
+      const layer = 2 * T + T * (4 + 2 * 2) * 16 + 4 * T * T + 2 * T * 96;
+      const base = T * 64 + T;
+      const a = await m.explain({ tokens: toks, activations: 'save' });
+      const b = await m.explain({ tokens: toks, activations: 'recompute' });
+      expect(a.savedBytes).toBe(4 * (base + 2 * layer));
+      expect(b.savedBytes).toBe(4 * (base + 2 * T * 64 + layer));
+      await expect(m.explain({ tokens: toks, activations: 'all' as never })).rejects.toThrow(/activations must be 'auto', 'save' or 'recompute'/);
+    } finally {
+      m.close();
+    }
+  });
+});
+
 describe('planted model', () => {
   it('the answer logit reads only the key token through attention; relevance lands on its positions', async () => {
     const d = 64, V = 512, K = 77, target = 5, other = 6;

@@ -6,7 +6,7 @@ import { CliUsageError, parseFlags, type CliContext } from '../context';
 
 export const summary = 'LRP relevance of each input token for a next-token logit (native engine)';
 export const usage =
-  'lrp --model <gguf> (--tokens 1,2,3 | --text "..." [--chat]) [--target id|string] [--contrast id|string] [--rule cp|attn] [--gate half|detach] [--threads N] [--json]';
+  'lrp --model <gguf> (--tokens 1,2,3 | --text "..." [--chat]) [--target id|string] [--contrast id|string] [--rule cp|attn] [--gate half|detach] [--activations auto|save|recompute] [--threads N] [--json]';
 
 async function vocab(modelPath: string): Promise<LlamaModel> {
   const llama = await getLlama({ gpu: false, build: 'never', maxThreads: 2, logLevel: 'error' as never });
@@ -39,7 +39,7 @@ function resolveToken(spec: string | undefined, name: string, model: LlamaModel,
 export async function run(args: string[], ctx: CliContext): Promise<number> {
   const { flags, positional } = parseFlags(args, {
     model: 'string', tokens: 'string', text: 'string', target: 'string', contrast: 'string',
-    rule: 'string', gate: 'string', threads: 'integer', chat: 'boolean',
+    rule: 'string', gate: 'string', activations: 'string', threads: 'integer', chat: 'boolean',
   });
   if (positional.length) throw new CliUsageError(`unexpected argument "${positional[0]}"; usage: ${usage}`);
   const modelPath = flags.model as string | undefined;
@@ -50,6 +50,10 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   if (rule !== 'cp' && rule !== 'attn') throw new CliUsageError(`--rule must be cp or attn, got "${rule}"`);
   const gate = (flags.gate ?? 'half') as LrpGate;
   if (gate !== 'half' && gate !== 'detach') throw new CliUsageError(`--gate must be half or detach, got "${gate}"`);
+  const activations = (flags.activations ?? 'auto') as 'auto' | 'save' | 'recompute';
+  if (!['auto', 'save', 'recompute'].includes(activations)) {
+    throw new CliUsageError(`--activations must be auto, save or recompute, got "${activations}"`);
+  }
   const threads = (flags.threads as number | undefined) ?? 2;
   if (threads < 1) throw new CliUsageError('--threads must be at least 1');
 
@@ -67,7 +71,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     const target = resolveToken(flags.target as string | undefined, 'target', tok, ctx);
     const contrast = resolveToken(flags.contrast as string | undefined, 'contrast', tok, ctx);
     const t0 = performance.now();
-    const r = await lrp.explain({ tokens, target, contrast, rule, gate });
+    const r = await lrp.explain({ tokens, target, contrast, rule, gate, activations });
     const ms = performance.now() - t0;
     const text = (id: number) => tok.detokenize([id as Token], true);
     const sum = r.relevance.reduce((a, b) => a + b, 0);
@@ -82,7 +86,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     };
     if (ctx.json) ctx.out(JSON.stringify(out));
     else {
-      ctx.out(`target ${r.target} ${JSON.stringify(text(r.target))}${contrast !== undefined ? ` - ${contrast} ${JSON.stringify(text(contrast))}` : ''}: ${rule}${rule === 'cp' ? `/${gate}` : ''} value ${r.value.toFixed(4)}, sum of relevances ${sum.toFixed(4)}, ${out.ms} ms`);
+      ctx.out(`target ${r.target} ${JSON.stringify(text(r.target))}${contrast !== undefined ? ` - ${contrast} ${JSON.stringify(text(contrast))}` : ''}: ${rule}${rule === 'cp' ? `/${gate}` : ''} value ${r.value.toFixed(4)}, sum of relevances ${sum.toFixed(4)}, ${out.ms} ms${r.recomputed ? ' (layers recomputed in the backward)' : ''}`);
       for (let i = 0; i < tokens.length; i++) ctx.out(`${String(i).padStart(4)} ${String(tokens[i]).padStart(6)} ${r.relevance[i].toFixed(5).padStart(11)}  ${JSON.stringify(text(tokens[i]))}`);
     }
     return 0;
