@@ -184,6 +184,26 @@ static void transpose(const float* src, size_t lds, int64_t rows, int64_t cols, 
     for (int64_t j = 0; j < cols; j++) dst[j * ldd + i] = src[i * lds + j];
 }
 
+// X [T, n] packed per token block into the pool's scratch buffer (kept for the job's next product, so its pages
+// are not faulted in again): block [t0, t0 + wb) (wb = 16, or 8 for the last; Tp = T rounded up to 8) lies at
+// P + t0 * n as [n][wb], zero padded, so the slice of a column tile is contiguous (a stride of Tp floats over n
+// would put it on few L1 sets). All threads pack, one token block each.
+static float* pack_tokens(Pool& pool, const float* X, int64_t T, int64_t n) {
+  const int64_t Tp = (T + 7) / 8 * 8, nblk = (Tp + 15) / 16;
+  std::vector<float>& keep = pool.scratch();
+  if (keep.size() < (size_t)n * Tp) keep.resize((size_t)n * Tp);
+  float* P = keep.data();
+  pool.run([&](int ith, int nth) {
+    for (int64_t bi = ith; bi < nblk; bi += nth) {
+      const int64_t t0 = bi * 16, wb = std::min<int64_t>(16, Tp - t0), t1 = std::min<int64_t>(T, t0 + wb);
+      float* pb = P + (size_t)t0 * n;
+      if (t1 - t0 < wb) std::fill_n(pb, (size_t)wb * n, 0.f);
+      transpose(X + t0 * n, n, t1 - t0, n, pb, wb);
+    }
+  });
+  return P;
+}
+
 // ---------------------------------------------------------------- forward: Y[t, r] = X[t, :] . W[r, :] (+ b[r])
 // Tokens are the vector lanes: X is transposed once per product into Xt, [c][16] per block of 16 tokens (Tp = T
 // rounded up to 8, zero padded), and a 6-row x 16-token register block accumulates acc[i][t] += W[r + i, c] * Xt[c, t] over the tile's
@@ -194,16 +214,21 @@ static void transpose(const float* src, size_t lds, int64_t rows, int64_t cols, 
 static const int FRB = 48;   // weight rows per forward tile (multiple of the 6-row register block)
 static const int FCB = 256;  // columns per forward tile (multiple of every block size: 1, 32, 256)
 
+// The one micro-kernel of both directions, tokens as lanes: acc[i][lanes] += w[i * si + k * sk] * P[k * ldp + lanes]
+// for i < MR, k < nk (NV vectors of 8 tokens). Forward: i = weight row (si = row stride), k = column (sk = 1), P = X
+// packed; backward: i = weight column (si = 1), k = weight row (sk = row stride), P = G packed. Each acc element
+// is one FMA chain in ascending k starting from its stored value.
 template <int MR, int NV>
-static inline void fwd_kernel(const float* const* w, int cw, const float* Xt, size_t ldt, float* acc, size_t lda) {
+static inline void lane_kernel(const float* w, size_t si, size_t sk, int nk, const float* P, size_t ldp, float* acc, size_t lda) {
   __m256 a[MR][NV];
   for (int i = 0; i < MR; i++)
     for (int v = 0; v < NV; v++) a[i][v] = _mm256_loadu_ps(acc + i * lda + 8 * v);
-  for (int c = 0; c < cw; c++) {
+  for (int k = 0; k < nk; k++) {
     __m256 x[NV];
-    for (int v = 0; v < NV; v++) x[v] = _mm256_loadu_ps(Xt + c * ldt + 8 * v);
+    for (int v = 0; v < NV; v++) x[v] = _mm256_loadu_ps(P + k * ldp + 8 * v);
+    const float* wk = w + k * sk;
     for (int i = 0; i < MR; i++) {
-      const __m256 b = _mm256_broadcast_ss(w[i] + c);
+      const __m256 b = _mm256_broadcast_ss(wk + i * si);
       for (int v = 0; v < NV; v++) a[i][v] = _mm256_fmadd_ps(b, x[v], a[i][v]);
     }
   }
@@ -211,18 +236,24 @@ static inline void fwd_kernel(const float* const* w, int cw, const float* Xt, si
     for (int v = 0; v < NV; v++) _mm256_storeu_ps(acc + i * lda + 8 * v, a[i][v]);
 }
 
+// m (<= 6) rows of acc through lane_kernel
 template <int NV>
-static inline void fwd_rows(const float* const* w, int nr, int cw, const float* Xt, size_t ldt, float* acc, size_t lda) {
-  int r = 0;
-  for (; r + 6 <= nr; r += 6) fwd_kernel<6, NV>(w + r, cw, Xt, ldt, acc + r * lda, lda);
-  switch (nr - r) {
-    case 5: fwd_kernel<5, NV>(w + r, cw, Xt, ldt, acc + r * lda, lda); break;
-    case 4: fwd_kernel<4, NV>(w + r, cw, Xt, ldt, acc + r * lda, lda); break;
-    case 3: fwd_kernel<3, NV>(w + r, cw, Xt, ldt, acc + r * lda, lda); break;
-    case 2: fwd_kernel<2, NV>(w + r, cw, Xt, ldt, acc + r * lda, lda); break;
-    case 1: fwd_kernel<1, NV>(w + r, cw, Xt, ldt, acc + r * lda, lda); break;
+static inline void lane_block(int m, const float* w, size_t si, size_t sk, int nk, const float* P, size_t ldp, float* acc, size_t lda) {
+  switch (m) {
+    case 6: lane_kernel<6, NV>(w, si, sk, nk, P, ldp, acc, lda); break;
+    case 5: lane_kernel<5, NV>(w, si, sk, nk, P, ldp, acc, lda); break;
+    case 4: lane_kernel<4, NV>(w, si, sk, nk, P, ldp, acc, lda); break;
+    case 3: lane_kernel<3, NV>(w, si, sk, nk, P, ldp, acc, lda); break;
+    case 2: lane_kernel<2, NV>(w, si, sk, nk, P, ldp, acc, lda); break;
+    case 1: lane_kernel<1, NV>(w, si, sk, nk, P, ldp, acc, lda); break;
     default: break;
   }
+}
+
+// forward tile: nr weight rows (row i at w + i * ldw) x cw columns against one token block
+template <int NV>
+static inline void fwd_rows(const float* w, size_t ldw, int nr, int cw, const float* Xt, size_t ldt, float* acc, size_t lda) {
+  for (int r = 0; r < nr; r += 6) lane_block<NV>(std::min(6, nr - r), w + r * ldw, ldw, 1, cw, Xt, ldt, acc + r * lda, lda);
 }
 
 void matmul_fwd_n(Pool& pool, const FwdProduct* ps, int n, const float* X, int64_t T) {
@@ -237,23 +268,8 @@ void matmul_fwd_n(Pool& pool, const FwdProduct* ps, int n, const float* X, int64
       bias[k].resize(ps[k].W->R);
       dequant_row(*ps[k].bias, 0, 0, bias[k].data());
     }
-  // Xt packed per token block: the block of tokens [t0, t0 + wb) (wb = 16, or 8 for the last) is stored at
-  // Xt + t0 * C as [c][wb], so a tile's Xt slice is contiguous (a 512-byte stride over c would map the slice
-  // onto few L1 sets). Zero padded to Tp tokens (padding lanes are computed and discarded). Packed once for all
-  // n products (q/k/v, gate/up share their input), by all threads (one token block each), into the pool's
-  // buffer, kept for the job's next product so its pages are not faulted in again.
-  std::vector<float>& xt_keep = pool.scratch();
-  if (xt_keep.size() < (size_t)C * Tp) xt_keep.resize((size_t)C * Tp);
-  float* Xt = xt_keep.data();
-  const int64_t nblk = (Tp + 15) / 16;
-  pool.run([&](int ith, int nth) {
-    for (int64_t bi = ith; bi < nblk; bi += nth) {
-      const int64_t t0 = bi * 16, wb = std::min<int64_t>(16, Tp - t0), t1 = std::min<int64_t>(T, t0 + wb);
-      float* xb = Xt + (size_t)t0 * C;
-      if (t1 - t0 < wb) std::fill_n(xb, (size_t)wb * C, 0.f);
-      transpose(X + t0 * C, C, t1 - t0, C, xb, wb);
-    }
-  });
+  // X packed once for all n products (q/k/v, gate/up share their input)
+  const float* Xt = pack_tokens(pool, X, T, C);
   // work items: (product, row block) over all products, handed out dynamically; each Y element is still
   // summed by one thread in ascending c, so the bits do not depend on which thread takes which item
   std::vector<std::pair<int, int64_t>> items;
@@ -264,7 +280,6 @@ void matmul_fwd_n(Pool& pool, const FwdProduct* ps, int n, const float* X, int64
     const int64_t cwmax = std::min<int64_t>(C, FCB);
     std::vector<float> buf((size_t)FRB * cwmax);
     std::vector<float> acc((size_t)FRB * Tp);  // acc[r][t]
-    const float* w[FRB];
     for (;;) {
       const size_t it = next.fetch_add(1);
       if (it >= items.size()) break;
@@ -275,12 +290,22 @@ void matmul_fwd_n(Pool& pool, const FwdProduct* ps, int n, const float* X, int64
       for (int r = 0; r < nr; r++) std::fill_n(acc.data() + (size_t)r * Tp, Tp, b.empty() ? 0.f : b[r0 + r]);
       for (int64_t c0 = 0; c0 < C; c0 += FCB) {
         const int cw = (int)std::min<int64_t>(FCB, C - c0);
-        for (int r = 0; r < nr; r++) w[r] = row_segment(*P.W, P.e, r0 + r, c0, cw, buf.data() + (size_t)r * cw);
+        // tile rows at a uniform stride: F32 rows in place in the mapping, others decoded into buf
+        const float* w;
+        size_t ldw;
+        if (P.W->type == GGML_TYPE_F32) {
+          w = reinterpret_cast<const float*>(P.W->row(P.e, r0)) + c0;
+          ldw = P.W->row_bytes / sizeof(float);
+        } else {
+          for (int r = 0; r < nr; r++) row_segment(*P.W, P.e, r0 + r, c0, cw, buf.data() + (size_t)r * cw);
+          w = buf.data();
+          ldw = (size_t)cw;
+        }
         int64_t t = 0;
         for (; t + 16 <= Tp; t += 16)
-          fwd_rows<2>(w, nr, cw, Xt + (size_t)t * C + (size_t)c0 * 16, 16, acc.data() + t, Tp);
+          fwd_rows<2>(w, ldw, nr, cw, Xt + (size_t)t * C + (size_t)c0 * 16, 16, acc.data() + t, Tp);
         for (; t < Tp; t += 8)
-          fwd_rows<1>(w, nr, cw, Xt + (size_t)t * C + (size_t)c0 * 8, 8, acc.data() + t, Tp);
+          fwd_rows<1>(w, ldw, nr, cw, Xt + (size_t)t * C + (size_t)c0 * 8, 8, acc.data() + t, Tp);
       }
       transpose(acc.data(), Tp, nr, T, P.Y + r0, R);
     }
@@ -311,45 +336,14 @@ static std::vector<std::pair<int64_t, int64_t>> bwd_column_ranges(int64_t C, int
 
 // ---------------------------------------------------------------- backward: GX[t, c] += sum_r G[t, r] W[r, c]
 // Tokens are the vector lanes here too: G is packed per 16-token block as Gt[r][16] and each thread keeps its
-// columns of GX packed the same way (GXt[c][16]); a 6-column x 16-token register block accumulates
+// columns of GX packed the same way (GXt[c][16]); lane_kernel with 6 columns x 16 tokens accumulates
 // acc[i][t] += W[r, c + i] * Gt[r, t] over a block of BRB weight rows (6 broadcasts of one tile row + 2 loads +
-// 12 FMAs per row). Per element this is the same chain as before (FMAs in ascending r, starting from the GX
-// value), so results are bit-identical to the axpy kernel and do not depend on the thread count. Loop order per
+// 12 FMAs per row). Per element: FMAs in ascending r starting from the GX value, whichever thread owns the
+// column, so the results do not depend on the thread count. Loop order per
 // decoded tile: column groups outer, token blocks inner, so a group's BRB x 6 weights and the token chunk's Gt
 // slice (BRB x BTC x 4 bytes = 16 KiB) stay in L1.
 static const int BRB = 64;    // weight rows per backward tile
 static const int BTC = 64;    // tokens per chunk (Gt slice of a row block: BRB * BTC floats)
-
-template <int MR, int NV>
-static inline void bwd_kernel(const float* w, size_t ldw, int nr, const float* Gt, size_t ldg, float* acc, size_t lda) {
-  __m256 a[MR][NV];
-  for (int i = 0; i < MR; i++)
-    for (int v = 0; v < NV; v++) a[i][v] = _mm256_loadu_ps(acc + i * lda + 8 * v);
-  for (int r = 0; r < nr; r++) {
-    __m256 x[NV];
-    for (int v = 0; v < NV; v++) x[v] = _mm256_loadu_ps(Gt + r * ldg + 8 * v);
-    const float* wr = w + r * ldw;
-    for (int i = 0; i < MR; i++) {
-      const __m256 b = _mm256_broadcast_ss(wr + i);
-      for (int v = 0; v < NV; v++) a[i][v] = _mm256_fmadd_ps(b, x[v], a[i][v]);
-    }
-  }
-  for (int i = 0; i < MR; i++)
-    for (int v = 0; v < NV; v++) _mm256_storeu_ps(acc + i * lda + 8 * v, a[i][v]);
-}
-
-template <int NV>
-static inline void bwd_cols(int mc, const float* w, size_t ldw, int nr, const float* Gt, size_t ldg, float* acc, size_t lda) {
-  switch (mc) {
-    case 6: bwd_kernel<6, NV>(w, ldw, nr, Gt, ldg, acc, lda); break;
-    case 5: bwd_kernel<5, NV>(w, ldw, nr, Gt, ldg, acc, lda); break;
-    case 4: bwd_kernel<4, NV>(w, ldw, nr, Gt, ldg, acc, lda); break;
-    case 3: bwd_kernel<3, NV>(w, ldw, nr, Gt, ldg, acc, lda); break;
-    case 2: bwd_kernel<2, NV>(w, ldw, nr, Gt, ldg, acc, lda); break;
-    case 1: bwd_kernel<1, NV>(w, ldw, nr, Gt, ldg, acc, lda); break;
-    default: break;
-  }
-}
 
 void matmul_bwd(Pool& pool, const Weight& W, int64_t e, const float* G, int64_t T, float* GX) {
   const int64_t C = W.C, R = W.R;
@@ -358,19 +352,14 @@ void matmul_bwd(Pool& pool, const Weight& W, int64_t e, const float* G, int64_t 
   const int64_t nrb = (R + BRB - 1) / BRB;
   const int64_t bs = ggml_blck_size(W.type);
   const auto ranges = bwd_column_ranges(C, pool.size());
-  // Gt packed per 16-token block ([r][wb] at Gt + t0 * R, zero padded), by all threads; liveness per
-  // (row block, token block): a block whose gradient is zero for all its rows and tokens adds nothing and is
-  // skipped (common: at the top layer only the last position carries a gradient)
-  std::vector<float>& gkeep = pool.scratch();
-  if (gkeep.size() < (size_t)R * Tp) gkeep.resize((size_t)R * Tp);
-  float* Gt = gkeep.data();
+  // G packed per token block (pack_tokens); liveness per (row block, token block): a block whose gradient is
+  // zero for all its rows and tokens adds nothing and is skipped (common: at the top layer only the last
+  // position carries a gradient)
+  const float* Gt = pack_tokens(pool, G, T, R);
   std::vector<char> live((size_t)nrb * nblk, 0);
   pool.run([&](int ith, int nth) {
     for (int64_t bi = ith; bi < nblk; bi += nth) {
-      const int64_t t0 = bi * 16, wb = std::min<int64_t>(16, Tp - t0), t1 = std::min<int64_t>(T, t0 + wb);
-      float* gb = Gt + (size_t)t0 * R;
-      if (t1 - t0 < wb) std::fill_n(gb, (size_t)wb * R, 0.f);
-      transpose(G + t0 * R, R, t1 - t0, R, gb, wb);
+      const int64_t t0 = bi * 16, t1 = std::min<int64_t>(T, t0 + 16);
       for (int64_t rb = 0; rb < nrb; rb++) {
         const int64_t r0 = rb * BRB, r1 = std::min<int64_t>(R, r0 + BRB);
         bool nz = false;
@@ -431,8 +420,8 @@ void matmul_bwd(Pool& pool, const Weight& W, int64_t e, const float* G, int64_t 
                 const int64_t t0 = bi * 16, wb = std::min<int64_t>(16, Tp - t0);
                 const float* gt = Gt + (size_t)t0 * R + (size_t)r0 * wb;
                 float* acc = GXt.data() + (size_t)t0 * nc + (size_t)(c0 - a + c) * wb;
-                if (wb == 16) bwd_cols<2>(mc, w0 + c, stride, nr, gt, 16, acc, 16);
-                else bwd_cols<1>(mc, w0 + c, stride, nr, gt, 8, acc, 8);
+                if (wb == 16) lane_block<2>(mc, w0 + c, 1, stride, nr, gt, 16, acc, 16);
+                else lane_block<1>(mc, w0 + c, 1, stride, nr, gt, 8, acc, 8);
               }
             }
           }
