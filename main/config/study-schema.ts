@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { placeholderProblem, type TaskSpec } from '../protocol/prompts';
 
 /**
  * The study configuration: what a study runs (task, data, models, seeds) and how it explains and
@@ -27,9 +28,20 @@ export const METRICS = [
   'aopc-sufficiency',
   'relevance-share',
 ] as const;
-/** Placeholders of prompt templates; turn 1 takes {text} and {options} (once each), turn 2 all four. */
+/**
+ * Placeholders of prompt templates; turn 1 takes {text} and {options} (once each), turn 2 all four. Both
+ * turns may add the task's own (protocol/prompts.ts TASK_PLACEHOLDERS): {indicator} {definition} for
+ * forced-labour, {claim} for claim-verification.
+ */
 export const PLACEHOLDERS = ['text', 'options', 'k', 'label'] as const;
 const TURN1_PLACEHOLDERS = ['text', 'options'] as const;
+/** The protocol's prompt task of each task kind: its placeholders are the ones a template may use. */
+const PROMPT_TASK: Record<(typeof TASK_KINDS)[number], TaskSpec['task']> = {
+  sentiment: 'sentiment',
+  'forced-labour': 'forced-labour',
+  'claim-verification': 'claim',
+  custom: 'custom',
+};
 
 /** Label vocabularies when the config gives none (custom tasks must give their own). */
 export const DEFAULT_LABELS: Record<Exclude<(typeof TASK_KINDS)[number], 'custom'>, string[]> = {
@@ -107,15 +119,11 @@ const model = z
     message: 'give exactly one of "path" (a GGUF file) or "id" (a registered model)',
   });
 
-function checkTemplate(template: string, allowed: readonly string[], once: readonly string[], ctx: z.RefinementCtx, field: string) {
+/** Turn 1 must show the text and the options, each once; which other placeholders are allowed depends on the task (below). */
+function checkRequired(template: string, once: readonly string[], ctx: z.RefinementCtx, field: string) {
   // Only {identifier} is a placeholder, so JSON in a template ({"rationales": [...]}) is left alone.
   const count = new Map<string, number>();
-  for (const m of template.matchAll(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g)) {
-    if (!allowed.includes(m[1])) {
-      ctx.addIssue({ code: 'custom', path: [field], message: `unknown placeholder {${m[1]}}; allowed: ${allowed.map((a) => `{${a}}`).join(' ')}` });
-    }
-    count.set(m[1], (count.get(m[1]) ?? 0) + 1);
-  }
+  for (const m of template.matchAll(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g)) count.set(m[1], (count.get(m[1]) ?? 0) + 1);
   for (const r of once) {
     const n = count.get(r) ?? 0;
     if (n === 0) ctx.addIssue({ code: 'custom', path: [field], message: `must contain the placeholder {${r}}` });
@@ -127,10 +135,31 @@ function checkTemplate(template: string, allowed: readonly string[], once: reado
 const prompts = z
   .strictObject({ turn1: z.string().optional(), turn2: z.string().optional() })
   .superRefine((p, ctx) => {
-    // Turn 1 must show the text and the answer options; turn 2's {k} is checked against selfExplanation.k below.
-    if (p.turn1 !== undefined) checkTemplate(p.turn1, TURN1_PLACEHOLDERS, TURN1_PLACEHOLDERS, ctx, 'turn1');
-    if (p.turn2 !== undefined) checkTemplate(p.turn2, PLACEHOLDERS, [], ctx, 'turn2');
+    // turn 2's {k} is checked against selfExplanation.k, and every placeholder against the task, below
+    if (p.turn1 !== undefined) checkRequired(p.turn1, TURN1_PLACEHOLDERS, ctx, 'turn1');
   });
+
+/**
+ * Every placeholder of the templates must be one the study's task provides. Runs even when other fields
+ * are invalid (so all problems are reported at once), hence it reads the input defensively; a task kind
+ * that is itself invalid is reported at task.kind and its templates are not checked against it.
+ */
+function checkPlaceholderNames(c: unknown, ctx: z.RefinementCtx) {
+  const cfg = c as { task?: { kind?: unknown }; prompts?: { turn1?: unknown; turn2?: unknown } } | null;
+  const kind = cfg?.task?.kind;
+  if (typeof kind !== 'string' || !(TASK_KINDS as readonly string[]).includes(kind)) return;
+  const task = PROMPT_TASK[kind as (typeof TASK_KINDS)[number]];
+  for (const turn of [1, 2] as const) {
+    const template = cfg?.prompts?.[`turn${turn}`];
+    if (typeof template !== 'string') continue;
+    const reported = new Set<string>();
+    for (const m of template.matchAll(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g)) {
+      const problem = reported.has(m[1]) ? null : placeholderProblem(m[1], task, turn, { claim: 'claim-verification' });
+      if (problem) ctx.addIssue({ code: 'custom', path: ['prompts', `turn${turn}`], message: problem });
+      reported.add(m[1]);
+    }
+  }
+}
 
 const explanation = z.preprocess(
   (v) => (typeof v === 'string' ? { method: v } : v),
@@ -230,7 +259,8 @@ export const studyConfigSchema = z
     if (c.prompts?.turn2 !== undefined && c.selfExplanation.k === 'free' && /\{k\}/.test(c.prompts.turn2)) {
       ctx.addIssue({ code: 'custom', path: ['prompts', 'turn2'], message: 'has {k}, but selfExplanation.k is "free": there is no number to fill in' });
     }
-  });
+  })
+  .superRefine(checkPlaceholderNames, { when: () => true });
 
 export type StudyConfig = z.output<typeof studyConfigSchema>;
 export type StudyConfigInput = z.input<typeof studyConfigSchema>;

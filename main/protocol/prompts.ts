@@ -121,7 +121,9 @@ function multipleChoice(intro: string, text: string, between: string, options: A
 /**
  * A study's own wording (study config `prompts`). Turn 1: {text} and {options} exactly once each, the rest
  * is instruction; turn 2: {k} (the maximum number of items; empty when free), {label} (the predicted
- * option's word), and {text}/{options} repeated if wanted. Only {identifier} is a placeholder, so JSON in a
+ * option's word), and {text}/{options} repeated if wanted. Both turns may also use the task's own
+ * placeholders (TASK_PLACEHOLDERS: {indicator} and {definition} for forced-labour, {claim} for claim),
+ * any number of times, filled as instruction text. Only {identifier} is a placeholder, so JSON in a
  * template ({"rationales": [...]}) is kept as written.
  */
 export interface PromptTemplates {
@@ -131,24 +133,95 @@ export interface PromptTemplates {
 
 export const TURN1_PLACEHOLDERS = ['text', 'options'] as const;
 export const TURN2_PLACEHOLDERS = ['text', 'options', 'k', 'label'] as const;
+/** Placeholders a task adds to both turns (instruction text, any number of times). */
+export const TASK_PLACEHOLDERS: Readonly<Record<TaskSpec['task'], readonly string[]>> = {
+  sentiment: [],
+  'forced-labour': ['indicator', 'definition'],
+  claim: ['claim'],
+  custom: [],
+};
 const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
-/** Turn-1 pieces from a template: literal parts are instructions, {text} the text, {options} the option block. */
-export function templateTurn1(template: string, text: string, options: AnswerOption[]): PromptPiece[] {
+/** Every placeholder a template of `task` may use in turn 1 or turn 2, in the order error messages list them. */
+export function templatePlaceholders(task: TaskSpec['task'], turn: 1 | 2): string[] {
+  return [...(turn === 1 ? TURN1_PLACEHOLDERS : TURN2_PLACEHOLDERS), ...TASK_PLACEHOLDERS[task]];
+}
+
+/**
+ * Why `{name}` cannot be used in a turn-`turn` template of `task`, or null when it can. A placeholder that
+ * belongs to another task says so (and which); any other is unknown. `taskNames` renames tasks in the
+ * message (the study config calls the claim task "claim-verification").
+ */
+export function placeholderProblem(name: string, task: TaskSpec['task'], turn: 1 | 2, taskNames: Partial<Record<TaskSpec['task'], string>> = {}): string | null {
+  const allowed = templatePlaceholders(task, turn);
+  if (allowed.includes(name)) return null;
+  const list = `allowed: ${allowed.map((a) => `{${a}}`).join(' ')}`;
+  const owners = (Object.keys(TASK_PLACEHOLDERS) as TaskSpec['task'][]).filter((t) => TASK_PLACEHOLDERS[t].includes(name));
+  if (owners.length === 0) return `unknown placeholder {${name}}; ${list}`;
+  const named = (t: TaskSpec['task']) => taskNames[t] ?? t;
+  return `placeholder {${name}} is not available for task ${named(task)} (only for ${owners.map(named).join(', ')}); ${list}`;
+}
+
+/**
+ * The task's own placeholder values. A forced-labour {definition} is the indicator's definition text from
+ * the definitions file the task uses; an indicator without one (no file loaded) cannot fill it, and that is
+ * an error rather than an empty string in the prompt.
+ */
+function taskValues(spec: TaskSpec | undefined): Record<string, () => string> {
+  if (spec?.task === 'forced-labour') {
+    const ind = spec.indicator;
+    return {
+      indicator: () => ind.label,
+      definition: () => {
+        if (!ind.definition.trim()) throw new Error(`prompt template: {definition}: indicator ${ind.number} (${ind.label}) has no definition text (no indicator definitions file loaded)`);
+        return ind.definition;
+      },
+    };
+  }
+  if (spec?.task === 'claim') return { claim: () => spec.claim };
+  return {};
+}
+
+/** Refuse a template with a placeholder the task does not provide (before any model runs). */
+function checkPlaceholders(template: string, turn: 1 | 2, spec: TaskSpec | undefined): void {
+  for (const m of template.matchAll(PLACEHOLDER)) {
+    const problem = spec ? placeholderProblem(m[1], spec.task, turn) : basePlaceholderProblem(m[1], turn);
+    if (problem) throw new Error(`prompt template turn ${turn}${spec ? ` (task ${spec.task})` : ''}: ${problem}`);
+  }
+}
+
+/** Without a task spec only the base placeholders are known. */
+function basePlaceholderProblem(name: string, turn: 1 | 2): string | null {
+  const allowed: readonly string[] = turn === 1 ? TURN1_PLACEHOLDERS : TURN2_PLACEHOLDERS;
+  return allowed.includes(name) ? null : `unknown placeholder {${name}}; allowed: ${allowed.map((a) => `{${a}}`).join(' ')}`;
+}
+
+/**
+ * Turn-1 pieces from a template: literal parts are instructions, {text} the text, {options} the option
+ * block, and the task's placeholders (given `spec`) instruction text merged with the literal parts around them.
+ */
+export function templateTurn1(template: string, text: string, options: AnswerOption[], spec?: TaskSpec): PromptPiece[] {
+  checkPlaceholders(template, 1, spec);
+  const values = taskValues(spec);
   const pieces: PromptPiece[] = [];
+  const instruction = (t: string) => {
+    if (t === '') return;
+    const last = pieces[pieces.length - 1];
+    if (last?.segment === 'instruction') last.text += t;
+    else pieces.push({ segment: 'instruction', text: t });
+  };
   const seen = { text: 0, options: 0 };
   let at = 0;
   for (const m of template.matchAll(PLACEHOLDER)) {
     const name = m[1];
-    if (name !== 'text' && name !== 'options') {
-      throw new Error(`prompt template turn 1: unknown placeholder {${name}}; allowed: {text} {options}`);
-    }
-    seen[name]++;
-    if (m.index! > at) pieces.push({ segment: 'instruction', text: template.slice(at, m.index) });
-    pieces.push(name === 'text' ? { segment: 'text', text } : { segment: 'options', text: optionBlock(options) });
+    instruction(template.slice(at, m.index));
+    if (name === 'text' || name === 'options') {
+      seen[name]++;
+      pieces.push(name === 'text' ? { segment: 'text', text } : { segment: 'options', text: optionBlock(options) });
+    } else instruction(values[name]());
     at = m.index! + m[0].length;
   }
-  if (at < template.length) pieces.push({ segment: 'instruction', text: template.slice(at) });
+  instruction(template.slice(at));
   // one text segment: token alignment, masking and relevance all assume the text is shown once
   for (const name of TURN1_PLACEHOLDERS) {
     if (seen[name] !== 1) throw new Error(`prompt template turn 1: must contain {${name}} exactly once, found ${seen[name]}`);
@@ -156,9 +229,11 @@ export function templateTurn1(template: string, text: string, options: AnswerOpt
   return pieces;
 }
 
-/** The turn-2 request from a template. */
-export function templateTurn2(template: string, values: { text: string; options: AnswerOption[]; k: number | null; label: string }): string {
-  return template.replace(PLACEHOLDER, (whole, name: string) => {
+/** The turn-2 request from a template; `spec` supplies the task's placeholders. */
+export function templateTurn2(template: string, values: { text: string; options: AnswerOption[]; k: number | null; label: string; spec?: TaskSpec }): string {
+  checkPlaceholders(template, 2, values.spec);
+  const task = taskValues(values.spec);
+  return template.replace(PLACEHOLDER, (_whole, name: string) => {
     switch (name) {
       case 'text':
         return values.text;
@@ -169,23 +244,29 @@ export function templateTurn2(template: string, values: { text: string; options:
       case 'label':
         return values.label;
       default:
-        throw new Error(`prompt template turn 2: unknown placeholder ${whole}; allowed: {text} {options} {k} {label}`);
+        return task[name]();
     }
   });
 }
 
 /**
  * Build the prompt of `spec` for `text`: the built-in wording of the task and language, or the given
- * templates in its place (the options, their letters and answer parsing stay the task's).
+ * templates in its place (the options, their letters and answer parsing stay the task's). A template is
+ * checked here, so a placeholder the task does not provide fails before any model runs.
  */
 export function buildTaskPrompt(spec: TaskSpec, text: string, templates?: PromptTemplates): TaskPrompt {
   const base = builtinPrompt(spec, text);
   if (!templates?.turn1 && !templates?.turn2) return base;
   const { turn1, turn2 } = templates;
+  if (turn2) {
+    checkPlaceholders(turn2, 2, spec);
+    // a {definition} that cannot be filled is reported now, not after turn 1 has run
+    if (/\{definition\}/.test(turn2)) taskValues(spec).definition?.();
+  }
   return {
     ...base,
-    ...(turn1 ? { turn1: templateTurn1(turn1, text, base.options) } : {}),
-    ...(turn2 ? { explainRequest: (o: AnswerOption, k: number | null) => templateTurn2(turn2, { text, options: base.options, k, label: o.word }) } : {}),
+    ...(turn1 ? { turn1: templateTurn1(turn1, text, base.options, spec) } : {}),
+    ...(turn2 ? { explainRequest: (o: AnswerOption, k: number | null) => templateTurn2(turn2, { text, options: base.options, k, label: o.word, spec }) } : {}),
   };
 }
 

@@ -4,10 +4,12 @@ import { renderChat, textTokens, type ChatTurn } from './chat';
 import { classify, type ClassifyMode, type ClassifyResult, type ProtocolRuntime } from './classify';
 import { explain, explainTurns, type ExplainResult, type ExplainShape } from './explain';
 import { defaultSampling, type SamplingOptions } from './infer';
-import { buildTaskPrompt, type Segment, type TaskSpec } from './prompts';
+import { buildTaskPrompt, type PromptTemplates, type Segment, type TaskSpec } from './prompts';
 
 export interface ProtocolOptions {
   task: TaskSpec;
+  /** A study's own wording (config.prompts) in place of the built-in one. */
+  templates?: PromptTemplates;
   mode: ClassifyMode;
   sampling?: SamplingOptions;
   /** Turn-1 generation limit (paper: 100). */
@@ -58,7 +60,7 @@ export function humanK(text: string, spans: readonly CharSpan[]): number {
 
 /** The whole per-example protocol: turn 1, answer probabilities, turn 2, alignment. */
 export async function runExample(rt: ProtocolRuntime, input: ExampleInput, opts: ProtocolOptions): Promise<ExampleResult> {
-  const prompt = buildTaskPrompt(opts.task, input.text);
+  const prompt = buildTaskPrompt(opts.task, input.text, opts.templates);
   const turns: ChatTurn[] = [{ role: 'user', pieces: prompt.turn1 }];
   const chat = renderChat(rt.model, rt.template, turns);
   const classification = await classify(rt, chat, turns, prompt, {

@@ -75,7 +75,8 @@ function studyIdFor(store: Store, config: StudyConfig): number {
   return same ? same.id : store.studies.create(config.name, config);
 }
 
-async function modelPathFor(p: string): Promise<string> {
+/** A study model's path: $VARS expanded ($RW_DEMO_MODEL generated when unset), relative to the repository root. */
+export async function modelPathFor(p: string): Promise<string> {
   const vars: Record<string, string | undefined> = {};
   if (p.includes('$RW_DEMO_MODEL') && !process.env.RW_DEMO_MODEL) vars.RW_DEMO_MODEL = await ensureDemoModel();
   const file = resolve(REPO_ROOT, expandPath(p, vars));

@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../main/cli/index';
+import { RAFOLA_INDICATORS } from '../../main/datasets/rafola';
 import { generateModel } from '../../main/gguf/generate';
 
 // The predict command through the real CLI entry, on a tiny generated llama model that carries the real
@@ -133,5 +134,132 @@ describe('predict CLI', () => {
     const lines = r.stderr.split('\n').filter((l) => l !== '');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^error: /);
+  });
+});
+
+describe('predict --study: the study\'s task, labels and prompt templates', () => {
+  /** A study file in the temp dir (relative paths in it are relative to it). */
+  const writeStudy = (name: string, config: object) => {
+    const file = path.join(tmp, `${name}.json`);
+    writeFileSync(file, JSON.stringify(config));
+    return file;
+  };
+  /** The text tokens of a prompt slice TEXT exactly, in one contiguous run. */
+  const checkText = (out: PredictJson) => {
+    const idx = out.tokens.flatMap((t, i) => (t.segment === 'text' ? [i] : []));
+    expect(idx[idx.length - 1] - idx[0] + 1).toBe(idx.length);
+    expect(out.tokens.filter((t) => t.segment === 'text').map((t) => TEXT.slice(t.start, t.end)).join('')).toBe(TEXT);
+  };
+  // Llama 2 chat template: "<s>[INST] " + content.strip() + " [/INST]", decoded with SentencePiece's space after <s>
+  const llama2 = (content: string) => `<s> [INST] ${content} [/INST]`;
+
+  it('forced-labour: {indicator} and {definition} filled from the study\'s definitions file, in turn 1 and turn 2', async () => {
+    // a definitions file of our own, named relative to the study file (as run resolves it)
+    writeFileSync(path.join(tmp, 'defs.json'), JSON.stringify(RAFOLA_INDICATORS.map((label, i) => ({
+      label, definition: i === 4 ? 'Hours far beyond the legal limit, imposed without a free choice.' : `Test definition ${i + 1}.`,
+    }))));
+    const file = writeStudy('fl-templates', {
+      name: 'FL with templates',
+      task: { kind: 'forced-labour', indicator: 5, definitions: 'defs.json' },
+      dataset: { builtin: 'demo-news' },
+      models: [{ path: MODEL, mode: 'constrained' }],
+      prompts: {
+        turn1: 'Indicator: {indicator}.\nDefinition: {definition}\nArticle: {text}\nIs "{indicator}" present? {options}\nAnswer:',
+        turn2: 'List at most {k} parts that show "{indicator}" ({definition}) for the answer {label}. JSON: {"rationales": [...]}',
+      },
+    });
+    // no --model: the study's one model (and its constrained mode) is used
+    const r = await cliInProcess(['predict', '--study', file, '--text', TEXT, '--explain', '2', '--extractive', '--json', '--threads', '2', '--context', '1024']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as PredictJson & { prompt: string; study: { name: string; file: string }; selfExplanation: { prompt: string } };
+    expect(out.study).toEqual({ name: 'fl-templates', file });
+    expect(out.prompt).toBe(llama2(
+      'Indicator: Excessive overtime.\nDefinition: Hours far beyond the legal limit, imposed without a free choice.\n' +
+        `Article: ${TEXT}\nIs "Excessive overtime" present? (a) Yes, it contains evidence \n(b) No, it does not contain evidence\nAnswer:`,
+    ));
+    checkText(out);
+    // the filled-in indicator is instruction text, like the words around it
+    const instruction = out.tokens.filter((t) => t.segment === 'instruction').map((t) => t.text).join('');
+    expect(instruction).toContain('Excessive overtime');
+    // constrained: the answer is one of the study's labels, so turn 2 ran with the predicted option's word
+    expect(['yes', 'no']).toContain(out.label);
+    expect(Object.keys(out.optionProbs).sort()).toEqual(['no', 'yes']);
+    expect(out.selfExplanation.prompt).toContain(
+      `[INST] List at most 2 parts that show "Excessive overtime" (Hours far beyond the legal limit, imposed without a free choice.) for the answer ${out.label}. JSON: {"rationales": [...]} [/INST]`,
+    );
+  });
+
+  it('claim: {claim} from --claim; the study\'s model by id from the database, its three labels', async () => {
+    const db = path.join(tmp, 'claim.db');
+    const reg = await cliInProcess(['--db', db, '--json', 'models', 'register', MODEL]);
+    expect(reg.code).toBe(0);
+    const modelId = (JSON.parse(reg.stdout) as { id: number }).id;
+    const file = writeStudy('claim-templates', {
+      name: 'claims', task: { kind: 'claim-verification' }, dataset: { id: 1 }, models: [{ id: modelId, mode: 'scoring' }],
+      prompts: { turn1: 'Claim: {claim}\nEvidence: {text}\n{options}\nDoes the evidence bear on "{claim}"?' },
+    });
+    const r = await cliInProcess(['--db', db, 'predict', '--study', file, '--claim', 'Sea levels are rising.', '--text', TEXT, '--json', '--threads', '2', '--context', '1024']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as PredictJson & { prompt: string };
+    expect(out.prompt).toBe(llama2(
+      `Claim: Sea levels are rising.\nEvidence: ${TEXT}\n(a) The evidence supports the claim \n(b) The evidence refutes the claim \n(c) There is not enough information\nDoes the evidence bear on "Sea levels are rising."?`,
+    ));
+    checkText(out);
+    expect(Object.keys(out.optionProbs).sort()).toEqual(['not-enough-info', 'refutes', 'supports']);
+    // scoring (the study's mode): the label is the most probable option
+    const best = Object.entries(out.optionProbs).sort((a, b) => (b[1] as number) - (a[1] as number))[0][0];
+    expect(out.label).toBe(best);
+  });
+
+  it('a built-in study name: its prompt is the built-in wording, token for token the same as --task/--language', async () => {
+    const a = await cliInProcess(['predict', '--study', 'demo-sentiment-en', '--model', MODEL, '--text', TEXT, '--mode', 'scoring', '--json', '--threads', '2', '--context', '1024']);
+    expect(a.stderr).toBe('');
+    expect(a.code).toBe(0);
+    const b = await cliInProcess(['predict', '--model', MODEL, '--task', 'sentiment', '--language', 'en', '--text', TEXT, '--mode', 'scoring', '--json', '--threads', '2', '--context', '1024']);
+    expect(b.code).toBe(0);
+    const outA = JSON.parse(a.stdout) as PredictJson & { prompt: string; study: { name: string } };
+    const outB = JSON.parse(b.stdout) as PredictJson & { prompt: string; study: null };
+    expect(outA.study.name).toBe('demo-sentiment-en');
+    expect(outB.study).toBeNull();
+    expect(outA.prompt).toBe(llama2(
+      `Consider the following movie review: ${TEXT} \nChoose one of the following options and start your answer with the respective letter: \n(a) This review is overall rather positive \n(b) This review is overall rather negative \nAnswer:`,
+    ));
+    expect(outA.tokens).toEqual(outB.tokens);
+    expect(outA.optionProbs).toEqual(outB.optionProbs);
+  });
+
+  it('usage errors (exit 2, one line): a group of studies, a claim study without --claim, a flag the study sets', async () => {
+    const oneLine = (r: { code: number; stdout: string; stderr: string }) => {
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      const lines = r.stderr.split('\n').filter((l) => l !== '');
+      expect(lines).toHaveLength(1);
+      return lines[0];
+    };
+    expect(oneLine(await cliInProcess(['predict', '--study', 'demo', '--text', 'x']))).toBe(
+      'error: --study demo names 4 studies (demo-forced-labour, demo-sentiment-da, demo-sentiment-en, demo-sentiment-it); give one of them',
+    );
+    const claim = writeStudy('claim-plain', { name: 'c', task: { kind: 'claim-verification' }, dataset: { id: 1 }, models: [{ path: MODEL }] });
+    expect(oneLine(await cliInProcess(['predict', '--study', claim, '--text', 'x']))).toBe(
+      'error: study claim-plain is a claim-verification study: give the claim with --claim TEXT (the evidence goes in --text)',
+    );
+    expect(oneLine(await cliInProcess(['predict', '--study', 'demo-sentiment-en', '--task', 'claim', '--text', 'x']))).toBe(
+      'error: --task cannot be combined with --study: the study sets the task, its language and indicator',
+    );
+    expect(oneLine(await cliInProcess(['predict', '--study', 'paper-msst-en', '--text', 'x']))).toMatch(/^error: study paper-msst-en has 3 models \(.*\); choose one with --model FILE$/);
+  });
+
+  it('a study whose template uses a placeholder its task lacks: exit 1, naming the file, the field and the allowed list', async () => {
+    const file = writeStudy('bad-placeholder', {
+      name: 'bad', task: { kind: 'sentiment' }, dataset: { id: 1 }, models: [{ path: MODEL }], prompts: { turn1: 'About {claim}: {text} {options}' },
+    });
+    const r = await cliInProcess(['predict', '--study', file, '--text', 'x', '--json']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(
+      `error: ${file}: invalid study configuration: prompts.turn1: placeholder {claim} is not available for task sentiment (only for claim-verification); allowed: {text} {options}\n`,
+    );
   });
 });

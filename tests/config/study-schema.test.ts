@@ -155,3 +155,36 @@ describe('study config: invalid fields are named with the problem', () => {
     expect(errs.map((e) => e.path)).toEqual(['task.labels', 'dataset', 'models[0].mode']);
   });
 });
+
+describe('study config: task placeholders in prompt templates', () => {
+  it('forced-labour takes {indicator} and {definition}, claim-verification {claim}, in both turns and any number of times', () => {
+    const fl = ok(withField({
+      task: { kind: 'forced-labour', indicator: 5 },
+      prompts: { turn1: '{indicator}: {definition}\n{text}\n{options}\n{indicator}?', turn2: 'Up to {k} parts for {indicator} ({definition}), {label}' },
+    }));
+    expect(fl.prompts).toEqual({ turn1: '{indicator}: {definition}\n{text}\n{options}\n{indicator}?', turn2: 'Up to {k} parts for {indicator} ({definition}), {label}' });
+    const cl = ok(withField({ task: { kind: 'claim-verification' }, prompts: { turn1: 'Claim {claim}; evidence {text}; {options}; {claim}', turn2: '{k} words on {claim}' } }));
+    expect(cl.prompts?.turn2).toBe('{k} words on {claim}');
+  });
+
+  it.each<[string, unknown, { path: string; message: string }[]]>([
+    ['{claim} in a sentiment study', withField({ prompts: { turn1: 'Claim {claim}: {text} {options}' } }),
+      [{ path: 'prompts.turn1', message: 'placeholder {claim} is not available for task sentiment (only for claim-verification); allowed: {text} {options}' }]],
+    ['{indicator} in a claim study, turn 2', withField({ task: { kind: 'claim-verification' }, prompts: { turn2: '{k} words for {indicator}' } }),
+      [{ path: 'prompts.turn2', message: 'placeholder {indicator} is not available for task claim-verification (only for forced-labour); allowed: {text} {options} {k} {label} {claim}' }]],
+    ['{definition} in a custom study', withField({ task: { kind: 'custom', labels: ['a', 'b'] }, prompts: { turn1: '{definition} {text} {options}' } }),
+      [{ path: 'prompts.turn1', message: 'placeholder {definition} is not available for task custom (only for forced-labour); allowed: {text} {options}' }]],
+    ['{claim} in a forced-labour study (named once however often used)', withField({ task: { kind: 'forced-labour', indicator: 2 }, prompts: { turn1: '{claim} {text} {options} {claim}' } }),
+      [{ path: 'prompts.turn1', message: 'placeholder {claim} is not available for task forced-labour (only for claim-verification); allowed: {text} {options} {indicator} {definition}' }]],
+    ['unknown placeholder in a forced-labour study lists its task placeholders', withField({ task: { kind: 'forced-labour', indicator: 2 }, prompts: { turn2: '{k} {evidence}' } }),
+      [{ path: 'prompts.turn2', message: 'unknown placeholder {evidence}; allowed: {text} {options} {k} {label} {indicator} {definition}' }]],
+  ])('%s', (_name, input, expected) => {
+    expect(errors(input)).toEqual(expected);
+  });
+
+  it('is reported together with problems elsewhere in the config', () => {
+    const errs = errors(withField({ models: [{ path: '/m', mode: 'fast' }], prompts: { turn1: '{claim} {text} {options}' } }));
+    expect(errs.map((e) => e.path)).toEqual(['models[0].mode', 'prompts.turn1']);
+    expect(errs[1].message).toContain('placeholder {claim} is not available for task sentiment');
+  });
+});

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parseStudyConfig } from '../../main/config/study-schema';
 import { buildTaskPrompt, parseAnswer, type TaskSpec } from '../../main/protocol';
 import { promptFor } from '../../main/runner/example';
+import { indicatorDefinitionsFor } from '../../main/runner/study';
 import type { StoredExample } from '../../main/store';
 
 const SENT: TaskSpec = { task: 'sentiment', language: 'en' };
@@ -88,5 +89,105 @@ describe('custom label sets', () => {
     expect(label('(d)')).toBe('invalid');
     expect(label('It is spam or ham.')).toBe('invalid');
     expect(label('No idea.')).toBe('invalid');
+  });
+});
+
+describe('task placeholders: {indicator} {definition} (forced-labour), {claim} (claim)', () => {
+  const OVERTIME = {
+    number: 5,
+    label: 'Excessive overtime',
+    definition: 'Workers are made to work far longer hours or more days than the law or their agreement allows, with no real choice to refuse, for example very long shifts without rest days.',
+  };
+  const FL: TaskSpec = { task: 'forced-labour', indicator: OVERTIME };
+  const CLAIM: TaskSpec = { task: 'claim', claim: 'Sea levels are rising.' };
+  const ARTICLE = 'They worked 16 hours a day, seven days a week.';
+
+  it('forced-labour turn 1: {indicator} and {definition}, any number of times, as instruction text', () => {
+    const p = buildTaskPrompt(FL, ARTICLE, { turn1: '[{indicator}] {definition}\nArticle: {text}\nIs "{indicator}" present? {options}\nAnswer ({indicator}):' });
+    expect(p.turn1).toEqual([
+      { segment: 'instruction', text: `[Excessive overtime] ${OVERTIME.definition}\nArticle: ` },
+      { segment: 'text', text: ARTICLE },
+      { segment: 'instruction', text: '\nIs "Excessive overtime" present? ' },
+      { segment: 'options', text: '(a) Yes, it contains evidence \n(b) No, it does not contain evidence' },
+      { segment: 'instruction', text: '\nAnswer (Excessive overtime):' },
+    ]);
+  });
+
+  it('forced-labour turn 2: {indicator} and {definition} next to {k} and {label}', () => {
+    const p = buildTaskPrompt(FL, ARTICLE, { turn2: 'Up to {k} parts showing {indicator} ({label}); recall: {definition} {"rationales": []} {indicator}' });
+    expect(p.explainRequest(p.options[0], 3)).toBe(`Up to 3 parts showing Excessive overtime (yes); recall: ${OVERTIME.definition} {"rationales": []} Excessive overtime`);
+    expect(p.explainRequest(p.options[1], null)).toBe(`Up to  parts showing Excessive overtime (no); recall: ${OVERTIME.definition} {"rationales": []} Excessive overtime`);
+  });
+
+  it('claim: {claim} in both turns', () => {
+    const p = buildTaskPrompt(CLAIM, ARTICLE, { turn1: 'Claim: {claim}\nEvidence: {text}\n{options}\nDoes it bear on "{claim}"?', turn2: 'Give {k} words on {claim}: {label}' });
+    expect(p.turn1).toEqual([
+      { segment: 'instruction', text: 'Claim: Sea levels are rising.\nEvidence: ' },
+      { segment: 'text', text: ARTICLE },
+      { segment: 'instruction', text: '\n' },
+      { segment: 'options', text: '(a) The evidence supports the claim \n(b) The evidence refutes the claim \n(c) There is not enough information' },
+      { segment: 'instruction', text: '\nDoes it bear on "Sea levels are rising."?' },
+    ]);
+    expect(p.explainRequest(p.options[2], 4)).toBe('Give 4 words on Sea levels are rising.: not enough information');
+  });
+
+  it('templates that spell out the built-in wording give the built-in pieces exactly (placeholders are plain instruction text)', () => {
+    const choose = 'Choose one of the following options and start your answer with the respective letter: ';
+    const fl = buildTaskPrompt(FL, ARTICLE, {
+      turn1: `Consider the following news article: {text} \nDoes the article contain evidence of the forced labour indicator "{indicator}"? Definition: {definition} \n${choose}\n{options} \nAnswer:`,
+      turn2: 'Return a maximum of {k} parts of the text that show evidence for the indicator "{indicator}". Return them as a JSON list of objects, each with the field "rationales".',
+    });
+    const flBuiltin = buildTaskPrompt(FL, ARTICLE);
+    expect(fl.turn1).toEqual(flBuiltin.turn1);
+    expect(fl.explainRequest(fl.options[0], 2)).toBe(flBuiltin.explainRequest(flBuiltin.options[0], 2));
+    const cl = buildTaskPrompt(CLAIM, ARTICLE, { turn1: `Consider the following claim: {claim} \nand the following evidence: {text} \n${choose}\n{options} \nAnswer:` });
+    expect(cl.turn1).toEqual(buildTaskPrompt(CLAIM, ARTICLE).turn1);
+  });
+
+  it('a placeholder the task does not provide is an error naming it, the task and the allowed list (before any model runs)', () => {
+    expect(() => buildTaskPrompt(SENT, TEXT, { turn1: 'About {claim}: {text} {options}' })).toThrow(
+      'prompt template turn 1 (task sentiment): placeholder {claim} is not available for task sentiment (only for claim); allowed: {text} {options}',
+    );
+    expect(() => buildTaskPrompt(CLAIM, TEXT, { turn1: '{indicator}: {text} {options}' })).toThrow(
+      'prompt template turn 1 (task claim): placeholder {indicator} is not available for task claim (only for forced-labour); allowed: {text} {options} {claim}',
+    );
+    // turn 2 is checked when the prompt is built, not when the request is first asked for
+    expect(() => buildTaskPrompt(FL, TEXT, { turn2: '{k} words for {claim}' })).toThrow(
+      'prompt template turn 2 (task forced-labour): placeholder {claim} is not available for task forced-labour (only for claim); allowed: {text} {options} {k} {label} {indicator} {definition}',
+    );
+    expect(() => buildTaskPrompt(FL, TEXT, { turn2: '{k} {evidence}' })).toThrow(
+      'prompt template turn 2 (task forced-labour): unknown placeholder {evidence}; allowed: {text} {options} {k} {label} {indicator} {definition}',
+    );
+    const custom: TaskSpec = { task: 'custom', language: 'en', intro: 'Mail: ', options: [{ label: 'spam', description: 'spam' }, { label: 'ham', description: 'ham' }] };
+    expect(() => buildTaskPrompt(custom, TEXT, { turn1: '{text} {options} {definition}' })).toThrow('placeholder {definition} is not available for task custom (only for forced-labour); allowed: {text} {options}');
+  });
+
+  it('{definition} without definition text (no definitions file loaded) is an error, not an empty string', () => {
+    const bare: TaskSpec = { task: 'forced-labour', indicator: { number: 5, label: 'Excessive overtime', definition: '' } };
+    expect(() => buildTaskPrompt(bare, TEXT, { turn1: '{definition} {text} {options}' })).toThrow('{definition}: indicator 5 (Excessive overtime) has no definition text');
+    expect(() => buildTaskPrompt(bare, TEXT, { turn2: '{k} {definition}' })).toThrow('{definition}: indicator 5 (Excessive overtime) has no definition text');
+    // {indicator} alone needs no definition
+    expect(buildTaskPrompt(bare, TEXT, { turn1: '{indicator}: {text} {options}' }).turn1[0]).toEqual({ segment: 'instruction', text: 'Excessive overtime: ' });
+  });
+
+  it('through the runner: the indicator and definition come from the definitions file the study uses; the claim from the example', () => {
+    const cfg = (task: object, prompts: object) => {
+      const r = parseStudyConfig({ name: 't', task, dataset: { id: 1 }, models: [{ id: 1 }], prompts });
+      if (!r.ok) throw new Error(JSON.stringify(r.errors));
+      return r.config;
+    };
+    const ex = (text: string, meta: Record<string, unknown> = {}) =>
+      ({ id: 1, datasetId: 1, ordinal: 0, externalId: 'e1', language: 'en', text, labels: [], rationaleSpans: [], words: [], meta }) as unknown as StoredExample;
+    // studies/data/ilo-indicators.json, the project's own definitions (the runner's default)
+    const fl = cfg({ kind: 'forced-labour', indicator: 10 }, { turn1: '{indicator} means: {definition}\n{text}\n{options}' });
+    const { prompt } = promptFor(fl, ex(ARTICLE), indicatorDefinitionsFor(fl)!.indicators);
+    expect(prompt.turn1.map((p) => p.text).join('')).toBe(
+      "Retention of identity documents means: The employer or recruiter keeps the worker's passport, identity card or other personal documents, so the worker cannot leave, change jobs or prove their identity.\n" +
+        `${ARTICLE}\n(a) Yes, it contains evidence \n(b) No, it does not contain evidence`,
+    );
+    const cl = cfg({ kind: 'claim-verification' }, { turn1: 'Claim: {claim} | {text} | {options}' });
+    expect(promptFor(cl, ex(ARTICLE, { claim: 'Glaciers are retreating.' })).prompt.turn1.map((p) => p.text).join('')).toBe(
+      `Claim: Glaciers are retreating. | ${ARTICLE} | (a) The evidence supports the claim \n(b) The evidence refutes the claim \n(c) There is not enough information`,
+    );
   });
 });

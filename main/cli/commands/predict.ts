@@ -1,12 +1,19 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseStudyConfig, type StudyConfig } from '../../config/study-schema';
 import { ModelSession } from '../../models/session';
-import { chatTemplateOf, loadIndicators, runExample, type ClassifyMode, type TaskSpec } from '../../protocol/index';
-import { CliUsageError, parseFlags, type CliContext } from '../context';
+import { chatTemplateOf, loadIndicators, runExample, type ClassifyMode, type PromptTemplates, type TaskSpec } from '../../protocol/index';
+import { resolveStudies } from '../../runner/builtins';
+import { taskFor } from '../../runner/example';
+import { indicatorDefinitionsFor, modelPathFor } from '../../runner/study';
+import type { StoredExample } from '../../store';
+import { CliUsageError, parseFlags, withStore, type CliContext } from '../context';
 
 export const summary = 'classify one text with a GGUF model (turn 1), optionally ask for a self-explanation (turn 2)';
 export const usage =
-  'predict --model FILE --task sentiment|forced-labour|claim --text TEXT [--language en|da|it] [--mode paper|constrained|scoring] [--seed N] [--explain K|free] [--extractive] [--shape paper-list|object] [--indicator N] [--definitions FILE] [--claim TEXT] [--template FILE] [--context N] [--threads N] [--gpu] [--json]';
+  'predict --model FILE --task sentiment|forced-labour|claim --text TEXT [--language en|da|it] [--mode paper|constrained|scoring] [--seed N] [--explain K|free] [--extractive] [--shape paper-list|object] [--indicator N] [--definitions FILE] [--claim TEXT] [--template FILE] [--context N] [--threads N] [--gpu] [--json]\n' +
+  '       predict --study <study.json | built-in name> --text TEXT [--model FILE] [--claim TEXT] [--definitions FILE] [--mode ...] [--seed N] [--explain K|free] ... ' +
+  '(the study gives the task, labels, language, prompt templates and indicator definitions; its model, mode, first seed and limits unless given)';
 
 const MODES = ['paper', 'constrained', 'scoring'];
 
@@ -14,15 +21,16 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   const { flags } = parseFlags(args, {
     model: 'string', task: 'string', language: 'string', text: 'string', mode: 'string', seed: 'integer', explain: 'string',
     extractive: 'boolean', shape: 'string', indicator: 'integer', definitions: 'string', claim: 'string', template: 'string',
-    context: 'integer', threads: 'integer', gpu: 'boolean', 'max-new-tokens': 'integer',
+    context: 'integer', threads: 'integer', gpu: 'boolean', 'max-new-tokens': 'integer', study: 'string',
   });
-  const modelPath = flags.model as string | undefined;
   const text = flags.text as string | undefined;
-  if (!modelPath) throw new CliUsageError(`--model is required; usage: ${usage}`);
   if (text === undefined) throw new CliUsageError(`--text is required; usage: ${usage}`);
-  const mode = (flags.mode as string | undefined) ?? 'paper';
+  const study = flags.study !== undefined ? await fromStudy(flags, text, ctx) : undefined;
+  const modelPath = (flags.model as string | undefined) ?? study?.modelPath;
+  if (!modelPath) throw new CliUsageError(`--model is required; usage: ${usage}`);
+  const mode = (flags.mode as string | undefined) ?? study?.mode ?? 'paper';
   if (!MODES.includes(mode)) throw new CliUsageError(`--mode must be one of ${MODES.join(', ')}, got "${mode}"`);
-  const task = taskSpec(flags);
+  const task = study?.task ?? taskSpec(flags);
   let explainK: number | null | undefined;
   if (flags.explain !== undefined) {
     if (flags.explain === 'free') explainK = null;
@@ -34,7 +42,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
 
   const session = new ModelSession({
     gpu: flags.gpu ? 'auto' : false,
-    threads: flags.threads as number | undefined,
+    threads: (flags.threads as number | undefined) ?? study?.config.limits.threads,
     contextSize: (flags.context as number | undefined) ?? 4096,
     idleReleaseMs: 0,
   });
@@ -47,10 +55,11 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       const rt = { llama: m.llama, model: m.model, sequence: m.sequence, template };
       return runExample(rt, { text }, {
         task,
+        templates: study?.templates,
         mode: mode as ClassifyMode,
-        sampling: { seed: (flags.seed as number | undefined) ?? 28, temperature: 0.6, topP: 0.9 },
-        maxNewTokens: (flags['max-new-tokens'] as number | undefined) ?? 100,
-        explain: explainK === undefined ? false : { k: explainK, shape, extractive: !!flags.extractive },
+        sampling: { seed: (flags.seed as number | undefined) ?? study?.config.seeds[0] ?? 28, temperature: 0.6, topP: 0.9 },
+        maxNewTokens: (flags['max-new-tokens'] as number | undefined) ?? study?.config.limits.maxNewTokens ?? 100,
+        explain: explainK === undefined ? false : { k: explainK, shape, extractive: !!flags.extractive || !!study?.config.selfExplanation.extractive },
         signal: controller.signal,
       });
     }, { signal: controller.signal });
@@ -67,6 +76,8 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       selfExplanation: ex
         ? {
             status: ex.result.status,
+            // the rendered turn-2 conversation up to the model's reply (turn 1, its answer, the request)
+            prompt: ex.result.chat.full,
             raw: ex.result.raw,
             items: ex.alignment.items,
             matched: ex.alignment.matched.map(({ text: t, start, end }) => ({ text: t, start, end })),
@@ -74,6 +85,9 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
           }
         : null,
       selfExplanationSkipped: out.explanationSkipped ?? null,
+      // the rendered turn-1 prompt (chat template included): token texts are slices of it, in order
+      prompt: out.tokens.map((t) => t.text).join(''),
+      study: study ? { name: study.name, file: study.file } : null,
       tokens: out.tokens,
     };
     if (ctx.json) ctx.out(JSON.stringify(json));
@@ -88,6 +102,65 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     process.off('SIGINT', onSigint);
     await session.release();
   }
+}
+
+interface StudyChoice {
+  name: string;
+  file: string;
+  config: StudyConfig;
+  task: TaskSpec;
+  templates?: PromptTemplates;
+  /** The study's model when it has exactly one (else --model is required). */
+  modelPath?: string;
+  /** The study's answer mode when all its models share one. */
+  mode?: string;
+}
+
+/**
+ * --study: the task the runner would give this text (runner/example.ts taskFor: labels, language,
+ * indicator with its definitions, claim) and the study's prompt templates, so the prompt is the study's.
+ * Flags that would contradict the study (--task, --language, --indicator) are refused.
+ */
+async function fromStudy(flags: Record<string, string | boolean | number | undefined>, text: string, ctx: CliContext): Promise<StudyChoice> {
+  for (const f of ['task', 'language', 'indicator'] as const) {
+    if (flags[f] !== undefined) throw new CliUsageError(`--${f} cannot be combined with --study: the study sets the task, its language and indicator`);
+  }
+  const ref = flags.study as string;
+  const studies = resolveStudies(ref);
+  if (studies.length !== 1) {
+    throw new CliUsageError(`--study ${ref} names ${studies.length} studies (${studies.map((s) => s.name).join(', ')}); give one of them`);
+  }
+  const s = studies[0];
+  const parsed = parseStudyConfig(s.config);
+  if (!parsed.ok) throw new Error(`${s.file}: invalid study configuration: ${parsed.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
+  const config = parsed.config;
+  const kind = config.task.kind;
+  if (kind === 'claim-verification' && typeof flags.claim !== 'string') {
+    throw new CliUsageError(`study ${s.name} is a claim-verification study: give the claim with --claim TEXT (the evidence goes in --text)`);
+  }
+  if (kind !== 'claim-verification' && flags.claim !== undefined) throw new CliUsageError(`--claim is only for claim-verification studies; ${s.name} is ${kind}`);
+  if (kind !== 'forced-labour' && flags.definitions !== undefined) throw new CliUsageError(`--definitions is only for forced-labour studies; ${s.name} is ${kind}`);
+  // --definitions wins over the study's task.definitions, as in `run`
+  const defs = indicatorDefinitionsFor(config, flags.definitions as string | undefined);
+  const example = {
+    id: 0, datasetId: 0, ordinal: 0, externalId: 'predict', text, language: config.language, labels: [], words: [], rationaleMask: null,
+    rationaleSpans: [], meta: kind === 'claim-verification' ? { claim: flags.claim } : {},
+  } satisfies StoredExample;
+  const { spec } = taskFor(config, example, defs?.indicators);
+  const modes = [...new Set(config.models.map((m) => m.mode))];
+  let modelPath: string | undefined;
+  if (flags.model === undefined) {
+    if (config.models.length !== 1) {
+      throw new CliUsageError(`study ${s.name} has ${config.models.length} models (${config.models.map((m) => m.path ?? `id ${m.id}`).join(', ')}); choose one with --model FILE`);
+    }
+    const m = config.models[0];
+    if (m.path) modelPath = await modelPathFor(m.path);
+    else {
+      modelPath = await withStore(ctx, (store) => store.models.get(m.id!)?.path);
+      if (!modelPath) throw new Error(`study ${s.name}: model ${m.id} is not registered in ${ctx.dbPath}`);
+    }
+  }
+  return { name: s.name, file: s.file, config, task: spec, templates: config.prompts, modelPath, mode: modes.length === 1 ? modes[0] : undefined };
 }
 
 function taskSpec(flags: Record<string, string | boolean | number | undefined>): TaskSpec {
