@@ -58,6 +58,9 @@ describe('import-run --format paper', () => {
     expect(imp.code).toBe(0);
     const { runId, model, seed, rule, examples, scored } = JSON.parse(imp.out);
     expect({ model, seed, rule, examples, scored }).toEqual({ model: 'llama', seed: 28, rule: 'paper', examples: 263, scored: 221 });
+    // token text decoded with Llama 2's real tokenizer (tests/importers/paper-tokens.test.ts checks the offsets)
+    const tok = JSON.parse(imp.out);
+    expect({ tokenizer: tok.tokenizer, decoded: tok.tokensDecoded, withIds: tok.tokensWithIds }).toEqual({ tokenizer: 'llama-spm', decoded: 215, withIds: 215 });
 
     const met = await cli(['--db', db, '--json', 'metrics', String(runId)]);
     expect(met.code).toBe(0);
@@ -85,6 +88,9 @@ describe('import-run --format paper', () => {
     try {
       const rs = store.results.list(runId);
       expect(rs).toHaveLength(263);
+      // the run record keeps how its tokens were decoded
+      expect(store.runs.get(runId)!.timings).toMatchObject({ tokenizer: 'llama-spm', tokensDecoded: 215, tokensWithIds: 215 });
+      expect((store.runs.get(runId)!.timings.notes as string[])[0]).toMatch(/^token text decoded with llama-spm \(.*ggml-vocab-llama-spm\.gguf\): 215 of 215 examples with token ids$/);
       const refusal = rs.find((r) => r.rawOutputs.line === 108)!;
       expect(refusal).toMatchObject({ label: 'invalid', correct: true });
       expect(refusal.rawOutputs.paperPrediction).toBe('negative');

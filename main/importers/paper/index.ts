@@ -25,4 +25,24 @@ export {
   type PyKey,
   type PyLiteralOptions,
 } from './pyliteral';
-export { importPaperRun, paperRunFile, paperRunNames, type PaperImportOptions, type PaperImportResult } from './run';
+export {
+  importPaperRun,
+  importPaperRunWithTokens,
+  paperRunFile,
+  paperRunNames,
+  type PaperImportOptions,
+  type PaperImportResult,
+  type PaperTokenOptions,
+} from './run';
+export {
+  decodePaperTokens,
+  decodePaperRunTokens,
+  paperTokenizerCandidates,
+  resolveTokenizerArg,
+  idOnlyTokens,
+  PAPER_VOCAB_DIR,
+  PAPER_VOCAB_NAMES,
+  type PaperTokenDecoding,
+  type TokenDecode,
+  type TokenizerCandidate,
+} from './tokens';

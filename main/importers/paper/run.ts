@@ -16,8 +16,10 @@
  *   - the self-explanation items, matched and unmatched; LRP relevance over the whole chat prompt where
  *     the file has it (relevance_lrp -> lrp-cp, relevance_lrp_contrast -> lrp-contrast,
  *     relevance_random -> random), with one token per prompt token: the vocabulary id from
- *     `perturbation`, no text (the files carry ids only), segment "text" where `context_mask` is 1 and
- *     "prompt" elsewhere — enough for where relevance lands, not for token-level masks;
+ *     `perturbation`, segment "text" where `context_mask` is 1 and "prompt" elsewhere. The files carry ids
+ *     only: `importPaperRunWithTokens` adds each token's text and, for text tokens, offsets into the example
+ *     text when the model's tokenizer is available and proven (tokens.ts); otherwise ids only, with a note
+ *     (rawOutputs.tokenNote per example, PaperImportResult.tokens.notes for the run);
  *   - a skip reason for every example not scored: wrong-answer, not-explained (correct but the file has no
  *     self-explanation), or the adapter's reason (self-explanation: SyntaxError / KeyError / align ...).
  */
@@ -28,6 +30,7 @@ import type { ParsedDataset, ParsedExample } from '../../datasets/types';
 import type { RelevanceInput, ResultInput, Store, TokenInfo } from '../../store';
 import { evaluateWordLevel, type MatchingRule, type WordLevelSummary } from './evaluate';
 import { listPaperRunFiles, readPaperFile, type PaperRecord } from './read';
+import { decodePaperRunTokens, idOnlyTokens, resolveTokenizerArg, type PaperTokenDecoding } from './tokens';
 
 export interface PaperImportOptions {
   studyId: number;
@@ -47,6 +50,16 @@ export interface PaperImportResult {
   model: string;
   seed: number;
   summary: WordLevelSummary;
+  /** Token decoding: the tokenizer used (null: ids only), how many examples got text, and the run's notes. */
+  tokens: { tokenizer: string | null; tokenizerPath: string | null; decoded: number; withIds: number; notes: string[] };
+}
+
+export interface PaperTokenOptions {
+  /**
+   * A GGUF path or a bundled vocabulary name ("llama-spm") to try instead of automatic matching; 'none'
+   * skips decoding. Either way the tokenizer is used only where it is proven (tokens.ts).
+   */
+  tokenizer?: string;
 }
 
 /** The one response file of a run folder, or the file itself. */
@@ -92,7 +105,7 @@ function toExample(r: PaperRecord): ParsedExample {
 
 const RELEVANCE_METHOD = { lrp: 'lrp-cp', lrpContrast: 'lrp-contrast', random: 'random' } as const;
 
-function tokensAndRelevance(r: PaperRecord): { tokens: TokenInfo[] | null; relevance: RelevanceInput[]; notes: Record<string, string> } {
+function tokensAndRelevance(r: PaperRecord, decoded: TokenInfo[] | undefined): { tokens: TokenInfo[] | null; relevance: RelevanceInput[]; notes: Record<string, string> } {
   const notes: Record<string, string> = { ...r.relevanceMissing };
   const p = r.perturbation;
   const relevance: RelevanceInput[] = [];
@@ -100,7 +113,7 @@ function tokensAndRelevance(r: PaperRecord): { tokens: TokenInfo[] | null; relev
     for (const k of Object.keys(r.relevance) as (keyof typeof RELEVANCE_METHOD)[]) if (r.relevance[k]) notes[RELEVANCE_METHOD[k]] = 'no perturbation record: no tokens to attach it to';
     return { tokens: null, relevance, notes };
   }
-  const tokens: TokenInfo[] = p.tokenIds.map((id, i) => ({ id, text: '', start: -1, end: -1, segment: p.contextMask[i] === 1 ? 'text' : 'prompt' }));
+  const tokens: TokenInfo[] = decoded ?? idOnlyTokens(p);
   for (const k of Object.keys(RELEVANCE_METHOD) as (keyof typeof RELEVANCE_METHOD)[]) {
     const v = r.relevance[k];
     if (!v) continue;
@@ -113,17 +126,65 @@ function tokensAndRelevance(r: PaperRecord): { tokens: TokenInfo[] | null; relev
   return { tokens, relevance, notes };
 }
 
-/** Reads, evaluates with the chosen rule and stores the file as a run of the study (not finalised: call finalizeRun). */
-export function importPaperRun(store: Store, fileOrDir: string, opts: PaperImportOptions): PaperImportResult {
+function checkOptions(store: Store, opts: PaperImportOptions): MatchingRule {
   if (!store.studies.get(opts.studyId)) throw new Error(`study ${opts.studyId} does not exist`);
   const rule: MatchingRule = opts.rule ?? 'robust';
   if (rule !== 'paper' && rule !== 'robust') throw new Error(`matching rule must be paper or robust, got "${String(rule)}"`);
+  return rule;
+}
+
+function readRun(fileOrDir: string, opts: PaperImportOptions): { file: string; records: PaperRecord[]; model: string } {
   const file = paperRunFile(fileOrDir);
   const records = readPaperFile(file);
   if (records.length === 0) throw new Error(`${file}: no records`);
+  const model = opts.model ?? paperRunNames(file).model ?? basename(file).replace(/\.jsonl$/, '');
+  return { file, records, model };
+}
+
+const notDecoded = (records: readonly PaperRecord[], note: string): PaperTokenDecoding => ({
+  tokenizer: null,
+  byLine: new Map(),
+  failures: new Map(),
+  withIds: records.filter((r) => r.perturbation).length,
+  notes: [note],
+  tried: [],
+});
+
+/**
+ * Reads, evaluates with the chosen rule and stores the file as a run of the study (not finalised: call
+ * finalizeRun). Tokens keep their ids only; `importPaperRunWithTokens` decodes them where it can.
+ */
+export function importPaperRun(store: Store, fileOrDir: string, opts: PaperImportOptions): PaperImportResult {
+  const rule = checkOptions(store, opts);
+  const { file, records, model } = readRun(fileOrDir, opts);
+  return storePaperRun(store, file, records, model, opts, rule, notDecoded(records, 'token text not decoded: imported without a tokenizer'));
+}
+
+/**
+ * As importPaperRun, and each prompt token gets its text and each text token its offsets into the example
+ * text when a tokenizer is proven for the run (automatic matching, or `tok.tokenizer`; see tokens.ts).
+ */
+export async function importPaperRunWithTokens(store: Store, fileOrDir: string, opts: PaperImportOptions & PaperTokenOptions): Promise<PaperImportResult> {
+  const rule = checkOptions(store, opts);
+  const { file, records, model } = readRun(fileOrDir, opts);
+  const decoding =
+    opts.tokenizer === 'none'
+      ? notDecoded(records, 'token text not decoded: --tokenizer none')
+      : await decodePaperRunTokens(records, { model, ...(opts.tokenizer !== undefined ? { tokenizer: resolveTokenizerArg(opts.tokenizer) } : {}) });
+  return storePaperRun(store, file, records, model, opts, rule, decoding);
+}
+
+function storePaperRun(
+  store: Store,
+  file: string,
+  records: PaperRecord[],
+  model: string,
+  opts: PaperImportOptions,
+  rule: MatchingRule,
+  decoding: PaperTokenDecoding,
+): PaperImportResult {
   const summary = evaluateWordLevel(records, rule);
   const names = paperRunNames(file);
-  const model = opts.model ?? names.model ?? basename(file).replace(/\.jsonl$/, '');
   const seed = opts.seed ?? names.seed ?? records.find((r) => r.perturbation)?.perturbation?.seed ?? 0;
 
   const sha = createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -138,7 +199,16 @@ export function importPaperRun(store: Store, fileOrDir: string, opts: PaperImpor
   };
   const results: ResultInput[] = records.map((r, i) => {
     const ev = summary.examples[i];
-    const { tokens, relevance, notes } = tokensAndRelevance(r);
+    const decoded = decoding.byLine.get(r.line);
+    const { tokens, relevance, notes } = tokensAndRelevance(r, decoded);
+    // per example: which tokenizer gave the text, or why the ids stayed without it
+    const tokenNote = !r.perturbation
+      ? null
+      : decoded
+        ? null
+        : decoding.tokenizer
+          ? `token text not decoded: ${decoding.tokenizer.name} not proven here: ${decoding.failures.get(r.line) ?? 'not attempted'}`
+          : (decoding.notes[0] ?? 'token text not decoded');
     const rawOutputs: Record<string, unknown> = {
       imported: basename(file),
       line: r.line + 1,
@@ -150,6 +220,8 @@ export function importPaperRun(store: Store, fileOrDir: string, opts: PaperImpor
       ...(r.rationales !== undefined ? { turn2: r.rationales } : {}),
       ...(r.rationalesChecked !== undefined ? { turn2Repaired: r.rationalesChecked } : {}),
       ...(Object.keys(notes).length ? { relevanceNotes: notes } : {}),
+      ...(decoded ? { tokenizer: decoding.tokenizer!.name } : {}),
+      ...(tokenNote ? { tokenNote } : {}),
     };
     const masks: Record<string, number[]> = {};
     if (ev.goldMask && ev.predMask) {
@@ -189,5 +261,12 @@ export function importPaperRun(store: Store, fileOrDir: string, opts: PaperImpor
     return { datasetId, modelId, runId };
   });
   const ids = tx();
-  return { ...ids, file, model, seed, summary };
+  const tokens = {
+    tokenizer: decoding.tokenizer?.name ?? null,
+    tokenizerPath: decoding.tokenizer?.path ?? null,
+    decoded: decoding.byLine.size,
+    withIds: decoding.withIds,
+    notes: decoding.notes,
+  };
+  return { ...ids, file, model, seed, summary, tokens };
 }
