@@ -3,7 +3,8 @@
 // references from ggml's own dequantization, bit-identical results for 1/2/3 threads and for fused products,
 // the AVX row decoders equal to ggml's to_float bit for bit, and the lane helpers (exp, sigmoid, dot, weighted
 // row sums). The end-to-end parity with llama.cpp is in parity.test.ts; this pins each kernel on its own.
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -28,15 +29,19 @@ interface KernelReport {
 let dir = '';
 let report: KernelReport;
 
-beforeAll(() => {
+// compiled and run asynchronously: a synchronous compile blocks the test worker's event loop, and under load
+// (minutes on 2 busy cores) vitest's worker RPC times out ("Timeout calling onTaskUpdate")
+const run = promisify(execFile);
+
+beforeAll(async () => {
   expect(existsSync(join(LIB_DIR, 'libggml-base.so')), `${LIB_DIR}/libggml-base.so`).toBe(true);
   expect(existsSync(join(INCLUDE, 'ggml.h')), `${INCLUDE}/ggml.h (native/scripts/llama-src.sh)`).toBe(true);
   dir = mkdtempSync(join(tmpdir(), 'rw-kernels-'));
   const exe = join(dir, 'kernels-check');
-  execFileSync('g++', ['-O2', '-std=c++17', '-pthread', '-mavx2', '-mfma', '-mf16c', `-I${join(ROOT, 'native/src')}`,
+  await run('g++', ['-O2', '-std=c++17', '-pthread', '-mavx2', '-mfma', '-mf16c', `-I${join(ROOT, 'native/src')}`,
     `-I${INCLUDE}`, join(ROOT, 'tests/lrp/fixtures/kernels-check.cpp'), join(ROOT, 'native/src/kernels.cpp'),
-    `-L${LIB_DIR}`, '-l:libggml-base.so', `-Wl,-rpath,${LIB_DIR}`, '-o', exe], { stdio: 'pipe' });
-  report = JSON.parse(execFileSync(exe, { encoding: 'utf8' })) as KernelReport;
+    `-L${LIB_DIR}`, '-l:libggml-base.so', `-Wl,-rpath,${LIB_DIR}`, '-o', exe]);
+  report = JSON.parse((await run(exe, [], { encoding: 'utf8' })).stdout) as KernelReport;
 });
 
 afterAll(() => {
