@@ -14,6 +14,18 @@ const Id = z.number().int().positive();
 const Handle = z.string().regex(/^[0-9a-f]{32}$/, 'must be a file handle from a dialog or an upload');
 const Format = z.enum(['msst', 'rafola', 'climate-fever', 'csv', 'jsonl']);
 const Language = z.string().regex(/^[a-z]{2,3}$/, 'must be an ISO 639 code such as "en"');
+/**
+ * The Results screen's example filters (language, indicator, model, correct or not), one schema for
+ * queryMetrics and for the Inspector's listResults; semantics in result-filter.ts.
+ */
+const FilterArg = z
+  .object({
+    language: z.string().trim().min(1).max(20).optional(),
+    indicator: z.string().trim().min(1).max(100).optional(),
+    model: z.string().min(1).max(500).optional(),
+    correct: z.enum(['all', 'correct', 'incorrect']).default('all'),
+  })
+  .strict();
 
 export const requests = {
   appInfo: z.object({}).strict(),
@@ -64,20 +76,14 @@ export const requests = {
       runId: Id,
       offset: z.number().int().min(0).default(0),
       limit: z.number().int().min(1).max(500).default(50),
+      /** The Results screen's filters: only the run's results that Results counts for them (result-filter.ts). */
+      filter: FilterArg.optional(),
     })
     .strict(),
   getResult: z.object({ runId: Id, exampleId: Id }).strict(),
   listMetrics: z.object({ runId: Id }).strict(),
   /** Metrics of the runs and examples the Results screen's filters choose (see metrics-query.ts). */
-  queryMetrics: z
-    .object({
-      runIds: z.array(Id).max(10_000).optional(),
-      language: z.string().trim().min(1).max(20).optional(),
-      indicator: z.string().trim().min(1).max(100).optional(),
-      model: z.string().min(1).max(500).optional(),
-      correct: z.enum(['all', 'correct', 'incorrect']).default('all'),
-    })
-    .strict(),
+  queryMetrics: FilterArg.extend({ runIds: z.array(Id).max(10_000).optional() }).strict(),
   exportRun: z.object({ runId: Id, format: z.enum(['csv', 'jsonl', 'pdf']) }).strict(),
 } satisfies Record<MethodName, z.ZodType>;
 
@@ -229,6 +235,21 @@ export interface Page<T> {
   offset: number;
 }
 
+/** The Results filters without the run choice: what the Inspector applies to the run it shows. */
+export type ExampleFilter = Omit<MetricsFilter, 'runIds'>;
+
+/** A page of a run's results; `total` counts the filtered results when a filter was given. */
+export interface ResultsPage extends Page<PlainResult> {
+  /** The run's results before any filter, skipped ones included. */
+  runTotal: number;
+  /**
+   * Present when a filter was given. `run`: the run is in the filtered set ('in'), has no metrics
+   * yet so no filter covers it ('pending'), or the filter leaves it out ('out', e.g. another model).
+   * `runsInFilter`: when the run is not in it, the runs that are (so the user can go to one).
+   */
+  filtered?: { run: 'in' | 'pending' | 'out'; runsInFilter: number[] };
+}
+
 export interface Responses {
   appInfo: AppInfo;
   listDatasets: DatasetRecord[];
@@ -253,7 +274,7 @@ export interface Responses {
   pauseRun: RunRecord;
   resumeRun: RunRecord;
   cancelRun: RunRecord;
-  listResults: Page<PlainResult>;
+  listResults: ResultsPage;
   getResult: PlainResult;
   listMetrics: MetricRecord[];
   queryMetrics: MetricsQueryResult;

@@ -11,6 +11,7 @@ import { ApiError, type Envelope } from './errors';
 import { FileHandles, type FileEntry } from './files';
 import { METHOD_NAMES, type MethodName } from './methods';
 import { importReport } from './reports';
+import { selectResults } from './result-filter';
 import { toErrorData } from './to-error';
 import type { ResultRecord } from '../store/types';
 import type { PlainResult } from './catalogue';
@@ -286,7 +287,14 @@ function makeImpl(wb: Workbench): Impl {
       need(store.runs.get(a.runId), `run ${a.runId}`, 'runId');
       // Relevance vectors are large: the list leaves them out; getResult has them.
       const all = store.results.list(a.runId, { relevance: false });
-      return { items: all.slice(a.offset, a.offset + a.limit).map(plainResult), total: all.length, offset: a.offset };
+      const page = (rs: ResultRecord[]) => rs.slice(a.offset, a.offset + a.limit).map(plainResult);
+      if (!a.filter) return { items: page(all), total: all.length, offset: a.offset, runTotal: all.length };
+      // The Results screen's selection for this one run (the same code that counts Results' examples).
+      const sel = selectResults(store, { ...a.filter, runIds: [a.runId] });
+      const chosen = sel.chosen.get(a.runId);
+      const run = chosen ? 'in' : sel.pending.includes(a.runId) ? 'pending' : 'out';
+      const runsInFilter = chosen ? [] : selectResults(store, a.filter).runs.map((f) => f.runId);
+      return { items: page(chosen ?? []), total: chosen?.length ?? 0, offset: a.offset, runTotal: all.length, filtered: { run, runsInFilter } };
     },
     getResult: (a) => plainResult(need(store.results.get(a.runId, a.exampleId), `result of example ${a.exampleId} in run ${a.runId}`, 'exampleId')),
     listMetrics(a) {

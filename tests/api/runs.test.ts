@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ExportResult, PlainResult, Page } from '../../main/api/catalogue';
+import type { ExportResult, MetricsQueryResult, PlainResult, Page, ResultsPage } from '../../main/api/catalogue';
 import type { WorkbenchEvent } from '../../main/api/catalogue';
 import { ensureDemoModel } from '../../main/runner/demo-model';
 import type { MetricRecord, ModelRecord, RunRecord, StudyRecord } from '../../main/store/types';
@@ -12,6 +12,7 @@ describe('API: runs, results, metrics and export with the demo model', () => {
   const events: WorkbenchEvent[] = [];
   let model: ModelRecord;
   let study: StudyRecord;
+  let doneRun = 0;
 
   beforeAll(async () => {
     t.wb.onEvent((e) => events.push(e));
@@ -43,6 +44,7 @@ describe('API: runs, results, metrics and export with the demo model', () => {
     const started = ok(await t.wb.call('startRun', { studyId: study.id })) as { runIds: number[] };
     expect(started.runIds).toHaveLength(1);
     const runId = started.runIds[0];
+    doneRun = runId;
     const again = await t.wb.call('startRun', { studyId: study.id });
     expect(again.ok).toBe(false);
     let run: RunRecord;
@@ -73,6 +75,33 @@ describe('API: runs, results, metrics and export with the demo model', () => {
     const lines = readFileSync(entry.path, 'utf8').trim().split('\n');
     expect(lines.length).toBe(1 + 3);
   }, 400_000);
+
+  it('lists for the Inspector exactly the examples the Results screen counts under the same filters', async () => {
+    expect(doneRun).toBeGreaterThan(0);
+    const { store } = t.wb;
+    const results = store.results.list(doneRun, { relevance: false });
+    const modelName = String(store.metrics.list(doneRun).find((m) => m.name === 'examples' && !('language' in m.scope))!.scope.model);
+    const seen: number[] = [];
+    for (const correct of ['all', 'correct', 'incorrect'] as const) {
+      for (const more of [{}, { language: 'en', model: modelName }]) {
+        const filter = { correct, ...more };
+        const q = ok(await t.wb.call('queryMetrics', { runIds: [doneRun], ...filter })) as MetricsQueryResult;
+        const page = ok(await t.wb.call('listResults', { runId: doneRun, filter })) as ResultsPage;
+        // By hand from the stored answers: every demo example is English, the run's model is the filter's.
+        const expected = results.filter((r) => correct === 'all' || r.correct === (correct === 'correct')).map((r) => r.exampleId);
+        expect(page.items.map((r) => r.exampleId)).toEqual(expected);
+        expect(page.total).toBe(q.examples);
+        expect(page.runTotal).toBe(3);
+        expect(page.filtered).toEqual({ run: 'in', runsInFilter: [] });
+        if (correct !== 'all') seen.push(...page.items.map((r) => r.exampleId));
+      }
+    }
+    // Correct and wrong answers split the answered examples between them (each listed twice above).
+    expect(new Set(seen).size).toBe(results.filter((r) => r.correct !== null).length);
+    const other = ok(await t.wb.call('listResults', { runId: doneRun, filter: { model: 'no-such-model' } })) as ResultsPage;
+    expect(other.total).toBe(0);
+    expect(other.filtered).toEqual({ run: 'out', runsInFilter: [] });
+  });
 });
 
 describe('API: pause and resume a run', () => {

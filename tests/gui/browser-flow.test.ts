@@ -326,6 +326,82 @@ describe.skipIf(!chromiumAvailable)('GUI in browser mode (Chromium)', () => {
     await s.page.getByText('example 2 of').waitFor();
   });
 
+  it('shows in the Inspector only the examples the Results filters choose, says which, and clears them', async () => {
+    const { store } = s.t.wb;
+    const run = store.runs.list()[0];
+    const results = store.results.list(run.id, { relevance: false });
+    const model = String(store.metrics.list(run.id).find((m) => m.name === 'examples' && !('language' in m.scope))!.scope.model);
+    // A side of the answers that narrows the run (the demo model has random weights): a strict subset
+    // with the most evaluated examples, so the step pages through more than one if it can.
+    const sides = (['incorrect', 'correct'] as const)
+      .map((side) => ({ side, chosen: results.filter((r) => r.correct === (side === 'correct')) }))
+      .filter((x) => x.chosen.some((r) => !r.skippedReason))
+      .sort((a, b) => Number(b.chosen.length < results.length) - Number(a.chosen.length < results.length) || b.chosen.length - a.chosen.length);
+    expect(sides.length).toBeGreaterThan(0);
+    const { side, chosen } = sides[0];
+    const shown = chosen.filter((r) => !r.skippedReason);
+    const ext = (exampleId: number) => store.datasets.example(exampleId)!.externalId;
+    const exact = (t: string) => new RegExp(`^${t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+    const shownTitle = () => s.page.getByTestId('inspector').locator('strong').first();
+
+    await s.page.getByRole('tab', { name: 'Results' }).click();
+    await s.page.getByLabel('Model').selectOption(model);
+    await s.page.getByLabel('Answers').selectOption(side);
+    const n = chosen.length;
+    await s.page.getByTestId('results-summary').filter({ hasText: `${n} example${n === 1 ? '' : 's'} in 1 run` }).filter({ hasText: 'recomputed' }).waitFor();
+
+    await s.page.getByRole('tab', { name: 'Inspector' }).click();
+    const label = s.page.getByTestId('inspector-filter');
+    const text = `Filtered: model ${model}, ${side === 'correct' ? 'correct' : 'wrong'} answers only — ${n} of ${results.length} examples`;
+    await label.filter({ hasText: text }).waitFor().catch(async (e) => {
+      await s.shot('11c-inspector-filtered-FAILED');
+      throw new Error(`${(e as Error).message}\nshown: ${await label.textContent({ timeout: 1000 }).catch(() => '(no label)')}`);
+    });
+    // Every example the filter chooses, in file order, and no other.
+    const seen: string[] = [];
+    for (let i = 0; i < shown.length; i++) {
+      await s.page.getByText(`example ${i + 1} of ${shown.length}`, { exact: true }).waitFor();
+      await shownTitle().filter({ hasText: exact(ext(shown[i].exampleId)) }).waitFor();
+      seen.push((await shownTitle().textContent())!);
+      if (i < shown.length - 1) await s.page.getByRole('button', { name: 'Next →' }).click();
+    }
+    expect(seen).toEqual(shown.map((r) => ext(r.exampleId)));
+    expect(await s.page.getByRole('button', { name: 'Next →' }).isDisabled()).toBe(true);
+    // The answer shown is on the chosen side.
+    expect(await s.page.getByTestId('inspector').textContent()).toContain(side === 'correct' ? '(correct)' : '(wrong)');
+    // The disagreement order sorts the filtered examples only.
+    const dis = (r: (typeof results)[number]) => {
+      const h = r.masks?.['human/word'];
+      const o = r.masks?.['self/word'] ?? r.masks?.['lrp-cp/word'];
+      return h && o && h.length === o.length ? h.filter((v, i) => v !== o[i]).length : -1;
+    };
+    await s.page.getByLabel('Order').selectOption('disagreement');
+    await shownTitle().filter({ hasText: exact(ext([...shown].sort((a, b) => dis(b) - dis(a))[0].exampleId)) }).waitFor();
+    await s.page.getByText(`example 1 of ${shown.length}`, { exact: true }).waitFor();
+    await s.page.getByLabel('Order').selectOption('order');
+    await shownTitle().filter({ hasText: exact(ext(shown[0].exampleId)) }).waitFor();
+    await s.shot('11c-inspector-filtered');
+
+    // A reload (browser mode) keeps the filters, as it keeps the access token.
+    await s.page.reload();
+    await s.page.getByRole('tab', { name: 'Inspector' }).click();
+    await label.filter({ hasText: text }).waitFor();
+    await s.page.getByText(`example 1 of ${shown.length}`, { exact: true }).waitFor();
+
+    // One click back to every example of the run.
+    await s.page.getByRole('button', { name: 'Clear filters' }).click();
+    await label.waitFor({ state: 'detached' });
+    const all = results.filter((r) => !r.skippedReason);
+    await s.page.getByText(`example 1 of ${all.length}`, { exact: true }).waitFor();
+    await shownTitle().filter({ hasText: exact(ext(all[0].exampleId)) }).waitFor();
+    await s.shot('11d-inspector-filters-cleared');
+    // The Results screen shows the cleared filters too.
+    await s.page.getByRole('tab', { name: 'Results' }).click();
+    expect(await s.page.getByLabel('Answers').inputValue()).toBe('all');
+    expect(await s.page.getByLabel('Model').inputValue()).toBe('');
+    await s.page.getByTestId('results-summary').filter({ hasText: `${results.length} examples in 1 run · all answers · stored metrics` }).waitFor();
+  });
+
   it('exports CSV and the PDF report as downloads', async () => {
     await s.page.getByRole('tab', { name: 'Export' }).click();
     const csvDl = s.page.waitForEvent('download');

@@ -149,6 +149,20 @@ describe('browser-mode server', () => {
     expect(bad.status).toBe(400);
   });
 
+  it('validates the Inspector\'s filter over HTTP like any argument (400, the field named)', async () => {
+    const call = (body: unknown) => http(srv.port, '/api/call/listResults', { method: 'POST', headers: auth(), body: JSON.stringify(body) });
+    const bad = await call({ runId: 1, filter: { correct: 'maybe' } });
+    expect(bad.status).toBe(400);
+    expect(Object.keys(JSON.parse(bad.body).error.fields)).toEqual(['filter.correct']);
+    const extra = await call({ runId: 1, filter: { language: 'da', path: '/etc/passwd' } });
+    expect(extra.status).toBe(400);
+    expect(Object.keys(JSON.parse(extra.body).error.fields)).toEqual(['filter']);
+    // A valid filter reaches the service: here it answers that the run does not exist.
+    const missing = await call({ runId: 424242, filter: { language: 'da', correct: 'incorrect' } });
+    expect(missing.status).toBe(404);
+    expect(JSON.parse(missing.body).error.fields).toEqual({ runId: 'run 424242 not found' });
+  });
+
   it('serves the renderer with a strict CSP and never outside its folder', async () => {
     const index = await http(srv.port, '/');
     expect(index.status).toBe(200);

@@ -1,3 +1,5 @@
+import { noFilter, parseFilterChoice, type FilterChoice } from './filters';
+
 /** App-wide selection shared by the screens (which run the inspector shows, which screen is open). */
 export const SCREENS = [
   { id: 'datasets', label: 'Datasets' },
@@ -11,10 +13,41 @@ export const SCREENS = [
 
 export type ScreenId = (typeof SCREENS)[number]['id'];
 
+/**
+ * The chosen run and the Results filters outlive a reload of the page (browser mode) the way the
+ * access token does: in this tab's session storage. The screen itself starts afresh, as before.
+ */
+const STORAGE_KEY = 'workbench-selection';
+
+function restore(): { runId: number | null; filter: FilterChoice } {
+  try {
+    const saved = JSON.parse(sessionStorage.getItem(STORAGE_KEY) ?? 'null') as { runId?: unknown; filter?: unknown } | null;
+    const runId = typeof saved?.runId === 'number' && Number.isSafeInteger(saved.runId) && saved.runId > 0 ? saved.runId : null;
+    return { runId, filter: parseFilterChoice(saved?.filter) ?? noFilter() };
+  } catch {
+    return { runId: null, filter: noFilter() };
+  }
+}
+
+const saved = restore();
+
 export const ui = $state({
   screen: 'datasets' as ScreenId,
-  runId: null as number | null,
+  runId: saved.runId,
   exampleId: null as number | null,
+  /** The Results screen's filters; the Inspector shows only the examples they choose. */
+  filter: saved.filter,
+});
+
+$effect.root(() => {
+  $effect(() => {
+    const snapshot = JSON.stringify({ runId: ui.runId, filter: { ...ui.filter } });
+    try {
+      sessionStorage.setItem(STORAGE_KEY, snapshot);
+    } catch {
+      // Storage refused (private mode, quota): the selection then lasts until the page reloads.
+    }
+  });
 });
 
 export function go(screen: ScreenId) {
