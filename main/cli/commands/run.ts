@@ -11,9 +11,12 @@ export const usage = 'run <study.json | built-in name> [--db F] [--resume] [--re
 
 /**
  * Ctrl-C (SIGINT) stops cleanly: the example in flight is dropped, the run is marked stopped, and
- * `--resume` continues it later. A second Ctrl-C exits at once (the store is always consistent:
- * every finished example is its own transaction).
+ * `--resume` continues it later. A second Ctrl-C (more than a second later) exits at once (the store is
+ * always consistent: every finished example is its own transaction).
  */
+// a second SIGINT this soon after the first is the same Ctrl-C relayed, not a second key press
+const SAME_CTRL_C_MS = 1000;
+
 export async function run(args: string[], ctx: CliContext): Promise<number> {
   const { positional, flags } = parseFlags(args, { resume: 'boolean', report: 'string', threads: 'integer', definitions: 'string' });
   const ref = positional[0];
@@ -21,13 +24,16 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   if (flags.threads !== undefined && (flags.threads as number) < 1) throw new CliUsageError('--threads must be at least 1');
   const studies = resolveStudies(ref);
   const abort = new AbortController();
-  let interrupts = 0;
+  let firstInterrupt = 0;
   const onSigint = () => {
-    interrupts++;
-    if (interrupts === 1) {
+    if (!firstInterrupt) {
+      firstInterrupt = Date.now();
       ctx.err('stopping: the example in flight is dropped, the run is marked stopped (Ctrl-C again to quit now)');
       abort.abort(new Error('interrupted'));
-    } else process.exit(130);
+    } else if (Date.now() - firstInterrupt > SAME_CTRL_C_MS) process.exit(130);
+    // else: the same Ctrl-C delivered twice. A terminal signals the whole process group, and a wrapper in it
+    // (tsx, which `npm run cli` uses) relays the signal to this process again when the process has not
+    // acknowledged it within 30 ms (a busy event loop), so one key press can arrive twice.
   };
   process.on('SIGINT', onSigint);
   try {
