@@ -47,6 +47,12 @@ export interface ExplainOptions {
    * `auto` (default) recomputes when saving all would take more than a quarter of the machine's memory.
    */
   activations?: 'auto' | 'save' | 'recompute';
+  /**
+   * Working memory this explanation may use, in bytes (default: the machine's physical memory). `auto`
+   * recomputes above a quarter of it; an input that would need more than 80 % of it even then is refused
+   * with the figures (tokens, GiB needed and available) before anything is allocated.
+   */
+  memoryLimit?: number;
   onProgress?: (p: LrpProgress) => void;
   signal?: AbortSignal;
 }
@@ -101,7 +107,7 @@ interface NativeAddon {
     tokens: Int32Array,
     progress: ((d: number, t: number, p: string) => void) | undefined,
     cancel: Int32Array,
-    opts: { target: number; contrast: number; rule: number; gate: number; checkpoint: number },
+    opts: { target: number; contrast: number; rule: number; gate: number; checkpoint: number; memoryLimit: number },
   ): Promise<NativeResultExplain>;
   version(): { ggml: string; commit: string; headersVersion: string; builtAgainstCommit: string };
   checkGgml(builtVersion: string, builtCommit: string, libVersion: string, libCommit: string): string | null;
@@ -204,6 +210,10 @@ export class LrpModel {
     if (checkpoint === undefined) {
       throw new RangeError(`activations must be 'auto', 'save' or 'recompute', got ${String(activations)}`);
     }
+    const memoryLimit = o.memoryLimit ?? 0;
+    if (typeof memoryLimit !== 'number' || !Number.isFinite(memoryLimit) || memoryLimit < 0) {
+      throw new RangeError(`memoryLimit must be a positive number of bytes, got ${String(o.memoryLimit)}`);
+    }
     const tokens = toTokens(o.tokens, 'explain');
     const target = checkId(o.target, 'target', this.info.nVocab);
     const contrast = checkId(o.contrast, 'contrast', this.info.nVocab);
@@ -222,6 +232,7 @@ export class LrpModel {
         rule: rule === 'attn' ? 1 : 0,
         gate: gate === 'detach' ? 1 : 0,
         checkpoint,
+        memoryLimit,
       });
       return {
         relevance: r.relevance,

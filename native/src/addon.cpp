@@ -306,6 +306,13 @@ napi_value start_job(napi_env env, napi_value* argv, size_t argc, bool is_explai
     j->req.gate = get_i("gate", 0) == 1 ? Gate::Detach : Gate::Half;
     const int32_t ck = get_i("checkpoint", -1);  // -1 auto, 0 never, 1 always (validated in main/lrp)
     j->req.checkpoint = ck == 0 || ck == 1 ? ck : -1;
+    bool has_mem = false;
+    napi_has_named_property(env, argv[4], "memoryLimit", &has_mem);
+    if (has_mem) {
+      napi_get_named_property(env, argv[4], "memoryLimit", &v);
+      double mem = 0;
+      if (napi_get_value_double(env, v, &mem) == napi_ok && mem > 0) j->req.memory_limit = mem;
+    }
   }
   napi_value promise, name;
   CHECK(napi_create_promise(env, &j->deferred, &promise));

@@ -520,12 +520,18 @@ double Model::saved_bytes(int64_t T, bool checkpoint) const {
   return 4.0 * (checkpoint ? base + hp_.n_layer * t * d + layer : base + hp_.n_layer * layer);
 }
 
-// automatic checkpointing when a full save would take more than a quarter of the machine's physical memory
-// (e.g. an 8B Llama over 1,500 tokens: ~15 GB of attention maps and FFN activations)
-double Model::checkpoint_budget() {
+// gradients of the residual stream and one layer's products ([T, d] x 4, [T, F] x 2, q/k/v/o gradients) and,
+// for AttnLRP, one [T, T] score-gradient buffer per thread
+double Model::working_bytes(int64_t T, bool attn_rule) const {
+  const double t = (double)T, d = hp_.n_embd, F = hp_.n_ff, H = hp_.n_head, hd = hp_.head_dim, Hkv = hp_.n_head_kv;
+  const double grads = 4 * t * d + 2 * t * F + t * (2 * H + 2 * Hkv) * hd;
+  return 4.0 * (grads + (attn_rule ? threads_ * t * t : 0));
+}
+
+double Model::physical_memory() {
   const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
-  if (pages <= 0 || page <= 0) return 4.0 * (1ull << 30);
-  return 0.25 * (double)pages * (double)page;
+  if (pages <= 0 || page <= 0) return 16.0 * (1ull << 30);
+  return (double)pages * (double)page;
 }
 
 ExplainResult Model::explain(const ExplainRequest& req, const Progress& pr) {
@@ -542,8 +548,20 @@ ExplainResult Model::explain(const ExplainRequest& req, const Progress& pr) {
   const int d = hp_.n_embd, H = hp_.n_head, hd = hp_.head_dim;
   Saved sv;
   std::vector<float> x;
+  // automatic checkpointing when a full save would take more than a quarter of the memory (e.g. an 8B Llama over
+  // 1,500 tokens: ~15 GB of attention maps and FFN activations); a refusal with the figures when even that will
+  // not fit, rather than an allocation failure halfway or the system's out-of-memory killer
+  const double mem = req.memory_limit > 0 ? req.memory_limit : physical_memory();
   const double full = saved_bytes(T, false);
-  const bool checkpoint = req.checkpoint == 1 || (req.checkpoint < 0 && full > checkpoint_budget());
+  const bool checkpoint = req.checkpoint == 1 || (req.checkpoint < 0 && full > 0.25 * mem);
+  const double need = saved_bytes(T, checkpoint) + working_bytes(T, attn_rule);
+  if (need > 0.8 * mem) {
+    const double gib = 1024.0 * 1024.0 * 1024.0;
+    throw LrpError(fmt("explaining %lld tokens needs about %.2f GiB of working memory (%s activations, %d layers, "
+                       "%d heads), more than 80%% of the %.2f GiB available; use a shorter text%s",
+                       (long long)T, need / gib, checkpoint ? "recomputed" : "saved", hp_.n_layer, hp_.n_head, mem / gib,
+                       checkpoint ? "" : " or activations 'recompute'"));
+  }
   res.checkpointed = checkpoint;
   res.saved_bytes = saved_bytes(T, checkpoint);
   run_blocks(req.tokens, x, &sv, checkpoint, pr, total);

@@ -66,8 +66,12 @@ struct ExplainRequest {
   Rule rule = Rule::CP;
   Gate gate = Gate::Half;
   // keep only each layer's input and recompute the layer in the backward (one layer's activations at a time):
-  // 1 always, 0 never, -1 when a full save would exceed checkpoint_budget()
+  // 1 always, 0 never, -1 when a full save would exceed a quarter of memory_limit
   int checkpoint = -1;
+  // working memory the explanation may use, in bytes (0: this machine's physical memory). -1 checkpointing
+  // starts above a quarter of it; an input whose activations would not fit in 80 % of it even with
+  // checkpointing is refused with the figures, before anything is allocated.
+  double memory_limit = 0;
 };
 
 struct ExplainResult {
@@ -91,7 +95,9 @@ class Model {
   ExplainResult explain(const ExplainRequest& req, const Progress& pr);
   int threads() const { return threads_; }
   double saved_bytes(int64_t T, bool checkpoint) const;
-  static double checkpoint_budget();
+  // per-job buffers the backward allocates besides the saved activations (gradients, attention scratch)
+  double working_bytes(int64_t T, bool attn_rule) const;
+  static double physical_memory();
 
  private:
   struct Saved;

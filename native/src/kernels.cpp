@@ -35,9 +35,15 @@ void Pool::worker(int ith) {
       if (stop_) return;
       fn = fn_;
     }
-    (*fn)(ith, n_);
+    std::exception_ptr err;
+    try {
+      (*fn)(ith, n_);
+    } catch (...) {
+      err = std::current_exception();
+    }
     {
       std::lock_guard<std::mutex> lk(mu_);
+      if (err && !error_) error_ = err;
       if (--pending_ == 0) cv_done_.notify_one();
     }
   }
@@ -51,13 +57,23 @@ void Pool::run(const std::function<void(int, int)>& fn) {
   {
     std::lock_guard<std::mutex> lk(mu_);
     fn_ = &fn;
+    error_ = nullptr;
     pending_ = n_ - 1;
     gen_++;
   }
   cv_start_.notify_all();
-  fn(0, n_);
+  std::exception_ptr err;
+  try {
+    fn(0, n_);
+  } catch (...) {
+    err = std::current_exception();
+  }
   std::unique_lock<std::mutex> lk(mu_);
-  cv_done_.wait(lk, [&] { return pending_ == 0; });
+  cv_done_.wait(lk, [&] { return pending_ == 0; });  // the workers still use fn and the caller's data
+  if (!err) err = error_;
+  error_ = nullptr;
+  lk.unlock();
+  if (err) std::rethrow_exception(err);
 }
 
 // ---------------------------------------------------------------- dequantization

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <condition_variable>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -16,7 +17,9 @@
 namespace rw {
 
 // Fixed set of worker threads for the lifetime of one job; run(fn) calls fn(ith, nth) on every thread
-// (the caller is thread 0) and returns when all are done.
+// (the caller is thread 0) and returns when all are done. An exception thrown by fn on any thread (e.g.
+// std::bad_alloc for a huge input) is rethrown by run() once all threads are done, instead of terminating
+// the process from a worker thread.
 class Pool {
  public:
   explicit Pool(int n);
@@ -33,6 +36,7 @@ class Pool {
   std::mutex mu_;
   std::condition_variable cv_start_, cv_done_;
   const std::function<void(int, int)>* fn_ = nullptr;
+  std::exception_ptr error_;  // the first exception thrown by fn on any thread, rethrown by run()
   long gen_ = 0;
   int pending_ = 0;
   bool stop_ = false;

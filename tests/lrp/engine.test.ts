@@ -121,6 +121,32 @@ describe('activation memory: recompute layers in the backward', () => {
   });
 });
 
+describe('working memory limit', () => {
+  it('auto recomputes above a quarter of the limit, and an input that cannot fit is refused with the figures', async () => {
+    const m = openLrpModel(model({ arch: 'llama', weightType: 'F32' }), { threads: 2 });
+    try {
+      const save = await m.explain({ tokens: toks, activations: 'save' });
+      const rec = await m.explain({ tokens: toks, activations: 'recompute' });
+      // a limit whose quarter is below the full save but whose 80 % holds the recomputed activations
+      const limit = Math.floor(save.savedBytes * 3.9);
+      const auto = await m.explain({ tokens: toks, memoryLimit: limit });
+      expect(auto.recomputed).toBe(true);
+      expect(Buffer.from(auto.relevance.buffer).equals(Buffer.from(save.relevance.buffer))).toBe(true);
+      expect((await m.explain({ tokens: toks, memoryLimit: save.savedBytes * 100 })).recomputed).toBe(false);
+      // too small for even the recomputed activations: a clear error, and the model keeps working
+      await expect(m.explain({ tokens: toks, memoryLimit: rec.savedBytes / 2 })).rejects.toThrow(
+        /^explaining 7 tokens needs about [0-9.]+ GiB of working memory \(recomputed activations, 2 layers, 4 heads\), more than 80% of the [0-9.]+ GiB available; use a shorter text$/,
+      );
+      await expect(m.explain({ tokens: toks, activations: 'save', memoryLimit: save.savedBytes })).rejects.toThrow(/or activations 'recompute'$/);
+      await expect(m.explain({ tokens: toks, memoryLimit: -1 })).rejects.toThrow(/memoryLimit must be a positive number of bytes/);
+      const again = await m.explain({ tokens: toks });
+      expect(Buffer.from(again.relevance.buffer).equals(Buffer.from(save.relevance.buffer))).toBe(true);
+    } finally {
+      m.close();
+    }
+  });
+});
+
 describe('planted model', () => {
   it('the answer logit reads only the key token through attention; relevance lands on its positions', async () => {
     const d = 64, V = 512, K = 77, target = 5, other = 6;

@@ -23,7 +23,7 @@ interface KernelReport {
   cases: KernelCase[];
   decodeRowsDiffering: Record<string, number>;
   expMaxUlp: number; expNanKept: boolean; sigmoidMaxAbsErr: number; mapTailSame: boolean;
-  dotRel: number; weightedRowsRel: number;
+  dotRel: number; weightedRowsRel: number; poolRethrows: boolean;
 }
 
 let dir = '';
@@ -46,6 +46,12 @@ beforeAll(async () => {
 
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('thread pool', () => {
+  it('rethrows an exception from a worker or the calling thread (not a process abort) and stays usable', () => {
+    expect(report.poolRethrows).toBe(true);
+  });
 });
 
 describe('dense kernels against float64 references', () => {
