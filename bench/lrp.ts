@@ -156,7 +156,8 @@ async function main(): Promise<void> {
   mkdirSync(cacheDir, { recursive: true });
   const llama = await getLlama({ gpu: false, build: 'never', maxThreads: THREADS, logLevel: 'error' as never });
   const { nLayer, d, ff, nHead } = cfg;
-  const actBytes = 4 * (T * d + nLayer * (3 * T * d + nHead * T * T + 2 * T * ff + 2 * T) + 4 * T * Math.max(d, ff));
+  // what the backward keeps per layer (q, k, v, FFN gate/up, norms; attention maps are recomputed) + working buffers
+  const actBytes = 4 * (T * d + nLayer * (3 * T * d + 2 * T * ff + 2 * T) + 4 * T * Math.max(d, ff) + THREADS * T * T);
   console.log(`model: llama, ${nLayer} layers, d ${d}, ffn ${ff}, ${nHead} heads, vocab ${cfg.vocab}: ${(paramsCount() / 1e6).toFixed(1)}M parameters; ${T} tokens; ${THREADS} threads`);
   console.log(`saved activations (estimate): ${(actBytes / 2 ** 20).toFixed(1)} MiB`);
   const recompute: string[][] = [['type', 'fwd ms', 'fwd+LRP ms', 'LRP/fwd', 'saved MiB (save)', 'saved MiB (recompute)', 'engine RSS MiB (save)', 'engine RSS MiB (recompute)']];

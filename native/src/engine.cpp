@@ -243,7 +243,6 @@ struct SavedExpert {
 struct Model::SavedLayer {
   std::vector<float> r1, r2;          // [T] frozen 1/rms of attention and FFN norms
   std::vector<float> q, k, v;         // [T, H*hd], [T, Hkv*hd] x2 (q, k after RoPE)
-  std::vector<float> A;               // [H, T, T] attention probabilities (zero above the diagonal)
   std::vector<float> gate, up;        // [T, F] dense FFN
   std::vector<int> sel;               // [T, K] selected experts
   std::vector<float> wsel;            // [T, K] their (renormalised) weights
@@ -304,6 +303,23 @@ struct Rope {
 };
 
 
+// a[s] = softmax over s <= t of (q . k_s) * scale, k_s = K + s * ldk: the one definition of the attention
+// probabilities, used by the forward and again by the backward (which recomputes them from the saved q, k
+// instead of keeping [H, T, T] maps: the same code on the same inputs gives the same bits)
+static void attention_row(const float* qv, const float* K, size_t ldk, int64_t t, int hd, float scale, float* a) {
+  float mx = -INFINITY;
+  for (int64_t s = 0; s <= t; s++) {
+    a[s] = dot_f32(qv, K + s * ldk, hd) * scale;
+    mx = std::max(mx, a[s]);
+  }
+  for (int64_t s = 0; s <= t; s++) a[s] -= mx;
+  map_avx(a, t + 1, a, exp_avx);
+  double sum = 0;
+  for (int64_t s = 0; s <= t; s++) sum += a[s];
+  const float inv = (float)(1.0 / sum);
+  for (int64_t s = 0; s <= t; s++) a[s] *= inv;
+}
+
 // p[i] = silu(g[i]) * u[i] = g[i] * sigmoid(g[i]) * u[i], split over the threads in fixed ranges (elementwise:
 // same bits for any split); sigmoid from sigmoid_avx, as in the backward's SiLU rule
 static void silu_mul(Pool& pool, const float* g, const float* u, int64_t n, float* p) {
@@ -350,34 +366,19 @@ void Model::forward_layer(FwdCtx& cx, int l, std::vector<float>& x, SavedLayer* 
     for (int hh = 0; hh < H; hh++) rope.apply(&q[(t * H + hh) * hd], t, false);
     for (int hh = 0; hh < Hkv; hh++) rope.apply(&k[(t * Hkv + hh) * hd], t, false);
   }
-  std::vector<float> Abuf;
-  if (S) Abuf.assign((size_t)H * T * T, 0.f);
   pool.run([&](int ith, int nth) {
     std::vector<float> a(T);
     for (int hh = ith; hh < H; hh += nth) {
       const int kh = hh / grp;
       for (int64_t t = 0; t < T; t++) {
-        const float* qv = &q[(t * H + hh) * hd];
-        float mx = -INFINITY;
-        for (int64_t s = 0; s <= t; s++) {
-          const float* kv = &k[(s * Hkv + kh) * hd];
-          a[s] = dot_f32(qv, kv, hd) * scale;
-          mx = std::max(mx, a[s]);
-        }
-        double sum = 0;
-        for (int64_t s = 0; s <= t; s++) a[s] -= mx;
-        map_avx(a.data(), t + 1, a.data(), exp_avx);
-        for (int64_t s = 0; s <= t; s++) sum += a[s];
-        const float inv = (float)(1.0 / sum);
-        for (int64_t s = 0; s <= t; s++) a[s] *= inv;
+        attention_row(&q[(t * H + hh) * hd], &k[kh * hd], (size_t)Hkv * hd, t, hd, scale, a.data());
         weighted_rows(a.data(), t + 1, &v[kh * hd], (size_t)Hkv * hd, &o[(t * H + hh) * hd], hd);
-        if (S) std::copy(a.begin(), a.begin() + t + 1, &Abuf[((size_t)hh * T + t) * T]);
       }
     }
   });
   matmul_fwd(pool, L.wo, 0, o.data(), T, tmp.data(), &L.bo);
   for (int64_t i = 0; i < T * d; i++) x[i] += tmp[i];
-  if (S) { S->r1 = r; S->q = std::move(q); S->k = std::move(k); S->v = std::move(v); S->A = std::move(Abuf); }
+  if (S) { S->r1 = r; S->q = std::move(q); S->k = std::move(k); S->v = std::move(v); }
 
   // ---- feed-forward
   dequant_row(L.ffn_norm, 0, 0, nw.data());
@@ -509,23 +510,23 @@ std::vector<float> Model::forward_logprobs(const std::vector<int32_t>& tokens, c
 }
 
 // ================================================================ LRP backward
-// bytes of float activations the backward keeps for T tokens: every layer's (q, k, v, A [H, T, T], norms, FFN
+// bytes of float activations the backward keeps for T tokens: every layer's (q, k, v, norms, FFN
 // gate/up or routed experts), or with checkpointing each layer's input plus one layer's activations
 double Model::saved_bytes(int64_t T, bool checkpoint) const {
   const double t = (double)T, d = hp_.n_embd, H = hp_.n_head, hd = hp_.head_dim, Hkv = hp_.n_head_kv;
   const double F = hp_.n_ff, K = hp_.n_expert_used;
   const double ffn = hp_.n_expert > 0 ? t * K * (2 * F + d) + 2 * t * K : 2 * t * F;
-  const double layer = 2 * t + t * (H + 2 * Hkv) * hd + H * t * t + ffn;
+  const double layer = 2 * t + t * (H + 2 * Hkv) * hd + ffn;  // attention maps are recomputed, not kept
   const double base = t * d + t;  // x0, final norm
   return 4.0 * (checkpoint ? base + hp_.n_layer * t * d + layer : base + hp_.n_layer * layer);
 }
 
-// gradients of the residual stream and one layer's products ([T, d] x 4, [T, F] x 2, q/k/v/o gradients) and,
-// for AttnLRP, one [T, T] score-gradient buffer per thread
+// gradients of the residual stream and one layer's products ([T, d] x 4, [T, F] x 2, q/k/v/o gradients), and per
+// thread one head's [T, T] attention map (AttnLRP: and its score gradient)
 double Model::working_bytes(int64_t T, bool attn_rule) const {
   const double t = (double)T, d = hp_.n_embd, F = hp_.n_ff, H = hp_.n_head, hd = hp_.head_dim, Hkv = hp_.n_head_kv;
   const double grads = 4 * t * d + 2 * t * F + t * (2 * H + 2 * Hkv) * hd;
-  return 4.0 * (grads + (attn_rule ? threads_ * t * t : 0));
+  return 4.0 * (grads + threads_ * t * t * (attn_rule ? 2 : 1));  // per thread: a head's [T, T] map (+ its gradient)
 }
 
 double Model::physical_memory() {
@@ -690,7 +691,7 @@ ExplainResult Model::explain(const ExplainRequest& req, const Progress& pr) {
     // rows s (gv, gk) are taken per s over a column of A (or of the score gradient) with register accumulators
     // (weighted_rows), instead of adding into the row for every (t, s) pair.
     pool.run([&](int ith, int nth) {
-      std::vector<float> gA(T), col(T), tmp(hd), Gs;
+      std::vector<float> gA(T), col(T), tmp(hd), Ahead((size_t)T * T), Gs;
       if (attn_rule) Gs.assign((size_t)T * T, 0.f);
       // rows[s] += sum_{t >= s} f * M[t, s] src[t]  for M [T, T] (lower triangular), src rows at stride lds
       auto add_columns = [&](const float* M, float f, const float* src, size_t lds, float* rows, size_t ldr) {
@@ -703,7 +704,10 @@ ExplainResult Model::explain(const ExplainRequest& req, const Progress& pr) {
       };
       for (int kh = ith; kh < Hkv; kh += nth)
         for (int hh = kh * grp; hh < (kh + 1) * grp; hh++) {
-          const float* Ah = &S.A[(size_t)hh * T * T];
+          // this head's probabilities, recomputed as the forward computed them (rows t, entries s <= t)
+          for (int64_t t = 0; t < T; t++)
+            attention_row(&S.q[(t * H + hh) * hd], &S.k[kh * hd], (size_t)Hkv * hd, t, hd, scale, &Ahead[t * T]);
+          const float* Ah = Ahead.data();
           // CP (frozen attention, o = sg(A) v): gv[s] += sum_t A[t, s] go[t]; AttnLRP splits o = A v 1/2-1/2
           add_columns(Ah, attn_rule ? 0.5f : 1.0f, &go[hh * hd], (size_t)H * hd, &gv[kh * hd], (size_t)Hkv * hd);
           if (!attn_rule) continue;
