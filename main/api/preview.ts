@@ -1,4 +1,4 @@
-import { getLlama, LlamaLogLevel } from 'node-llama-cpp';
+import { loadVocabOnly } from '../models/session';
 import { parseStudyConfig } from '../config/study-schema';
 import { importFile } from '../datasets';
 import { chatTemplateOf, renderChat } from '../protocol';
@@ -48,8 +48,7 @@ export async function previewPrompt(a: { dbFile: string; config: unknown; modelI
       const segments = prompt.turn1.map((p) => ({ kind: p.segment as string, start: at, end: (at += p.text.length) }));
       return { prompt: prompt.turn1.map((p) => p.text).join(''), segments, tokenCount: null, note: 'no model chosen: shown without a chat template' };
     }
-    const llama = await getLlama({ gpu: false, build: 'never', maxThreads: 2, logLevel: LlamaLogLevel.error });
-    const m = await llama.loadModel({ modelPath: model.path, vocabOnly: true });
+    const m = await loadVocabOnly(model.path);
     try {
       let template: string;
       try {

@@ -1,4 +1,4 @@
-import { getLlama, LlamaLogLevel, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel } from 'node-llama-cpp';
+import { getLlama, Llama, LlamaLogLevel, type LlamaContext, type LlamaContextSequence, type LlamaModel } from 'node-llama-cpp';
 import { physicalCoreCount } from './session-threads';
 
 /** Settings the session reads (from the app settings or CLI flags). */
@@ -26,12 +26,34 @@ export interface LoadedModel {
 
 const llamaByGpu = new Map<string, Promise<Llama>>();
 
+// Loading a vocabulary-only GGUF, node-llama-cpp first simulates a full load to estimate memory; llama.cpp then
+// logs "missing tensor 'token_embd.weight'" and "failed to load model" at error level although the vocabulary
+// loads fine. Users saw those two lines on every import and tokenization. They are dropped while a vocabulary-only
+// load runs; every other message goes to node-llama-cpp's own console logger as before.
+let vocabLoadsInFlight = 0;
+const VOCAB_ONLY_NOISE = /missing tensor 'token_embd\.weight'|llama_model_load_from_file_impl: failed to load model/;
+function workbenchLogger(level: LlamaLogLevel, message: string): void {
+  if (vocabLoadsInFlight > 0 && VOCAB_ONLY_NOISE.test(message)) return;
+  Llama.defaultConsoleLogger(level, message);
+}
+
+/** A model's vocabulary and chat template only (no weights), for tokenization and prompt rendering. */
+export async function loadVocabOnly(modelPath: string): Promise<LlamaModel> {
+  const llama = await sessionLlama(false, 2);
+  vocabLoadsInFlight++;
+  try {
+    return await llama.loadModel({ modelPath, vocabOnly: true });
+  } finally {
+    vocabLoadsInFlight--;
+  }
+}
+
 /** One shared Llama instance per GPU setting; build 'never' makes a missing binary an error, not a compile. */
 export function sessionLlama(gpu: false | 'auto', threads: number): Promise<Llama> {
   const key = `${gpu}:${threads}`;
   let p = llamaByGpu.get(key);
   if (!p) {
-    p = getLlama({ gpu, build: 'never', maxThreads: threads, logLevel: LlamaLogLevel.error });
+    p = getLlama({ gpu, build: 'never', maxThreads: threads, logLevel: LlamaLogLevel.error, logger: workbenchLogger });
     llamaByGpu.set(key, p);
   }
   return p;

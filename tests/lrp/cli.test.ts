@@ -17,6 +17,8 @@ describe('cli lrp', () => {
     const o = JSON.parse(r.stdout);
     expect(o.tokens.map((t: { id: number }) => t.id)).toEqual([1, 403, 407, 261, 378]);
     expect(o.tokens[1].text.trim()).toBe('Once');
+    // the vocabulary-only load's resource simulation fails by design; its llama.cpp error lines are not shown
+    expect(r.stderr).not.toMatch(/missing tensor|failed to load model/);
     expect(o.relevance).toHaveLength(5);
     expect(Math.abs(o.sum - o.logit)).toBeLessThan(1e-4 * Math.abs(o.logit));
     expect(o.sum).toBeCloseTo(o.relevance.reduce((a: number, b: number) => a + b, 0), 5);

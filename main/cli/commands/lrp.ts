@@ -1,5 +1,6 @@
 // `lrp`: per-token LRP relevance for one next-token logit (or a contrast) of a GGUF model.
-import { getLlama, type LlamaModel, type Token } from 'node-llama-cpp';
+import type { LlamaModel, Token } from 'node-llama-cpp';
+import { loadVocabOnly } from '../../models/session';
 import { openLrpModel, type LrpGate, type LrpRule } from '../../lrp/index';
 import { chatTemplateOf, renderChat, textTokenSpans } from '../../protocol/index';
 import { CliUsageError, parseFlags, type CliContext } from '../context';
@@ -9,8 +10,7 @@ export const usage =
   'lrp --model <gguf> (--tokens 1,2,3 | --text "..." [--chat]) [--target id|string] [--contrast id|string] [--rule cp|attn] [--gate half|detach] [--activations auto|save|recompute] [--threads N] [--json]';
 
 async function vocab(modelPath: string): Promise<LlamaModel> {
-  const llama = await getLlama({ gpu: false, build: 'never', maxThreads: 2, logLevel: 'error' as never });
-  return llama.loadModel({ modelPath, vocabOnly: true });
+  return loadVocabOnly(modelPath);
 }
 
 /**

@@ -22,7 +22,7 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LlamaModel, Token } from 'node-llama-cpp';
-import { sessionLlama } from '../../models/session';
+import { loadVocabOnly } from '../../models/session';
 import { tokenCharSpans, type TokenCharSpan } from '../../protocol/offsets';
 import type { TokenInfo } from '../../store';
 import type { PaperPerturbation, PaperRecord } from './read';
@@ -168,7 +168,7 @@ async function tryCandidate(
   const fail = (reason: string) => ({ tried: { ...c, proven: 0, attempted: 0, reason }, byLine, failures });
   let model: LlamaModel;
   try {
-    model = await (await sessionLlama(false, 2)).loadModel({ modelPath: c.path, vocabOnly: true });
+    model = await loadVocabOnly(c.path);
   } catch (e) {
     return fail(`cannot load ${c.path}: ${(e as Error).message}`);
   }
