@@ -151,6 +151,14 @@ export function buildReportData(store: Store, runIds: number[], opts: BuildOptio
     if (sk.length) notes.push(`Run ${r.id}: skipped ${sk.map(([k, v]) => `${v} × ${k}`).join(', ')}.`);
     if (r.status !== 'done') notes.push(`Run ${r.id} is ${r.status} (${r.done}/${r.total}); figures cover the stored examples only.`);
   }
+  // runs imported from elsewhere (import-run): where from, under which answer rule, and what the token decoding
+  // found (e.g. no matching tokenizer: per-token heatmaps then show ids only)
+  for (const r of runs) {
+    const t = r.timings;
+    if (typeof t.imported !== 'string') continue;
+    notes.push(`Run ${r.id}: imported from ${t.imported}${typeof t.rule === 'string' ? ` (answers scored with the ${t.rule} rule)` : ''}.`);
+    if (Array.isArray(t.notes)) for (const n of t.notes) if (typeof n === 'string') notes.push(`Run ${r.id}: ${n}.`);
+  }
 
   return {
     title: opts.title ?? `Rationale Workbench report: ${studies.map((s) => s.name).join(', ')}`,

@@ -3,7 +3,7 @@
  * `metrics <runId> --json`: the stored run must give the authors' word-level figures (SOURCES.md:
  * Llama-2-13B seed 28, accuracy 86.31 %, F1 0.65, kappa 0.56, recall 0.61, n 221), as the adapter does.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -121,6 +121,13 @@ describe('import-run --format paper', () => {
     const met = JSON.parse((await cli(['--db', db, '--json', 'metrics', String(runId)])).out) as { metrics: Metric[] };
     // 227 - 1 (refusal) + 27 "rather positive" answers our parser reads correctly = 253 correct of 263
     expect(round2(pick(met.metrics, 'accuracy').value! * 263)).toBe(253);
+    // the report says where the run came from and what the token decoding found
+    const html = join(dir, 'r.html');
+    expect((await cli(['--db', db, 'report', String(runId), '--html', html])).code).toBe(0);
+    const text = readFileSync(html, 'utf8');
+    expect(text).toContain(`Run ${runId}: imported from `);
+    expect(text).toContain('(answers scored with the robust rule)');
+    expect(text).toMatch(new RegExp(`Run ${runId}: token text decoded with llama-spm \\([^)]*\\): 2\\d\\d of 2\\d\\d examples with token ids`));
   });
 
   it('refuses a bad rule and a folder without a response file, naming them', async () => {
