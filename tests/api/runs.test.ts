@@ -55,6 +55,10 @@ describe('API: runs, results, metrics and export with the demo model', () => {
     } while ((run.status === 'running' || run.status === 'queued') && Date.now() - t0 < 360_000);
     expect(run.status).toBe('done');
     expect(run.progress).toEqual({ done: 3, total: 3 });
+    // the store says done as soon as the runner finalizes the run; the job's closing progress event comes after
+    // that, from the engine process: give it time to arrive (it must arrive, and say done)
+    const closing = () => events.some((e) => e.type === 'run-progress' && e.run.id === runId && e.run.status === 'done');
+    for (const t1 = Date.now(); !closing() && Date.now() - t1 < 10_000; ) await new Promise((r) => setTimeout(r, 50));
     const progress = events.filter((e) => e.type === 'run-progress' && e.run.id === runId);
     expect(progress.length).toBeGreaterThan(0);
     expect(progress.at(-1)!.type === 'run-progress' && (progress.at(-1) as { run: RunRecord }).run.status).toBe('done');
