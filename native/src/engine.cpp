@@ -550,7 +550,7 @@ ExplainResult Model::explain(const ExplainRequest& req, const Progress& pr) {
   Saved sv;
   std::vector<float> x;
   // automatic checkpointing when a full save would take more than a quarter of the memory (e.g. an 8B Llama over
-  // 1,500 tokens: ~15 GB of attention maps and FFN activations); a refusal with the figures when even that will
+  // 1,500 tokens: ~7.1 GB of q/k/v and FFN activations, ~1.0 GB checkpointed); a refusal with the figures when even that will
   // not fit, rather than an allocation failure halfway or the system's out-of-memory killer
   const double mem = req.memory_limit > 0 ? req.memory_limit : physical_memory();
   const double full = saved_bytes(T, false);
@@ -620,6 +620,8 @@ ExplainResult Model::explain(const ExplainRequest& req, const Progress& pr) {
     }
   };
 
+  // the forward's context: layers recomputed in checkpoint mode, and the rotary tables AttnLRP's q/k gradients
+  // are rotated back with
   std::vector<float> ff = rope_factors();
   FwdCtx cx(pool, hp_, T, ff.empty() ? nullptr : ff.data());
   for (int l = hp_.n_layer - 1; l >= 0; l--) {
@@ -730,12 +732,9 @@ ExplainResult Model::explain(const ExplainRequest& req, const Progress& pr) {
     std::fill(gh.begin(), gh.end(), 0.f);
     matmul_bwd(pool, L.wv, 0, gv.data(), T, gh.data());
     if (attn_rule) {
-      Rope rope(hp_, T, nullptr);
-      std::vector<float> ff;
-      if (rope_freqs_.present()) { ff.resize(rope_freqs_.C); dequant_row(rope_freqs_, 0, 0, ff.data()); rope = Rope(hp_, T, ff.data()); }
       for (int64_t t = 0; t < T; t++) {
-        for (int hh = 0; hh < H; hh++) rope.apply(&gq[(t * H + hh) * hd], t, true);
-        for (int hh = 0; hh < Hkv; hh++) rope.apply(&gk[(t * Hkv + hh) * hd], t, true);
+        for (int hh = 0; hh < H; hh++) cx.rope.apply(&gq[(t * H + hh) * hd], t, true);
+        for (int hh = 0; hh < Hkv; hh++) cx.rope.apply(&gk[(t * Hkv + hh) * hd], t, true);
       }
       matmul_bwd(pool, L.wq, 0, gq.data(), T, gh.data());
       matmul_bwd(pool, L.wk, 0, gk.data(), T, gh.data());
