@@ -223,8 +223,8 @@ static float* pack_tokens(Pool& pool, const float* X, int64_t T, int64_t n) {
 // ---------------------------------------------------------------- forward: Y[t, r] = X[t, :] . W[r, :] (+ b[r])
 // Tokens are the vector lanes: X is transposed once per product into Xt, [c][16] per block of 16 tokens (Tp = T
 // rounded up to 8, zero padded), and a 6-row x 16-token register block accumulates
-// acc[i][t] += W[r + i, c] * Xt[c, t] over the tile's columns with one broadcast per weight (no horizontal sums; 12 FMAs per 2 vector loads + 6 broadcasts, 15 of
-// the 16 ymm registers). Each Y element is summed by one thread in ascending c, so results do not depend on the
+// acc[i][t] += W[r + i, c] * Xt[c, t] over the tile's columns with one broadcast per weight (no horizontal sums;
+// 12 FMAs per 2 vector loads + 6 broadcasts, 15 of the 16 ymm registers). Each Y element is summed by one thread in ascending c, so results do not depend on the
 // thread count. Tile: FRB rows x FCB columns dequantized once per product; the 16-token x FCB slice of Xt
 // (16 KiB) stays in L1 while all FRB rows pass over it.
 static const int FRB = 48;   // weight rows per forward tile (multiple of the 6-row register block)
