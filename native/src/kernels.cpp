@@ -222,11 +222,11 @@ static float* pack_tokens(Pool& pool, const float* X, int64_t T, int64_t n) {
 
 // ---------------------------------------------------------------- forward: Y[t, r] = X[t, :] . W[r, :] (+ b[r])
 // Tokens are the vector lanes: X is transposed once per product into Xt, [c][16] per block of 16 tokens (Tp = T
-// rounded up to 8, zero padded), and a 6-row x 16-token register block accumulates
-// acc[i][t] += W[r + i, c] * Xt[c, t] over the tile's columns with one broadcast per weight (no horizontal sums;
-// 12 FMAs per 2 vector loads + 6 broadcasts, 15 of the 16 ymm registers). Each Y element is summed by one thread in ascending c, so results do not depend on the
-// thread count. Tile: FRB rows x FCB columns dequantized once per product; the 16-token x FCB slice of Xt
-// (16 KiB) stays in L1 while all FRB rows pass over it.
+// rounded up to 8, zero padded), and a 6-row x 16-token register block accumulates acc[i][t] += W[r + i, c] * Xt[c,
+// t] over the tile's columns with one broadcast per weight (no horizontal sums; 12 FMAs per 2 vector loads + 6
+// broadcasts, 15 of the 16 ymm registers). Each Y element is summed by one thread in ascending c, so results do not
+// depend on the thread count. Tile: FRB rows x FCB columns dequantized once per product; the 16-token x FCB slice of
+// Xt (16 KiB) stays in L1 while all FRB rows pass over it.
 static const int FRB = 48;   // weight rows per forward tile (multiple of the 6-row register block)
 static const int FCB = 256;  // columns per forward tile (multiple of every block size: 1, 32, 256)
 
@@ -333,13 +333,14 @@ void matmul_fwd(Pool& pool, const Weight& W, int64_t e, const float* X, int64_t 
   matmul_fwd_n(pool, &p, 1, X, T);
 }
 
-// Column ranges of GX for matmul_bwd, one per thread. Every output element GX[t, c] is summed by exactly one
-// thread, over the weight rows in ascending order (as one thread does), so the bits depend neither on scheduling
-// nor on the thread count: a study resumed with another thread count gives the same relevances (every column,
-// in a full 6-column group or not, takes the same FMA chain). Boundaries are multiples of 8 columns. A boundary
-// inside a quantization block (e.g. Q4_K, 256 columns, at C = 768) has both neighbours decode that block of each row: at most one extra block per row and boundary, cheaper than
-// the 2:1 imbalance of block-aligned ranges. Measured: many small ranges handed out dynamically (each thread then
-// reads short strided row segments) were 2-29% slower than one contiguous range per thread.
+// Column ranges of GX for matmul_bwd, one per thread. Every output element GX[t, c] is summed by exactly one thread,
+// over the weight rows in ascending order (as one thread does), so the bits depend neither on scheduling nor on the
+// thread count: a study resumed with another thread count gives the same relevances (every column, in a full
+// 6-column group or not, takes the same FMA chain). Boundaries are multiples of 8 columns. A boundary inside a
+// quantization block (e.g. Q4_K, 256 columns, at C = 768) has both neighbours decode that block of each row: at most
+// one extra block per row and boundary, cheaper than the 2:1 imbalance of block-aligned ranges. Measured: many small
+// ranges handed out dynamically (each thread then reads short strided row segments) were 2-29% slower than one
+// contiguous range per thread.
 static std::vector<std::pair<int64_t, int64_t>> bwd_column_ranges(int64_t C, int nth) {
   std::vector<std::pair<int64_t, int64_t>> out;
   const int64_t n8 = C / 8;
@@ -352,11 +353,11 @@ static std::vector<std::pair<int64_t, int64_t>> bwd_column_ranges(int64_t C, int
 
 // ---------------------------------------------------------------- backward: GX[t, c] += sum_r G[t, r] W[r, c]
 // Tokens are the vector lanes here too: G is packed per 16-token block as Gt[r][16] and each thread keeps its
-// columns of GX packed the same way (GXt[c][16]); lane_kernel with 6 columns x 16 tokens accumulates
-// acc[i][t] += W[r, c + i] * Gt[r, t] over a block of BRB weight rows (6 broadcasts of one tile row + 2 loads +
-// 12 FMAs per row). Per element: FMAs in ascending r starting from the GX value, whichever thread owns the
-// column, so the results do not depend on the thread count. Loop order per decoded tile: column groups outer, token blocks inner, so a group's BRB x 6 weights and the token chunk's Gt
-// slice (BRB x BTC x 4 bytes = 16 KiB) stay in L1.
+// columns of GX packed the same way (GXt[c][16]); lane_kernel with 6 columns x 16 tokens accumulates acc[i][t] +=
+// W[r, c + i] * Gt[r, t] over a block of BRB weight rows (6 broadcasts of one tile row + 2 loads + 12 FMAs per row).
+// Per element: FMAs in ascending r starting from the GX value, whichever thread owns the column, so the results do
+// not depend on the thread count. Loop order per decoded tile: column groups outer, token blocks inner, so a group's
+// BRB x 6 weights and the token chunk's Gt slice (BRB x BTC x 4 bytes = 16 KiB) stay in L1.
 static const int BRB = 64;    // weight rows per backward tile
 static const int BTC = 64;    // tokens per chunk (Gt slice of a row block: BRB * BTC floats)
 
