@@ -286,17 +286,22 @@ napi_value start_job(napi_env env, napi_value* argv, size_t argc, bool is_explai
     }
   }
   if (is_explain && argc > 4) {
-    napi_value v;
-    auto get_i = [&](const char* k, int32_t def) {
+    // a numeric option, or def when absent or not a number
+    auto get_num = [&](const char* k, double def) {
       bool has = false;
       napi_has_named_property(env, argv[4], k, &has);
       if (!has) return def;
+      napi_value v;
       napi_get_named_property(env, argv[4], k, &v);
       napi_valuetype vt;
       napi_typeof(env, v, &vt);
       if (vt != napi_number) return def;
       double x;
       napi_get_value_double(env, v, &x);
+      return x;
+    };
+    auto get_i = [&](const char* k, int32_t def) {
+      const double x = get_num(k, def);
       if (x != (double)(int64_t)x || x < -1 || x > 2147483647.0) return (int32_t)-2;  // rejected below
       return (int32_t)x;
     };
@@ -306,13 +311,8 @@ napi_value start_job(napi_env env, napi_value* argv, size_t argc, bool is_explai
     j->req.gate = get_i("gate", 0) == 1 ? Gate::Detach : Gate::Half;
     const int32_t ck = get_i("checkpoint", -1);  // -1 auto, 0 never, 1 always (validated in main/lrp)
     j->req.checkpoint = ck == 0 || ck == 1 ? ck : -1;
-    bool has_mem = false;
-    napi_has_named_property(env, argv[4], "memoryLimit", &has_mem);
-    if (has_mem) {
-      napi_get_named_property(env, argv[4], "memoryLimit", &v);
-      double mem = 0;
-      if (napi_get_value_double(env, v, &mem) == napi_ok && mem > 0) j->req.memory_limit = mem;
-    }
+    const double mem = get_num("memoryLimit", 0);  // bytes; 0: physical memory (validated in main/lrp)
+    if (mem > 0) j->req.memory_limit = mem;
   }
   napi_value promise, name;
   CHECK(napi_create_promise(env, &j->deferred, &promise));
