@@ -9,10 +9,6 @@ export const summary = 'LRP relevance of each input token for a next-token logit
 export const usage =
   'lrp --model <gguf> (--tokens 1,2,3 | --text "..." [--chat]) [--target id|string] [--contrast id|string] [--rule cp|attn] [--gate half|detach] [--activations auto|save|recompute] [--threads N] [--json]';
 
-async function vocab(modelPath: string): Promise<LlamaModel> {
-  return loadVocabOnly(modelPath);
-}
-
 /**
  * The tokens `--text` explains, built by the protocol's own code so they are the model runner's: the text
  * tokenized as the protocol tokenizes a text (textTokenSpans: no special-token parsing, refused when it does
@@ -58,7 +54,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   if (threads < 1) throw new CliUsageError('--threads must be at least 1');
 
   const lrp = openLrpModel(modelPath, { threads });
-  const tok = await vocab(modelPath);
+  const tok = await loadVocabOnly(modelPath);
   try {
     let tokens: number[];
     if (flags.tokens !== undefined) {

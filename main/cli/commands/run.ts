@@ -9,14 +9,14 @@ import { CliUsageError, parseFlags, withStore, type CliContext } from '../contex
 export const summary = 'run a study (a .json file or a built-in name such as demo, paper-msst-en) and store every result';
 export const usage = 'run <study.json | built-in name> [--db F] [--resume] [--report out.pdf] [--threads N] [--definitions indicators.json]';
 
+// a second SIGINT this soon after the first is the same Ctrl-C relayed, not a second key press
+const SAME_CTRL_C_MS = 1000;
+
 /**
  * Ctrl-C (SIGINT) stops cleanly: the example in flight is dropped, the run is marked stopped, and
  * `--resume` continues it later. A second Ctrl-C (more than a second later) exits at once (the store is
  * always consistent: every finished example is its own transaction).
  */
-// a second SIGINT this soon after the first is the same Ctrl-C relayed, not a second key press
-const SAME_CTRL_C_MS = 1000;
-
 export async function run(args: string[], ctx: CliContext): Promise<number> {
   const { positional, flags } = parseFlags(args, { resume: 'boolean', report: 'string', threads: 'integer', definitions: 'string' });
   const ref = positional[0];
