@@ -146,19 +146,18 @@ export function buildReportData(store: Store, runIds: number[], opts: BuildOptio
 
   const examples = pickExamples(store, runs, opts, mName);
   const notes: string[] = [];
-  for (const r of reportRuns) {
+  runs.forEach((run, i) => {
+    const r = reportRuns[i];
     const sk = Object.entries(r.skipped);
     if (sk.length) notes.push(`Run ${r.id}: skipped ${sk.map(([k, v]) => `${v} × ${k}`).join(', ')}.`);
     if (r.status !== 'done') notes.push(`Run ${r.id} is ${r.status} (${r.done}/${r.total}); figures cover the stored examples only.`);
-  }
-  // runs imported from elsewhere (import-run): where from, under which answer rule, and what the token decoding
-  // found (e.g. no matching tokenizer: per-token heatmaps then show ids only)
-  for (const r of runs) {
-    const t = r.timings;
-    if (typeof t.imported !== 'string') continue;
+    // a run imported from elsewhere (import-run): where from, under which answer rule, and what the token
+    // decoding found (e.g. no matching tokenizer: per-token heatmaps then show ids only)
+    const t = run.timings;
+    if (typeof t.imported !== 'string') return;
     notes.push(`Run ${r.id}: imported from ${t.imported}${typeof t.rule === 'string' ? ` (answers scored with the ${t.rule} rule)` : ''}.`);
     if (Array.isArray(t.notes)) for (const n of t.notes) if (typeof n === 'string') notes.push(`Run ${r.id}: ${n}.`);
-  }
+  });
 
   return {
     title: opts.title ?? `Rationale Workbench report: ${studies.map((s) => s.name).join(', ')}`,
