@@ -15,7 +15,6 @@ import type { Correctness, FilteredMetric, MetricsFilter, MetricsQueryResult, Ru
 import { hasLanguage, selectResults } from './result-filter';
 
 export type { Correctness, FilteredMetric, MetricsFilter, MetricsQueryResult, RunFacet };
-export { matchesCorrectness } from './result-filter';
 
 export function queryMetrics(store: Store, filter: MetricsFilter = {}): MetricsQueryResult {
   const correct = filter.correct ?? 'all';

@@ -26,11 +26,6 @@ export function matchesCorrectness(r: Pick<ResultRecord, 'correct'>, c: Correctn
   return c === 'all' || (c === 'correct' ? r.correct === true : r.correct === false);
 }
 
-/** Whether the filter chooses anything beyond runs (an Inspector with such a filter shows a subset). */
-export function narrowsExamples(filter: Omit<MetricsFilter, 'runIds'>): boolean {
-  return filter.language !== undefined || filter.indicator !== undefined || filter.model !== undefined || (filter.correct ?? 'all') !== 'all';
-}
-
 export interface ResultSelection {
   /** Considered runs that have stored metrics, as the filters see them (before filtering). */
   facets: RunFacet[];
