@@ -7,12 +7,12 @@
  */
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { parseStudyConfig, type StudyConfig } from '../config/study-schema';
+import type { StudyConfig } from '../config/study-schema';
 import { importFile } from '../datasets';
 import { registerModel } from '../models/registry';
 import { buildReportData } from '../reports/build';
 import { renderReportHtml } from '../reports/html';
-import { resolveBuiltinDataset, resolveStudies } from '../runner/builtins';
+import { resolveBuiltinDataset, resolveStudies, studyConfigOf } from '../runner/builtins';
 import { ensureDemoModel } from '../runner/demo-model';
 import { openStore, type Store } from '../store';
 import type { LaunchStudy } from './jobs';
@@ -51,9 +51,7 @@ async function storeDemoStudies(store: Store, emit: (e: unknown) => void): Promi
   let modelId: number | null = null;
   const out: { studyId: number; indicatorDefinitions?: string }[] = [];
   for (const s of named) {
-    const parsed = parseStudyConfig(s.config);
-    if (!parsed.ok) throw new Error(`${s.file}: invalid study configuration: ${parsed.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
-    const config: StudyConfig = parsed.config;
+    const config: StudyConfig = studyConfigOf(s);
     const models = [];
     for (const m of config.models) {
       if (m.path !== '$RW_DEMO_MODEL') throw new Error(`${s.file}: the demo studies run the generated demo model ($RW_DEMO_MODEL), not ${m.path ?? `model ${m.id}`}`);

@@ -6,6 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseStudyConfig, type StudyConfig } from '../config/study-schema';
 
 /** Repository root (this file is main/runner/builtins.ts). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -92,6 +93,13 @@ function readJson(file: string): unknown {
 export function builtinStudyNames(dir = STUDIES_DIR): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
+}
+
+/** A resolved study's validated configuration; an invalid one is an error naming the file and each field. */
+export function studyConfigOf(s: NamedStudy): StudyConfig {
+  const r = parseStudyConfig(s.config);
+  if (!r.ok) throw new Error(`${s.file}: invalid study configuration: ${r.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
+  return r.config;
 }
 
 /** A study file path, a built-in name, or a group prefix → the study files to run, in name order. */

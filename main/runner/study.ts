@@ -7,14 +7,14 @@
 import { getLlama, LlamaLogLevel, type Llama, type Token } from 'node-llama-cpp';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseStudyConfig, type StudyConfig } from '../config/study-schema';
+import type { StudyConfig } from '../config/study-schema';
 import { importFile } from '../datasets/index';
 import { registerModel } from '../models/registry';
 import { openLrpModel, type LrpModel } from '../lrp';
 import { chatTemplateOf, fillerToken, loadIndicators, type Indicator } from '../protocol';
 import type { Store } from '../store';
 import { RAFOLA_INDICATORS } from '../datasets/rafola';
-import { DEFAULT_INDICATOR_DEFINITIONS, expandPath, REPO_ROOT, resolveBuiltinDataset, type NamedStudy } from './builtins';
+import { DEFAULT_INDICATOR_DEFINITIONS, expandPath, REPO_ROOT, resolveBuiltinDataset, studyConfigOf, type NamedStudy } from './builtins';
 import { ensureDemoModel, sha256File } from './demo-model';
 import { makeProcessor } from './example';
 import { finalizeRun, modelName } from './finalize';
@@ -46,12 +46,6 @@ function llamaFor(threads: number): Promise<Llama> {
     llamaPromise = getLlama({ gpu: false, build: 'never', maxThreads: threads, logLevel: LlamaLogLevel.error });
   }
   return llamaPromise;
-}
-
-function parseOrThrow(s: NamedStudy): StudyConfig {
-  const r = parseStudyConfig(s.config);
-  if (!r.ok) throw new Error(`${s.file}: invalid study configuration: ${r.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
-  return r.config;
 }
 
 /** The study's dataset in the store (imported once; found again by file hash and name). */
@@ -111,7 +105,7 @@ export async function runStudies(store: Store, studies: NamedStudy[], opts: Stud
   const reports: StudyRunReport[] = [];
   for (const s of studies) {
     if (opts.signal?.aborted) break;
-    const config = parseOrThrow(s);
+    const config = studyConfigOf(s);
     // --threads wins; else the study's own limit (the demo studies ask for 1: their tiny model runs
     // many one-token evaluations, where a second llama.cpp thread costs more in sync than it gains)
     const threads = Math.max(1, opts.threads ?? config.limits.threads);

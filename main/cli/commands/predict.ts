@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseStudyConfig, type StudyConfig } from '../../config/study-schema';
+import type { StudyConfig } from '../../config/study-schema';
 import { ModelSession } from '../../models/session';
 import { chatTemplateOf, loadIndicators, runExample, type ClassifyMode, type PromptTemplates, type TaskSpec } from '../../protocol/index';
-import { resolveStudies } from '../../runner/builtins';
+import { resolveStudies, studyConfigOf } from '../../runner/builtins';
 import { taskFor } from '../../runner/example';
 import { indicatorDefinitionsFor, modelPathFor } from '../../runner/study';
 import type { StoredExample } from '../../store';
@@ -131,9 +131,7 @@ async function fromStudy(flags: Record<string, string | boolean | number | undef
     throw new CliUsageError(`--study ${ref} names ${studies.length} studies (${studies.map((s) => s.name).join(', ')}); give one of them`);
   }
   const s = studies[0];
-  const parsed = parseStudyConfig(s.config);
-  if (!parsed.ok) throw new Error(`${s.file}: invalid study configuration: ${parsed.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
-  const config = parsed.config;
+  const config = studyConfigOf(s);
   const kind = config.task.kind;
   if (kind === 'claim-verification' && typeof flags.claim !== 'string') {
     throw new CliUsageError(`study ${s.name} is a claim-verification study: give the claim with --claim TEXT (the evidence goes in --text)`);
