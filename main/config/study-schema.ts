@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { placeholderProblem, type TaskSpec } from '../protocol/prompts';
+import { placeholderProblem, TURN1_PLACEHOLDERS, type TaskSpec } from '../protocol/prompts';
 
 /**
  * The study configuration: what a study runs (task, data, models, seeds) and how it explains and
@@ -28,13 +28,9 @@ export const METRICS = [
   'aopc-sufficiency',
   'relevance-share',
 ] as const;
-/**
- * Placeholders of prompt templates; turn 1 takes {text} and {options} (once each), turn 2 all four. Both
- * turns may add the task's own (protocol/prompts.ts TASK_PLACEHOLDERS): {indicator} {definition} for
- * forced-labour, {claim} for claim-verification.
- */
-export const PLACEHOLDERS = ['text', 'options', 'k', 'label'] as const;
-const TURN1_PLACEHOLDERS = ['text', 'options'] as const;
+// Placeholders of prompt templates are the protocol's (protocol/prompts.ts): turn 1 takes {text} and {options}
+// (once each), turn 2 also {k} and {label}; both turns may add the task's own (TASK_PLACEHOLDERS: {indicator}
+// {definition} for forced-labour, {claim} for claim-verification).
 /** The protocol's prompt task of each task kind: its placeholders are the ones a template may use. */
 const PROMPT_TASK: Record<(typeof TASK_KINDS)[number], TaskSpec['task']> = {
   sentiment: 'sentiment',
