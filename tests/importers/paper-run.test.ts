@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../main/cli/index';
+import { cliInProcess as cli } from '../fixtures/cli-in-process';
 import { importPaperRun, paperRunNames } from '../../main/importers/paper';
 import { buildReportData } from '../../main/reports/build';
 import { finalizeRun } from '../../main/runner/finalize';
@@ -16,13 +16,6 @@ import { openStore } from '../../main/store';
 const SST = resolve(__dirname, '../../..', 'shared/data/paper-responses/sst');
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io = { stdout: { write: (s: string) => ((out += s), true) }, stderr: { write: (s: string) => ((err += s), true) } };
-  const code = await main(args, io as never);
-  return { code, out, err };
-}
 
 interface Metric { scope: Record<string, unknown>; name: string; value: number | null; n: number | null }
 const pick = (ms: Metric[], name: string, scope: Record<string, unknown> = {}) => {

@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../main/cli/index';
+import { cliInProcess } from '../fixtures/cli-in-process';
 import { readGguf } from '../../main/gguf/reader';
 import { isGgufArray } from '../../main/gguf/types';
 import {
@@ -220,13 +220,7 @@ describe('paper runs: token text from the real tokenizer', () => {
   it('CLI: a missing --tokenizer file is an error naming it, --tokenizer with jsonl is refused; --tokenizer none keeps ids', async () => {
     const { store, studyId, db } = newStore();
     store.close();
-    const cli = async (args: string[]) => {
-      let out = '';
-      let err = '';
-      const io = { stdout: { write: (s: string) => ((out += s), true) }, stderr: { write: (s: string) => ((err += s), true) } };
-      const code = await main(['--db', db, ...args], io as never);
-      return { code, out, err };
-    };
+    const cli = (args: string[]) => cliInProcess(['--db', db, ...args]);
     const missing = await cli(['import-run', join(SST, 'llama/oracle/28'), '--format', 'paper', '--study', String(studyId), '--tokenizer', '/nowhere/vocab.gguf']);
     expect(missing.code).not.toBe(0);
     expect(missing.err).toMatch(/--tokenizer \/nowhere\/vocab.gguf: no such GGUF file/);

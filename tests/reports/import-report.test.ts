@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../main/cli/index';
+import { cliInProcess as cli } from '../fixtures/cli-in-process';
 import { openStore } from '../../main/store';
 import { kappa, SHARED } from './paper-fixture';
 
@@ -39,13 +39,6 @@ function refMask(text: string, items: string[]): number[] {
   return mask;
 }
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io = { stdout: { write: (s: string) => ((out += s), true) }, stderr: { write: (s: string) => ((err += s), true) } };
-  const code = await main(args, io as never);
-  return { code, out, err };
-}
 
 describe('import-run jsonl → metrics → report', () => {
   it('imports published responses, computes kappa as a hand-written reference does, exports CSV/JSONL and a PDF', async () => {
