@@ -25,7 +25,13 @@ export function computeRunMetrics(store: Store, runId: number, opts: { B?: numbe
   return rows.length;
 }
 
+/** Metrics, then 'done'. If the metrics cannot be computed the run is marked failed with the reason (and the error rethrown). */
 export function finalizeRun(store: Store, runId: number, timings: Record<string, unknown> = {}): void {
-  computeRunMetrics(store, runId);
+  try {
+    computeRunMetrics(store, runId);
+  } catch (e) {
+    store.runs.finish(runId, { status: 'failed', timings, error: `metrics: ${e instanceof Error ? e.message : String(e)}` });
+    throw e;
+  }
   store.runs.finish(runId, { status: 'done', timings });
 }

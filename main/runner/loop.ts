@@ -2,6 +2,10 @@
  * The resumable loop over one run's examples: each finished example is stored at once (one transaction,
  * UNIQUE(run, example)), so a killed process loses at most the example in flight, and a resumed run
  * skips exactly the examples already stored.
+ *
+ * The run is leased to this process for as long as the loop works on it (store.runs.claim): a second
+ * process resuming the same run is refused (LeaseHeldError, naming this process and since when) before it
+ * computes anything, and a run whose process dies shows as 'interrupted' once its lease is over.
  */
 import type { ResultInput, RunRecord, Store, StoredExample } from '../store';
 import { ProgressReporter } from './progress';
@@ -42,6 +46,14 @@ export interface LoopOutcome {
   error?: string;
 }
 
+/** This process lost the run's lease while working on it; nothing more is written for the run. */
+export class RunLeaseLostError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RunLeaseLostError';
+  }
+}
+
 export function runExamples(store: Store, runId: number, process: ProcessExample, opts: LoopOptions = {}): Promise<LoopOutcome> {
   return loop(store, runId, process, opts);
 }
@@ -51,6 +63,41 @@ async function loop(store: Store, runId: number, processEx: ProcessExample, opts
   if (!run) throw new Error(`run ${runId} does not exist`);
   const signal = opts.signal ?? new AbortController().signal;
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  // refused here, before anything is read or computed, while another process runs it
+  const lease = store.runs.claim(runId);
+  // the lease is lost only if this process stalled past its expiry and another took the run over: stop at once
+  const lost = new AbortController();
+  const heartbeat = lease.startHeartbeat(() => lost.abort());
+  let outcome: LoopOutcome | undefined;
+  try {
+    outcome = await work(store, runId, processEx, opts, signal, log, () => lost.signal.aborted || !lease.renew());
+    return outcome;
+  } finally {
+    // finish() released the lease of a stopped or failed run. A 'done' run keeps it (and its heartbeat, which
+    // stops by itself when the lease is gone) until finalizeRun's finish(), so no other process takes the run
+    // while its metrics are computed. Leaving any other way (an exception) ends the lease now: the run shows
+    // as interrupted, resumable.
+    if (outcome?.status !== 'done') heartbeat.stop();
+    if (!outcome) {
+      try {
+        lease.abandon();
+      } catch {
+        // the store is unusable; the lease then ends by its expiry
+      }
+    }
+  }
+}
+
+async function work(
+  store: Store,
+  runId: number,
+  processEx: ProcessExample,
+  opts: LoopOptions,
+  signal: AbortSignal,
+  log: (line: string) => void,
+  leaseLost: () => boolean,
+): Promise<LoopOutcome> {
+  const run = store.runs.get(runId)!;
   let examples = store.datasets.examples(run.datasetId);
   if (opts.maxExamples !== undefined) examples = examples.slice(0, opts.maxExamples);
   const total = examples.length;
@@ -59,7 +106,6 @@ async function loop(store: Store, runId: number, processEx: ProcessExample, opts
   const resumed = total - todo.length;
   const timings: PhaseTimings = {};
   const t0 = Date.now();
-  store.runs.setStatus(runId, 'running');
   store.runs.setProgress(runId, store.results.doneExampleIds(runId).length, total);
   const reporter = new ProgressReporter(log);
   const label = opts.label ?? `run ${runId}`;
@@ -72,6 +118,9 @@ async function loop(store: Store, runId: number, processEx: ProcessExample, opts
       if (signal.aborted) break;
       const fresh = store.runs.get(runId)!;
       const result = await processEx(ex, { run: fresh, signal, timings });
+      if (leaseLost()) {
+        throw new RunLeaseLostError(`run ${runId}: this process's lease on the run ended (it stalled past the lease's expiry and another process may have taken the run over); the example in flight was not stored`);
+      }
       store.results.put(runId, ex.id, result);
       processed++;
       state.done++;
@@ -80,6 +129,7 @@ async function loop(store: Store, runId: number, processEx: ProcessExample, opts
       opts.afterStore?.(ex.id, state.done);
     }
   } catch (e) {
+    if (e instanceof RunLeaseLostError) throw e; // the run is no longer ours to mark
     if (signal.aborted) {
       // Ctrl-C while an example was in flight: that example is dropped (nothing of it was stored)
       const wallMs = Date.now() - t0;

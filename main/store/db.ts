@@ -8,9 +8,12 @@ export type Db = Database.Database;
  * in WAL mode (only an OS crash/power loss can drop the last commits, never corrupt the file).
  * busy_timeout makes a second connection (CLI while the app runs) wait instead of failing at once.
  */
-export function openDatabase(file: string, options: { readonly?: boolean } = {}): Db {
+export const BUSY_TIMEOUT_MS = 5000;
+
+export function openDatabase(file: string, options: { readonly?: boolean; busyTimeoutMs?: number } = {}): Db {
   const db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
-  db.pragma('busy_timeout = 5000');
+  // each try of a write waits this long; main/store/write.ts retries beyond it
+  db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? BUSY_TIMEOUT_MS))}`);
   db.pragma('foreign_keys = ON');
   return db;
 }

@@ -1,6 +1,7 @@
 import type { Db } from './db';
 import { canonicalJson } from './json';
 import { StoreError, type MetricInput, type MetricRecord } from './types';
+import { writeTransaction } from './write';
 
 interface MetricRow {
   id: number;
@@ -27,7 +28,7 @@ export function metricsRepo(db: Db): MetricsRepo {
   );
   const byRun = db.prepare(`SELECT * FROM metrics WHERE run_id = ? ORDER BY id`);
 
-  const replace = db.transaction((runId: number, rows: MetricInput[]) => {
+  const replace = writeTransaction(db, 'metrics replace', (runId: number, rows: MetricInput[]) => {
     if (!runExists.get(runId)) throw new StoreError(`metrics: run ${runId} does not exist`);
     clear.run(runId);
     rows.forEach((m, i) => {
@@ -46,7 +47,7 @@ export function metricsRepo(db: Db): MetricsRepo {
   });
 
   return {
-    replace: (runId, rows) => replace.immediate(runId, rows),
+    replace: (runId, rows) => replace(runId, rows),
     list: (runId) =>
       (byRun.all(runId) as MetricRow[]).map((r) => ({
         id: r.id,

@@ -154,7 +154,36 @@ const v2RunsAndResults: Migration = {
   },
 };
 
-export const MIGRATIONS: readonly Migration[] = [v1CoreTables, v2RunsAndResults];
+const v3LeasesAndStagedImports: Migration = {
+  version: 3,
+  name: 'leases (run and import ownership), staged dataset imports',
+  up(db) {
+    db.exec(`
+      -- Which process works on a run / writes a pending import (main/store/leases.ts holds the rules).
+      CREATE TABLE leases (
+        kind         TEXT NOT NULL CHECK (kind IN ('run', 'import')),
+        target_id    INTEGER NOT NULL,
+        owner        TEXT NOT NULL,
+        pid          INTEGER NOT NULL,
+        host         TEXT NOT NULL,
+        acquired_ms  INTEGER NOT NULL,
+        heartbeat_ms INTEGER NOT NULL,
+        expires_ms   INTEGER NOT NULL,
+        PRIMARY KEY (kind, target_id)
+      ) STRICT;
+      -- Runs left 'running' by an app without leases: no process can still be running them for us to see, so
+      -- they get an ended lease and show as interrupted (resumable) instead of running forever.
+      INSERT INTO leases (kind, target_id, owner, pid, host, acquired_ms, heartbeat_ms, expires_ms)
+        SELECT 'run', id, 'before-leases', 0, '', 0, 0, 0 FROM runs WHERE status = 'running';
+
+      -- An import writes its examples in chunks while the dataset is 'pending' (invisible); one short
+      -- transaction makes it 'ready'. A pending dataset whose import lease is over is deleted at open.
+      ALTER TABLE datasets ADD COLUMN state TEXT NOT NULL DEFAULT 'ready' CHECK (state IN ('pending', 'ready'));
+    `);
+  },
+};
+
+export const MIGRATIONS: readonly Migration[] = [v1CoreTables, v2RunsAndResults, v3LeasesAndStagedImports];
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 
 export class SchemaVersionError extends Error {

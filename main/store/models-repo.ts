@@ -1,6 +1,7 @@
 import type { Db } from './db';
 import { fromJson, nowIso, toJson } from './json';
 import { StoreError, type ModelInput, type ModelRecord } from './types';
+import { retryBusy } from './write';
 
 interface ModelRow {
   id: number;
@@ -70,7 +71,7 @@ export function modelsRepo(db: Db): ModelsRepo {
       if (!Number.isInteger(m.fileSize) || m.fileSize < 0) {
         throw new StoreError(`model ${m.path}: field "fileSize" must be a non-negative integer`);
       }
-      const row = upsert.get({
+      const row = retryBusy(db, 'model register', () => upsert.get({
         path: m.path,
         sha256: m.sha256,
         fileSize: m.fileSize,
@@ -82,7 +83,7 @@ export function modelsRepo(db: Db): ModelsRepo {
         vocabulary: toJson(m.vocabulary),
         metadata: JSON.stringify(m.metadata ?? {}),
         registeredAt: nowIso(),
-      }) as { id: number };
+      })) as { id: number };
       return row.id;
     },
     get(id) {

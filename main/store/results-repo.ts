@@ -2,6 +2,7 @@ import { decodeFloat32, encodeFloat32 } from './blob';
 import type { Db } from './db';
 import { fromJson, nowIso, toJson } from './json';
 import { StoreError, type RelevanceRecord, type ResultInput, type ResultRecord } from './types';
+import { writeTransaction } from './write';
 
 interface ResultRow {
   id: number;
@@ -101,7 +102,7 @@ export function resultsRepo(db: Db): ResultsRepo {
     relevance,
   });
 
-  const put = db.transaction((runId: number, exampleId: number, res: ResultInput): number => {
+  const put = writeTransaction(db, 'result put', (runId: number, exampleId: number, res: ResultInput): number => {
     const where = `result (run ${runId}, example ${exampleId})`;
     const run = runDataset.get(runId) as { dataset_id: number } | undefined;
     if (!run) throw new StoreError(`${where}: run ${runId} does not exist`);
@@ -154,7 +155,7 @@ export function resultsRepo(db: Db): ResultsRepo {
   });
 
   return {
-    put: (runId, exampleId, result) => put.immediate(runId, exampleId, result),
+    put: (runId, exampleId, result) => put(runId, exampleId, result),
     get(runId, exampleId) {
       const r = one.get(runId, exampleId) as ResultRow | undefined;
       return r && toRecord(r, (relOf.all(r.id) as RelevanceRow[]).map(toRel));

@@ -2,6 +2,7 @@ import { parseStudyConfig, StudyConfigError, type StudyConfig } from '../config/
 import type { Db } from './db';
 import { nowIso } from './json';
 import { StoreError, type StudyRecord } from './types';
+import { writeTransaction } from './write';
 
 interface StudyRow {
   id: number;
@@ -71,14 +72,14 @@ export function studiesRepo(db: Db): StudiesRepo {
   const hasRuns = (id: number) => (runCount.get(id) as { n: number }).n > 0;
   const getRow = (id: number) => byId.get(id) as StudyRow | undefined;
 
-  const create = db.transaction((name: string, config: StudyConfig): number => {
+  const create = writeTransaction(db, 'study create', (name: string, config: StudyConfig): number => {
     const now = nowIso();
     const id = Number(insert.run(name, JSON.stringify(config), 1, null, null, now, now).lastInsertRowid);
     setRoot.run(id);
     return id;
   });
 
-  const update = db.transaction((id: number, config: unknown, name?: string): number => {
+  const update = writeTransaction(db, 'study update', (id: number, config: unknown, name?: string): number => {
     const row = getRow(id);
     if (!row) throw new StoreError(`study ${id} does not exist`);
     const newName = name ?? row.name;
@@ -93,7 +94,7 @@ export function studiesRepo(db: Db): StudiesRepo {
   });
 
   return {
-    create: (name, config) => create.immediate(name, validated(name, config)),
+    create: (name, config) => create(name, validated(name, config)),
     get(id) {
       const r = getRow(id);
       return r && toRecord(r);
@@ -103,7 +104,7 @@ export function studiesRepo(db: Db): StudiesRepo {
       const r = getRow(id);
       return r ? (byRoot.all(r.root_id) as StudyRow[]).map(toRecord) : [];
     },
-    update: (id, config, name) => update.immediate(id, config, name),
+    update: (id, config, name) => update(id, config, name),
     hasRuns,
   };
 }

@@ -55,7 +55,15 @@ export interface StudyRecord<C = unknown> {
   updatedAt: string;
 }
 
-export const RUN_STATUSES = ['queued', 'running', 'paused', 'stopped', 'failed', 'done'] as const;
+/** The statuses stored in runs.status. */
+export const STORED_RUN_STATUSES = ['queued', 'running', 'paused', 'stopped', 'failed', 'done'] as const;
+export type StoredRunStatus = (typeof STORED_RUN_STATUSES)[number];
+/**
+ * What a run record says. 'interrupted' is never stored: it is a stored 'running' whose lease is over (its
+ * process was killed, crashed or the machine restarted; see main/store/leases.ts). Such a run is resumed
+ * like a stopped one.
+ */
+export const RUN_STATUSES = [...STORED_RUN_STATUSES, 'interrupted'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 export interface RunInput {

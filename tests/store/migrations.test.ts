@@ -69,8 +69,9 @@ describe('migrations', () => {
     expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1);
     expect(store.db.pragma('busy_timeout', { simple: true })).toBe(5000);
+    // migration 3 added the leases table (which process runs a run / writes a pending import)
     const tables = store.db.prepare(`SELECT name FROM sqlite_master WHERE type='table' ORDER BY name`).pluck().all();
-    expect(tables).toEqual(['datasets', 'examples', 'metrics', 'models', 'result_relevance', 'results', 'runs', 'studies']);
+    expect(tables).toEqual(['datasets', 'examples', 'leases', 'metrics', 'models', 'result_relevance', 'results', 'runs', 'studies']);
     store.close();
     // Re-opening an up-to-date file applies nothing.
     const again = openStore(file);

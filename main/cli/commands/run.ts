@@ -13,9 +13,11 @@ export const usage = 'run <study.json | built-in name> [--db F] [--resume] [--re
 const SAME_CTRL_C_MS = 1000;
 
 /**
- * Ctrl-C (SIGINT) stops cleanly: the example in flight is dropped, the run is marked stopped, and
- * `--resume` continues it later. A second Ctrl-C (more than a second later) exits at once (the store is
- * always consistent: every finished example is its own transaction).
+ * Ctrl-C (SIGINT) and SIGTERM (kill, a service manager, a shutdown) stop cleanly: the example in flight is
+ * dropped, the run is marked stopped, and `--resume` continues it later; the exit code is 128 + the signal
+ * (130, 143). A second signal (more than a second later) exits at once (the store is always consistent: every
+ * finished example is its own transaction; the run then shows as interrupted, also resumable).
+ * A run another process is running (its lease is live) is refused, naming that process and since when.
  */
 export async function run(args: string[], ctx: CliContext): Promise<number> {
   const { positional, flags } = parseFlags(args, { resume: 'boolean', report: 'string', threads: 'integer', definitions: 'string' });
@@ -25,17 +27,24 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   const studies = resolveStudies(ref);
   const abort = new AbortController();
   let firstInterrupt = 0;
-  const onSigint = () => {
+  let exitCode = 130;
+  const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
+    const code = signal === 'SIGTERM' ? 143 : 130;
     if (!firstInterrupt) {
       firstInterrupt = Date.now();
-      ctx.err('stopping: the example in flight is dropped, the run is marked stopped (Ctrl-C again to quit now)');
+      exitCode = code;
+      const again = signal === 'SIGTERM' ? 'a second SIGTERM' : 'Ctrl-C again';
+      ctx.err(`stopping${signal === 'SIGTERM' ? ' (SIGTERM)' : ''}: the example in flight is dropped, the run is marked stopped (${again} to quit now)`);
       abort.abort(new Error('interrupted'));
-    } else if (Date.now() - firstInterrupt > SAME_CTRL_C_MS) process.exit(130);
-    // else: the same Ctrl-C delivered twice. A terminal signals the whole process group, and a wrapper in it
+    } else if (Date.now() - firstInterrupt > SAME_CTRL_C_MS) process.exit(code);
+    // else: the same signal delivered twice. A terminal signals the whole process group, and a wrapper in it
     // (tsx, which `npm run cli` uses) relays the signal to this process again when the process has not
     // acknowledged it within 30 ms (a busy event loop), so one key press can arrive twice.
   };
+  const onSigint = () => onSignal('SIGINT');
+  const onSigterm = () => onSignal('SIGTERM');
   process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
   try {
     return await withStore(ctx, async (store) => {
       const reports = await runStudies(store, studies, {
@@ -56,9 +65,10 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       const summaryRows = reports.flatMap((r) => r.runs.map((x) => ({ study: r.study, studyId: r.studyId, runId: x.runId, model: x.model, seed: x.seed, status: x.outcome.status, processed: x.outcome.processed, resumed: x.outcome.resumed, total: x.outcome.total })));
       if (ctx.json) ctx.out(JSON.stringify({ db: store.file, runs: summaryRows }));
       else for (const r of summaryRows) ctx.out(`run ${r.runId}\t${r.study}\t${r.model}\tseed ${r.seed}\t${r.status}\t${r.processed + r.resumed}/${r.total}`);
-      return stopped ? 130 : 0;
+      return stopped ? exitCode : 0;
     });
   } finally {
     process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigterm);
   }
 }
