@@ -1,5 +1,6 @@
 // `lrp`: per-token LRP relevance for one next-token logit (or a contrast) of a GGUF model.
 import type { LlamaModel, Token } from 'node-llama-cpp';
+import { inspectHeader } from '../../models/registry';
 import { loadVocabOnly } from '../../models/session';
 import { openLrpModel, type LrpGate, type LrpRule } from '../../lrp/index';
 import { chatTemplateOf, renderChat, textTokenSpans } from '../../protocol/index';
@@ -53,6 +54,8 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   const threads = (flags.threads as number | undefined) ?? 2;
   if (threads < 1) throw new CliUsageError('--threads must be at least 1');
 
+  // the native engine and llama.cpp trust the header: a malformed one is refused with its problems first
+  inspectHeader(modelPath);
   const lrp = openLrpModel(modelPath, { threads });
   const tok = await loadVocabOnly(modelPath);
   try {
