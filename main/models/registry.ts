@@ -34,7 +34,7 @@ export class ModelRefusedError extends Error {
   readonly reason: string;
   constructor(public readonly file: string, reason: string | string[]) {
     const problems = Array.isArray(reason) ? reason : [reason];
-    const joined = problems.length === 1 ? problems[0] : `${problems.length} problems: ${problems.join('; ')}`;
+    const joined = problems.join('; ');
     super(`${file}: ${joined}`);
     this.name = 'ModelRefusedError';
     this.problems = problems;
