@@ -1,6 +1,6 @@
 import { getLlama, Llama, LlamaLogLevel, type LlamaContext, type LlamaContextSequence, type LlamaModel } from 'node-llama-cpp';
 import { inspectHeader } from './registry';
-import { physicalCoreCount } from './session-threads';
+import { checkThreads, physicalCoreCount } from './session-threads';
 
 /** Settings the session reads (from the app settings or CLI flags). */
 export interface SessionSettings {
@@ -71,7 +71,7 @@ export class ModelSession {
   private idleTimer: NodeJS.Timeout | null = null;
 
   constructor(readonly settings: SessionSettings) {
-    this.threads = Math.max(1, settings.threads ?? physicalCoreCount());
+    this.threads = settings.threads !== undefined ? checkThreads(settings.threads, 'threads') : physicalCoreCount();
   }
 
   get loadedPath(): string | null {
