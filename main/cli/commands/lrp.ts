@@ -24,18 +24,26 @@ export function textInputTokens(model: LlamaModel, text: string, chat = false): 
   return bos !== null && model.tokens.shouldPrependBosToken ? [bos, ...ids] : ids;
 }
 
-// a token id, or a string that must tokenize (without BOS) to one token, or its first token with a note
-function resolveToken(spec: string | undefined, name: string, model: LlamaModel, nVocab: number, ctx: CliContext): number | undefined {
-  if (spec === undefined) return undefined;
-  // anything that reads as a number is an id (never the text "-1"): it must be one of the vocabulary's
-  if (/^\s*[-+]?\d+(\.\d+)?\s*$/.test(spec)) {
-    const id = Number(spec);
-    // (ids past the vocabulary are refused by the engine, naming the vocabulary size)
-    if (!Number.isInteger(id) || id < 0) {
-      throw new CliUsageError(`--${name} ${spec.trim()}: a token id is a whole number from 0 to ${nVocab - 1} (a text that reads as a number is not taken as text)`);
-    }
-    return id;
+/**
+ * A --target/--contrast that reads as a number is a token id, never the text "-1": negative or fractional
+ * numbers are refused here, before any model loads (ids past the vocabulary are refused by the engine,
+ * naming the vocabulary size). Returns the id, or undefined for a text to tokenize.
+ */
+function tokenIdOf(spec: string | undefined, name: string): number | undefined {
+  if (spec === undefined || !/^\s*[-+]?\d+(\.\d+)?\s*$/.test(spec)) return undefined;
+  const id = Number(spec);
+  if (!Number.isInteger(id) || id < 0) {
+    throw new CliUsageError(`--${name} ${spec.trim()}: a token id is a whole number from 0 (a text that reads as a number is not taken as text)`);
   }
+  return id;
+}
+
+// a token id, or a string that must tokenize (without BOS) to one token, or its first token with a note
+function resolveToken(spec: string | undefined, name: string, model: LlamaModel, ctx: CliContext): number | undefined {
+  if (spec === undefined) return undefined;
+  const id = tokenIdOf(spec, name);
+  if (id !== undefined) return id;
+  if (!spec.trim()) throw new CliUsageError(`--${name} is empty: give a token id or a token's text`);
   const ids = model.tokenize(spec, false, 'trimLeadingSpace');
   if (ids.length === 0) throw new CliUsageError(`--${name} "${spec}" tokenizes to nothing`);
   if (ids.length > 1) ctx.err(`note: --${name} "${spec}" is ${ids.length} tokens; explaining its first token ${ids[0]}`);
@@ -64,9 +72,11 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     throw new CliUsageError(`--activations must be auto, save or recompute, got "${activations}"`);
   }
   const threads = checkThreads((flags.threads as number | undefined) ?? 2, '--threads', (m) => new CliUsageError(m));
+  tokenIdOf(flags.target as string | undefined, 'target');
+  tokenIdOf(flags.contrast as string | undefined, 'contrast');
 
   // the native engine and llama.cpp trust the header: a malformed one is refused with its problems first
-  const nVocab = inspectHeader(modelPath).vocabulary.size;
+  inspectHeader(modelPath);
   const lrp = openLrpModel(modelPath, { threads });
   const tok = await loadVocabOnly(modelPath);
   try {
@@ -78,8 +88,8 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     } else {
       tokens = textInputTokens(tok, String(flags.text), flags.chat === true);
     }
-    const target = resolveToken(flags.target as string | undefined, 'target', tok, nVocab, ctx);
-    const contrast = resolveToken(flags.contrast as string | undefined, 'contrast', tok, nVocab, ctx);
+    const target = resolveToken(flags.target as string | undefined, 'target', tok, ctx);
+    const contrast = resolveToken(flags.contrast as string | undefined, 'contrast', tok, ctx);
     const t0 = performance.now();
     const r = await lrp.explain({ tokens, target, contrast, rule, gate, activations });
     const ms = performance.now() - t0;
