@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { openStore, type Store } from '../store/index';
 
@@ -14,7 +14,7 @@ export interface CliContext {
   out(line: string): void;
   /** Writes one line to stderr (progress or notes; errors are thrown instead). */
   err(line: string): void;
-  /** Opens the store at dbPath, creating its directory if needed; the caller closes it. */
+  /** Opens the store at dbPath (creating the directory only for the default database); the caller closes it. */
   openStore(): Store;
   /** Names of all available commands (the files in main/cli/commands/). */
   commandNames(): Promise<string[]>;
@@ -37,8 +37,17 @@ export class CliUsageError extends Error {
   }
 }
 
-export function openStoreAt(dbPath: string): Store {
-  mkdirSync(path.dirname(path.resolve(dbPath)), { recursive: true });
+/**
+ * Opens the database file. Only the default data directory is created when missing: a database named with
+ * --db or RW_DB must go in an existing directory, so a mistyped path is refused instead of quietly becoming
+ * a new, empty database somewhere else.
+ */
+export function openStoreAt(dbPath: string, o: { createDir?: boolean; source?: string } = {}): Store {
+  const dir = path.dirname(path.resolve(dbPath));
+  if (o.createDir) mkdirSync(dir, { recursive: true });
+  else if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new CliUsageError(`${o.source ?? '--db'} ${dbPath}: the directory ${dir} does not exist (create it first; only the default data directory is created automatically)`);
+  }
   return openStore(dbPath);
 }
 

@@ -10,7 +10,9 @@ import { listCommandNames, loadCommand } from './registry';
  * Commands live in main/cli/commands/<name>.ts and are loaded by dynamic import, so a command is
  * added by adding a file (exporting `summary` and `run(args, ctx)`), without touching this one.
  * Any error ends the process with a non-zero exit code and ONE line `error: <reason>` on stderr
- * (the stack too when RW_DEBUG=1). Exit codes: 0 ok, 1 failure, 2 usage error.
+ * (the stack too when RW_DEBUG=1); under --json that line is JSON instead, still on stderr (stdout carries
+ * only results): `{"error":{"code":"usage"|"failed","message":"<reason>"}}`.
+ * Exit codes: 0 ok, 1 failure, 2 usage error.
  */
 
 /** Splits off the global flags (--db FILE, --db=FILE, --json), which may appear anywhere before "--". */
@@ -43,16 +45,19 @@ export interface CliIo {
 }
 
 export async function main(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  // known before parsing, so that even a malformed global flag is reported as JSON under --json
+  const wantsJson = argv.slice(0, argv.includes('--') ? argv.indexOf('--') : argv.length).includes('--json');
   try {
     const { db, json, rest } = parseGlobal(argv);
     const dbPath = db ?? defaultDbPath();
+    const dbIsDefault = db === undefined && !process.env.RW_DB;
     const ctx: CliContext = {
       dbPath,
-      dbIsDefault: db === undefined && !process.env.RW_DB,
+      dbIsDefault,
       json,
       out: (line) => void io.stdout.write(`${line}\n`),
       err: (line) => void io.stderr.write(`${line}\n`),
-      openStore: () => openStoreAt(dbPath),
+      openStore: () => openStoreAt(dbPath, { createDir: dbIsDefault, source: db !== undefined ? '--db' : 'RW_DB' }),
       commandNames: async () => listCommandNames(),
     };
     const [name = 'help', ...args] = rest;
@@ -61,9 +66,11 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));
     const line = err.message.replace(/\s*\n\s*/g, ' ').trim() || err.name;
-    io.stderr.write(`error: ${line}\n`);
+    const usage = e instanceof CliUsageError;
+    if (wantsJson) io.stderr.write(`${JSON.stringify({ error: { code: usage ? 'usage' : 'failed', message: line } })}\n`);
+    else io.stderr.write(`error: ${line}\n`);
     if (process.env.RW_DEBUG === '1' && err.stack) io.stderr.write(`${err.stack}\n`);
-    return e instanceof CliUsageError ? 2 : 1;
+    return usage ? 2 : 1;
   }
 }
 

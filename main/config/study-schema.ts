@@ -1,3 +1,4 @@
+import { threadsProblem } from '../models/session-threads';
 import { z } from 'zod';
 import { placeholderProblem, TURN1_PLACEHOLDERS, type TaskSpec } from '../protocol/prompts';
 
@@ -224,7 +225,11 @@ const limits = z.strictObject({
   // Paper skipped prompts over 3,000 tokens; the workbench records every skip.
   maxContextTokens: z.int().positive().default(3000),
   maxNewTokens: z.int().positive().default(100),
-  threads: z.int().min(1).max(256).default(2),
+  // one rule for every command and study: 1..twice the machine's CPUs (models/session-threads.ts)
+  threads: z.int().min(1).superRefine((n, ctx) => {
+    const problem = n >= 1 ? threadsProblem(n) : null;
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }).default(2),
 });
 
 export const studyConfigSchema = z

@@ -6,6 +6,7 @@ import { basename, join, resolve } from 'node:path';
 import { GgufError, readGguf } from '../gguf/reader';
 import { ggmlTypeName, GgmlType } from '../gguf/quant/types';
 import { isGgufArray, type GgufFile } from '../gguf/types';
+import { validateModel } from '../gguf/validate';
 import type { Store } from '../store/index';
 
 export { estimateFit, type FitEstimate } from './registry-fit';
@@ -28,9 +29,16 @@ const FILE_TYPE_NAMES: Record<number, string> = {
 };
 
 export class ModelRefusedError extends Error {
-  constructor(public readonly file: string, public readonly reason: string) {
-    super(`${file}: ${reason}`);
+  /** Every problem found (one or more); `reason` joins them. */
+  readonly problems: string[];
+  readonly reason: string;
+  constructor(public readonly file: string, reason: string | string[]) {
+    const problems = Array.isArray(reason) ? reason : [reason];
+    const joined = problems.join('; ');
+    super(`${file}: ${joined}`);
     this.name = 'ModelRefusedError';
+    this.problems = problems;
+    this.reason = joined;
   }
 }
 
@@ -114,11 +122,16 @@ export function inspectHeader(path: string): Omit<ModelInfo, 'sha256'> {
     throw new ModelRefusedError(abs, `unsupported architecture "${arch}" (supported: ${SUPPORTED_ARCHITECTURES.join(', ')})`);
   }
   if (f.tensors.length === 0) throw new ModelRefusedError(abs, 'no tensors (a vocab-only file cannot be run)');
+  const problems: string[] = [];
   const bad = f.tensors.filter((t) => !SUPPORTED_TENSOR_TYPES.includes(t.type));
   if (bad.length) {
     const types = [...new Set(bad.map((t) => ggmlTypeName(t.type)))];
-    throw new ModelRefusedError(abs, `unsupported tensor type ${types.join(', ')} (e.g. tensor "${bad[0].name}"; supported: ${SUPPORTED_TENSOR_TYPES.map(ggmlTypeName).join(', ')})`);
+    problems.push(`unsupported tensor type ${types.join(', ')} (e.g. tensor "${bad[0].name}"; supported: ${SUPPORTED_TENSOR_TYPES.map(ggmlTypeName).join(', ')})`);
   }
+  // Hyperparameters, tensor shapes and data layout: a malformed model is refused here with every problem,
+  // never handed to llama.cpp, which aborts the process on some of them (gguf/validate.ts).
+  problems.push(...validateModel(f, arch).problems);
+  if (problems.length) throw new ModelRefusedError(abs, problems);
   const tensorsByType: Record<string, number> = {};
   const elementsByType: Record<string, number> = {};
   const matrixElements: Record<string, number> = {};

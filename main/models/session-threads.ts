@@ -29,3 +29,28 @@ export function physicalCoreCount(cpuinfo?: string): number {
   const processors = text.match(/^processor\s*:/gm)?.length ?? 0;
   return Math.max(1, processors || os.availableParallelism());
 }
+
+/**
+ * The most threads any command or study may ask for: twice the logical CPUs llama.cpp can use
+ * (os.availableParallelism()). More only over-subscribes the machine: `predict --threads 1000` once started
+ * 1011 threads and never finished.
+ */
+export function maxThreads(): number {
+  return Math.max(1, os.availableParallelism()) * 2;
+}
+
+/** Why `value` is not a usable thread count (null when it is): a whole number in 1..maxThreads(). */
+export function threadsProblem(value: unknown): string | null {
+  const max = maxThreads();
+  const range = `a whole number from 1 to ${max} (twice this machine's ${max / 2} CPUs)`;
+  if (typeof value !== 'number' || !Number.isInteger(value)) return `must be ${range}, got ${JSON.stringify(value)}`;
+  if (value < 1 || value > max) return `must be ${range}, got ${value}`;
+  return null;
+}
+
+/** A thread count from a command-line flag or a setting; throws an error naming `field` when out of range. */
+export function checkThreads(value: number, field: string, make: (message: string) => Error = (m) => new RangeError(m)): number {
+  const problem = threadsProblem(value);
+  if (problem) throw make(`${field} ${problem}`);
+  return value;
+}

@@ -1,5 +1,6 @@
 import { getLlama, Llama, LlamaLogLevel, type LlamaContext, type LlamaContextSequence, type LlamaModel } from 'node-llama-cpp';
-import { physicalCoreCount } from './session-threads';
+import { inspectHeader } from './registry';
+import { checkThreads, physicalCoreCount } from './session-threads';
 
 /** Settings the session reads (from the app settings or CLI flags). */
 export interface SessionSettings {
@@ -70,7 +71,7 @@ export class ModelSession {
   private idleTimer: NodeJS.Timeout | null = null;
 
   constructor(readonly settings: SessionSettings) {
-    this.threads = Math.max(1, settings.threads ?? physicalCoreCount());
+    this.threads = settings.threads !== undefined ? checkThreads(settings.threads, 'threads') : physicalCoreCount();
   }
 
   get loadedPath(): string | null {
@@ -108,6 +109,8 @@ export class ModelSession {
   private async load(modelPath: string, signal?: AbortSignal): Promise<LoadedModel> {
     if (this.loaded?.path === modelPath && !this.loaded.model.disposed) return this.loaded;
     await this.unload();
+    // A malformed header can abort llama.cpp (GGML_ASSERT) and the whole process with it: refuse it first.
+    inspectHeader(modelPath);
     const llama = await sessionLlama(this.settings.gpu, this.threads);
     const model = await llama.loadModel({ modelPath, loadSignal: signal });
     try {

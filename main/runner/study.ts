@@ -4,12 +4,12 @@
  * threads given, and the machine's cores are better spent inside one evaluation than across two
  * (see bench/study.ts for the measured split).
  */
-import { getLlama, LlamaLogLevel, type Llama, type Token } from 'node-llama-cpp';
+import { getLlama, LlamaLogLevel, type Llama, type LlamaContext, type LlamaModel, type Token } from 'node-llama-cpp';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { StudyConfig } from '../config/study-schema';
 import { importFile } from '../datasets/index';
-import { registerModel } from '../models/registry';
+import { inspectHeader, registerModel } from '../models/registry';
 import { openLrpModel, type LrpModel } from '../lrp';
 import { chatTemplateOf, fillerToken, loadIndicators, type Indicator } from '../protocol';
 import type { Store } from '../store';
@@ -138,9 +138,21 @@ export async function runStudies(store: Store, studies: NamedStudy[], opts: Stud
         log(`${s.name}: ${modelName(file)}: all runs already done`);
         continue;
       }
-      const llama = await llamaFor(threads);
-      const model = await llama.loadModel({ modelPath: file });
-      const context = await model.createContext({ contextSize: Math.min(model.trainContextSize, config.limits.maxContextTokens + config.limits.maxNewTokens + 512), threads, sequences: 1 });
+      let model: LlamaModel;
+      let context: LlamaContext;
+      try {
+        // the file may have changed since it was registered: a malformed header aborts llama.cpp, so check it again
+        inspectHeader(file);
+        const llama = await llamaFor(threads);
+        model = await llama.loadModel({ modelPath: file });
+        context = await model.createContext({ contextSize: Math.min(model.trainContextSize, config.limits.maxContextTokens + config.limits.maxNewTokens + 512), threads, sequences: 1 });
+      } catch (e) {
+        // the runs exist: they carry the reason instead of staying queued
+        const msg = `model ${file} could not be loaded: ${e instanceof Error ? e.message : String(e)}`;
+        for (const { runId } of seeds) store.runs.finish(runId, { status: 'failed', error: msg });
+        throw new Error(msg);
+      }
+      const llama = model.llama;
       const sequence = context.getSequence();
       const needsLrp = config.explanations.some((e) => e.method.startsWith('lrp'));
       let lrp: LrpModel | null = null;

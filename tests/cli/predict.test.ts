@@ -123,8 +123,8 @@ describe('predict CLI', () => {
     expect(r.stdout).toBe('');
     const lines = r.stderr.split('\n').filter((l) => l !== '');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^error: /);
-    expect(lines[0]).toContain('no-such-model.gguf');
+    // under --json the one error line is JSON (main/cli/index.ts)
+    expect(JSON.parse(lines[0])).toEqual({ error: { code: 'failed', message: expect.stringContaining('no-such-model.gguf') } });
   });
 
   it('a file that is not a GGUF: exit code != 0 and one error line', async () => {
@@ -133,7 +133,7 @@ describe('predict CLI', () => {
     expect(r.stdout).toBe('');
     const lines = r.stderr.split('\n').filter((l) => l !== '');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^error: /);
+    expect(JSON.parse(lines[0])).toEqual({ error: { code: 'failed', message: expect.any(String) } });
   });
 });
 

@@ -68,7 +68,8 @@ describe('study config: valid configurations and defaults', () => {
       selfExplanation: { k: 5, extractive: false, matching: 'paper', occurrences: 'all' },
       onlyCorrect: false,
       metrics: ['kappa', 'auprc', 'aopc-comprehensiveness'],
-      limits: { maxExamples: 50, maxContextTokens: 4096, maxNewTokens: 64, threads: 8 },
+      // threads: at most twice the machine's CPUs (2 is valid on any machine)
+      limits: { maxExamples: 50, maxContextTokens: 4096, maxNewTokens: 64, threads: 2 },
     });
     expect(c.models[1]).toEqual({ id: 4, mode: 'scoring', filler: '<pad>' });
     expect(c.explanations).toEqual([
@@ -79,7 +80,7 @@ describe('study config: valid configurations and defaults', () => {
       { method: 'occlusion' },
     ]);
     expect(c.binarisation).toEqual({ method: 'top-p', p: 0.2 });
-    expect(c.limits).toEqual({ maxExamples: 50, maxContextTokens: 4096, maxNewTokens: 64, threads: 8 });
+    expect(c.limits).toEqual({ maxExamples: 50, maxContextTokens: 4096, maxNewTokens: 64, threads: 2 });
     expect(ok(withField({ binarisation: { method: 'fixed-k', k: 3 } })).binarisation).toEqual({ method: 'fixed-k', k: 3 });
     expect(ok(withField({ binarisation: 'one-over-n' })).binarisation).toEqual({ method: 'one-over-n' });
   });

@@ -32,7 +32,8 @@ describe('cli lrp', () => {
     expect(Math.abs(o.sum - o.logit)).toBeLessThan(1e-4 * Math.abs(o.logit));
     const bad = cli(['lrp', '--model', stories, '--tokens', '1,403', '--target', '9999', '--json']);
     expect(bad.status).toBe(1);
-    expect(bad.stderr.trim()).toBe('error: target token id 9999 is out of range (vocabulary size 512)');
+    // under --json the one error line is JSON (main/cli/index.ts)
+    expect(JSON.parse(bad.stderr.trim())).toEqual({ error: { code: 'failed', message: 'target token id 9999 is out of range (vocabulary size 512)' } });
   });
   it('--activations recompute: the same relevances as the default; a bad value is a usage error', () => {
     const args = ['lrp', '--model', stories, '--tokens', '1,403,407,261', '--json'];

@@ -23,7 +23,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   const dbPath = tempDir ? path.join(tempDir, 'demo.sqlite') : ctx.dbPath;
   try {
     const parsed = DEMO_FILES.map((f) => importFile(f, { format: 'jsonl', name: `demo ${path.basename(f, '.jsonl')}` }));
-    const store = openStoreAt(dbPath);
+    const store = openStoreAt(dbPath, { createDir: tempDir !== null, source: 'database' });
     try {
       const ids = parsed.map((p) => store.datasets.insert(p));
       const examples = ids.flatMap((id) => store.datasets.examples(id));

@@ -1,6 +1,8 @@
 // `lrp`: per-token LRP relevance for one next-token logit (or a contrast) of a GGUF model.
 import type { LlamaModel, Token } from 'node-llama-cpp';
+import { inspectHeader } from '../../models/registry';
 import { loadVocabOnly } from '../../models/session';
+import { checkThreads } from '../../models/session-threads';
 import { openLrpModel, type LrpGate, type LrpRule } from '../../lrp/index';
 import { chatTemplateOf, renderChat, textTokenSpans } from '../../protocol/index';
 import { CliUsageError, parseFlags, type CliContext } from '../context';
@@ -22,10 +24,26 @@ export function textInputTokens(model: LlamaModel, text: string, chat = false): 
   return bos !== null && model.tokens.shouldPrependBosToken ? [bos, ...ids] : ids;
 }
 
+/**
+ * A --target/--contrast that reads as a number is a token id, never the text "-1": negative or fractional
+ * numbers are refused here, before any model loads (ids past the vocabulary are refused by the engine,
+ * naming the vocabulary size). Returns the id, or undefined for a text to tokenize.
+ */
+function tokenIdOf(spec: string | undefined, name: string): number | undefined {
+  if (spec === undefined || !/^\s*[-+]?\d+(\.\d+)?\s*$/.test(spec)) return undefined;
+  const id = Number(spec);
+  if (!Number.isInteger(id) || id < 0) {
+    throw new CliUsageError(`--${name} ${spec.trim()}: a token id is a whole number from 0 (a text that reads as a number is not taken as text)`);
+  }
+  return id;
+}
+
 // a token id, or a string that must tokenize (without BOS) to one token, or its first token with a note
 function resolveToken(spec: string | undefined, name: string, model: LlamaModel, ctx: CliContext): number | undefined {
   if (spec === undefined) return undefined;
-  if (/^\d+$/.test(spec)) return Number(spec);
+  const id = tokenIdOf(spec, name);
+  if (id !== undefined) return id;
+  if (!spec.trim()) throw new CliUsageError(`--${name} is empty: give a token id or a token's text`);
   const ids = model.tokenize(spec, false, 'trimLeadingSpace');
   if (ids.length === 0) throw new CliUsageError(`--${name} "${spec}" tokenizes to nothing`);
   if (ids.length > 1) ctx.err(`note: --${name} "${spec}" is ${ids.length} tokens; explaining its first token ${ids[0]}`);
@@ -42,17 +60,23 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   if (!modelPath) throw new CliUsageError(`--model is required; usage: ${usage}`);
   if ((flags.tokens === undefined) === (flags.text === undefined)) throw new CliUsageError('give exactly one of --tokens or --text');
   if (flags.chat && flags.text === undefined) throw new CliUsageError('--chat goes with --text');
+  if (flags.text !== undefined && !String(flags.text).trim()) throw new CliUsageError('--text is empty (only white space): give the text to explain');
   const rule = (flags.rule ?? 'cp') as LrpRule;
   if (rule !== 'cp' && rule !== 'attn') throw new CliUsageError(`--rule must be cp or attn, got "${rule}"`);
+  // the gate is a CP-LRP choice: AttnLRP has no gate to set, so the flag would be silently ignored
+  if (flags.gate !== undefined && rule === 'attn') throw new CliUsageError('--gate applies to --rule cp only (AttnLRP has no gate option)');
   const gate = (flags.gate ?? 'half') as LrpGate;
   if (gate !== 'half' && gate !== 'detach') throw new CliUsageError(`--gate must be half or detach, got "${gate}"`);
   const activations = (flags.activations ?? 'auto') as 'auto' | 'save' | 'recompute';
   if (!['auto', 'save', 'recompute'].includes(activations)) {
     throw new CliUsageError(`--activations must be auto, save or recompute, got "${activations}"`);
   }
-  const threads = (flags.threads as number | undefined) ?? 2;
-  if (threads < 1) throw new CliUsageError('--threads must be at least 1');
+  const threads = checkThreads((flags.threads as number | undefined) ?? 2, '--threads', (m) => new CliUsageError(m));
+  tokenIdOf(flags.target as string | undefined, 'target');
+  tokenIdOf(flags.contrast as string | undefined, 'contrast');
 
+  // the native engine and llama.cpp trust the header: a malformed one is refused with its problems first
+  inspectHeader(modelPath);
   const lrp = openLrpModel(modelPath, { threads });
   const tok = await loadVocabOnly(modelPath);
   try {

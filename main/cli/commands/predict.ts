@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { StudyConfig } from '../../config/study-schema';
 import { ModelSession } from '../../models/session';
+import { checkThreads } from '../../models/session-threads';
 import { chatTemplateOf, loadIndicators, runExample, type ClassifyMode, type PromptTemplates, type TaskSpec } from '../../protocol/index';
 import { resolveStudies, studyConfigOf } from '../../runner/builtins';
 import { taskFor } from '../../runner/example';
@@ -25,6 +26,9 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   });
   const text = flags.text as string | undefined;
   if (text === undefined) throw new CliUsageError(`--text is required; usage: ${usage}`);
+  if (!text.trim()) throw new CliUsageError('--text is empty (only white space): give the text to classify');
+  if (typeof flags.claim === 'string' && !flags.claim.trim()) throw new CliUsageError('--claim is empty (only white space): give the claim to verify');
+  if (flags.threads !== undefined) checkThreads(flags.threads as number, '--threads', (m) => new CliUsageError(m));
   const study = flags.study !== undefined ? await fromStudy(flags, text, ctx) : undefined;
   const modelPath = (flags.model as string | undefined) ?? study?.modelPath;
   if (!modelPath) throw new CliUsageError(`--model is required; usage: ${usage}`);

@@ -4,6 +4,7 @@ import { renderReportHtml } from '../../reports/html';
 import { htmlToPdf } from '../../reports/pdf';
 import { resolveStudies } from '../../runner/builtins';
 import { runStudies } from '../../runner/study';
+import { checkThreads } from '../../models/session-threads';
 import { CliUsageError, parseFlags, withStore, type CliContext } from '../context';
 
 export const summary = 'run a study (a .json file or a built-in name such as demo, paper-msst-en) and store every result';
@@ -23,7 +24,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   const { positional, flags } = parseFlags(args, { resume: 'boolean', report: 'string', threads: 'integer', definitions: 'string' });
   const ref = positional[0];
   if (!ref) throw new CliUsageError(`missing study; usage: ${usage}`);
-  if (flags.threads !== undefined && (flags.threads as number) < 1) throw new CliUsageError('--threads must be at least 1');
+  if (flags.threads !== undefined) checkThreads(flags.threads as number, '--threads', (m) => new CliUsageError(m));
   const studies = resolveStudies(ref);
   const abort = new AbortController();
   let firstInterrupt = 0;
