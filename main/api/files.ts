@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { FileHandleInfo } from './catalogue';
 
@@ -45,6 +46,53 @@ export class FileHandles {
     return this.add({ name: safeName, path, size: bytes.byteLength, owned: true }, id);
   }
 
+  /**
+   * Starts an upload that is streamed to disk chunk by chunk (browser mode): memory stays at one
+   * chunk whatever the file's size. `commit` registers the file; `abort` removes what was written.
+   */
+  async beginUpload(originalName: string): Promise<UploadSink> {
+    mkdirSync(this.uploadDir, { recursive: true });
+    const id = randomBytes(16).toString('hex');
+    const safeName = sanitizeName(originalName);
+    const dir = join(this.uploadDir, id);
+    mkdirSync(dir);
+    const path = join(dir, safeName);
+    const fh = await open(path, 'wx');
+    let size = 0;
+    let closed = false;
+    const close = async () => {
+      if (closed) return;
+      closed = true;
+      await fh.close();
+    };
+    return {
+      write: async (chunk) => {
+        await fh.write(chunk);
+        size += chunk.byteLength;
+      },
+      commit: async () => {
+        await close();
+        return this.add({ name: safeName, path, size, owned: true }, id);
+      },
+      abort: async () => {
+        await close().catch(() => undefined);
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+
+  /**
+   * The file behind a handle was moved (an uploaded model renamed into the models directory): the
+   * handle now names the new place, which the registry no longer owns (dispose must not delete it).
+   */
+  moved(handle: string, newPath: string): void {
+    const e = this.entries.get(handle);
+    if (!e || e.path === newPath) return;
+    // Its upload folder is empty now; the file itself is the model's and stays.
+    if (e.owned) rmSync(join(this.uploadDir, e.id), { recursive: true, force: true });
+    this.entries.set(handle, { ...e, path: newPath, owned: false });
+  }
+
   get(handle: string): FileEntry | undefined {
     return this.entries.get(handle);
   }
@@ -60,6 +108,13 @@ export class FileHandles {
     this.entries.set(id, { ...e, id });
     return { handle: id, name: e.name, size: e.size };
   }
+}
+
+/** An upload being written to disk (FileHandles.beginUpload). */
+export interface UploadSink {
+  write(chunk: Uint8Array): Promise<void>;
+  commit(): Promise<FileHandleInfo>;
+  abort(): Promise<void>;
 }
 
 /** A file name without directories or control characters (importers derive a dataset name from it). */

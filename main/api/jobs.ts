@@ -110,11 +110,11 @@ export const jobs = {
     return toInspection(await inspectModel(a.path));
   },
 
-  /** Registers through the registry; `copyTo` keeps a copy under the data directory (uploads are temporary). */
-  async registerModel(a: { dbFile: string; path: string; copyTo?: string; displayName: string }): Promise<{ modelId: number; inspection: ModelInspectionData }> {
+  /** Registers through the registry; `moveTo` moves an upload (a temporary file) under the data directory. */
+  async registerModel(a: { dbFile: string; path: string; moveTo?: string; displayName: string }): Promise<{ modelId: number; inspection: ModelInspectionData }> {
     const store = openStore(a.dbFile);
     try {
-      const { id, info } = await registerModel(store, a.path, a.copyTo ? { copyTo: a.copyTo } : {});
+      const { id, info } = await registerModel(store, a.path, a.moveTo ? { moveTo: a.moveTo } : {});
       const rec = store.models.get(id)!;
       store.models.register({ ...rec, metadata: { ...rec.metadata, displayName: a.displayName } });
       return { modelId: id, inspection: await toInspection(info) };

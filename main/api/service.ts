@@ -225,13 +225,16 @@ function makeImpl(wb: Workbench): Impl {
         wb.engine.call('registerModel', {
           dbFile: wb.options.dbFile,
           path: file.path,
-          // An upload is a temporary copy: the model keeps its own copy under the data directory.
-          ...(file.owned ? { copyTo: join(wb.options.dataDir, 'models') } : {}),
+          // An upload is a temporary file: it moves under the data directory (no second copy). A
+          // dialog-chosen file is registered where it is.
+          ...(file.owned ? { moveTo: join(wb.options.dataDir, 'models') } : {}),
           displayName: file.name,
         }),
       );
+      const model = need(store.models.get(r.modelId), 'model', 'file');
+      if (file.owned) wb.files.moved(a.file, model.path);
       wb.emit({ type: 'models-changed' });
-      return { model: need(store.models.get(r.modelId), 'model', 'file'), inspection: { ...r.inspection, name: file.name } };
+      return { model, inspection: { ...r.inspection, name: file.name } };
     },
     async downloadModel(a) {
       const downloadId = nextDownloadId++;

@@ -1,6 +1,6 @@
-import { CsvSyntaxError, parseCsv } from './csv';
+import { CsvSyntaxError, csvRecords } from './csv';
 import { maskToSpans, spanProblem, spansToMask, wordsToMask } from './rationale';
-import { decodeUtf8, type SourceFile } from './source';
+import { textChunks, type TextSource } from './source';
 import { DatasetError, type CharSpan, type ParsedExample, type RationaleSpan } from './types';
 import { splitWords } from './words';
 
@@ -25,62 +25,101 @@ interface RawRow {
   values: Record<string, unknown>;
 }
 
-export function parseCsvDataset(src: SourceFile, opts: GenericOptions): ParsedExample[] {
-  const text = decodeUtf8(src.bytes, src.file);
-  let records;
-  try {
-    records = parseCsv(text);
-  } catch (e) {
-    if (e instanceof CsvSyntaxError) throw new DatasetError(src.file, e.message, e.line);
-    throw e;
-  }
-  if (records.length === 0) throw new DatasetError(src.file, 'the file is empty');
-  const header = records[0].fields;
+/** All examples of a CSV file, in memory (small files, previews); see csvExamples for the streaming form. */
+export function parseCsvDataset(src: TextSource, opts: GenericOptions): ParsedExample[] {
+  return [...csvExamples(src, opts)];
+}
+
+/** All examples of a JSONL file, in memory; see jsonlExamples for the streaming form. */
+export function parseJsonlDataset(src: TextSource, opts: GenericOptions): ParsedExample[] {
+  return [...jsonlExamples(src, opts)];
+}
+
+/**
+ * The examples of a CSV file one at a time, read in chunks: memory holds one chunk and one
+ * example, plus the ids seen (for the duplicate check). Throws DatasetError at the first problem;
+ * a caller that must store all or nothing reads the whole stream before writing (see stream.ts).
+ */
+export function csvExamples(src: TextSource, opts: GenericOptions): Generator<ParsedExample> {
+  return buildExamples(src.file, csvRows(src), opts, 'csv');
+}
+
+/** The examples of a JSONL file one at a time (as csvExamples). */
+export function jsonlExamples(src: TextSource, opts: GenericOptions): Generator<ParsedExample> {
+  return buildExamples(src.file, jsonlRows(src), opts, 'jsonl');
+}
+
+function* csvRows(src: TextSource): Generator<RawRow> {
+  const records = csvRecords(textChunks(src));
+  const next = () => {
+    try {
+      return records.next();
+    } catch (e) {
+      if (e instanceof CsvSyntaxError) throw new DatasetError(src.file, e.message, e.line);
+      throw e;
+    }
+  };
+  const first = next();
+  if (first.done) throw new DatasetError(src.file, 'the file is empty');
+  const header = first.value.fields;
   const seen = new Set<string>();
   for (const h of header) {
-    if (seen.has(h)) throw new DatasetError(src.file, `the header names column "${h}" twice`, records[0].line);
+    if (seen.has(h)) throw new DatasetError(src.file, `the header names column "${h}" twice`, first.value.line);
     seen.add(h);
   }
   for (const col of ['text', 'label']) {
     if (!seen.has(col)) {
-      throw new DatasetError(src.file, `missing column "${col}" (the header has: ${header.map((h) => JSON.stringify(h)).join(', ')})`, records[0].line);
+      throw new DatasetError(src.file, `missing column "${col}" (the header has: ${header.map((h) => JSON.stringify(h)).join(', ')})`, first.value.line);
     }
   }
-  if (records.length === 1) throw new DatasetError(src.file, 'the file has a header but no rows');
-  const rows: RawRow[] = records.slice(1).map((r) => {
-    if (r.fields.length !== header.length) {
-      throw new DatasetError(src.file, `has ${r.fields.length} fields but the header has ${header.length}`, r.line);
+  let rows = 0;
+  for (let r = next(); !r.done; r = next()) {
+    rows++;
+    if (r.value.fields.length !== header.length) {
+      throw new DatasetError(src.file, `has ${r.value.fields.length} fields but the header has ${header.length}`, r.value.line);
     }
     const values: Record<string, unknown> = {};
-    header.forEach((h, i) => (values[h] = r.fields[i]));
-    return { row: r.line, values };
-  });
-  return buildExamples(src.file, rows, opts, 'csv');
+    header.forEach((h, i) => (values[h] = r.value.fields[i]));
+    yield { row: r.value.line, values };
+  }
+  if (rows === 0) throw new DatasetError(src.file, 'the file has a header but no rows');
 }
 
-export function parseJsonlDataset(src: SourceFile, opts: GenericOptions): ParsedExample[] {
-  const text = decodeUtf8(src.bytes, src.file);
-  const rows: RawRow[] = [];
-  text.split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
+function* jsonlRows(src: TextSource): Generator<RawRow> {
+  let rows = 0;
+  let lineNo = 0;
+  let partial = '';
+  const parse = (line: string): RawRow | null => {
+    lineNo++;
+    if (line.trim() === '') return null;
     let value: unknown;
     try {
       value = JSON.parse(line);
     } catch (e) {
-      throw new DatasetError(src.file, `not valid JSON (${(e as Error).message})`, i + 1);
+      throw new DatasetError(src.file, `not valid JSON (${(e as Error).message})`, lineNo);
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      throw new DatasetError(src.file, 'each line must be a JSON object', i + 1);
+      throw new DatasetError(src.file, 'each line must be a JSON object', lineNo);
     }
-    rows.push({ row: i + 1, values: value as Record<string, unknown> });
-  });
-  if (rows.length === 0) throw new DatasetError(src.file, 'the file has no rows');
-  return buildExamples(src.file, rows, opts, 'jsonl');
+    rows++;
+    return { row: lineNo, values: value as Record<string, unknown> };
+  };
+  for (const chunk of textChunks(src)) {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop()!;
+    for (const line of lines) {
+      const r = parse(line);
+      if (r) yield r;
+    }
+  }
+  const r = parse(partial);
+  if (r) yield r;
+  if (rows === 0) throw new DatasetError(src.file, 'the file has no rows');
 }
 
-function buildExamples(file: string, rows: RawRow[], opts: GenericOptions, kind: 'csv' | 'jsonl'): ParsedExample[] {
+function* buildExamples(file: string, rows: Iterable<RawRow>, opts: GenericOptions, kind: 'csv' | 'jsonl'): Generator<ParsedExample> {
   const ids = new Map<string, number>();
-  return rows.map(({ row, values }) => {
+  for (const { row, values } of rows) {
     const fail = (field: string, detail: string): never => {
       throw new DatasetError(file, detail, row, field);
     };
@@ -94,7 +133,7 @@ function buildExamples(file: string, rows: RawRow[], opts: GenericOptions, kind:
     const externalId = readId(values.id, row, kind, (d) => fail('id', d));
     const prev = ids.get(externalId);
     if (prev !== undefined) fail('id', `duplicate id "${externalId}" (also on row ${prev})`);
-    ids.set(externalId, row);
+    ids.set(ownString(externalId), row);
 
     let language = opts.language;
     if (values.language !== undefined && values.language !== '') {
@@ -117,8 +156,16 @@ function buildExamples(file: string, rows: RawRow[], opts: GenericOptions, kind:
       rationaleSpans: rationale?.spans ?? [],
     };
     if (Object.keys(meta).length > 0) ex.meta = meta;
-    return ex;
-  });
+    yield ex;
+  }
+}
+
+/**
+ * A copy of `s` that does not point into the chunk it was cut from (V8 keeps a long slice's parent
+ * string alive): the id set outlives every chunk, and must not pin them all.
+ */
+function ownString(s: string): string {
+  return s.length < 13 ? s : Buffer.from(s, 'utf8').toString('utf8');
 }
 
 function readLabels(v: unknown, kind: 'csv' | 'jsonl', fail: (d: string) => never): string[] {

@@ -1,12 +1,13 @@
 import { parseClimateFever, CLIMATE_FEVER_LABELS } from './climate-fever';
-import { parseCsvDataset, parseJsonlDataset } from './generic';
 import { applyLabels } from './labels';
 import { parseMsst } from './msst';
 import { parseRafola, RAFOLA_INDICATORS } from './rafola';
 import { defaultName, readSource } from './source';
+import { datasetLanguage, readTextDataset } from './stream';
 import { DatasetError, type DatasetFormat, type ParsedDataset, type ParsedExample } from './types';
 
 export { splitWords } from './words';
+export { streamDataset, type DatasetStream } from './stream';
 export { DatasetError } from './types';
 export type * from './types';
 export { RAFOLA_INDICATORS } from './rafola';
@@ -38,6 +39,8 @@ export function importFile(file: string, opts: ImportOptions): ParsedDataset {
   if (opts.labelsFile !== undefined && opts.format !== 'msst') {
     throw new DatasetError(file, `--labels is only for the msst format (${opts.format} files carry their own labels)`);
   }
+  // CSV and JSONL are read in chunks (stream.ts, which the import job streams from); here, whole.
+  if (opts.format === 'csv' || opts.format === 'jsonl') return readTextDataset(file, { format: opts.format, language: opts.language, name: opts.name });
   const src = readSource(file);
   let examples: ParsedExample[];
   let language: string | null = opts.language ?? null;
@@ -59,28 +62,15 @@ export function importFile(file: string, opts: ImportOptions): ParsedDataset {
       examples = parseClimateFever(src, { language: opts.language });
       labelSet = [...CLIMATE_FEVER_LABELS];
       break;
-    case 'csv':
-      examples = parseCsvDataset(src, { language: opts.language });
-      labelSet = labelsSeen(examples);
-      break;
-    case 'jsonl':
-      examples = parseJsonlDataset(src, { language: opts.language });
-      labelSet = labelsSeen(examples);
-      break;
   }
   const langs = new Set(examples.map((e) => e.language));
-  if (language === null && langs.size === 1) language = [...langs][0];
   return {
     name: opts.name ?? defaultName(file),
     format: opts.format,
     sourcePath: src.absPath,
     sourceSha256: src.sha256,
-    language: langs.size === 1 ? language : null,
+    language: datasetLanguage(language, langs),
     labelSet,
     examples,
   };
-}
-
-function labelsSeen(examples: ParsedExample[]): string[] {
-  return [...new Set(examples.flatMap((e) => e.labels))].sort();
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { DatasetError } from './types';
 
@@ -25,6 +25,97 @@ export function readSource(file: string): SourceFile {
   }
   if (bytes.length === 0) throw new DatasetError(file, 'the file is empty');
   return { file, absPath, bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
+}
+
+/**
+ * A text dataset file (CSV, JSONL) read in chunks instead of whole: what every ParsedDataset records
+ * about its source, after one pass that hashed it and checked it is UTF-8 and not blank. The text
+ * itself is read again, chunk by chunk, by `textChunks`; memory stays at one chunk whatever the
+ * file's size.
+ */
+export interface TextSource {
+  file: string;
+  absPath: string;
+  size: number;
+  mtimeMs: number;
+  sha256: string;
+}
+
+/** Bytes read at a time from a text source (and the largest string held for it). */
+export const TEXT_CHUNK_BYTES = 1 << 20;
+
+/** Opens a text dataset file; same checks and messages, in the same order, as readSource + decodeUtf8. */
+export function openTextSource(file: string): TextSource {
+  const absPath = path.resolve(file);
+  let size: number;
+  let mtimeMs: number;
+  try {
+    const st = statSync(absPath);
+    if (st.isDirectory()) throw new DatasetError(file, 'is a directory, not a file');
+    size = st.size;
+    mtimeMs = st.mtimeMs;
+  } catch (e) {
+    if (e instanceof DatasetError) throw e;
+    throw unreadable(file, e);
+  }
+  if (size === 0) throw new DatasetError(file, 'the file is empty');
+  const hash = createHash('sha256');
+  let blank = true;
+  for (const text of textChunks({ file, absPath }, (bytes) => hash.update(bytes))) {
+    if (blank && text.trim() !== '') blank = false;
+  }
+  if (blank) throw new DatasetError(file, 'the file is empty (only whitespace)');
+  return { file, absPath, size, mtimeMs, sha256: hash.digest('hex') };
+}
+
+/**
+ * The file's text, decoded strictly as UTF-8 (see decodeUtf8), in pieces of about TEXT_CHUNK_BYTES;
+ * a leading BOM is dropped. `onBytes` sees every raw chunk (for hashing).
+ */
+export function* textChunks(src: Pick<TextSource, 'file' | 'absPath'>, onBytes?: (bytes: Uint8Array) => void): Generator<string> {
+  let fd: number;
+  try {
+    fd = openSync(src.absPath, 'r');
+  } catch (e) {
+    throw unreadable(src.file, e);
+  }
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  const buf = new Uint8Array(TEXT_CHUNK_BYTES);
+  // The start of the last (possibly incomplete) character of the previous chunk, kept to locate a
+  // bad byte that follows a chunk boundary.
+  let tail = new Uint8Array(0);
+  let offset = 0;
+  try {
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      const bytes = buf.subarray(0, n);
+      onBytes?.(bytes);
+      let text: string;
+      try {
+        text = decoder.decode(bytes, { stream: n > 0 });
+      } catch {
+        const joined = new Uint8Array(tail.length + n);
+        joined.set(tail);
+        joined.set(bytes, tail.length);
+        const bad = firstInvalidUtf8Offset(joined);
+        const at = bad < 0 ? offset + n : offset - tail.length + bad;
+        throw new DatasetError(src.file, `not valid UTF-8 (first bad byte at offset ${at}); save the file as UTF-8`);
+      }
+      if (text !== '') yield text;
+      if (n === 0) return;
+      let k = n;
+      while (k > 0 && n - k < 4 && (bytes[k - 1] & 0xc0) === 0x80) k--;
+      tail = bytes.slice(Math.max(0, k - 1));
+      offset += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function unreadable(file: string, e: unknown): DatasetError {
+  const code = (e as NodeJS.ErrnoException).code;
+  return new DatasetError(file, code === 'ENOENT' ? 'file not found' : `cannot read file (${code ?? String(e)})`);
 }
 
 /**

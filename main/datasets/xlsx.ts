@@ -1,4 +1,4 @@
-import { unzipSync } from 'fflate';
+import { readEntry, zipEntries, ZipError, type ZipEntry } from './zip';
 import { childElements, firstChild, localName, parseXml, textContent, XmlError, type XmlElement } from './xml';
 
 /**
@@ -37,16 +37,35 @@ export class XlsxError extends Error {
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-export function readXlsx(bytes: Uint8Array): XlsxSheet[] {
-  let files: Record<string, Uint8Array>;
+/**
+ * The largest part (zip entry) of an .xlsx that is read: 64 MiB uncompressed, checked against both
+ * the size the archive declares and the bytes actually inflated. A sheet of the mSST files is
+ * 50–130 KB; a part this large would be a zip bomb, or a workbook far beyond what a dataset needs.
+ */
+export const MAX_XLSX_PART_BYTES = 64 * 2 ** 20;
+
+/**
+ * Reads every sheet's cells. Only the parts that hold them are inflated (the workbook, its
+ * relationships, the shared strings and the sheets); styles, themes, drawings and anything else in
+ * the archive are never decompressed.
+ */
+export function readXlsx(bytes: Uint8Array, limit: number = MAX_XLSX_PART_BYTES): XlsxSheet[] {
+  let files: Map<string, ZipEntry>;
   try {
-    files = unzipSync(bytes);
+    files = zipEntries(bytes);
   } catch (e) {
     throw new XlsxError(`not a readable .xlsx (zip) file: ${(e as Error).message}`);
   }
   const part = (name: string): XmlElement | undefined => {
-    const data = files[name];
-    if (data === undefined) return undefined;
+    const entry = files.get(name);
+    if (entry === undefined) return undefined;
+    let data: Uint8Array;
+    try {
+      data = readEntry(bytes, entry, limit);
+    } catch (e) {
+      if (e instanceof ZipError) throw new XlsxError(e.message);
+      throw e;
+    }
     let text: string;
     try {
       text = decoder.decode(data);

@@ -1,7 +1,7 @@
 // Model registry: inspect a GGUF file (hash, architecture, size, quantization, template, vocabulary),
 // refuse what the workbench cannot run, and record it in the store.
 import { createHash } from 'node:crypto';
-import { copyFileSync, createReadStream, existsSync, mkdirSync, statSync } from 'node:fs';
+import { copyFileSync, createReadStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { GgufError, readGguf } from '../gguf/reader';
 import { ggmlTypeName, GgmlType } from '../gguf/quant/types';
@@ -195,11 +195,27 @@ export async function inspectModel(path: string): Promise<ModelInfo> {
 export interface RegisterOptions {
   /** Copy the file into this directory first (named <sha256-prefix>-<name>); by default the file stays put. */
   copyTo?: string;
+  /**
+   * Move the file into this directory instead (same name rule): for a temporary upload, which then
+   * needs no second copy. A same-content file already there is kept and the upload removed.
+   */
+  moveTo?: string;
 }
 
 export interface RegisteredModel {
   id: number;
   info: ModelInfo;
+}
+
+/** rename(2), or copy then delete where the directories are on different file systems. */
+function moveFile(from: string, to: string): void {
+  try {
+    renameSync(from, to);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+    copyFileSync(from, to);
+    rmSync(from);
+  }
 }
 
 /** Inspects and records a model; registering the same content again updates the existing row. */
@@ -212,6 +228,14 @@ export async function registerModel(store: Store, path: string, opts: RegisterOp
       if (!existsSync(dest) || statSync(dest).size !== info.fileSize) copyFileSync(info.path, dest);
       const copied = await sha256File(dest);
       if (copied !== info.sha256) throw new ModelRefusedError(dest, `copy has sha256 ${copied}, source ${info.sha256}`);
+      info = { ...info, path: dest };
+    }
+  } else if (opts.moveTo) {
+    mkdirSync(opts.moveTo, { recursive: true });
+    const dest = resolve(join(opts.moveTo, `${info.sha256.slice(0, 12)}-${basename(info.path)}`));
+    if (dest !== info.path) {
+      if (existsSync(dest) && (await sha256File(dest)) === info.sha256) rmSync(info.path);
+      else moveFile(info.path, dest);
       info = { ...info, path: dest };
     }
   }

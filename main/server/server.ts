@@ -3,6 +3,7 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
+import type { FileHandleInfo } from '../api/files';
 import type { Workbench } from '../api/service';
 import { CONTENT_SECURITY_POLICY } from './csp';
 
@@ -85,10 +86,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   const api = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
     if (req.method === 'POST' && url.pathname.startsWith('/api/call/')) {
-      const method = decodeURIComponent(url.pathname.slice('/api/call/'.length));
+      const method = decodePath(url.pathname.slice('/api/call/'.length));
+      if (method === null) return send(res, 400, { ok: false, error: { code: 'invalid', message: 'malformed %-escape in the method name' } });
+      const body = await readBody(req, MAX_CALL_BYTES);
+      if (body === null) return send(res, 413, tooLarge(MAX_CALL_BYTES, 'request body'));
       let arg: unknown;
       try {
-        const body = await readBody(req, 8 * 2 ** 20);
         arg = body.length ? JSON.parse(body.toString('utf8')) : {};
       } catch (e) {
         return send(res, 400, { ok: false, error: { code: 'invalid', message: `request body: ${(e as Error).message}` } });
@@ -99,12 +102,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     }
     if (req.method === 'POST' && url.pathname === '/api/upload') {
       const name = url.searchParams.get('name') ?? 'upload';
-      try {
-        const body = await readBody(req, maxUpload);
-        return send(res, 200, { ok: true, value: wb.files.registerUpload(name, body) });
-      } catch (e) {
-        return send(res, 413, { ok: false, error: { code: 'invalid', message: (e as Error).message } });
-      }
+      const r = await receiveUpload(wb, req, name, maxUpload);
+      if (r === null) return send(res, 413, tooLarge(maxUpload, 'upload'));
+      return send(res, 200, { ok: true, value: r });
     }
     if (req.method === 'GET' && url.pathname.startsWith('/api/download/')) {
       // Only files the API itself registered (exports) can be fetched, by their opaque handle.
@@ -114,12 +114,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         'content-type': MIME[extname(entry.name)] ?? (entry.name.endsWith('.pdf') ? 'application/pdf' : 'application/octet-stream'),
         'content-disposition': `attachment; filename="${entry.name.replace(/[^\w.-]/g, '_')}"`,
         'cache-control': 'no-store',
+        'x-content-type-options': 'nosniff',
       });
       createReadStream(entry.path).pipe(res);
       return;
     }
     if (req.method === 'GET' && url.pathname === '/api/events') {
-      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-content-type-options': 'nosniff' });
       res.write(': connected\n\n');
       const off = wb.onEvent((e) => res.write(`data: ${JSON.stringify(e)}\n\n`));
       const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
@@ -134,7 +135,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   const serveStatic = (res: ServerResponse, pathname: string) => {
     if (!opts.staticDir) return send(res, 404, { error: { code: 'not_found', message: 'no renderer built (run npm run build:renderer)' } });
-    const rel = pathname === '/' ? 'index.html' : decodeURIComponent(pathname).replace(/^\/+/, '');
+    const decoded = decodePath(pathname);
+    if (decoded === null) return send(res, 400, { error: { code: 'invalid', message: 'malformed %-escape in the path' } });
+    const rel = pathname === '/' ? 'index.html' : decoded.replace(/^\/+/, '');
     const file = normalize(join(opts.staticDir, rel));
     if (!file.startsWith(normalize(opts.staticDir) + sep) || !existsSync(file) || !statSync(file).isFile()) {
       return send(res, 404, { error: { code: 'not_found', message: `not found: ${pathname}` } });
@@ -174,24 +177,67 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
 function send(res: ServerResponse, status: number, body: unknown) {
   if (res.headersSent) return res.end();
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
   res.end(JSON.stringify(body));
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
+/** Largest JSON body of an API call. */
+export const MAX_CALL_BYTES = 8 * 2 ** 20;
+
+const tooLarge = (limit: number, what: string) => ({ ok: false, error: { code: 'invalid', message: `${what} larger than ${limit} bytes` } });
+
+/** decodeURIComponent, or null for a malformed %-escape (a client error, not a server fault). */
+function decodePath(s: string): string | null {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The body, or null when it is larger than `limit`. Past the limit the rest is read and dropped
+ * rather than the connection destroyed: a client still sending would otherwise see a reset
+ * instead of the 413 answer.
+ */
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req as AsyncIterable<Buffer>) {
+    size += c.length;
+    if (size > limit) {
+      chunks.length = 0;
+      continue;
+    }
+    chunks.push(c);
+  }
+  return size > limit ? null : Buffer.concat(chunks);
+}
+
+/**
+ * Streams an upload to a file in the upload directory (never whole in memory). Null when it grew
+ * past `limit`: the partial file is removed and the rest of the body drained (see readBody).
+ */
+async function receiveUpload(wb: Workbench, req: IncomingMessage, name: string, limit: number): Promise<FileHandleInfo | null> {
+  const declared = Number(req.headers['content-length']);
+  const sink = await wb.files.beginUpload(name);
+  let size = 0;
+  let over = Number.isFinite(declared) && declared > limit;
+  if (over) await sink.abort();
+  try {
+    for await (const c of req as AsyncIterable<Buffer>) {
+      if (over) continue;
       size += c.length;
       if (size > limit) {
-        reject(new Error(`upload larger than ${limit} bytes`));
-        req.destroy();
-        return;
+        over = true;
+        await sink.abort();
+        continue;
       }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
+      await sink.write(c);
+    }
+  } catch (e) {
+    await sink.abort();
+    throw e;
+  }
+  return over ? null : sink.commit();
 }
