@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { buildReportData } from '../../reports/build';
 import { renderReportHtml } from '../../reports/html';
 import { htmlToPdf } from '../../reports/pdf';
+import { readDefinitionsFile } from '../../protocol/indicator-definitions';
 import { resolveStudies } from '../../runner/builtins';
 import { runStudies } from '../../runner/study';
 import { CliUsageError, parseFlags, withStore, type CliContext } from '../context';
@@ -23,6 +24,8 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   if (!ref) throw new CliUsageError(`missing study; usage: ${usage}`);
   if (flags.threads !== undefined && (flags.threads as number) < 1) throw new CliUsageError('--threads must be at least 1');
   const studies = resolveStudies(ref);
+  // forced-labour prompts: a user-supplied definitions file (e.g. RaFoLa's definitions.json), read here
+  const definitions = flags.definitions ? readDefinitionsFile(resolve(flags.definitions as string), flags.definitions as string) : undefined;
   const abort = new AbortController();
   let firstInterrupt = 0;
   const onSigint = () => {
@@ -43,8 +46,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
         threads: flags.threads as number | undefined,
         signal: abort.signal,
         log: ctx.err,
-        // forced-labour prompts: a user-supplied definitions file (e.g. RaFoLa's definitions.json)
-        indicatorDefinitions: flags.definitions ? resolve(flags.definitions as string) : undefined,
+        definitions,
       });
       const runIds = reports.flatMap((r) => r.runs.map((x) => x.runId));
       const stopped = reports.some((r) => r.runs.some((x) => x.outcome.status !== 'done')) || abort.signal.aborted;
