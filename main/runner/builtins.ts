@@ -141,7 +141,8 @@ export interface ResolvedDataset {
 /** Finds a built-in dataset's file; a missing one is an error that says how to get it. */
 export function resolveBuiltinDataset(name: string, dir = STUDIES_DIR): ResolvedDataset {
   const cat = datasetCatalog(dir);
-  const entry = cat[name];
+  // own keys only: a name is looked up in the catalogue, never as "__proto__" or a path
+  const entry = Object.hasOwn(cat, name) ? cat[name] : undefined;
   if (!entry) throw new BuiltinError(`no built-in dataset "${name}" (known: ${Object.keys(cat).join(', ')})`);
   const find = (rel: string) =>
     isAbsolute(rel) ? (existsSync(rel) ? rel : undefined) : dataSearchPath().map((d) => join(d, rel)).find((p) => existsSync(p));
