@@ -54,7 +54,14 @@ export const requests = {
   registerModel: z.object({ file: Handle }).strict(),
   /** An hf: address (hf:user/repo/file.gguf) or an https URL; never a local path. */
   downloadModel: z
-    .object({ address: z.string().trim().regex(/^(hf:[\w.-]+\/[\w.-]+(\/[\w.\/-]+)?(:[\w.-]+)?|https:\/\/\S+)$/, 'must be an hf: address such as hf:user/repo/model.Q4_K_M.gguf, or an https URL') })
+    .object({
+      address: z
+        .string()
+        .trim()
+        .regex(/^(hf:[\w.-]+\/[\w.-]+(\/[\w.\/-]+)?(:[\w.-]+)?|https:\/\/\S+)$/, 'must be an hf: address such as hf:user/repo/model.Q4_K_M.gguf, or an https URL')
+        // the file is saved under the models directory by its name: no segment may climb out of it
+        .refine((a) => !/(^|[\/\\:])\.\.([\/\\:]|$)/.test(a) && !a.includes('\\'), 'must not contain ".." segments or backslashes'),
+    })
     .strict(),
   cancelDownload: z.object({ downloadId: Id }).strict(),
   listStudies: z.object({}).strict(),

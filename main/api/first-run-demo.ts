@@ -46,10 +46,10 @@ function demoDatasetId(store: Store, builtin: string): number {
  * its stored id and the demo model by its registered id, so they read (and can be edited and
  * re-run from the study form) like studies made in the GUI, which accepts no model paths.
  */
-async function storeDemoStudies(store: Store, emit: (e: unknown) => void): Promise<{ studyId: number; indicatorDefinitions?: string }[]> {
+async function storeDemoStudies(store: Store, emit: (e: unknown) => void): Promise<{ studyId: number }[]> {
   const named = resolveStudies(DEMO_STUDY_GROUP);
   let modelId: number | null = null;
-  const out: { studyId: number; indicatorDefinitions?: string }[] = [];
+  const out: { studyId: number }[] = [];
   for (const s of named) {
     const config: StudyConfig = studyConfigOf(s);
     const models = [];
@@ -62,7 +62,7 @@ async function storeDemoStudies(store: Store, emit: (e: unknown) => void): Promi
     const dataset = config.dataset.builtin !== undefined ? { id: demoDatasetId(store, config.dataset.builtin) } : config.dataset;
     const stored = { ...config, dataset, models };
     const same = store.studies.list().filter((x) => x.name === stored.name && JSON.stringify(x.config) === JSON.stringify(stored)).pop();
-    out.push({ studyId: same ? same.id : store.studies.create(stored.name, stored), ...(s.indicatorDefinitions ? { indicatorDefinitions: s.indicatorDefinitions } : {}) });
+    out.push({ studyId: same ? same.id : store.studies.create(stored.name, stored) });
   }
   emit({ type: 'datasets-changed' });
   emit({ type: 'models-changed' });
@@ -77,7 +77,7 @@ export async function firstRunDemo(a: FirstRunDemoArgs, emit: (e: unknown) => vo
     const runIds: number[] = [];
     // One study at a time: the runner already uses every thread it is given inside one evaluation.
     for (const s of studies) {
-      const started = launch({ dbFile: a.dbFile, studyId: s.studyId, resume: false, appVersion: a.appVersion, indicatorDefinitions: s.indicatorDefinitions }, emit);
+      const started = launch({ dbFile: a.dbFile, studyId: s.studyId, resume: false, appVersion: a.appVersion }, emit);
       if (!started) return { status: 'incomplete', runIds, studyIds, reason: `study ${s.studyId} was already running` };
       await started.finished;
       const runs = store.runs.list({ studyId: s.studyId });

@@ -43,7 +43,7 @@ function runsOf(store: Store, studyId: number) {
  * final statuses are stored and sent as events.
  */
 function launchStudy(
-  a: { dbFile: string; studyId: number; resume: boolean; appVersion: string; indicatorDefinitions?: string },
+  a: { dbFile: string; studyId: number; resume: boolean; appVersion: string },
   emit: (e: unknown) => void,
 ): { finished: Promise<void> } | null {
   if (active.has(a.studyId)) return null;
@@ -60,7 +60,8 @@ function launchStudy(
     for (const run of runsOf(store, a.studyId)) if (run.status === 'running' || run.status === 'queued') emit({ type: 'run-progress', run });
   };
   const ticker = setInterval(progress, 1000);
-  const named = { name: study.name, file: `study ${study.id}`, config: study.config, ...(a.indicatorDefinitions ? { indicatorDefinitions: a.indicatorDefinitions } : {}) };
+  // the stored configuration carries everything, indicator definitions text included: no path is read
+  const named = { name: study.name, file: `study ${study.id}`, config: study.config };
   const finished = runStudies(store, [named], {
     resume: a.resume,
     signal: controller.signal,

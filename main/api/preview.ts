@@ -4,7 +4,6 @@ import { importFile } from '../datasets';
 import { chatTemplateOf, renderChat } from '../protocol';
 import { resolveBuiltinDataset } from '../runner/builtins';
 import { promptFor } from '../runner/example';
-import { indicatorDefinitionsFor } from '../runner/study';
 import { openStore } from '../store';
 import type { StoredExample } from '../store/types';
 import type { PromptPreview } from './catalogue';
@@ -12,7 +11,8 @@ import { ApiError } from './errors';
 
 /**
  * The exact turn-1 prompt the runner will give the model for one example: the runner's own task
- * prompt (promptFor, with the study's prompt templates and indicator definitions), rendered with the model's own chat template and tokenized by its own vocabulary (loaded
+ * prompt (promptFor, with the study's prompt templates and indicator definitions), rendered with the
+ * model's own chat template and tokenized by its own vocabulary (loaded
  * vocabulary-only, so even a large model previews in a moment). Without a model: the bare prompt.
  */
 export async function previewPrompt(a: { dbFile: string; config: unknown; modelId?: number; exampleId?: number }): Promise<PromptPreview> {
@@ -33,14 +33,9 @@ export async function previewPrompt(a: { dbFile: string; config: unknown; modelI
       if (first) ex = { ...first, id: 0, datasetId: 0, ordinal: 0 };
     }
     if (!ex) throw new ApiError('not_found', 'no example to preview: the dataset is empty or missing', { dataset: 'no example to preview' });
-    let indicators;
-    try {
-      indicators = indicatorDefinitionsFor(config)?.indicators;
-    } catch (e) {
-      throw new ApiError('invalid', (e as Error).message, { 'task.definitions': (e as Error).message });
-    }
-    // the runner's own prompt builder: study templates, custom labels and indicator definitions included
-    const { prompt } = promptFor(config, ex, indicators);
+    // the runner's own prompt builder: study templates, custom labels and the indicator definitions the
+    // configuration records (task.definitions: built-in or chosen-file text; no path is read here)
+    const { prompt } = promptFor(config, ex);
     const modelId = a.modelId ?? config.models.find((m) => m.id !== undefined)?.id;
     const model = modelId !== undefined ? store.models.get(modelId) : undefined;
     if (!model) {

@@ -12,6 +12,7 @@ import { FileHandles, type FileEntry } from './files';
 import { METHOD_NAMES, type MethodName } from './methods';
 import { importReport } from './reports';
 import { selectResults } from './result-filter';
+import { apiStudyConfig } from './study-input';
 import { toErrorData } from './to-error';
 import type { ResultRecord } from '../store/types';
 import type { PlainResult } from './catalogue';
@@ -125,20 +126,6 @@ async function withUserNames<T>(wb: Workbench, files: (FileEntry | undefined)[],
   }
 }
 
-/**
- * A study saved from the GUI names registered models by id: a model path inside a config would let
- * the renderer point the engine at any file. (The CLI, which the user types, may use paths.)
- */
-function rejectModelPaths(config: unknown) {
-  const models = (config as { models?: unknown } | null)?.models;
-  if (!Array.isArray(models)) return;
-  const fields: Record<string, string> = {};
-  models.forEach((m, i) => {
-    if (m && typeof m === 'object' && 'path' in m) fields[`models[${i}].path`] = 'choose a registered model (by id); file paths are not accepted here';
-  });
-  if (Object.keys(fields).length) throw new ApiError('invalid', `study: ${Object.values(fields)[0]}`, fields);
-}
-
 /** The study's runs, waiting briefly for the runner to create them (it does so before the first example). */
 async function runIdsSoon(wb: Workbench, studyId: number): Promise<number[]> {
   const t0 = Date.now();
@@ -246,16 +233,16 @@ function makeImpl(wb: Workbench): Impl {
     getStudy: (a) => need(store.studies.get(a.studyId), `study ${a.studyId}`, 'studyId'),
     builtinStudies: () => builtinStudies(),
     validateStudyConfig(a) {
-      const r = parseStudyConfig(a.config);
+      const r = parseStudyConfig(apiStudyConfig(a.config, wb.files));
       if (r.ok) return { ok: true, fields: {}, config: r.config };
       const fields: Record<string, string> = {};
       for (const e of r.errors) fields[e.path] = fields[e.path] ? `${fields[e.path]}; ${e.message}` : e.message;
       return { ok: false, fields };
     },
     saveStudy(a) {
-      rejectModelPaths(a.config);
+      const config = apiStudyConfig(a.config, wb.files);
       try {
-        const id = a.studyId === undefined ? store.studies.create(a.name, a.config) : store.studies.update(a.studyId, a.config, a.name);
+        const id = a.studyId === undefined ? store.studies.create(a.name, config) : store.studies.update(a.studyId, config, a.name);
         return { study: need(store.studies.get(id), 'study', 'studyId') };
       } catch (e) {
         if (e instanceof StudyConfigError) {
@@ -267,7 +254,7 @@ function makeImpl(wb: Workbench): Impl {
       }
     },
     previewPrompt: (a) =>
-      wb.engine.call('previewPrompt', { dbFile: wb.options.dbFile, config: a.config, modelId: a.modelId, exampleId: a.exampleId }),
+      wb.engine.call('previewPrompt', { dbFile: wb.options.dbFile, config: apiStudyConfig(a.config, wb.files), modelId: a.modelId, exampleId: a.exampleId }),
     listRuns: (a) => store.runs.list(a.studyId !== undefined ? { studyId: a.studyId } : {}),
     getRun: (a) => need(store.runs.get(a.runId), `run ${a.runId}`, 'runId'),
     async startRun(a) {

@@ -1,6 +1,8 @@
 import { threadsProblem } from '../models/session-threads';
 import { z } from 'zod';
 import { placeholderProblem, TURN1_PLACEHOLDERS, type TaskSpec } from '../protocol/prompts';
+import { BUILTIN_DEFINITION_NAMES, builtinDefinitions, DEFAULT_DEFINITIONS, definitionsSha256 } from '../protocol/indicator-definitions';
+import { ILO_LIST, iloIndicator, indicatorNamed, indicatorsFromList, type IndicatorDefinitions, type IndicatorName } from '../protocol/indicators';
 
 /**
  * The study configuration: what a study runs (task, data, models, seeds) and how it explains and
@@ -68,21 +70,86 @@ const unique = <T>(what: string) => (list: T[], ctx: z.RefinementCtx) => {
   });
 };
 
+/**
+ * task.indicator: one of the 11 ILO indicators, by name (any case) or by the ILO's number (1..11, the
+ * ILO's order: protocol/indicators.ts); stored as its name, which no other numbering can misread.
+ */
+const indicatorField = z.unknown().transform((v, ctx): IndicatorName => {
+  const fail = (message: string) => {
+    ctx.addIssue({ code: 'custom', message });
+    return z.NEVER;
+  };
+  if (typeof v === 'number') {
+    if (!Number.isInteger(v)) return fail(`expected an ILO indicator number 1..11 or its name, got ${describe(v)}`);
+    if (v < 1) return fail(`must be at least 1, got ${describe(v)}`);
+    if (v > 11) return fail(`must be at most 11, got ${describe(v)}`);
+    return iloIndicator(v)!;
+  }
+  if (typeof v === 'string') return indicatorNamed(v) ?? fail(`${JSON.stringify(v)} is not an ILO indicator; give its name or ILO number (${ILO_LIST})`);
+  return fail(`expected an ILO indicator name or number 1..11, got ${describe(v)}`);
+});
+
+const DEFINITION_KEYS = new Set(['source', 'name', 'sha256', 'indicators']);
+
+/**
+ * task.definitions: the indicator definitions the study's prompts use. Given as a built-in name
+ * ("ilo-indicators") or as the definitions text itself ({source, name, indicators}, what a study file's
+ * path, `--definitions` or the study form's file choice is turned into where the file is chosen);
+ * stored as the text, so a study's runs and re-runs use exactly the words it was saved with. A file
+ * path is never read here: this schema also checks configurations that come from the GUI.
+ */
+const definitionsField = z.unknown().transform((v, ctx): IndicatorDefinitions => {
+  const fail = (message: string, path: PropertyKey[] = []) => {
+    ctx.addIssue({ code: 'custom', path, message });
+    return z.NEVER;
+  };
+  const builtins = BUILTIN_DEFINITION_NAMES.join(', ');
+  if (typeof v === 'string') {
+    return (
+      builtinDefinitions(v) ??
+      fail(
+        `${JSON.stringify(v)} is not built-in definitions (built-in: ${builtins}); a definitions file is read where it is chosen ` +
+          '(a study file or --definitions on the command line, the study form\'s file choice in the app), never from a path in a configuration',
+      )
+    );
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) {
+    return fail(`expected a built-in definitions name (${builtins}) or the definitions text {source, name, indicators}, got ${describe(v)}`);
+  }
+  const o = v as Record<string, unknown>;
+  let bad = false;
+  for (const k of Object.keys(o)) if (!DEFINITION_KEYS.has(k)) (bad = true), fail('unknown field', [k]);
+  if (o.source !== 'builtin' && o.source !== 'file') (bad = true), fail(`expected one of builtin|file, got ${describe(o.source)}`, ['source']);
+  if (typeof o.name !== 'string' || !/\S/.test(o.name)) (bad = true), fail(`expected a non-blank string, got ${describe(o.name)}`, ['name']);
+  if (o.sha256 !== undefined && typeof o.sha256 !== 'string') (bad = true), fail(`expected string, got ${describe(o.sha256)}`, ['sha256']);
+  let indicators;
+  try {
+    indicators = indicatorsFromList(o.indicators, 'indicators');
+  } catch (e) {
+    return fail((e as Error).message.replace(/^indicators: /, ''), ['indicators']);
+  }
+  const sha256 = definitionsSha256(indicators);
+  if (typeof o.sha256 === 'string' && o.sha256 !== sha256) {
+    return fail('does not match the definitions text (changed after it was recorded?); leave it out to record the text as it is now', ['sha256']);
+  }
+  if (bad) return z.NEVER;
+  return { source: o.source as IndicatorDefinitions['source'], name: o.name as string, sha256, indicators };
+});
+
 const task = z
   .strictObject({
     kind: z.enum(TASK_KINDS),
     labels: z.array(nonEmpty).min(2).superRefine(unique('label')).optional(),
-    indicator: z.int().min(1).max(11).optional(),
-    // Forced-labour indicator definitions file (RaFoLa's definitions.json format). Relative paths: to the
-    // study file when read from one (see runner/builtins.ts), else to the repository root.
-    definitions: nonEmpty.optional(),
+    indicator: indicatorField.optional(),
+    // The forced-labour indicator definitions (default: the built-in "ilo-indicators").
+    definitions: definitionsField.optional(),
   })
   .superRefine((t, ctx) => {
     if (t.kind === 'custom' && !t.labels) {
       ctx.addIssue({ code: 'custom', path: ['labels'], message: 'required for a custom task (at least 2 labels)' });
     }
     if (t.kind === 'forced-labour' && t.indicator === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['indicator'], message: 'required for forced-labour (an ILO indicator 1..11)' });
+      ctx.addIssue({ code: 'custom', path: ['indicator'], message: `required for forced-labour: an ILO indicator by name or number (${ILO_LIST})` });
     }
     if (t.kind !== 'forced-labour' && t.indicator !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['indicator'], message: `only allowed for forced-labour, not ${t.kind}` });
@@ -95,7 +162,8 @@ const task = z
     kind: t.kind,
     labels: t.labels ?? DEFAULT_LABELS[t.kind as keyof typeof DEFAULT_LABELS],
     ...(t.indicator !== undefined ? { indicator: t.indicator } : {}),
-    ...(t.definitions !== undefined ? { definitions: t.definitions } : {}),
+    // a forced-labour study always records the definitions text it runs with
+    ...(t.kind === 'forced-labour' ? { definitions: t.definitions ?? builtinDefinitions(DEFAULT_DEFINITIONS)! } : {}),
   }));
 
 const dataset = z

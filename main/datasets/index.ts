@@ -1,7 +1,8 @@
 import { parseClimateFever, CLIMATE_FEVER_LABELS } from './climate-fever';
 import { applyLabels } from './labels';
 import { parseMsst } from './msst';
-import { parseRafola, RAFOLA_INDICATORS } from './rafola';
+import { ILO_INDICATORS } from '../protocol/indicators';
+import { parseRafola } from './rafola';
 import { defaultName, readSource } from './source';
 import { datasetLanguage, readTextDataset } from './stream';
 import { DatasetError, type DatasetFormat, type ParsedDataset, type ParsedExample } from './types';
@@ -10,7 +11,6 @@ export { splitWords } from './words';
 export { streamDataset, type DatasetStream } from './stream';
 export { DatasetError } from './types';
 export type * from './types';
-export { RAFOLA_INDICATORS } from './rafola';
 export { CLIMATE_FEVER_LABELS, CLAIM_EVIDENCE_SEPARATOR } from './climate-fever';
 
 export const DATASET_FORMATS: readonly DatasetFormat[] = ['msst', 'rafola', 'climate-fever', 'csv', 'jsonl'];
@@ -56,7 +56,8 @@ export function importFile(file: string, opts: ImportOptions): ParsedDataset {
     case 'rafola':
       examples = parseRafola(src);
       language = 'en';
-      labelSet = [...RAFOLA_INDICATORS];
+      // the 11 indicator names, in the ILO's order
+      labelSet = [...ILO_INDICATORS];
       break;
     case 'climate-fever':
       examples = parseClimateFever(src, { language: opts.language });

@@ -1,3 +1,4 @@
+import { ILO_INDICATORS, indicatorNamed, RAFOLA_ORDER } from '../protocol/indicators';
 import { spansToMask } from './rationale';
 import { decodeUtf8, type SourceFile } from './source';
 import { DatasetError, type ParsedExample, type RationaleSpan } from './types';
@@ -9,31 +10,20 @@ import { splitWords } from './words';
  * `{index, title, content, labels, set, rationales}`.
  *
  *   - text = `content` exactly as stored; `title`, `set` and `index` go to meta.
- *   - labels: the 11-element 0/1 `labels` list becomes the names of the indicators marked 1, in
- *     indicator order (RAFOLA_INDICATORS); the raw list is kept in meta.labelVector.
+ *   - labels: the 11-element 0/1 `labels` list becomes the names of the indicators marked 1 (listed in
+ *     ILO order). Its positions follow RaFoLa's own (alphabetical) order, protocol/indicators.ts
+ *     RAFOLA_ORDER, not the ILO's numbering; the raw list is kept in meta.labelVector.
  *   - rationales: each group `["NN. <indicator name>", snippet, ...]` gives character spans labelled
- *     "NN" ("01".."11"). A snippet is located in `content` exactly; if absent, with runs of
+ *     with the indicator's name. The name decides (mapped by name, any case); the number is RaFoLa's
+ *     and must agree with it (a header whose number and name disagree is an error, never guessed); a
+ *     header with a number only takes RaFoLa's name for it.
+ *     A snippet is located in `content` exactly; if absent, with runs of
  *     whitespace matched loosely (annotation tools often collapse them). Repeated snippets take
  *     the next occurrence after the previous snippet of the same group, else the first occurrence.
  *     A snippet found only in the title is kept in meta.titleRationales ({label, start, end} into
  *     the title) because the title is not part of the text; a snippet found nowhere is an error.
  *   - rationaleMask: words overlapping any span; null for an article without rationale groups.
  */
-
-/** The 11 ILO forced-labour indicators in RaFoLa's order (= ../shared/data/rafola/definitions.json). */
-export const RAFOLA_INDICATORS = [
-  'Abuse of vulnerability',
-  'Abusive working and living conditions',
-  'Debt bondage',
-  'Deception',
-  'Excessive overtime',
-  'Intimidation and threats',
-  'Isolation',
-  'Physical and sexual violence',
-  'Restriction of movement',
-  'Retention of identity documents',
-  'Withholding of wages',
-] as const;
 
 export function parseRafola(src: SourceFile): ParsedExample[] {
   const raw = decodeUtf8(src.bytes, src.file);
@@ -67,7 +57,8 @@ export function parseRafola(src: SourceFile): ParsedExample[] {
     if (!Array.isArray(labelVector) || labelVector.length !== 11 || labelVector.some((v) => v !== 0 && v !== 1)) {
       fail('labels', `expected a list of 11 zeros and ones, got ${Array.isArray(labelVector) ? `a list of ${labelVector.length}: ${JSON.stringify(labelVector).slice(0, 60)}` : describe(labelVector)}`);
     }
-    const labels = RAFOLA_INDICATORS.filter((_, k) => (labelVector as number[])[k] === 1);
+    // names mapped from RaFoLa's positions, listed in ILO order
+    const labels = ILO_INDICATORS.filter((name) => (labelVector as number[])[RAFOLA_ORDER.indexOf(name)] === 1);
 
     const spans: RationaleSpan[] = [];
     const titleRationales: RationaleSpan[] = [];
@@ -82,7 +73,12 @@ export function parseRafola(src: SourceFile): ParsedExample[] {
       const m = /^\s*(\d{1,2})\s*\.\s*(.*)$/.exec(head);
       const num = m ? Number(m[1]) : NaN;
       if (!m || num < 1 || num > 11) fail('rationales', `${where}: header ${JSON.stringify(head)} does not start with an indicator number 01-11`);
-      const label = String(num).padStart(2, '0');
+      const named = m![2].trim() === '' ? RAFOLA_ORDER[num - 1] : indicatorNamed(m![2]);
+      if (!named) fail('rationales', `${where}: header ${JSON.stringify(head)}: ${JSON.stringify(m![2].trim())} is not the name of an ILO indicator`);
+      if (named !== RAFOLA_ORDER[num - 1]) {
+        fail('rationales', `${where}: header ${JSON.stringify(head)}: RaFoLa's number ${m![1]} is ${RAFOLA_ORDER[num - 1]}, not ${named}`);
+      }
+      const label: string = named!;
       let from = 0;
       snippets.forEach((snip, si) => {
         if (snip.trim() === '') fail('rationales', `${where}, snippet ${si + 1}: is empty`);

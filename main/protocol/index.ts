@@ -4,7 +4,8 @@ export { chatTemplateOf, renderChat, textTokens, type ChatTurn, type PromptToken
 export { classify, type AnswerToken, type ClassifyMode, type ClassifyOptions, type ClassifyResult, type ProtocolRuntime } from './classify';
 export { explain, explainTurns, extractiveGrammar, extractJson, itemsOf, type ExplainOptions, type ExplainResult, type ExplainShape } from './explain';
 export { fold } from './fold';
-export { loadIndicators, type Indicator } from './indicators';
+export { type Indicator, type IndicatorDefinitions, type IndicatorName } from './indicators';
+export { loadIndicators } from './indicator-definitions';
 export { defaultSampling, generate, nextTokenDistribution, PAPER_SEEDS, reusePrefix, type SamplingOptions } from './infer';
 export { fillerToken, maskedAnswerProb, maskedAnswerProbFull, type Filler } from './mask';
 export { tokenCharSpans, textTokenSpans, type TokenCharSpan } from './offsets';

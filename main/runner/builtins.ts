@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseStudyConfig, type StudyConfig } from '../config/study-schema';
+import { builtinDefinitions, readDefinitionsFile } from '../protocol/indicator-definitions';
 
 /** Repository root (this file is main/runner/builtins.ts). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -17,27 +18,21 @@ export interface NamedStudy {
   name: string;
   file: string;
   /**
-   * The raw JSON (validated later by parseStudyConfig). A forced-labour definitions file in it
-   * ("task.definitions", or the old top-level "indicatorDefinitions", moved there) is made absolute,
-   * relative to the study file, so the stored configuration names the file the runs used.
+   * The raw JSON (validated later by parseStudyConfig). A forced-labour definitions file it names
+   * ("task.definitions", or the old top-level "indicatorDefinitions", moved there; relative to the study
+   * file) is read here and its text put in task.definitions, so the stored study records the words its
+   * runs used and nothing later reads a path from a configuration.
    */
   config: unknown;
-  /**
-   * @deprecated the same path as the config's task.definitions (kept for callers that pass it on to
-   * the runner); read task.definitions instead.
-   */
-  indicatorDefinitions?: string;
 }
-
-/** The project's own short definitions of the 11 ILO forced-labour indicators (RaFoLa's order and labels). */
-export const DEFAULT_INDICATOR_DEFINITIONS = join(STUDIES_DIR, 'data', 'ilo-indicators.json');
 
 const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
 /**
- * A study file's JSON as a NamedStudy: its definitions file, if any, resolved against the study file
- * and checked to exist. Old files name it in a top-level "indicatorDefinitions" (outside the schema);
- * that is moved into task.definitions here, so old and new files give the same configuration.
+ * A study file's JSON as a NamedStudy: a definitions file it names (task.definitions other than a
+ * built-in name, relative to the study file) is read with the one loader and replaced by its text.
+ * Old files name it in a top-level "indicatorDefinitions" (outside the schema); that is read the same
+ * way into task.definitions, so old and new files give the same configuration.
  */
 export function namedStudy(name: string, file: string, raw: unknown): NamedStudy {
   if (!isObject(raw)) return { name, file, config: raw };
@@ -55,16 +50,20 @@ export function namedStudy(name: string, file: string, raw: unknown): NamedStudy
     }
     field = 'indicatorDefinitions';
     given = indicatorDefinitions;
-  } else if (isObject(task) && typeof task.definitions === 'string' && task.definitions.trim() !== '') {
+  } else if (isObject(task) && typeof task.definitions === 'string' && task.definitions.trim() !== '' && !builtinDefinitions(task.definitions)) {
     field = 'task.definitions';
     given = task.definitions;
   } else {
-    // nothing to resolve; a malformed task.definitions is the schema's to report
+    // a built-in name, the text itself, or nothing: the schema's to check
     return { name, file, config: raw };
   }
-  const defs = resolve(dirname(file), given);
-  if (!existsSync(defs)) throw new BuiltinError(`${file}: field "${field}": ${defs} does not exist`);
-  return { name, file, config: { ...rest, task: { ...task, definitions: defs } }, indicatorDefinitions: defs };
+  let definitions;
+  try {
+    definitions = readDefinitionsFile(resolve(dirname(file), given));
+  } catch (e) {
+    throw new BuiltinError(`${file}: field "${field}": ${(e as Error).message}`);
+  }
+  return { name, file, config: { ...rest, task: { ...task, definitions } } };
 }
 
 export interface CatalogEntry {
@@ -142,7 +141,8 @@ export interface ResolvedDataset {
 /** Finds a built-in dataset's file; a missing one is an error that says how to get it. */
 export function resolveBuiltinDataset(name: string, dir = STUDIES_DIR): ResolvedDataset {
   const cat = datasetCatalog(dir);
-  const entry = cat[name];
+  // own keys only: a name is looked up in the catalogue, never as "__proto__" or a path
+  const entry = Object.hasOwn(cat, name) ? cat[name] : undefined;
   if (!entry) throw new BuiltinError(`no built-in dataset "${name}" (known: ${Object.keys(cat).join(', ')})`);
   const find = (rel: string) =>
     isAbsolute(rel) ? (existsSync(rel) ? rel : undefined) : dataSearchPath().map((d) => join(d, rel)).find((p) => existsSync(p));

@@ -6,7 +6,7 @@
  */
 import type { Token } from 'node-llama-cpp';
 import type { StudyConfig } from '../config/study-schema';
-import { RAFOLA_INDICATORS } from '../datasets/rafola';
+import { iloNumber, spanIndicator } from '../protocol/indicators';
 import type { CharSpan } from '../datasets/types';
 import type { LrpModel } from '../lrp';
 import { aopc, binarize, comprehensiveness, hashSeed, mulberry32, sufficiency, wordMaskToTokenMask, type Binarization } from '../metrics';
@@ -59,11 +59,11 @@ export function taskFor(config: StudyConfig, ex: StoredExample, indicators?: Ind
     return { spec: { task: 'sentiment', language: lang }, gold: (ex.labels[0] ?? '').toLowerCase(), rationale: ex.rationaleSpans };
   }
   if (t.kind === 'forced-labour') {
-    const n = t.indicator!;
-    const ind = indicators?.find((i) => i.number === n) ?? { number: n, label: RAFOLA_INDICATORS[n - 1], definition: '' };
-    const code = String(n).padStart(2, '0');
-    // only this indicator's rationale spans (RaFoLa labels them "01".."11")
-    const rationale = ex.rationaleSpans.filter((s) => s.label === undefined || s.label === code);
+    const name = t.indicator!;
+    // the study's own definitions (recorded in its config), unless the caller gives others
+    const ind = (indicators ?? t.definitions?.indicators)?.find((i) => i.label === name) ?? { number: iloNumber(name), label: name, definition: '' };
+    // only this indicator's rationale spans (labelled by indicator name; older imports: RaFoLa's "01".."11")
+    const rationale = ex.rationaleSpans.filter((s) => s.label === undefined || spanIndicator(s.label) === name);
     return { spec: { task: 'forced-labour', indicator: ind }, gold: ex.labels.includes(ind.label) ? 'yes' : 'no', rationale };
   }
   if (t.kind === 'claim-verification') {

@@ -11,11 +11,10 @@ import type { StudyConfig } from '../config/study-schema';
 import { importFile } from '../datasets/index';
 import { inspectHeader, registerModel } from '../models/registry';
 import { openLrpModel, type LrpModel } from '../lrp';
-import { chatTemplateOf, fillerToken, loadIndicators, type Indicator } from '../protocol';
+import { chatTemplateOf, fillerToken, type IndicatorDefinitions } from '../protocol';
 import type { Store } from '../store';
-import { RAFOLA_INDICATORS } from '../datasets/rafola';
-import { DEFAULT_INDICATOR_DEFINITIONS, expandPath, REPO_ROOT, resolveBuiltinDataset, studyConfigOf, type NamedStudy } from './builtins';
-import { ensureDemoModel, sha256File } from './demo-model';
+import { expandPath, REPO_ROOT, resolveBuiltinDataset, studyConfigOf, type NamedStudy } from './builtins';
+import { ensureDemoModel } from './demo-model';
 import { makeProcessor } from './example';
 import { finalizeRun, modelName } from './finalize';
 import { runExamples, type LoopOutcome, type PhaseTimings } from './loop';
@@ -26,8 +25,11 @@ export interface StudyRunOptions {
   signal?: AbortSignal;
   log?: (line: string) => void;
   appVersion?: string;
-  /** Indicator definitions file for forced-labour prompts; overrides the study's (see NamedStudy). */
-  indicatorDefinitions?: string;
+  /**
+   * Indicator definitions for forced-labour prompts in place of the studies' own (CLI `--definitions`,
+   * read there by protocol/indicator-definitions.ts); recorded in the stored study like its own.
+   */
+  definitions?: IndicatorDefinitions;
   /** Called after each stored example (tests). */
   afterStore?: (exampleId: number, done: number) => void;
 }
@@ -79,25 +81,21 @@ export async function modelPathFor(p: string): Promise<string> {
 }
 
 /**
- * The indicator definitions a forced-labour study's prompts use: the given file (the run's --definitions),
- * else the study's task.definitions (relative to the repository root unless absolute; study files have
- * theirs made absolute when read), else the project's own (studies/data/ilo-indicators.json).
- * The file must list the 11 indicators in RaFoLa's order under RaFoLa's labels, because gold labels are
- * matched by label.
+ * The indicator definitions a forced-labour study's prompts use: `override` (the run's --definitions),
+ * else the study's own, task.definitions, which the configuration always records (the built-in
+ * "ilo-indicators" when it names none). No file is read here: definitions files are read where the
+ * user names them (study file, --definitions, or the GUI's file choice), and a stored study carries the
+ * text, so a run, its re-runs and its reports all see the same words.
  */
-export function indicatorDefinitionsFor(config: StudyConfig, file?: string): { file: string; sha256: string; indicators: Indicator[] } | undefined {
+export function indicatorDefinitionsFor(config: StudyConfig, override?: IndicatorDefinitions): IndicatorDefinitions | undefined {
   if (config.task.kind !== 'forced-labour') return undefined;
-  const f = file ? resolve(file) : config.task.definitions ? resolve(REPO_ROOT, config.task.definitions) : DEFAULT_INDICATOR_DEFINITIONS;
-  if (!existsSync(f)) throw new Error(`${file ? 'indicator definitions' : 'task.definitions:'} ${f} do not exist`);
-  const indicators = loadIndicators(f);
-  if (indicators.length !== RAFOLA_INDICATORS.length) throw new Error(`${f}: ${indicators.length} indicators; expected the ${RAFOLA_INDICATORS.length} ILO indicators in RaFoLa's order`);
-  indicators.forEach((ind, i) => {
-    if (ind.label.toLowerCase() !== RAFOLA_INDICATORS[i].toLowerCase()) {
-      throw new Error(`${f}: entry ${i + 1}: label "${ind.label}", expected "${RAFOLA_INDICATORS[i]}" (RaFoLa's order and labels)`);
-    }
-    if (!ind.definition.trim()) throw new Error(`${f}: entry ${i + 1} (${ind.label}): empty definition`);
-  });
-  return { file: f, sha256: sha256File(f), indicators: indicators.map((ind, i) => ({ ...ind, label: RAFOLA_INDICATORS[i] })) };
+  return override ?? config.task.definitions;
+}
+
+/** The configuration with `definitions` recorded as its task's (forced-labour only; others unchanged). */
+export function withDefinitions(config: StudyConfig, definitions: IndicatorDefinitions | undefined): StudyConfig {
+  if (!definitions || config.task.kind !== 'forced-labour') return config;
+  return { ...config, task: { ...config.task, definitions } };
 }
 
 export async function runStudies(store: Store, studies: NamedStudy[], opts: StudyRunOptions = {}): Promise<StudyRunReport[]> {
@@ -105,11 +103,12 @@ export async function runStudies(store: Store, studies: NamedStudy[], opts: Stud
   const reports: StudyRunReport[] = [];
   for (const s of studies) {
     if (opts.signal?.aborted) break;
-    const config = studyConfigOf(s);
+    // --definitions replaces the study's own before the study is stored: the stored study records what ran
+    const config = withDefinitions(studyConfigOf(s), opts.definitions);
     // --threads wins; else the study's own limit (the demo studies ask for 1: their tiny model runs
     // many one-token evaluations, where a second llama.cpp thread costs more in sync than it gains)
     const threads = Math.max(1, opts.threads ?? config.limits.threads);
-    const defs = indicatorDefinitionsFor(config, opts.indicatorDefinitions ?? s.indicatorDefinitions);
+    const defs = indicatorDefinitionsFor(config);
     const datasetId = datasetIdFor(store, config);
     const studyId = studyIdFor(store, config);
     const report: StudyRunReport = { study: s.name, studyId, runs: [] };
@@ -170,7 +169,7 @@ export async function runStudies(store: Store, studies: NamedStudy[], opts: Stud
             maxExamples: config.limits.maxExamples,
             afterStore: opts.afterStore,
           });
-          if (outcome.status === 'done') finalizeRun(store, runId, { ...outcome.timings, wallMs: outcome.wallMs, threads, ...(defs ? { indicatorDefinitions: { file: defs.file, sha256: defs.sha256 } } : {}) });
+          if (outcome.status === 'done') finalizeRun(store, runId, { ...outcome.timings, wallMs: outcome.wallMs, threads, ...(defs ? { indicatorDefinitions: { source: defs.source, name: defs.name, sha256: defs.sha256 } } : {}) });
           report.runs.push({ runId, model: modelName(file), seed, outcome });
           if (outcome.status === 'failed') throw new Error(`run ${runId} failed: ${outcome.error}`);
         }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../main/cli/index';
-import { RAFOLA_INDICATORS } from '../../main/datasets/rafola';
+import { RAFOLA_ORDER } from '../../main/protocol/indicators';
 import { generateModel } from '../../main/gguf/generate';
 
 // The predict command through the real CLI entry, on a tiny generated llama model that carries the real
@@ -155,12 +155,13 @@ describe('predict --study: the study\'s task, labels and prompt templates', () =
 
   it('forced-labour: {indicator} and {definition} filled from the study\'s definitions file, in turn 1 and turn 2', async () => {
     // a definitions file of our own, named relative to the study file (as run resolves it)
-    writeFileSync(path.join(tmp, 'defs.json'), JSON.stringify(RAFOLA_INDICATORS.map((label, i) => ({
+    // (in RaFoLa's order, as RaFoLa's own file: entries are mapped by name; the 5th is Excessive overtime)
+    writeFileSync(path.join(tmp, 'defs.json'), JSON.stringify(RAFOLA_ORDER.map((label, i) => ({
       label, definition: i === 4 ? 'Hours far beyond the legal limit, imposed without a free choice.' : `Test definition ${i + 1}.`,
     }))));
     const file = writeStudy('fl-templates', {
       name: 'FL with templates',
-      task: { kind: 'forced-labour', indicator: 5, definitions: 'defs.json' },
+      task: { kind: 'forced-labour', indicator: 11, definitions: 'defs.json' }, // ILO 11 = Excessive overtime
       dataset: { builtin: 'demo-news' },
       models: [{ path: MODEL, mode: 'constrained' }],
       prompts: {

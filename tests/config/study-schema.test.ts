@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LABELS, parseStudyConfig, type StudyConfig } from '../../main/config/study-schema';
+import { builtinDefinitions } from '../../main/protocol/indicator-definitions';
 
 const base = { name: 'SST en', task: { kind: 'sentiment' }, dataset: { id: 1 }, models: [{ path: '/m/llama.gguf' }] };
 
@@ -45,7 +46,11 @@ describe('study config: valid configurations and defaults', () => {
   });
 
   it('gives each task kind its default labels; custom labels are kept', () => {
-    expect(ok(withField({ task: { kind: 'forced-labour', indicator: 5 } })).task).toEqual({ kind: 'forced-labour', labels: ['yes', 'no'], indicator: 5 });
+    // the indicator is stored by its name (5 is the ILO's number of physical and sexual violence), and a
+    // forced-labour task records the definitions text it uses: the built-in one when it names none
+    expect(ok(withField({ task: { kind: 'forced-labour', indicator: 5 } })).task).toEqual({
+      kind: 'forced-labour', labels: ['yes', 'no'], indicator: 'Physical and sexual violence', definitions: builtinDefinitions('ilo-indicators'),
+    });
     expect(ok(withField({ task: { kind: 'claim-verification' } })).task.labels).toEqual(DEFAULT_LABELS['claim-verification']);
     expect(ok(withField({ task: { kind: 'custom', labels: ['spam', 'ham', 'eggs'] } })).task).toEqual({ kind: 'custom', labels: ['spam', 'ham', 'eggs'] });
     expect(ok(withField({ task: { kind: 'sentiment', labels: ['positiv', 'negativ'] }, language: 'da' })).task.labels).toEqual(['positiv', 'negativ']);
@@ -85,11 +90,24 @@ describe('study config: valid configurations and defaults', () => {
     expect(ok(withField({ binarisation: 'one-over-n' })).binarisation).toEqual({ method: 'one-over-n' });
   });
 
-  it('keeps a forced-labour definitions file and a turn-2 {label} placeholder', () => {
-    const c = ok(withField({ task: { kind: 'forced-labour', indicator: 5, definitions: '../shared/data/rafola/definitions.json' }, prompts: { turn2: 'Up to {k} words for "{label}"' } }));
-    expect(c.task).toEqual({ kind: 'forced-labour', labels: ['yes', 'no'], indicator: 5, definitions: '../shared/data/rafola/definitions.json' });
+  it('keeps forced-labour definitions text (not a file path) and a turn-2 {label} placeholder', () => {
+    // Definitions are stored as their text: a file is read where it is chosen (study file, --definitions,
+    // the GUI's file handle), so a configuration never makes anything read a path (see tests/api/path-audit).
+    const defs = builtinDefinitions('ilo-indicators')!;
+    const text = { source: 'file', name: 'mine.json', indicators: defs.indicators.map(({ label, definition }) => ({ label, definition: `${definition} (mine)` })) };
+    const c = ok(withField({ task: { kind: 'forced-labour', indicator: 'excessive OVERTIME', definitions: text }, prompts: { turn2: 'Up to {k} words for "{label}"' } }));
+    expect(c.task.indicator).toBe('Excessive overtime');
+    expect(c.task.definitions).toMatchObject({ source: 'file', name: 'mine.json', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(c.task.definitions!.indicators[10]).toEqual({ number: 11, label: 'Excessive overtime', definition: `${defs.indicators[10].definition} (mine)` });
+    expect(c.task.definitions!.sha256).not.toBe(defs.sha256);
     expect(c.prompts).toEqual({ turn2: 'Up to {k} words for "{label}"' });
-    expect(ok(withField({ task: { kind: 'forced-labour', indicator: 5 } })).task).not.toHaveProperty('definitions');
+    // the built-in by name is the same as no definitions at all
+    expect(ok(withField({ task: { kind: 'forced-labour', indicator: 11, definitions: 'ilo-indicators' } })).task).toEqual(ok(withField({ task: { kind: 'forced-labour', indicator: 'Excessive overtime' } })).task);
+    // a stored config parses to itself; a changed text under the old hash is refused
+    expect(ok(JSON.parse(JSON.stringify(c)))).toEqual(c);
+    const edited = JSON.parse(JSON.stringify(c));
+    edited.task.definitions.indicators[0].definition = 'changed';
+    expect(errors(edited)).toEqual([{ path: 'task.definitions.sha256', message: 'does not match the definitions text (changed after it was recorded?); leave it out to record the text as it is now' }]);
   });
 
   it('does not require {k} in turn 2 when self-explanations are free-length', () => {
@@ -108,7 +126,9 @@ describe('study config: invalid fields are named with the problem', () => {
     ['custom without labels', withField({ task: { kind: 'custom' } }), [{ path: 'task.labels', message: 'required for a custom task (at least 2 labels)' }]],
     ['one label', withField({ task: { kind: 'custom', labels: ['x'] } }), [{ path: 'task.labels', message: 'must have at least 2 items, got a list of 1 item' }]],
     ['duplicate labels', withField({ task: { kind: 'custom', labels: ['x', 'y', 'x'] } }), [{ path: 'task.labels[2]', message: 'duplicate label "x"' }]],
-    ['forced-labour without indicator', withField({ task: { kind: 'forced-labour' } }), [{ path: 'task.indicator', message: 'required for forced-labour (an ILO indicator 1..11)' }]],
+    ['forced-labour without indicator', withField({ task: { kind: 'forced-labour' } }), [{ path: 'task.indicator', message: 'required for forced-labour: an ILO indicator by name or number (1 Abuse of vulnerability, 2 Deception, 3 Restriction of movement, 4 Isolation, 5 Physical and sexual violence, 6 Intimidation and threats, 7 Retention of identity documents, 8 Withholding of wages, 9 Debt bondage, 10 Abusive working and living conditions, 11 Excessive overtime)' }]],
+    ['indicator by an unknown name', withField({ task: { kind: 'forced-labour', indicator: 'Forced overtime' } }), [{ path: 'task.indicator', message: '"Forced overtime" is not an ILO indicator; give its name or ILO number (1 Abuse of vulnerability, 2 Deception, 3 Restriction of movement, 4 Isolation, 5 Physical and sexual violence, 6 Intimidation and threats, 7 Retention of identity documents, 8 Withholding of wages, 9 Debt bondage, 10 Abusive working and living conditions, 11 Excessive overtime)' }]],
+    ['indicator 0', withField({ task: { kind: 'forced-labour', indicator: 0 } }), [{ path: 'task.indicator', message: 'must be at least 1, got number 0' }]],
     ['indicator 12', withField({ task: { kind: 'forced-labour', indicator: 12 } }), [{ path: 'task.indicator', message: 'must be at most 11, got number 12' }]],
     ['indicator on sentiment', withField({ task: { kind: 'sentiment', indicator: 1 } }), [{ path: 'task.indicator', message: 'only allowed for forced-labour, not sentiment' }]],
     ['language name instead of code', withField({ language: 'Danish' }), [{ path: 'language', message: 'expected an ISO 639 code such as en, da, it, got the string "Danish"' }]],
@@ -124,9 +144,13 @@ describe('study config: invalid fields are named with the problem', () => {
     ['text twice in turn 1', withField({ prompts: { turn1: '{text} {options} again: {text}' } }), [{ path: 'prompts.turn1', message: 'must contain the placeholder {text} once, found 2' }]],
     ['unknown placeholder in turn 2', withField({ prompts: { turn2: '{k} words for {class}' } }), [{ path: 'prompts.turn2', message: 'unknown placeholder {class}; allowed: {text} {options} {k} {label}' }]],
     ['{k} in turn 2 with free k', withField({ prompts: { turn2: 'At most {k} words' }, selfExplanation: { k: 'free' } }), [{ path: 'prompts.turn2', message: 'has {k}, but selfExplanation.k is "free": there is no number to fill in' }]],
-    ['definitions on sentiment', withField({ task: { kind: 'sentiment', definitions: 'defs.json' } }), [{ path: 'task.definitions', message: 'only allowed for forced-labour, not sentiment' }]],
-    ['blank definitions', withField({ task: { kind: 'forced-labour', indicator: 1, definitions: '  ' } }), [{ path: 'task.definitions', message: 'must not be blank, got the string "  "' }]],
-    ['definitions not a string', withField({ task: { kind: 'forced-labour', indicator: 1, definitions: 3 } }), [{ path: 'task.definitions', message: 'expected string, got number 3' }]],
+    ['definitions on sentiment', withField({ task: { kind: 'sentiment', definitions: 'ilo-indicators' } }), [{ path: 'task.definitions', message: 'only allowed for forced-labour, not sentiment' }]],
+    // a string is a built-in name, never a path to read
+    ['definitions as a file path', withField({ task: { kind: 'forced-labour', indicator: 1, definitions: 'defs.json' } }), [{ path: 'task.definitions', message: '"defs.json" is not built-in definitions (built-in: ilo-indicators); a definitions file is read where it is chosen (a study file or --definitions on the command line, the study form\'s file choice in the app), never from a path in a configuration' }]],
+    ['blank definitions', withField({ task: { kind: 'forced-labour', indicator: 1, definitions: '  ' } }), [{ path: 'task.definitions', message: '"  " is not built-in definitions (built-in: ilo-indicators); a definitions file is read where it is chosen (a study file or --definitions on the command line, the study form\'s file choice in the app), never from a path in a configuration' }]],
+    ['definitions not a name or text', withField({ task: { kind: 'forced-labour', indicator: 1, definitions: 3 } }), [{ path: 'task.definitions', message: 'expected a built-in definitions name (ilo-indicators) or the definitions text {source, name, indicators}, got number 3' }]],
+    ['definitions text with ten indicators and an unknown field', withField({ task: { kind: 'forced-labour', indicator: 1, definitions: { source: 'file', name: 'd.json', path: '/etc/passwd', indicators: builtinDefinitions('ilo-indicators')!.indicators.slice(1) } } }),
+      [{ path: 'task.definitions.path', message: 'unknown field' }, { path: 'task.definitions.indicators', message: 'missing Abuse of vulnerability (all 11 ILO indicators are needed)' }]],
     ['indicatorDefinitions inside task', withField({ task: { kind: 'forced-labour', indicator: 1, indicatorDefinitions: 'd.json' } }), [{ path: 'task.indicatorDefinitions', message: 'unknown field' }]],
     ['turn 2 without {k}', withField({ prompts: { turn2: 'Give words' } }), [{ path: 'prompts.turn2', message: 'must contain the placeholder {k} (selfExplanation.k is "human")' }]],
     ['no seeds', withField({ seeds: [] }), [{ path: 'seeds', message: 'must have at least 1 item, got a list of 0 items' }]],

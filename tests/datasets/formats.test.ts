@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DatasetError, importFile, RAFOLA_INDICATORS, splitWords, type ParsedExample } from '../../main/datasets/index';
+import { DatasetError, importFile, splitWords, type ParsedExample } from '../../main/datasets/index';
+import { ILO_INDICATORS, RAFOLA_ORDER } from '../../main/protocol/indicators';
 import { parseCsv } from '../../main/datasets/csv';
 import { FIXTURES, SHARED, tempDir } from './helpers';
 
@@ -29,36 +30,38 @@ describe('splitWords', () => {
 describe('RaFoLa JSON', () => {
   const d = importFile(fx('rafola-mini.json'), { format: 'rafola' });
 
-  it('indicator names match ../shared/data/rafola/definitions.json', () => {
+  it('indicator names match ../shared/data/rafola/definitions.json (RaFoLa order); the label set is in ILO order', () => {
     const defs = JSON.parse(readFileSync(path.join(SHARED, 'data/rafola/definitions.json'), 'utf8')) as { label: string }[];
-    expect([...RAFOLA_INDICATORS]).toEqual(defs.map((x) => x.label));
-    expect(d.labelSet).toEqual(defs.map((x) => x.label));
+    expect([...RAFOLA_ORDER]).toEqual(defs.map((x) => x.label));
+    expect(d.labelSet).toEqual([...ILO_INDICATORS]);
   });
 
   it('turns the label vector into indicator names and snippets into labelled spans', () => {
     expect(d.examples.map((e) => e.externalId)).toEqual(['101', '102', '103']);
     expect(d.language).toBe('en');
     const [a, b, c] = d.examples;
-    expect(a.labels).toEqual(['Abusive working and living conditions', 'Excessive overtime', 'Physical and sexual violence', 'Retention of identity documents']);
+    // names listed in ILO order (the vector's positions are RaFoLa's alphabetical order); spans carry the
+    // indicator's name (header "02. ..." is RaFoLa's number 2 = abusive working and living conditions)
+    expect(a.labels).toEqual(['Physical and sexual violence', 'Retention of identity documents', 'Abusive working and living conditions', 'Excessive overtime']);
     expect(a.rationaleSpans.map((s) => [s.label, a.text.slice(s.start, s.end)])).toEqual([
-      ['02', 'worked 20 hours a day'],
-      ['05', 'worked 20 hours a day'],
-      ['08', 'were beaten when they asked to rest'],
-      ['10', 'Their passports had been taken by the captain'],
+      ['Abusive working and living conditions', 'worked 20 hours a day'],
+      ['Excessive overtime', 'worked 20 hours a day'],
+      ['Physical and sexual violence', 'were beaten when they asked to rest'],
+      ['Retention of identity documents', 'Their passports had been taken by the captain'],
     ]);
     expect(a.rationaleSpans[0]).toMatchObject({ start: 80, end: 101 }); // counted by hand: "Officials said ... they " is 80 characters
     expect(selected(a)).toEqual('worked 20 hours a day were beaten when they asked to rest. Their passports had been taken by the captain'.split(' '));
     expect(a.meta).toMatchObject({ title: 'Fishing crews rescued off the coast', set: 'train', labelVector: [0, 1, 0, 0, 1, 0, 0, 1, 0, 1, 0] });
 
-    expect(b.labels).toEqual(['Abuse of vulnerability', 'Debt bondage', 'Withholding of wages']);
+    expect(b.labels).toEqual(['Abuse of vulnerability', 'Withholding of wages', 'Debt bondage']);
     // The debt snippet has one space where the content has two: matched with whitespace runs loose.
     expect(b.rationaleSpans.map((s) => [s.label, b.text.slice(s.start, s.end)])).toEqual([
-      ['01', 'could not speak the local language'],
-      ['11', 'had not been paid for six months'],
-      ['03', 'and  were told they owed money for their travel'],
+      ['Abuse of vulnerability', 'could not speak the local language'],
+      ['Withholding of wages', 'had not been paid for six months'],
+      ['Debt bondage', 'and  were told they owed money for their travel'],
     ]);
     // A snippet that is the title is kept against the title, not the text.
-    expect(b.meta!.titleRationales).toEqual([{ start: 0, end: 39, label: '11' }]);
+    expect(b.meta!.titleRationales).toEqual([{ start: 0, end: 39, label: 'Withholding of wages' }]);
 
     expect(c.labels).toEqual([]);
     expect(c.rationaleMask).toBeNull();
@@ -76,7 +79,7 @@ describe('RaFoLa JSON', () => {
         return t.file(name, JSON.stringify(copy));
       };
       const f1 = write('snip.json', (x) => x[1].rationales[0].push('invented words'));
-      expect(() => importFile(f1, { format: 'rafola' })).toThrow(`${f1}: row 2, field "rationales": group 1 (01), snippet 2 "invented words" occurs neither in the content nor in the title`);
+      expect(() => importFile(f1, { format: 'rafola' })).toThrow(`${f1}: row 2, field "rationales": group 1 (Abuse of vulnerability), snippet 2 "invented words" occurs neither in the content nor in the title`);
       const f2 = write('labels.json', (x) => (x[0].labels = [0, 1]));
       expect(() => importFile(f2, { format: 'rafola' })).toThrow(/row 1, field "labels": expected a list of 11 zeros and ones, got a list of 2/);
       const f3 = write('head.json', (x) => (x[0].rationales[0][0] = '12. Something'));

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { buildTaskPrompt, extractJson, itemsOf, parseAnswer, splitItems } from '../../main/protocol/index';
-import { loadIndicators } from '../../main/protocol/indicators';
+import { loadIndicators } from '../../main/protocol/indicator-definitions';
 import { paperResponses, shared } from './helpers';
 import path from 'node:path';
 
@@ -112,11 +112,14 @@ describe('self-explanation JSON without a second model', () => {
 });
 
 describe('indicator definitions', () => {
-  it('reads all 11 RaFoLa indicators, including the ",definition" key of 9-11', () => {
+  it('reads all 11 RaFoLa indicators, including the ",definition" key of its entries 9-11, in ILO order', () => {
     const ind = loadIndicators(path.join(shared, 'data/rafola/definitions.json'));
     expect(ind).toHaveLength(11);
-    expect(ind[7]).toMatchObject({ number: 8, label: 'Physical and sexual violence' });
-    expect(ind[10].definition).toMatch(/^Workers may be obliged/);
+    // numbered by the ILO (RaFoLa's 8th entry, physical and sexual violence, is ILO indicator 5)
+    expect(ind[4]).toMatchObject({ number: 5, label: 'Physical and sexual violence' });
+    // RaFoLa's 11th entry (",definition" key), withholding of wages, is ILO indicator 8
+    expect(ind[7]).toMatchObject({ number: 8, label: 'Withholding of wages' });
+    expect(ind[7].definition).toMatch(/^Workers may be obliged/);
     const p = buildTaskPrompt({ task: 'forced-labour', indicator: ind[0] }, 'TEXT');
     expect(p.turn1.map((x) => x.text).join('')).toContain(ind[0].definition);
   });

@@ -178,8 +178,11 @@ describe('task placeholders: {indicator} {definition} (forced-labour), {claim} (
     };
     const ex = (text: string, meta: Record<string, unknown> = {}) =>
       ({ id: 1, datasetId: 1, ordinal: 0, externalId: 'e1', language: 'en', text, labels: [], rationaleSpans: [], words: [], meta }) as unknown as StoredExample;
-    // studies/data/ilo-indicators.json, the project's own definitions (the runner's default)
-    const fl = cfg({ kind: 'forced-labour', indicator: 10 }, { turn1: '{indicator} means: {definition}\n{text}\n{options}' });
+    // studies/data/ilo-indicators.json, the project's own definitions (the runner's default); ILO number 7
+    // is retention of identity documents (10 in RaFoLa's alphabetical order, which this test used before)
+    const fl = cfg({ kind: 'forced-labour', indicator: 7 }, { turn1: '{indicator} means: {definition}\n{text}\n{options}' });
+    // the config records its definitions: promptFor needs no separate list
+    expect(promptFor(fl, ex(ARTICLE)).prompt.turn1).toEqual(promptFor(fl, ex(ARTICLE), indicatorDefinitionsFor(fl)!.indicators).prompt.turn1);
     const { prompt } = promptFor(fl, ex(ARTICLE), indicatorDefinitionsFor(fl)!.indicators);
     expect(prompt.turn1.map((p) => p.text).join('')).toBe(
       "Retention of identity documents means: The employer or recruiter keeps the worker's passport, identity card or other personal documents, so the worker cannot leave, change jobs or prove their identity.\n" +

@@ -3,7 +3,9 @@ import path from 'node:path';
 import type { StudyConfig } from '../../config/study-schema';
 import { ModelSession } from '../../models/session';
 import { checkThreads } from '../../models/session-threads';
-import { chatTemplateOf, loadIndicators, runExample, type ClassifyMode, type PromptTemplates, type TaskSpec } from '../../protocol/index';
+import { chatTemplateOf, runExample, type ClassifyMode, type PromptTemplates, type TaskSpec } from '../../protocol/index';
+import { builtinDefinitions, DEFAULT_DEFINITIONS, readDefinitionsFile } from '../../protocol/indicator-definitions';
+import { ILO_LIST, iloIndicator, indicatorNamed } from '../../protocol/indicators';
 import { resolveStudies, studyConfigOf } from '../../runner/builtins';
 import { taskFor } from '../../runner/example';
 import { indicatorDefinitionsFor, modelPathFor } from '../../runner/study';
@@ -12,7 +14,7 @@ import { CliUsageError, parseFlags, withStore, type CliContext } from '../contex
 
 export const summary = 'classify one text with a GGUF model (turn 1), optionally ask for a self-explanation (turn 2)';
 export const usage =
-  'predict --model FILE --task sentiment|forced-labour|claim --text TEXT [--language en|da|it] [--mode paper|constrained|scoring] [--seed N] [--explain K|free] [--extractive] [--shape paper-list|object] [--indicator N] [--definitions FILE] [--claim TEXT] [--template FILE] [--context N] [--threads N] [--gpu] [--json]\n' +
+  'predict --model FILE --task sentiment|forced-labour|claim --text TEXT [--language en|da|it] [--mode paper|constrained|scoring] [--seed N] [--explain K|free] [--extractive] [--shape paper-list|object] [--indicator N|NAME] [--definitions FILE] [--claim TEXT] [--template FILE] [--context N] [--threads N] [--gpu] [--json]\n' +
   '       predict --study <study.json | built-in name> --text TEXT [--model FILE] [--claim TEXT] [--definitions FILE] [--mode ...] [--seed N] [--explain K|free] ... ' +
   '(the study gives the task, labels, language, prompt templates and indicator definitions; its model, mode, first seed and limits unless given)';
 
@@ -21,7 +23,7 @@ const MODES = ['paper', 'constrained', 'scoring'];
 export async function run(args: string[], ctx: CliContext): Promise<number> {
   const { flags } = parseFlags(args, {
     model: 'string', task: 'string', language: 'string', text: 'string', mode: 'string', seed: 'integer', explain: 'string',
-    extractive: 'boolean', shape: 'string', indicator: 'integer', definitions: 'string', claim: 'string', template: 'string',
+    extractive: 'boolean', shape: 'string', indicator: 'string', definitions: 'string', claim: 'string', template: 'string',
     context: 'integer', threads: 'integer', gpu: 'boolean', 'max-new-tokens': 'integer', study: 'string',
   });
   const text = flags.text as string | undefined;
@@ -143,7 +145,7 @@ async function fromStudy(flags: Record<string, string | boolean | number | undef
   if (kind !== 'claim-verification' && flags.claim !== undefined) throw new CliUsageError(`--claim is only for claim-verification studies; ${s.name} is ${kind}`);
   if (kind !== 'forced-labour' && flags.definitions !== undefined) throw new CliUsageError(`--definitions is only for forced-labour studies; ${s.name} is ${kind}`);
   // --definitions wins over the study's task.definitions, as in `run`
-  const defs = indicatorDefinitionsFor(config, flags.definitions as string | undefined);
+  const defs = indicatorDefinitionsFor(config, definitionsFlag(flags));
   const example = {
     id: 0, datasetId: 0, ordinal: 0, externalId: 'predict', text, language: config.language, labels: [], words: [], rationaleMask: null,
     rationaleSpans: [], meta: kind === 'claim-verification' ? { claim: flags.claim } : {},
@@ -173,16 +175,23 @@ function taskSpec(flags: Record<string, string | boolean | number | undefined>):
     return { task, language: language as 'en' | 'da' | 'it' };
   }
   if (task === 'forced-labour') {
-    const n = flags.indicator as number | undefined;
-    if (!n) throw new CliUsageError('--task forced-labour needs --indicator N (1-11)');
-    const defs = loadIndicators((flags.definitions as string | undefined) ?? path.resolve('../shared/data/rafola/definitions.json'));
-    const indicator = defs.find((d) => d.number === n);
-    if (!indicator) throw new CliUsageError(`--indicator must be 1-${defs.length}, got ${n}`);
-    return { task, indicator };
+    const given = flags.indicator as string | undefined;
+    if (given === undefined) throw new CliUsageError(`--task forced-labour needs --indicator N or NAME (ILO: ${ILO_LIST})`);
+    const name = /^\d+$/.test(given) ? iloIndicator(Number(given)) : indicatorNamed(given);
+    if (!name) throw new CliUsageError(`--indicator must be an ILO indicator number 1-11 or name (${ILO_LIST}), got "${given}"`);
+    // the same definitions a study uses when it names none (the GUI's preview too): one source
+    const defs = definitionsFlag(flags) ?? builtinDefinitions(DEFAULT_DEFINITIONS)!;
+    return { task, indicator: defs.indicators.find((d) => d.label === name)! };
   }
   if (task === 'claim') {
     if (typeof flags.claim !== 'string') throw new CliUsageError('--task claim needs --claim TEXT (the evidence goes in --text)');
     return { task, claim: flags.claim };
   }
   throw new CliUsageError(`--task must be sentiment, forced-labour or claim, got "${task}"`);
+}
+
+/** --definitions FILE, read with the one definitions loader (undefined without the flag). */
+function definitionsFlag(flags: Record<string, string | boolean | number | undefined>) {
+  const f = flags.definitions as string | undefined;
+  return f === undefined ? undefined : readDefinitionsFile(path.resolve(f), f);
 }

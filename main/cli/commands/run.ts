@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { buildReportData } from '../../reports/build';
 import { renderReportHtml } from '../../reports/html';
 import { htmlToPdf } from '../../reports/pdf';
+import { readDefinitionsFile } from '../../protocol/indicator-definitions';
 import { resolveStudies } from '../../runner/builtins';
 import { runStudies } from '../../runner/study';
 import { checkThreads } from '../../models/session-threads';
@@ -26,6 +27,8 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   if (!ref) throw new CliUsageError(`missing study; usage: ${usage}`);
   if (flags.threads !== undefined) checkThreads(flags.threads as number, '--threads', (m) => new CliUsageError(m));
   const studies = resolveStudies(ref);
+  // forced-labour prompts: a user-supplied definitions file (e.g. RaFoLa's definitions.json), read here
+  const definitions = flags.definitions ? readDefinitionsFile(resolve(flags.definitions as string), flags.definitions as string) : undefined;
   const abort = new AbortController();
   let firstInterrupt = 0;
   let exitCode = 130;
@@ -53,8 +56,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
         threads: flags.threads as number | undefined,
         signal: abort.signal,
         log: ctx.err,
-        // forced-labour prompts: a user-supplied definitions file (e.g. RaFoLa's definitions.json)
-        indicatorDefinitions: flags.definitions ? resolve(flags.definitions as string) : undefined,
+        definitions,
       });
       const runIds = reports.flatMap((r) => r.runs.map((x) => x.runId));
       const stopped = reports.some((r) => r.runs.some((x) => x.outcome.status !== 'done')) || abort.signal.aborted;
