@@ -9,10 +9,13 @@
  *   - an item is a sequence of word runs (letters, marks, digits); it matches the same runs in the text,
  *     whole words only ("art" does not match inside "heart"), with any non-word characters between them
  *     ("well-made" = "well made"; "amore" matches inside "l'amore", whose apostrophe separates runs);
- *   - two tiers: an EXACT match ignores case only ("Ærlig" = "ærlig"; "è" ≠ "e", "får" ≠ "far"); only when
- *     the item has no exact match anywhere in the text is it compared with accents ignored ("cafe" ->
- *     "Café"). Such spans carry `accentFolded: true` and the item is listed in `Alignment.accentFolded`, so a
- *     fallback match is visible in the stored result and the Inspector, never silent;
+ *     failing that, punctuation inside a text word is ignored ("unbearable" = "``un-bear-able''", which
+ *     Llama-2 wrote for SST's spelling);
+ *   - EXACT first: the comparisons above ignore case only ("Ærlig" = "ærlig"; "è" ≠ "e", "får" ≠ "far").
+ *     Only when the item has no exact match anywhere in the text is it compared with accents ignored
+ *     ("cafe" -> "Café"). Such spans carry `accentFolded: true` and the item is listed in
+ *     `Alignment.accentFolded` (accentFoldNote words it for a result's notes), so a fallback match is
+ *     visible in the stored result and the Inspector, never silent;
  *   - occurrences 'first' (default): one occurrence per item, the first one not already marked by an earlier
  *     item, so a repeated item ("good", "good") marks the next occurrence (the first again when all are
  *     used); 'all': every occurrence of the item's tier;
@@ -68,11 +71,19 @@ export function splitItems(raw: readonly string[]): string[] {
   return out;
 }
 
-function occurrencesOf(f: Folded, item: string, strength: FoldStrength): CharSpan[] {
-  const re = phraseRegExp(item, strength);
+function occurrencesOf(f: Folded, item: string, strength: FoldStrength, innerPunctuation: boolean): CharSpan[] {
+  const re = phraseRegExp(item, strength, innerPunctuation);
   if (!re) return [];
   return [...f.folded.matchAll(re)].map((m) => ({ start: f.startOf[m.index!], end: f.endOf[m.index! + m[0].length - 1] }));
 }
+
+/** The tiers, in order; the first that finds the item anywhere in the text decides its occurrences. */
+const TIERS: Array<{ strength: FoldStrength; innerPunctuation: boolean }> = [
+  { strength: 'case', innerPunctuation: false },
+  { strength: 'case', innerPunctuation: true },
+  { strength: 'accents', innerPunctuation: false },
+  { strength: 'accents', innerPunctuation: true },
+];
 
 /** Whether every word character of `span` lies inside one of the spans already marked. */
 function alreadyMarked(text: string, span: CharSpan, marked: readonly CharSpan[]): boolean {
@@ -92,9 +103,13 @@ export function alignItems(text: string, rawItems: readonly string[], occurrence
   const unmatched: string[] = [];
   const accentFolded: string[] = [];
   for (const item of items) {
-    let hits = occurrencesOf(exact, item, 'case');
-    const folded = hits.length === 0;
-    if (folded) hits = occurrencesOf(loose, item, 'accents');
+    let hits: CharSpan[] = [];
+    let folded = false;
+    for (const t of TIERS) {
+      hits = occurrencesOf(t.strength === 'case' ? exact : loose, item, t.strength, t.innerPunctuation);
+      folded = t.strength === 'accents';
+      if (hits.length) break;
+    }
     if (hits.length === 0) {
       unmatched.push(item);
       continue;

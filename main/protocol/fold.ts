@@ -66,10 +66,12 @@ export function escapeRegExp(s: string): string {
 /**
  * A regex over folded text (of the same strength) that matches the runs of `phrase` separated by any
  * non-word characters, at word boundaries ("art" does not match inside "heart"). null when the phrase has
- * no letters or digits.
+ * no letters or digits. `innerPunctuation`: the text may also have punctuation (not spaces) between any two
+ * characters of a run, so "unbearable" matches "un-bear-able" and "dont" matches "don't".
  */
-export function phraseRegExp(phrase: string, strength: FoldStrength = 'accents'): RegExp | null {
+export function phraseRegExp(phrase: string, strength: FoldStrength = 'accents', innerPunctuation = false): RegExp | null {
   const runs = wordRuns(phrase, strength);
   if (runs.length === 0) return null;
-  return new RegExp(`(?<![\\p{L}\\p{M}\\p{N}])${runs.map(escapeRegExp).join('[^\\p{L}\\p{M}\\p{N}]+')}(?![\\p{L}\\p{M}\\p{N}])`, 'gu');
+  const run = (r: string) => (innerPunctuation ? [...r].map(escapeRegExp).join('[^\\p{L}\\p{M}\\p{N}\\s]*') : escapeRegExp(r));
+  return new RegExp(`(?<![\\p{L}\\p{M}\\p{N}])${runs.map(run).join('[^\\p{L}\\p{M}\\p{N}]+')}(?![\\p{L}\\p{M}\\p{N}])`, 'gu');
 }
