@@ -1,5 +1,7 @@
 /** The study protocol: one interface for the runner, the CLI and the GUI. */
-export { alignItems, splitItems, spansToMask, type AlignedSpan, type Alignment, type Occurrences } from './align';
+export { accentFoldNote, alignItems, alignSelfExplanation, splitItems, spansToMask, type AlignedSpan, type Alignment, type MatchingRule, type Occurrences } from './align';
+export { paperAlignItems } from './align-paper';
+export { rationaleMasks, tokenMaskOfWords, type RationaleMasks } from './rationale-mask';
 export { chatTemplateOf, renderChat, textTokens, type ChatTurn, type PromptToken, type RenderedChat } from './chat';
 export { classify, type AnswerToken, type ClassifyMode, type ClassifyOptions, type ClassifyResult, type ProtocolRuntime } from './classify';
 export { explain, explainTurns, extractiveGrammar, extractJson, itemsOf, type ExplainOptions, type ExplainResult, type ExplainShape } from './explain';

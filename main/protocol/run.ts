@@ -1,5 +1,5 @@
 import type { CharSpan } from '../datasets/types';
-import { alignItems, type Alignment, type Occurrences } from './align';
+import { alignSelfExplanation, type Alignment, type MatchingRule, type Occurrences } from './align';
 import { renderChat, textTokens, type ChatTurn } from './chat';
 import { classify, type ClassifyMode, type ClassifyResult, type ProtocolRuntime } from './classify';
 import { explain, explainTurns, type ExplainResult, type ExplainShape } from './explain';
@@ -16,6 +16,8 @@ export interface ProtocolOptions {
   maxNewTokens?: number;
   /** Turn 2, or false to stop after classification. k: 'human' = number of human rationale words. */
   explain: false | { k: number | 'human' | null; shape?: ExplainShape; extractive?: boolean };
+  /** How self-explanation items are matched to the text (a study's selfExplanation.matching / occurrences). */
+  matching?: MatchingRule;
   occurrences?: Occurrences;
   /** Gold label: when given, only correct answers get turn 2 (as in the paper). */
   gold?: string;
@@ -102,6 +104,6 @@ export async function runExample(rt: ProtocolRuntime, input: ExampleInput, opts:
     sampling: opts.sampling ?? defaultSampling,
     signal: opts.signal,
   });
-  result.explanation = { result: ex, k, alignment: alignItems(input.text, ex.items, opts.occurrences ?? 'first') };
+  result.explanation = { result: ex, k, alignment: alignSelfExplanation(input.text, ex.items, { rule: opts.matching, occurrences: opts.occurrences }) };
   return result;
 }

@@ -9,9 +9,10 @@ import type { StudyConfig } from '../config/study-schema';
 import { iloNumber, spanIndicator } from '../protocol/indicators';
 import type { CharSpan } from '../datasets/types';
 import type { LrpModel } from '../lrp';
-import { aopc, binarize, comprehensiveness, hashSeed, mulberry32, sufficiency, wordMaskToTokenMask, type Binarization } from '../metrics';
+import { aopc, binarize, comprehensiveness, hashSeed, mulberry32, sufficiency, type Binarization } from '../metrics';
+import { accentFoldNote, alignSelfExplanation } from '../protocol/align';
+import { rationaleMasks } from '../protocol/rationale-mask';
 import {
-  alignItems,
   buildTaskPrompt,
   classify,
   defaultSampling,
@@ -20,7 +21,6 @@ import {
   humanK,
   maskedAnswerProb,
   renderChat,
-  spansToMask,
   textTokens,
   type ChatTurn,
   type Indicator,
@@ -148,16 +148,16 @@ export function makeProcessor(deps: PipelineDeps): ProcessExample {
     };
     if (config.onlyCorrect && !correct) return { ...common, skippedReason: 'wrong-answer' };
 
-    // human masks
+    // human masks: the same rule as the self-explanation's (protocol/rationale-mask.ts)
     const words = ex.words;
-    const humanWord = words.map((w) => (rationale.some((s) => w.start < s.end && s.start < w.end) ? 1 : 0));
     const tokenSpans = tokens.map((t) => (t.segment === 'text' ? { start: t.start, end: t.end } : { start: -1, end: -1 }));
     const textPos = tokens.flatMap((t, i) => (t.segment === 'text' ? [i] : []));
     const masks: Record<string, number[]> = {};
     const hasHuman = rationale.length > 0;
     if (hasHuman) {
-      masks['human/word'] = humanWord;
-      masks['human/token'] = wordMaskToTokenMask(humanWord, words, tokenSpans);
+      const human = rationaleMasks(ex.text, words, rationale, tokenSpans);
+      masks['human/word'] = human.word;
+      masks['human/token'] = human.token;
     }
 
     // turn 2: self-explanation
@@ -177,12 +177,16 @@ export function makeProcessor(deps: PipelineDeps): ProcessExample {
       // why turn 2 gave no items (budget or context reached, unparsable): kept with the skip
       if (exr.error) rawOutputs.turn2Error = exr.error;
       selfExplanation = exr.items;
-      const al = alignItems(ex.text, exr.items, config.selfExplanation.occurrences);
+      // the study's matching rule: 'robust' (the workbench's) or 'paper' (the published study's)
+      const al = alignSelfExplanation(ex.text, exr.items, { rule: config.selfExplanation.matching, occurrences: config.selfExplanation.occurrences });
       alignment = al;
+      const foldNote = accentFoldNote(al);
+      if (foldNote) rawOutputs.matchNote = foldNote;
       if (exr.status !== 'ok') return { ...common, rawOutputs, selfExplanation, alignment, masks, skippedReason: 'unparsable-self-explanation' };
       if (al.matched.length === 0) return { ...common, rawOutputs, selfExplanation, alignment, masks, skippedReason: 'unmatched-self-explanation' };
-      masks['self/word'] = spansToMask(words, al.matched);
-      masks['self/token'] = spansToMask(tokenSpans, al.matched);
+      const self = rationaleMasks(ex.text, words, al.matched, tokenSpans);
+      masks['self/word'] = self.word;
+      masks['self/token'] = self.token;
     }
 
     const humanTokCount = masks['human/token']?.reduce((a, b) => a + b, 0) ?? 0;

@@ -12,7 +12,6 @@ import {
   paperOverlapMask,
   paperGoldPhrases,
   paperAlignToRawWords,
-  robustMatch,
   paperItems,
   paperFixSyntax,
   robustItems,
@@ -22,6 +21,8 @@ import {
   PyDict,
   PyTuple,
 } from '../../main/importers/paper';
+import { alignSelfExplanation, spansToMask } from '../../main/protocol/align';
+import { splitWords } from '../../main/datasets/words';
 
 const sst = path.resolve(__dirname, '../../..', 'shared', 'data', 'paper-responses', 'sst');
 const run = (model: string, seed = '28') => listPaperRunFiles(path.join(sst, model, 'oracle', seed));
@@ -104,18 +105,25 @@ describe("the paper's matching rule", () => {
   });
 });
 
+// The importer's robust rule is the workbench's one matching module (main/protocol/align.ts); these are the
+// importer's cases on it. (Its own copy, robustMatch, is gone.)
 describe('the robust matching rule', () => {
-  it('splits comma-joined items, ignores case and accents, whole words, reports unmatched', () => {
-    const words = 'Un film très émouvant , mais trop long'.split(' ');
-    const m = robustMatch(words, ['TRES emouvant, trop long', 'act', 'film']);
+  const robust = (text: string, items: string[]) => {
+    const al = alignSelfExplanation(text, items, { rule: 'robust' });
+    return { ...al, mask: spansToMask(splitWords(text), al.matched) };
+  };
+  it('splits comma-joined items, ignores case (and accents only as a reported fallback), whole words, reports unmatched', () => {
+    const m = robust('Un film très émouvant , mais trop long', ['TRES emouvant, trop long', 'act', 'film']);
     // "tres emouvant" -> words 2,3; "trop long" -> 6,7; "film" -> 1; "act" matches no whole word
     expect(m.mask).toEqual([0, 1, 1, 1, 0, 0, 1, 1]);
     expect(m.unmatched).toEqual(['act']);
-    expect(m.matched).toEqual(['TRES emouvant', 'trop long', 'film']);
+    expect(m.matched.map((x) => x.item)).toEqual(['TRES emouvant', 'trop long', 'film']);
+    // "TRES emouvant" has no exact occurrence: it matched with accents ignored, and says so
+    expect(m.accentFolded).toEqual(['TRES emouvant']);
   });
   it('a repeated item marks the next occurrence', () => {
-    expect(robustMatch(['good', 'and', 'good'], ['good', 'good']).mask).toEqual([1, 0, 1]);
-    expect(robustMatch(['good', 'and', 'good'], ['good']).mask).toEqual([1, 0, 0]);
+    expect(robust('good and good', ['good', 'good']).mask).toEqual([1, 0, 1]);
+    expect(robust('good and good', ['good']).mask).toEqual([1, 0, 0]);
   });
   it('extracts items from repaired, misspelled and unparsable outputs', () => {
     expect(robustItems({ rationales_checked: '[{"rationales": ["a", "b"]}, {"rationale": "c"}]' }).items).toEqual(['a', 'b', 'c']);
@@ -156,6 +164,9 @@ describe('published figures, seed 28, word level, paper matching rule', () => {
     { model: 'mistral', acc: 98.48, f1: 0.66, kappa: 0.53, recall: 0.71, n: 257, skipped: 2 },
     { model: 'mixtral', acc: 98.1, f1: 0.35, kappa: 0.31, recall: 0.36, n: 254, skipped: 4 },
   ];
+  // The published figures are the paper's convention for invalid answers (summary.paperConvention); the
+  // workbench's rule (an answer its parser cannot read is never correct and its self-explanation is not
+  // scored) gives the same figures wherever a run has no invalid answer: Mistral and Mixtral here.
   for (const c of cases) {
     it(`${c.model}: ${c.acc} %, F1 ${c.f1}, kappa ${c.kappa}, recall ${c.recall}, n ${c.n}, skipped ${c.skipped}`, () => {
       const files = run(c.model);
@@ -163,33 +174,66 @@ describe('published figures, seed 28, word level, paper matching rule', () => {
       const recs = readPaperFile(files[0]);
       expect(recs).toHaveLength(263);
       const s = evaluateWordLevel(recs, 'paper');
-      expect(round2(s.accuracy)).toBe(c.acc);
-      expect(round2(s.f1)).toBe(c.f1);
-      expect(round2(s.kappa)).toBe(c.kappa);
-      expect(round2(s.recall)).toBe(c.recall);
-      expect(s.n).toBe(c.n);
+      const pc = s.paperConvention;
+      expect(round2(pc.accuracy)).toBe(c.acc);
+      expect(round2(pc.plausibility!.f1)).toBe(c.f1);
+      expect(round2(pc.plausibility!.kappa)).toBe(c.kappa);
+      expect(round2(pc.plausibility!.recall)).toBe(c.recall);
+      expect(pc.plausibility!.n).toBe(c.n);
       expect(s.skipped).toBe(c.skipped);
+      if (c.model !== 'llama') {
+        expect(s.invalidAnswers).toBe(0);
+        const p = pc.plausibility!;
+        expect([s.accuracy, s.n, s.f1, s.kappa, s.recall]).toEqual([pc.accuracy, p.n, p.f1, p.kappa, p.recall]);
+      }
     });
   }
-  it('Llama-2: 227 correct = 221 scored + 6 skipped; the robust rule scores all 227; our parser disagrees with the paper on 28 answers', () => {
+  it("Llama-2 under the workbench's rule: the refusal (line 108) is invalid, not correct, and not scored: 226/263 = 85.93 %, n 220", () => {
+    const recs = readPaperFile(run('llama')[0]);
+    const s = evaluateWordLevel(recs, 'paper');
+    const pc = s.paperConvention;
+    // re-derived by hand from the published-convention figures: the one refusal was counted correct
+    // (its gold label is negative, the paper's always-true branch read it as negative) and scored
+    const refusal = s.examples.find((e) => e.line === 107)!;
+    expect(refusal).toMatchObject({ prediction: 'invalid', paperPrediction: 'negative', label: 'invalid', correct: false, paperCorrect: true, explained: true });
+    expect(s.correct).toBe(pc.correct - 1);
+    expect(s.correct).toBe(226);
+    expect(round2(s.accuracy)).toBe(85.93);
+    expect(s.n).toBe(pc.plausibility!.n - 1);
+    // the mean over 220 = (221 × mean over 221 - the refusal's value) / 220
+    for (const k of ['f1', 'recall', 'precision'] as const) expect(s[k]).toBeCloseTo((221 * pc.plausibility![k] - refusal[k]!) / 220, 12);
+    expect(s.kappa).toBeCloseTo((221 * pc.plausibility!.kappa - refusal.kappa!) / 220, 12); // no undefined kappa in either
+    expect([round2(s.f1), round2(s.kappa), round2(s.recall)]).toEqual([0.65, 0.56, 0.61]);
+  });
+  it('Llama-2: 227 correct = 221 scored + 6 skipped under the paper convention; the robust rule scores the 226 valid explained answers; our parser disagrees with the paper on 30 answers', () => {
     const recs = readPaperFile(run('llama')[0]);
     const paper = evaluateWordLevel(recs, 'paper');
-    expect(Math.round((paper.accuracy / 100) * 263)).toBe(227);
+    expect(paper.paperConvention.correct).toBe(227);
+    expect(Math.round((paper.paperConvention.accuracy / 100) * 263)).toBe(227);
     expect(paper.examples.filter((e) => e.explained)).toHaveLength(227);
     const robust = evaluateWordLevel(recs, 'robust');
-    expect(robust.n).toBe(227);
+    // 227 explained, less the refusal: an invalid answer's self-explanation is not scored (was 227 before
+    // the one rule for invalid answers)
+    expect(robust.n).toBe(226);
     expect(robust.skipped).toBe(0);
     const disagree = robust.examples.filter((e) => e.prediction !== e.paperPrediction);
-    expect(disagree).toHaveLength(28);
+    // 30 (28 before the importer used the protocol's parser): the two extra are lines 189 and 234, which
+    // say "rather negative" and then quote option (a) "This review is overall rather positive": they name
+    // both options, so the one parser calls them invalid; the importer's old parser read "(a)" as positive.
+    expect(disagree).toHaveLength(30);
     // 27 say "rather positive" and use (a)/(b) as bullets (the paper counted them negative, i.e. wrong,
     // and did not explain them); line 107 is a refusal that the paper's always-true branch made
     // "negative" = gold, so it was counted correct and even explained. Ours: invalid.
-    expect(disagree.filter((e) => !e.explained)).toHaveLength(27);
-    expect(disagree.filter((e) => !e.explained).every((e) => e.prediction === 'positive' && e.paperPrediction === 'negative')).toBe(true);
+    const misread = disagree.filter((e) => !e.explained && e.prediction !== 'invalid');
+    expect(misread).toHaveLength(27);
+    expect(misread.every((e) => e.prediction === 'positive' && e.paperPrediction === 'negative')).toBe(true);
+    const both = disagree.filter((e) => !e.explained && e.prediction === 'invalid');
+    expect(both.map((e) => e.line)).toEqual([188, 233]);
+    for (const e of both) expect(recs[e.line].response).toMatch(/overall rather negative\.\n\nHere's why:\n\n\(a\) This review is overall rather positiv/);
     const refusal = disagree.find((e) => e.explained)!;
     expect(refusal).toMatchObject({ line: 107, prediction: 'invalid', paperPrediction: 'negative' });
     expect(recs[107].response).toMatch(/^I apologize, but I cannot provide an answer/);
-    expect(robust.invalidAnswers).toBe(1);
+    expect(robust.invalidAnswers).toBe(3);
   });
   it('Mixtral: splitting comma-joined items roughly doubles the matched items', () => {
     const recs = readPaperFile(run('mixtral')[0]);

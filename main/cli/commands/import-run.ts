@@ -38,13 +38,16 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       });
       const t = r.tokens;
       // the run record's JSON keeps how its tokens were decoded (or why not) next to the import's origin
-      finalizeRun(store, r.runId, { imported: r.file, rule, tokenizer: t.tokenizer, tokenizerPath: t.tokenizerPath, tokensDecoded: t.decoded, tokensWithIds: t.withIds, notes: t.notes });
+      // the run's notes: the token decoding, then figures under the paper's own convention beside ours (where they differ)
+      const notes = [...t.notes, ...r.notes];
+      finalizeRun(store, r.runId, { imported: r.file, rule, tokenizer: t.tokenizer, tokenizerPath: t.tokenizerPath, tokensDecoded: t.decoded, tokensWithIds: t.withIds, notes });
       const s = r.summary;
       if (ctx.json) {
-        ctx.out(JSON.stringify({ runId: r.runId, model: r.model, seed: r.seed, rule, examples: s.total, scored: s.n, tokenizer: t.tokenizer, tokensDecoded: t.decoded, tokensWithIds: t.withIds, notes: t.notes }));
+        const paperConvention = { accuracy: s.paperConvention.accuracy, correct: s.paperConvention.correct, ...(s.paperConvention.plausibility ?? {}) };
+        ctx.out(JSON.stringify({ runId: r.runId, model: r.model, seed: r.seed, rule, examples: s.total, scored: s.n, invalid: s.invalidAnswers, paperConvention, tokenizer: t.tokenizer, tokensDecoded: t.decoded, tokensWithIds: t.withIds, notes }));
       } else {
         ctx.out(`imported run ${r.runId} (${r.model}, seed ${r.seed}, ${rule} rule: ${s.total} examples, ${s.n} scored)`);
-        for (const n of t.notes) ctx.out(`  ${n}`);
+        for (const n of notes) ctx.out(`  ${n}`);
       }
       return 0;
     });

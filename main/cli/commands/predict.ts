@@ -66,6 +66,8 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
         sampling: { seed: (flags.seed as number | undefined) ?? study?.config.seeds[0] ?? 28, temperature: 0.6, topP: 0.9 },
         maxNewTokens: (flags['max-new-tokens'] as number | undefined) ?? study?.config.limits.maxNewTokens ?? 100,
         explain: explainK === undefined ? false : { k: explainK, shape, extractive: !!flags.extractive || !!study?.config.selfExplanation.extractive },
+        matching: study?.config.selfExplanation.matching,
+        occurrences: study?.config.selfExplanation.occurrences,
         signal: controller.signal,
       });
     }, { signal: controller.signal });

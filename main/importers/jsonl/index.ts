@@ -16,8 +16,11 @@
  *   faithfulness    optional {p0, sets: {name: p after masking}} (the paper's masking test)
  *   skipped         optional reason the example was not evaluated (kept and counted)
  *
- * Self-explanation items are matched to the text's words case- and accent-insensitively, comma-joined
- * lists split, first occurrence (the workbench's robust rule); unmatched items are kept and counted.
+ * Self-explanation items are matched to the text by the workbench's one matching module
+ * (main/protocol/align.ts: robust rule, or the study's `selfExplanation.matching`/`occurrences`); unmatched
+ * and accent-folded items are kept and counted. Human and self token masks come from their word masks by
+ * one rule (main/protocol/rationale-mask.ts). A prediction "invalid" is never correct and its
+ * self-explanation is not scored (skip reason invalid-answer), as for runs made here.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -25,9 +28,9 @@ import { basename, resolve } from 'node:path';
 import { parseRationale } from '../../datasets/generic';
 import { DatasetError, type ParsedDataset, type ParsedExample } from '../../datasets/types';
 import { splitWords } from '../../datasets/words';
-import { wordMaskToTokenMask } from '../../metrics';
+import { accentFoldNote, alignSelfExplanation, spansToMask, type MatchingRule, type Occurrences } from '../../protocol/align';
+import { tokenMaskOfWords } from '../../protocol/rationale-mask';
 import type { ResultInput, Store, TokenInfo } from '../../store';
-import { matchItems } from './match';
 
 export interface ImportedLine {
   example: ParsedExample;
@@ -37,7 +40,7 @@ export interface ImportedLine {
 const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
 
 /** Parses and validates the whole file (no partial imports); errors name file, line and field. */
-export function parseResultsJsonl(file: string, opts: { language?: string } = {}): ImportedLine[] {
+export function parseResultsJsonl(file: string, opts: { language?: string; matching?: MatchingRule; occurrences?: Occurrences } = {}): ImportedLine[] {
   const abs = resolve(file);
   let raw: string;
   try {
@@ -88,7 +91,9 @@ export function parseResultsJsonl(file: string, opts: { language?: string } = {}
     if (pred === undefined) fail('prediction', 'required (the parsed answer, "invalid", or null when not answered)');
     if (pred !== null && typeof pred !== 'string' && !isNum(pred)) fail('prediction', `expected a string, number or null, got ${JSON.stringify(pred)}`);
     const label = pred === null ? null : String(pred);
-    const skipped = v.skipped === undefined || v.skipped === null ? null : typeof v.skipped === 'string' && v.skipped ? v.skipped : fail('skipped', 'expected a non-empty string (the reason)');
+    const given = v.skipped === undefined || v.skipped === null ? null : typeof v.skipped === 'string' && v.skipped ? v.skipped : fail('skipped', 'expected a non-empty string (the reason)');
+    // the one rule for invalid answers: never correct, self-explanation not scored
+    const skipped = given ?? (label === 'invalid' ? 'invalid-answer' : null);
     if (label === null && !skipped) fail('prediction', 'null (not answered) needs a "skipped" reason');
 
     let tokens: TokenInfo[] | null = null;
@@ -112,14 +117,17 @@ export function parseResultsJsonl(file: string, opts: { language?: string } = {}
     if (example.rationaleMask) masks['human/word'] = example.rationaleMask;
     let selfExplanation: string[] | null = null;
     let alignment: unknown = null;
+    let matchNote: string | null = null;
     if (v.selfExplanation !== undefined && v.selfExplanation !== null) {
       if (!Array.isArray(v.selfExplanation) || v.selfExplanation.some((x) => typeof x !== 'string')) {
         fail('selfExplanation', 'expected a list of strings');
       }
       selfExplanation = v.selfExplanation as string[];
-      const m = matchItems(t, words, selfExplanation);
-      masks['self/word'] = m.mask;
-      alignment = { matched: m.matched, unmatched: m.unmatched, rule: 'robust' };
+      const al = alignSelfExplanation(t, selfExplanation, { rule: opts.matching, occurrences: opts.occurrences });
+      masks['self/word'] = spansToMask(words, al.matched);
+      alignment = al;
+      const note = accentFoldNote(al);
+      if (note) matchNote = note;
     }
     const relevance: ResultInput['relevance'] = [];
     if (v.relevance !== undefined && v.relevance !== null) {
@@ -136,10 +144,10 @@ export function parseResultsJsonl(file: string, opts: { language?: string } = {}
       const spans = tokens.map((tk) => (tk.segment === 'text' ? tk : { start: -1, end: -1 }));
       for (const src of ['human', 'self']) {
         const wm = masks[`${src}/word`];
-        if (wm) masks[`${src}/token`] = wordMaskToTokenMask(wm, words, spans);
+        if (wm) masks[`${src}/token`] = tokenMaskOfWords(t, words, wm, spans);
       }
     }
-    let rawOutputs: Record<string, unknown> = { imported: basename(file), line: row };
+    let rawOutputs: Record<string, unknown> = { imported: basename(file), line: row, ...(matchNote ? { matchNote } : {}) };
     if (v.faithfulness !== undefined && v.faithfulness !== null) {
       const f = v.faithfulness as Record<string, unknown>;
       if (typeof f !== 'object' || !isNum(f.p0)) fail('faithfulness', 'expected {p0: number, sets: {name: number}}');
@@ -153,7 +161,7 @@ export function parseResultsJsonl(file: string, opts: { language?: string } = {}
       result: {
         rawOutputs,
         label,
-        correct: label === null ? null : labels.includes(label),
+        correct: label === null ? null : label !== 'invalid' && labels.includes(label),
         answerProb,
         selfExplanation,
         alignment,
@@ -176,12 +184,18 @@ export interface ImportRunOptions {
   seed?: number;
   language?: string;
   appVersion?: string;
+  /** The study's selfExplanation.matching / occurrences (default: robust, first). */
+  matching?: MatchingRule;
+  occurrences?: Occurrences;
 }
 
 /** Stores the file as a dataset, a model record and a finished run of the study; returns the run id. */
 export function importJsonlRun(store: Store, file: string, opts: ImportRunOptions): { runId: number; datasetId: number; modelId: number; lines: ImportedLine[] } {
-  if (!store.studies.get(opts.studyId)) throw new Error(`study ${opts.studyId} does not exist`);
-  const lines = parseResultsJsonl(file, { language: opts.language });
+  const study = store.studies.get(opts.studyId);
+  if (!study) throw new Error(`study ${opts.studyId} does not exist`);
+  // the study's matching settings, as a run of it made here would use them
+  const se = (study.config as { selfExplanation?: { matching?: MatchingRule; occurrences?: Occurrences } }).selfExplanation;
+  const lines = parseResultsJsonl(file, { language: opts.language, matching: opts.matching ?? se?.matching, occurrences: opts.occurrences ?? se?.occurrences });
   const bytes = readFileSync(resolve(file));
   const fileSha = createHash('sha256').update(bytes).digest('hex');
   const langs = [...new Set(lines.map((l) => l.example.language))];

@@ -1,38 +1,25 @@
 /**
- * Parsing the answer turn of the published SST runs ("(a) ... rather positive / (b) ... rather negative").
+ * The answer turn of the published SST runs ("(a) ... rather positive / (b) ... rather negative"), read two
+ * ways: by the workbench's one answer parser (main/protocol/parse.ts, with the paper's English options), and
+ * by the paper's own normaliser, kept only to reproduce the published accuracy.
  */
+import { buildTaskPrompt } from '../../protocol/prompts';
+import { parseAnswer as parseProtocolAnswer } from '../../protocol/parse';
 
 export type SstLabel = 'positive' | 'negative';
 export type ParsedAnswer = SstLabel | 'invalid';
 
-const LETTER: Record<string, SstLabel> = { a: 'positive', b: 'negative' };
+/** The paper's options: the workbench's English sentiment wording is the paper's (annotation_request). */
+const SST_OPTIONS = buildTaskPrompt({ task: 'sentiment', language: 'en' }, 'x').options;
 
 /**
- * Our parser. Invalid stays invalid (never a class):
- *  1. drop leading whitespace and the prefixes "[/INST]", "Answer:", "Option";
- *  2. an option letter at the start: "(a)", "a)", "a.", "a:" or "a" alone -> that option;
- *  3. otherwise exactly one of "rather positive" / "rather negative" (the option wording) -> that label
- *     (Llama-2 often answers "... rather positive. Here's why: (a) ... (b) ..." with letters as bullets);
- *  4. otherwise exactly one of the markers "(a)" / "(b)" anywhere -> that option;
- *  5. otherwise 'invalid' (both or neither).
+ * The workbench's reading (protocol parseAnswer): a leading option letter or label word, else the option
+ * phrases ("rather positive") anywhere, which must all name the same option, else "(a)"/"(b)" markers,
+ * which must agree. Anything else, including an answer that states both options, is 'invalid', never a class.
  */
 export function parseAnswer(response: string): ParsedAnswer {
-  let t = response.trim();
-  for (;;) {
-    const m = /^(\[\/INST\]|Answer:|Option)\s*/i.exec(t);
-    if (!m) break;
-    t = t.slice(m[0].length);
-  }
-  const lower = t.toLowerCase();
-  const start = /^\(?([ab])(?:\)|\.|:|$|\s*$)/.exec(lower);
-  if (start) return LETTER[start[1]];
-  const pos = lower.includes('rather positive');
-  const neg = lower.includes('rather negative');
-  if (pos !== neg) return pos ? 'positive' : 'negative';
-  const hasA = lower.includes('(a)');
-  const hasB = lower.includes('(b)');
-  if (hasA !== hasB) return hasA ? 'positive' : 'negative';
-  return 'invalid';
+  const p = parseProtocolAnswer(response, SST_OPTIONS);
+  return p.status === 'ok' ? (p.option.label as SstLabel) : 'invalid';
 }
 
 /**

@@ -1,18 +1,9 @@
 /** Adapter for the published study's per-example files (Brandl & Eberle, arXiv 2410.03296). */
 export { readPaperFile, listPaperRunFiles, PaperFormatError, type PaperRecord, type PaperPerturbation, type WordPiece } from './read';
-export { evaluateWordLevel, type MatchingRule, type WordLevelSummary, type ExampleEvaluation } from './evaluate';
+export { evaluateWordLevel, type MatchingRule, type WordLevelSummary, type ExampleEvaluation, type PlausibilityFigures } from './evaluate';
 export { parseAnswer, paperNormalizeResponse, type ParsedAnswer, type SstLabel } from './answer';
-export {
-  paperNormalize,
-  paperOverlapMask,
-  paperGoldPhrases,
-  paperAlignToRawWords,
-  robustNormalize,
-  robustMatch,
-  splitItems,
-  PaperRuleError,
-  type RobustMatch,
-} from './matching';
+// the paper's matching rule lives with the workbench's in main/protocol (one matching module)
+export { paperNormalize, paperOverlapMask, paperGoldPhrases, paperAlignToRawWords, PaperRuleError } from '../../protocol/align-paper';
 export { paperItems, robustItems, paperFixSyntax, type PaperState, type PaperItemsResult, type RobustItems } from './selfexplanation';
 export {
   parsePythonLiteral,
@@ -30,6 +21,7 @@ export {
   importPaperRunWithTokens,
   paperRunFile,
   paperRunNames,
+  conventionNotes,
   type PaperImportOptions,
   type PaperImportResult,
   type PaperTokenOptions,

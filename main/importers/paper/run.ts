@@ -7,10 +7,12 @@
  *     single spaces as the paper does, the human rationale from `gold_label_rationales`;
  *   - a model record named from the folder (".../sst/<model>[_lrp...]/oracle/<seed>/" -> "<model>",
  *     "imported:" path, sha256 of the name as for every imported model);
- *   - one result per line: `label` is OUR parse of the answer ('invalid' kept); `correct` follows the
- *     matching rule: the paper's label (unparsable -> "negative", the reference code's always-true
- *     branch) under 'paper', ours (invalid = wrong) under 'robust'. rawOutputs keep the answer text,
- *     both labels and the rule, so the difference stays visible;
+ *   - one result per line under the workbench's one rule for invalid answers (evaluate.ts): `label` is
+ *     'invalid' when our parser cannot read the answer (never correct, not scored for plausibility, skip
+ *     reason invalid-answer), else the rule's reading (the paper's normaliser under 'paper', ours under
+ *     'robust'); `correct` = label is the gold label. rawOutputs keep the answer text, both readings and
+ *     the rule, so the difference stays visible; the run's notes (`notes`) give accuracy and plausibility
+ *     under the paper's own convention beside ours where they differ;
  *   - masks "human/word" and "self/word" as the chosen rule aligns them (paper rule: the gold mask is the
  *     gold phrases matched back like the model's items, as the authors scored it);
  *   - the self-explanation items, matched and unmatched; LRP relevance over the whole chat prompt where
@@ -28,7 +30,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { ParsedDataset, ParsedExample } from '../../datasets/types';
 import type { RelevanceInput, ResultInput, Store, TokenInfo } from '../../store';
-import { evaluateWordLevel, type MatchingRule, type WordLevelSummary } from './evaluate';
+import { evaluateWordLevel, type MatchingRule, type PlausibilityFigures, type WordLevelSummary } from './evaluate';
 import { listPaperRunFiles, readPaperFile, type PaperRecord } from './read';
 import { decodePaperRunTokens, idOnlyTokens, resolveTokenizerArg, type PaperTokenDecoding } from './tokens';
 
@@ -50,6 +52,8 @@ export interface PaperImportResult {
   model: string;
   seed: number;
   summary: WordLevelSummary;
+  /** Where the paper's convention gives other figures than the workbench's rule: both, side by side (for the run's notes). */
+  notes: string[];
   /** Token decoding: the tokenizer used (null: ids only), how many examples got text, and the run's notes. */
   tokens: { tokenizer: string | null; tokenizerPath: string | null; decoded: number; withIds: number; notes: string[] };
 }
@@ -216,6 +220,7 @@ function storePaperRun(
       turn1: r.response,
       parsedAnswer: ev.prediction,
       paperPrediction: ev.paperPrediction,
+      ...(ev.label === 'invalid' ? { paperConvention: `the paper read this answer as ${ev.paperPrediction}${ev.paperCorrect ? ', counted correct' : ''}${ev.f1 !== undefined ? ' and scored its self-explanation' : ''}` } : {}),
       authorsNormalized: r.authorsNormalized,
       ...(r.rationales !== undefined ? { turn2: r.rationales } : {}),
       ...(r.rationalesChecked !== undefined ? { turn2Repaired: r.rationalesChecked } : {}),
@@ -224,20 +229,24 @@ function storePaperRun(
       ...(tokenNote ? { tokenNote } : {}),
     };
     const masks: Record<string, number[]> = {};
-    if (ev.goldMask && ev.predMask) {
+    // an invalid answer's self-explanation is not scored (the workbench's rule): its masks are not stored
+    if (ev.goldMask && ev.predMask && ev.label !== 'invalid') {
       masks['human/word'] = ev.goldMask;
       masks['self/word'] = ev.predMask;
     } else masks['human/word'] = [...r.goldWordMask];
     let skippedReason: string | null = null;
-    if (!ev.explained) skippedReason = ev.correct ? 'not-explained' : 'wrong-answer';
+    if (ev.label === 'invalid') skippedReason = 'invalid-answer';
+    else if (!ev.explained) skippedReason = ev.correct ? 'not-explained' : 'wrong-answer';
     else if (ev.skipReason) skippedReason = `self-explanation: ${ev.skipReason}`;
     else if (!ev.goldMask) skippedReason = 'not-scored';
+    const alignment = ev.items ? { rule, unmatched: ev.unmatchedItems ?? [], accentFolded: ev.accentFoldedItems ?? [] } : null;
+    if (ev.matchNote) rawOutputs.matchNote = ev.matchNote;
     return {
       rawOutputs,
-      label: ev.prediction,
+      label: ev.label,
       correct: ev.correct,
       selfExplanation: ev.items ?? null,
-      alignment: ev.items ? { rule, unmatched: ev.unmatchedItems ?? [] } : null,
+      alignment,
       tokens,
       masks,
       relevance,
@@ -268,5 +277,31 @@ function storePaperRun(
     withIds: decoding.withIds,
     notes: decoding.notes,
   };
-  return { ...ids, file, model, seed, summary, tokens };
+  return { ...ids, file, model, seed, summary, notes: conventionNotes(summary), tokens };
+}
+
+const pct = (x: number) => `${x.toFixed(2)} %`;
+const plaus = (p: PlausibilityFigures) => `F1 ${p.f1.toFixed(2)}, kappa ${p.kappa.toFixed(2)}, recall ${p.recall.toFixed(2)}, n ${p.n}`;
+
+/**
+ * The run's figures under the workbench's rule and, where it differs, under the paper's own convention,
+ * side by side (the published figures are the latter). Empty when nothing differs.
+ */
+export function conventionNotes(s: WordLevelSummary): string[] {
+  const notes: string[] = [];
+  const invalid = s.examples.filter((e) => e.label === 'invalid').map((e) => e.line + 1);
+  const pc = s.paperConvention;
+  if (pc.correct !== s.correct) {
+    notes.push(
+      `accuracy ${pct(s.accuracy)} (${s.correct}/${s.total}) under the workbench's rule (an answer it cannot parse is invalid, never correct${invalid.length ? `: ${invalid.length} here, line ${invalid.join(', ')}` : ''}${s.rule === 'robust' ? '; answers read by its parser' : ''}); ` +
+        `${pct(pc.accuracy)} (${pc.correct}/${s.total}) under the paper's convention (its normaliser reads every answer it cannot parse as negative)`,
+    );
+  }
+  if (pc.plausibility && pc.plausibility.n !== s.n) {
+    notes.push(
+      `word-level human×self ${plaus(s)} under the workbench's rule (an invalid answer's self-explanation is not scored); ` +
+        `${plaus(pc.plausibility)} under the paper's convention (scored like a correct one)`,
+    );
+  }
+  return notes;
 }

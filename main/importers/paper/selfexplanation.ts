@@ -207,7 +207,7 @@ export interface RobustItems {
  * Lenient extraction: parse `rationales_checked`, else `rationales`, as JSON/Python (whole text, then
  * the first '[' .. last ']' slice); take the string values of every key starting with "rational"
  * (also misspellings like "rationals", "?rationale"). When nothing parses, scan the raw text for
- * `"rational...": "..."` pairs. Items are returned unsplit; `robustMatch` splits comma-joined ones.
+ * `"rational...": "..."` pairs. Items are returned unsplit; the matching (main/protocol/align.ts) splits comma-joined ones.
  */
 export function robustItems(fields: { rationales?: string; rationales_checked?: string }): RobustItems {
   for (const field of ['rationales_checked', 'rationales'] as const) {

@@ -111,14 +111,18 @@ export function decodePaperTokens(model: LlamaModel, p: PaperPerturbation, text:
     return { ok: false, reason: `the text span decodes to ${show(decodedText)} in the prompt, not the example text ${show(text)}` };
   }
   const offsets = new Map<number, { start: number; end: number }>();
+  // own: where each token's own text (the characters it completes) lies in the decoding of the text alone;
+  // its span may reach further back and on (a byte-fallback token spans the whole character it encodes)
+  let own = 0;
   for (let k = 0; k < textIdx.length; k++) {
     const s = fromText.spans[k];
     const start = Math.max(0, s.start - fromText.shift);
     const end = Math.max(0, s.end - fromText.shift);
     const piece = prompt[textIdx[k]].text;
-    const slice = text.slice(start, end);
-    if (!(piece === slice || (k === 0 && piece === ` ${slice}`))) {
-      return { ok: false, reason: `text token ${k} (id ${textIds[k]}) decodes to ${show(piece)} in the prompt but covers ${show(slice)} of the text` };
+    const ownStart = own;
+    own += s.text.length;
+    if (!(piece === s.text || (k === 0 && piece === ` ${s.text}`)) || s.start > ownStart || own > s.end) {
+      return { ok: false, reason: `text token ${k} (id ${textIds[k]}) decodes to ${show(piece)} in the prompt but to ${show(s.text)} in the text (span ${show(text.slice(start, end))})` };
     }
     offsets.set(textIdx[k], { start, end });
   }
