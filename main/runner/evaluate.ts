@@ -32,7 +32,7 @@ import {
   type ExampleMetrics,
   type MetricSummary,
 } from '../metrics';
-import type { MetricInput, ResultRecord, StoredExample } from '../store';
+import type { MetricInput, MetricRecord, ResultRecord, RunRecord, Store, StoredExample } from '../store';
 
 export const SOURCES = ['human', 'self', 'lrp-cp', 'lrp-attn', 'lrp-contrast', 'occlusion', 'random'] as const;
 /** Pairs compared for plausibility: the first is the reference (gold) mask. */
@@ -222,54 +222,57 @@ export interface SeedRun {
   runId: number;
   seed: number;
   results: ResultRecord[];
+  /** The run's dataset examples by id. */
+  examples: Map<number, StoredExample>;
 }
 
 /** Metric rows of one model pooled over its seeds' runs. */
 export interface PooledMetrics {
   model: string;
   indicator?: string;
+  studyId?: number;
   runIds: number[];
   seeds: number[];
   rows: MetricInput[];
 }
 
 /**
- * A model's metrics pooled over seeds: the runs of one study, model and dataset that differ only in the
- * seed. Every figure is the mean over all seeds' per-example values, and its 95 % interval is a cluster
- * bootstrap that resamples example ids and takes all seeds' results of each drawn example (the protocol's
- * "confidence intervals over examples and seeds"): n counts examples. Accuracy and the invalid rate are
- * pooled the same way over the answered results. Scopes: {model, seeds, [indicator], [language], ...}
- * with a per-language breakdown when the examples mix languages, as `runMetrics`.
+ * A model's metrics pooled over seeds (the runs of one study and model, which differ in the seed). Every
+ * figure is the mean over all seeds' per-example values, and its 95 % interval is a cluster bootstrap that
+ * resamples example ids and takes all seeds' results of each drawn example (the protocol's "confidence
+ * intervals over examples and seeds"); n counts examples. An example is identified by its id in the
+ * dataset (`externalId`), so imported runs of the same examples pool too. Accuracy and the invalid rate
+ * are pooled the same way over the answered results. Scopes: {model, seeds, [indicator], [language], ...},
+ * with a per-language breakdown when the examples mix languages, as in `runMetrics`.
  */
-export function pooledMetrics(
-  runs: readonly SeedRun[],
-  examples: Map<number, StoredExample>,
-  ctx: { model: string; indicator?: string },
-  opts: { B?: number } = {},
-): PooledMetrics {
+export function pooledMetrics(runs: readonly SeedRun[], ctx: { model: string; indicator?: string }, opts: { B?: number } = {}): PooledMetrics {
   const seeds = [...new Set(runs.map((r) => r.seed))].sort((a, b) => a - b);
   const runIds = runs.map((r) => r.runId);
   const base = { model: ctx.model, seeds, ...(ctx.indicator ? { indicator: ctx.indicator } : {}) };
-  const all = runs.flatMap((run) => run.results.map((r) => ({ seed: run.seed, r })));
-  const langOf = (r: ResultRecord) => examples.get(r.exampleId)?.language ?? '';
-  const languages = [...new Set(all.map(({ r }) => langOf(r)))].sort();
+  const all = runs.flatMap((run) =>
+    run.results.map((r) => {
+      const ex = run.examples.get(r.exampleId);
+      return { seed: run.seed, r, ex, unit: ex?.externalId ?? `#${r.exampleId}`, language: ex?.language ?? '' };
+    }),
+  );
+  const languages = [...new Set(all.map((x) => x.language))].sort();
   const scopes: { language: string | null; rs: typeof all }[] = [{ language: null, rs: all }];
-  if (languages.length > 1) for (const l of languages) scopes.push({ language: l, rs: all.filter(({ r }) => langOf(r) === l) });
+  if (languages.length > 1) for (const l of languages) scopes.push({ language: l, rs: all.filter((x) => x.language === l) });
   const rows: MetricInput[] = [];
   for (const { language, rs } of scopes) {
     const scopeBase = { ...base, ...(language !== null ? { language } : {}) };
     const seed = hashSeed(JSON.stringify(scopeBase));
-    // accuracy and invalid rate: one cluster per example of its answered results over the seeds
+    // accuracy and invalid rate: one cluster per example, its answered results over the seeds
     const answered = rs.filter(({ r }) => r.label !== null);
     for (const [name, f] of [
       ['accuracy', (r: ResultRecord) => (r.correct ? 1 : 0)],
       ['invalid-rate', (r: ResultRecord) => (r.label === 'invalid' ? 1 : 0)],
     ] as const) {
-      const clusters = new Map<number, number[]>();
-      for (const { r } of answered) {
-        const c = clusters.get(r.exampleId) ?? [];
+      const clusters = new Map<string, number[]>();
+      for (const { r, unit } of answered) {
+        const c = clusters.get(unit) ?? [];
         c.push(f(r));
-        clusters.set(r.exampleId, c);
+        clusters.set(unit, c);
       }
       const ci = clusterMeanCI([...clusters.values()], { B: opts.B, seed: hashSeed(name, seed) });
       const has = clusters.size > 0;
@@ -278,11 +281,11 @@ export function pooledMetrics(
     const skips: Record<string, number> = {};
     for (const { r } of rs) if (r.skippedReason) skips[r.skippedReason] = (skips[r.skippedReason] ?? 0) + 1;
     for (const [reason, n] of Object.entries(skips).sort()) rows.push({ scope: { ...scopeBase, reason }, name: 'skipped', value: n, n });
-    rows.push({ scope: scopeBase, name: 'examples', value: new Set(rs.map(({ r }) => r.exampleId)).size, n: rs.length });
-    const recs: ExampleMetrics[] = rs.map(({ seed: s, r }) => ({
-      exampleId: String(r.exampleId),
+    rows.push({ scope: scopeBase, name: 'examples', value: new Set(rs.map((x) => x.unit)).size, n: rs.length });
+    const recs: ExampleMetrics[] = rs.map(({ seed: s, r, ex, unit }) => ({
+      exampleId: unit,
       seed: String(s),
-      metrics: r.skippedReason ? {} : exampleMetrics(r, examples.get(r.exampleId)),
+      metrics: r.skippedReason ? {} : exampleMetrics(r, ex),
       ...(r.skippedReason ? { skipped: r.skippedReason } : {}),
     }));
     const [g] = aggregatePooled(recs, { B: opts.B, seed, derived: derivedMetrics });
@@ -291,4 +294,37 @@ export function pooledMetrics(
     rows.push(...summaryRows(g.metrics, scopeBase));
   }
   return { model: ctx.model, ...(ctx.indicator ? { indicator: ctx.indicator } : {}), runIds, seeds, rows };
+}
+
+/** A run to pool, with the results to pool (default: all its stored results). */
+export interface PoolRun {
+  run: RunRecord;
+  results?: ResultRecord[];
+}
+
+/**
+ * Which runs pool together, and their pooled metrics: runs of the same study and model (so the same task,
+ * dataset and configuration) with at least two different seeds. The model and indicator are named as the
+ * run's stored metrics name them; runs without stored metrics (still running) are left out. Groups in the
+ * order of their first run.
+ */
+export function pooledByModel(store: Store, runs: readonly PoolRun[], opts: { B?: number } = {}): PooledMetrics[] {
+  const groups = new Map<string, { head: MetricRecord; studyId: number; members: SeedRun[] }>();
+  const examples = new Map<number, Map<number, StoredExample>>();
+  for (const { run, results } of runs) {
+    const head = store.metrics.list(run.id).find((m) => m.name === 'examples' && m.scope.language === undefined);
+    if (!head) continue;
+    const k = JSON.stringify([run.studyId, run.modelId]);
+    const g = groups.get(k) ?? { head, studyId: run.studyId, members: [] };
+    if (!examples.has(run.datasetId)) examples.set(run.datasetId, new Map(store.datasets.examples(run.datasetId).map((e) => [e.id, e])));
+    g.members.push({ runId: run.id, seed: run.seed, results: results ?? store.results.list(run.id), examples: examples.get(run.datasetId)! });
+    groups.set(k, g);
+  }
+  const out: PooledMetrics[] = [];
+  for (const { head, studyId, members } of groups.values()) {
+    if (new Set(members.map((m) => m.seed)).size < 2) continue;
+    const indicator = head.scope.indicator === undefined ? undefined : String(head.scope.indicator);
+    out.push({ ...pooledMetrics(members, { model: String(head.scope.model ?? ''), ...(indicator ? { indicator } : {}) }, opts), studyId });
+  }
+  return out;
 }
