@@ -55,7 +55,7 @@ export {
   sufficiency,
   aopc,
 } from './faithfulness';
-export { type Level, type BinarisationChoice, type ExampleUnits, binarisationAt, wordScoresOf, levelMasks } from './levels';
+export { type Level, type BinarisationChoice, type ExampleUnits, binarisationAt, wordScoresOf, levelMasks, describeBinarisation } from './levels';
 export {
   type BootstrapOptions,
   type MeanCI,

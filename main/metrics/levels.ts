@@ -73,3 +73,19 @@ export function levelMasks(
   const word = ws.length ? binarize(ws, binarisationAt(choice, human.word, ws.length)) : [];
   return { token, word };
 }
+
+/** The binarisation at a level in words, for reports: what a continuous method's mask at that level holds. */
+export function describeBinarisation(choice: BinarisationChoice, level: Level): string {
+  const units = level === 'word' ? 'words' : 'text tokens';
+  const pooled = level === 'word' ? 'token scores pooled to words (max over the word’s tokens), then ' : '';
+  switch (choice.method) {
+    case 'top-k-human':
+      return `${pooled}the top k ${units}, k = the human rationale’s ${level === 'word' ? 'word' : 'token'} count`;
+    case 'fixed-k':
+      return `${pooled}the top ${choice.k} ${units}`;
+    case 'top-p':
+      return `${pooled}the top ${+(choice.p! * 100).toFixed(6)} % of the ${units}`;
+    case 'one-over-n':
+      return `${pooled}the ${units} whose share of the positive relevance is at least 1/n (n = number of ${units})`;
+  }
+}
