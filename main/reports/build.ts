@@ -227,7 +227,7 @@ export function buildReportData(store: Store, runIds: number[], opts: BuildOptio
     faithfulness,
     relevanceLocation,
     examples,
-    method: methodNotes(studies.map((st) => st.config), pooled.length > 0),
+    method: methodNotes(studies.map((st) => st.config), { pooled: pooled.length > 0, imported: runs.filter((r) => typeof r.timings.imported === 'string').length, runs: runs.length }),
     notes,
   };
 }
@@ -255,9 +255,21 @@ function binarisationText(configs: unknown[], level: 'word' | 'token'): string {
  * one place, so a reader comparing figures with theirs knows what differs. Stated for every report; the
  * parts that depend on the study configuration (binarisation, extractive decoding) read it.
  */
-export function methodNotes(configs: unknown[], pooled: boolean): MethodNote[] {
+export function methodNotes(configs: unknown[], opts: { pooled: boolean; imported: number; runs: number }): MethodNote[] {
+  const { pooled } = opts;
   const cfgs = configs as ConfigView[];
   const extractive = cfgs.some((c) => c?.selfExplanation?.extractive !== false);
+  const decoding = extractive
+    ? 'Self-explanations are decoded extractively: a grammar lets the model return only words of the text, as a JSON list (the default, also in the built-in paper studies). ' +
+      'The paper let the model write freely and repaired non-JSON answers with a second model; items not found in the text were dropped.'
+    : 'Self-explanations are generated freely (extractive decoding off), as in the paper; items not found in the text are dropped and reported.';
+  // runs imported from elsewhere (import-run) were not decoded here: their self-explanations are the file's
+  const selfText =
+    opts.imported === 0
+      ? decoding
+      : opts.imported === opts.runs
+        ? 'All runs in this report are imported: their self-explanations are the imported files’, decoded elsewhere; only their matching to the text is done here.'
+        : `${opts.imported} of the ${opts.runs} runs are imported: their self-explanations are the imported files’, decoded elsewhere. For the others: ${decoding}`;
   const notes: MethodNote[] = [
     {
       topic: 'Invalid answers',
@@ -267,10 +279,7 @@ export function methodNotes(configs: unknown[], pooled: boolean): MethodNote[] {
     },
     {
       topic: 'Self-explanations',
-      text: extractive
-        ? 'Self-explanations are decoded extractively: a grammar lets the model return only words of the text, as a JSON list (the default, also in the built-in paper studies). ' +
-          'The paper let the model write freely and repaired non-JSON answers with a second model; items not found in the text were dropped.'
-        : 'Self-explanations are generated freely (extractive decoding off), as in the paper; items not found in the text are dropped and reported.',
+      text: selfText,
     },
     {
       topic: 'Masking (faithfulness)',
