@@ -234,6 +234,20 @@ export interface MetricsQueryResult {
   /** Results (examples) in the filtered set, skipped ones included. */
   examples: number;
   metrics: FilteredMetric[];
+  /**
+   * Per model (runs of one study and model with two or more seeds in the filtered set): every figure pooled
+   * over the seeds, recomputed over the filtered examples; the interval resamples examples with all their
+   * seeds' results (n = examples). Next to the per-seed rows in `metrics`.
+   */
+  pooled: PooledModelMetrics[];
+}
+
+export interface PooledModelMetrics {
+  model: string;
+  indicator: string | null;
+  runIds: number[];
+  seeds: number[];
+  metrics: Omit<FilteredMetric, 'id' | 'runId'>[];
 }
 
 export interface Page<T> {

@@ -7,14 +7,15 @@
  * choosing runs and scopes from what is stored. "Correct or not" cuts across the stored scopes: the
  * metrics are then recomputed over the chosen examples with the runner's own `runMetrics` (same
  * per-example values, same aggregation and bootstrap as the stored ones), never approximated.
+ * Figures pooled over seeds (per model) are always computed over the filtered examples.
  * Which runs and results the filters choose is result-filter.ts, shared with the Inspector.
  */
 import type { Store } from '../store';
-import { runMetrics } from '../runner/evaluate';
-import type { Correctness, FilteredMetric, MetricsFilter, MetricsQueryResult, RunFacet } from './catalogue';
+import { pooledByModel, runMetrics } from '../runner/evaluate';
+import type { Correctness, FilteredMetric, MetricsFilter, MetricsQueryResult, PooledModelMetrics, RunFacet } from './catalogue';
 import { hasLanguage, selectResults } from './result-filter';
 
-export type { Correctness, FilteredMetric, MetricsFilter, MetricsQueryResult, RunFacet };
+export type { Correctness, FilteredMetric, MetricsFilter, MetricsQueryResult, PooledModelMetrics, RunFacet };
 
 export function queryMetrics(store: Store, filter: MetricsFilter = {}): MetricsQueryResult {
   const correct = filter.correct ?? 'all';
@@ -32,6 +33,7 @@ export function queryMetrics(store: Store, filter: MetricsFilter = {}): MetricsQ
     source: correct === 'all' ? 'stored' : 'recomputed',
     examples: 0,
     metrics: [],
+    pooled: [],
   };
 
   for (const f of out.runs) {
@@ -63,5 +65,16 @@ export function queryMetrics(store: Store, filter: MetricsFilter = {}): MetricsQ
       })),
     );
   }
+  // pooled over seeds: the filtered examples of each run (with their relevance, for AUPRC)
+  const poolRuns = out.runs.map((f) => ({ run: sel.records.get(f.runId)!, results: store.results.list(f.runId).filter((r) => sel.matches(f.runId, r)) }));
+  out.pooled = pooledByModel(store, poolRuns).map((p) => ({
+    model: p.model,
+    indicator: p.indicator ?? null,
+    runIds: p.runIds,
+    seeds: p.seeds,
+    metrics: p.rows
+      .filter((m) => !hasLanguage(m))
+      .map((m) => ({ scope: m.scope, name: m.name, value: m.value, ciLow: m.ciLow ?? null, ciHigh: m.ciHigh ?? null, n: m.n ?? null })),
+  }));
   return out;
 }

@@ -89,3 +89,56 @@ export function bootstrapMeanCI(values: readonly number[], opts: BootstrapOption
   const alpha = 1 - level;
   return { mean: m, lo: quantileSorted(means, alpha / 2), hi: quantileSorted(means, 1 - alpha / 2), n, B, level };
 }
+
+/**
+ * Percentile bootstrap of any statistic over n units (examples): B resamples of the n units drawn with
+ * replacement (unit = floor(u * n), the same PRNG and draw order as `bootstrapMeanCI`), the statistic
+ * evaluated on each resample's unit indices; CI = the alpha/2 and 1 - alpha/2 quantiles of those values.
+ * `mean` is the statistic on all units (in order). n = 0 gives NaNs.
+ */
+export function bootstrapStatisticCI(n: number, statistic: (units: ArrayLike<number>) => number, opts: BootstrapOptions = {}): MeanCI {
+  const B = opts.B ?? 1000;
+  const level = opts.level ?? 0.95;
+  if (!Number.isInteger(B) || B < 1) throw new Error(`bootstrap: B must be a positive integer, got ${B}`);
+  if (!(level > 0 && level < 1)) throw new Error(`bootstrap: level must be in (0, 1), got ${level}`);
+  if (n === 0) return { mean: Number.NaN, lo: Number.NaN, hi: Number.NaN, n, B, level };
+  const all = Int32Array.from({ length: n }, (_, i) => i);
+  const point = statistic(all);
+  const rand = mulberry32(opts.seed ?? 0);
+  const draw = new Int32Array(n);
+  const stats = new Array<number>(B);
+  for (let b = 0; b < B; b++) {
+    for (let i = 0; i < n; i++) draw[i] = Math.floor(rand() * n);
+    stats[b] = statistic(draw);
+  }
+  stats.sort((a, b) => a - b);
+  const alpha = 1 - level;
+  return { mean: point, lo: quantileSorted(stats, alpha / 2), hi: quantileSorted(stats, 1 - alpha / 2), n, B, level };
+}
+
+/**
+ * Mean over clusters of values with a cluster bootstrap: clusters (e.g. one example's values from every
+ * seed of a model) are resampled with replacement, and each resample's statistic is the mean of all values
+ * in the drawn clusters (sum / count, so clusters of more values weigh more, as in the pooled mean).
+ * `n` is the number of clusters. With one value per cluster this is `bootstrapMeanCI` to the bit (same
+ * draws, same summation order). Clusters must be non-empty and values finite.
+ */
+export function clusterMeanCI(clusters: readonly (readonly number[])[], opts: BootstrapOptions = {}): MeanCI {
+  for (const c of clusters) {
+    if (c.length === 0) throw new Error('bootstrap: empty cluster');
+    for (const v of c) if (!Number.isFinite(v)) throw new Error(`bootstrap: value ${v} is not finite`);
+  }
+  return bootstrapStatisticCI(
+    clusters.length,
+    (units) => {
+      let s = 0;
+      let k = 0;
+      for (let i = 0; i < units.length; i++) {
+        for (const v of clusters[units[i]]) s += v;
+        k += clusters[units[i]].length;
+      }
+      return s / k;
+    },
+    opts,
+  );
+}

@@ -30,6 +30,12 @@ export {
   maskAgreement,
   spansOf,
   iouF1,
+  iouPrecisionOf,
+  iouRecallOf,
+  eraserF1,
+  eraserIouF1,
+  type EraserIouF1,
+  eraserAuprc,
   averagePrecision,
   overlaps,
   wordMaskToTokenMask,
@@ -49,7 +55,18 @@ export {
   sufficiency,
   aopc,
 } from './faithfulness';
-export { type BootstrapOptions, type MeanCI, mulberry32, hashSeed, quantileSorted, mean, bootstrapMeanCI } from './bootstrap';
+export { type Level, type BinarisationChoice, type ExampleUnits, binarisationAt, wordScoresOf, levelMasks, describeBinarisation } from './levels';
+export {
+  type BootstrapOptions,
+  type MeanCI,
+  mulberry32,
+  hashSeed,
+  quantileSorted,
+  mean,
+  bootstrapMeanCI,
+  bootstrapStatisticCI,
+  clusterMeanCI,
+} from './bootstrap';
 export {
   type SkipReason,
   type GroupKey,
@@ -57,6 +74,10 @@ export {
   type MetricSummary,
   type GroupSummary,
   type AggregateOptions,
+  type DerivedMetric,
+  type PooledKey,
+  type PooledSummary,
   groupKeyString,
   aggregate,
+  aggregatePooled,
 } from './aggregate';

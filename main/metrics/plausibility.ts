@@ -3,7 +3,10 @@
  * human mask, per example. Conventions follow scikit-learn where the paper and ERASER used it:
  * - precision / recall / F1 with zero division -> 0 (sklearn's default `zero_division="warn"` returns 0);
  * - Cohen's kappa as sklearn's `cohen_kappa_score(labels=[0, 1])`, see `cohenKappa`;
- * - AUPRC as sklearn's `average_precision_score`, see `averagePrecision`.
+ * - ERASER's AUPRC (trapezoid area under the precision-recall curve, sklearn `auc(recall, precision)`),
+ *   see `eraserAuprc`; sklearn's `average_precision_score` is a different figure, kept as `averagePrecision`;
+ * - ERASER's IOU F1 (F1 of the mean precision and mean recall of partial span matches) is a corpus figure,
+ *   see `eraserIouF1`; the mean of per-example IOU F1s is kept under its own name (`iouF1(...).f1`).
  * Every function takes an optional `positions` list restricting the comparison (e.g. the text's own tokens).
  */
 import { allowedPositions } from './binarize';
@@ -163,11 +166,16 @@ export interface IouF1 {
 }
 
 /**
- * ERASER's IOU F1 for one example (DeYoung et al. 2020, `score_hard_rationale_predictions`):
- * spans are maximal contiguous runs; a predicted span is a true positive when its best IOU with any
- * gold span is >= threshold (0.5); precision = matched / #pred spans, recall = matched / #gold spans
- * (ERASER uses the matched predicted spans as the numerator of both), F1 their harmonic mean;
- * each is 0 when its denominator is 0. ERASER reports the mean of per-example F1 (macro).
+ * Partial span matching of one example, as ERASER scores it (DeYoung et al. 2020, reference code
+ * `rationale_benchmark/metrics.py`, `partial_match_score`): spans are maximal contiguous runs; a
+ * predicted span is a true positive when its best IOU with any gold span is >= threshold (0.5; the code
+ * compares with `>=`); `matched` counts them. precision = matched / #pred spans, recall = matched / #gold
+ * spans (ERASER uses the matched predicted spans as the numerator of both); each is 0 here when its
+ * denominator is 0, and `f1` is this example's harmonic mean.
+ *
+ * `f1` is NOT ERASER's IOU F1: ERASER averages precision and recall over examples first and takes the F1
+ * of those two means (`eraserIouF1`). The mean over examples of this per-example `f1` is reported under its
+ * own name ("iou-f1-per-example").
  */
 export function iouF1(
   gold: readonly number[],
@@ -197,38 +205,125 @@ export function iouF1(
   };
 }
 
-// ---------------------------------------------------------------------------------------------
-// AUPRC
+/**
+ * An example's ERASER partial-match precision: matched / #pred spans, or null when the example has no
+ * predicted span. ERASER keys its mean by the examples that have predicted spans, so an example without
+ * one is not in the precision mean at all (not a 0 in it).
+ */
+export const iouPrecisionOf = (r: Pick<IouF1, 'matched' | 'predSpans'>): number | null => (r.predSpans > 0 ? r.matched / r.predSpans : null);
+/** An example's ERASER partial-match recall: matched / #gold spans, or null when the example has no gold span. */
+export const iouRecallOf = (r: Pick<IouF1, 'matched' | 'goldSpans'>): number | null => (r.goldSpans > 0 ? r.matched / r.goldSpans : null);
+
+/** ERASER's `_f1`: 0 when either is 0; here also when either is undefined (NaN: no example had such spans). */
+export function eraserF1(precision: number, recall: number): number {
+  if (!(precision > 0) || !(recall > 0)) return 0;
+  return (2 * precision * recall) / (precision + recall);
+}
+
+export interface EraserIouF1 {
+  /** Mean of matched / #pred spans over the examples with a predicted span (NaN when none has one). */
+  precision: number;
+  /** Mean of matched / #gold spans over the examples with a gold span (NaN when none has one). */
+  recall: number;
+  /** F1 of the two means (`eraserF1`). */
+  f1: number;
+}
 
 /**
- * Average precision of continuous `scores` against the binary `gold` mask, exactly as scikit-learn's
- * `average_precision_score`: AP = sum_n (R_n - R_{n-1}) P_n over the distinct score thresholds in
- * descending order; positions with equal scores enter together at one threshold (so ties are not
- * broken by position). With no positive in `gold`, sklearn sets recall to 1 everywhere and AP is 0;
- * we return 0 likewise.
+ * ERASER's IOU F1 over a set of examples (the "macro" figure of `partial_match_score`, the one ERASER's
+ * paper reports): mean partial-match precision and mean partial-match recall, each over the examples where
+ * it is defined, then F1 of the two means. Where ERASER would divide by zero (no example with a predicted
+ * span), precision is NaN and F1 is 0.
  */
-export function averagePrecision(gold: readonly number[], scores: readonly number[], positions?: readonly number[]): number {
+export function eraserIouF1(examples: readonly Pick<IouF1, 'matched' | 'predSpans' | 'goldSpans'>[]): EraserIouF1 {
+  let ps = 0;
+  let np = 0;
+  let rs = 0;
+  let nr = 0;
+  for (const e of examples) {
+    const p = iouPrecisionOf(e);
+    const r = iouRecallOf(e);
+    if (p !== null) (ps += p), np++;
+    if (r !== null) (rs += r), nr++;
+  }
+  const precision = np ? ps / np : Number.NaN;
+  const recall = nr ? rs / nr : Number.NaN;
+  return { precision, recall, f1: eraserF1(precision, recall) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// AUPRC (ERASER) and average precision (sklearn)
+
+function checkScored(gold: readonly number[], scores: readonly number[], positions?: readonly number[]): number[] {
   checkPair(gold, scores);
   const idx = allowedPositions(gold.length, positions);
   for (const i of idx) {
     if (!isBinary(gold[i])) throw new Error(`plausibility: gold must be 0/1, got ${gold[i]} at position ${i}`);
     if (!Number.isFinite(scores[i])) throw new Error(`plausibility: score at position ${i} is ${scores[i]}`);
   }
-  const totalPos = idx.reduce((s, i) => s + gold[i], 0);
-  if (totalPos === 0) return 0;
+  return idx;
+}
+
+/**
+ * The precision-recall points of sklearn's `precision_recall_curve` (drop_intermediate=False), in the
+ * order of descending score threshold: one point per distinct score, positions with equal scores entering
+ * together. Requires at least one positive.
+ */
+function prPoints(gold: readonly number[], scores: readonly number[], idx: number[], totalPos: number): { recall: number; precision: number }[] {
   idx.sort((a, b) => scores[b] - scores[a]);
+  const pts: { recall: number; precision: number }[] = [];
   let tp = 0;
   let fp = 0;
-  let prevRecall = 0;
-  let ap = 0;
   for (let j = 0; j < idx.length; j++) {
     if (gold[idx[j]] === 1) tp++;
     else fp++;
     const lastOfGroup = j === idx.length - 1 || scores[idx[j + 1]] !== scores[idx[j]];
-    if (!lastOfGroup) continue;
-    const r = tp / totalPos;
-    ap += (r - prevRecall) * (tp / (tp + fp));
-    prevRecall = r;
+    if (lastOfGroup) pts.push({ recall: tp / totalPos, precision: tp / (tp + fp) });
+  }
+  return pts;
+}
+
+/**
+ * ERASER's AUPRC of continuous `scores` against the binary `gold` mask (DeYoung et al. 2020, reference
+ * code `_auprc`): `precision, recall, _ = precision_recall_curve(gold, scores)` and `auc(recall, precision)`,
+ * i.e. the trapezoid area under the curve through the points (recall 0, precision 1) and then one point
+ * per distinct score threshold in descending order:
+ *
+ *   AUPRC = sum_n (R_n - R_{n-1}) * (P_n + P_{n-1}) / 2,   (R_0, P_0) = (0, 1).
+ *
+ * ERASER averages it over all examples. With no positive in `gold` the curve is undefined (recall 0/0;
+ * sklearn of ERASER's time gave NaN, today's sets recall to 1 and gives 0.5): NaN here, so the example is
+ * left out of the mean and counted as undefined.
+ */
+export function eraserAuprc(gold: readonly number[], scores: readonly number[], positions?: readonly number[]): number {
+  const idx = checkScored(gold, scores, positions);
+  const totalPos = idx.reduce((s, i) => s + gold[i], 0);
+  if (totalPos === 0) return Number.NaN;
+  let prev = { recall: 0, precision: 1 };
+  let area = 0;
+  for (const pt of prPoints(gold, scores, idx, totalPos)) {
+    area += ((pt.recall - prev.recall) * (pt.precision + prev.precision)) / 2;
+    prev = pt;
+  }
+  return area;
+}
+
+/**
+ * Average precision (not ERASER's AUPRC) of continuous `scores` against the binary `gold` mask, exactly as scikit-learn's
+ * `average_precision_score`: AP = sum_n (R_n - R_{n-1}) P_n over the distinct score thresholds in
+ * descending order; positions with equal scores enter together at one threshold (so ties are not
+ * broken by position). With no positive in `gold`, sklearn sets recall to 1 everywhere and AP is 0;
+ * we return 0 likewise.
+ */
+export function averagePrecision(gold: readonly number[], scores: readonly number[], positions?: readonly number[]): number {
+  const idx = checkScored(gold, scores, positions);
+  const totalPos = idx.reduce((s, i) => s + gold[i], 0);
+  if (totalPos === 0) return 0;
+  let prevRecall = 0;
+  let ap = 0;
+  for (const pt of prPoints(gold, scores, idx, totalPos)) {
+    ap += (pt.recall - prevRecall) * pt.precision;
+    prevRecall = pt.recall;
   }
   return ap;
 }

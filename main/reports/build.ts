@@ -3,9 +3,10 @@
  * import-run), and examples picked from the per-example metrics.
  */
 import type { MetricRecord, ResultRecord, RunRecord, Store, StoredExample } from '../store';
-import { exampleMetrics, pairName } from '../runner/evaluate';
+import { describeBinarisation, type BinarisationChoice } from '../metrics';
+import { exampleMetrics, pairName, pooledByModel } from '../runner/evaluate';
 import { modelName } from '../runner/finalize';
-import type { Estimate, ExampleSource, ExampleView, FaithfulnessGroup, MetricTable, ReportData, ReportRun } from './types';
+import type { Estimate, ExampleSource, ExampleView, FaithfulnessGroup, MethodNote, MetricTable, ReportData, ReportRun } from './types';
 
 export interface BuildOptions {
   title?: string;
@@ -20,10 +21,29 @@ const PAIR_ORDER = ['human×self', 'human×lrp-cp', 'human×lrp-attn', 'human×l
 const PRETTY: Record<string, string> = { self: 'self-explanation', 'lrp-cp': 'LRP (cp)', 'lrp-attn': 'LRP (attn)', 'lrp-contrast': 'LRP contrast', occlusion: 'occlusion', random: 'random', human: 'human' };
 const prettyPair = (p: string) => p.split('×').map((s) => PRETTY[s] ?? s).join(' × ');
 
-const est = (m: MetricRecord | undefined): Estimate | null => (m ? { value: m.value, ciLow: m.ciLow, ciHigh: m.ciHigh, n: m.n } : null);
+/** A metric row as the report reads it: a run's stored row, or a row pooled over seeds. */
+type Row = Pick<MetricRecord, 'scope' | 'name' | 'value'> & { ciLow?: number | null; ciHigh?: number | null; n?: number | null };
+
+/** A column of the metric tables: one run (one seed), or one model pooled over its seeds. */
+interface Column {
+  label: string;
+  ms: Row[];
+}
+
+const est = (m: Row | undefined): Estimate | null => (m ? { value: m.value, ciLow: m.ciLow ?? null, ciHigh: m.ciHigh ?? null, n: m.n ?? null } : null);
+
+/** Metric names as the tables print them; ERASER's figures say so, the others are not ERASER's. */
+const METRIC_LABEL: Record<string, string> = {
+  kappa: 'kappa',
+  f1: 'F1',
+  precision: 'precision',
+  recall: 'recall',
+  'iou-f1': 'IOU F1 (ERASER)',
+  'iou-f1-per-example': 'IOU F1, mean per example (not ERASER)',
+};
 
 /** The run-level metric (no per-language scope) matching name and scope fields. */
-function find(ms: MetricRecord[], name: string, scope: Record<string, unknown>): MetricRecord | undefined {
+function find<R extends Row>(ms: R[], name: string, scope: Record<string, unknown>): R | undefined {
   return ms.find((m) => m.name === name && m.scope.language === undefined && Object.entries(scope).every(([k, v]) => m.scope[k] === v));
 }
 
@@ -54,7 +74,21 @@ export function buildReportData(store: Store, runIds: number[], opts: BuildOptio
   const baseLabels = runs.map((r) => labelParts(r).join(' · '));
   const labels = new Map(runs.map((r, i) => [r.id, baseLabels.filter((x) => x === baseLabels[i]).length > 1 ? `${baseLabels[i]} · run ${r.id}` : baseLabels[i]]));
   const col = (r: RunRecord) => labels.get(r.id)!;
-  const columns = runs.map(col);
+  // each model's figures pooled over its seeds (runs of one study and model with two or more seeds), as a
+  // column after that model's last run
+  const pooled = pooledByModel(store, runs.map((run) => ({ run })));
+  const cols: Column[] = [];
+  runs.forEach((r, i) => {
+    cols.push({ label: col(r), ms: metrics.get(r.id)! });
+    for (const p of pooled) {
+      const last = Math.max(...p.runIds.map((id) => runIds.indexOf(id)));
+      if (last !== i) continue;
+      const who = varies((x) => x.modelId) || varies((x) => x.studyId) ? `${p.model} · ` : '';
+      cols.push({ label: `${who}pooled over seeds ${p.seeds.join(', ')}`, ms: p.rows.filter((m) => m.scope.language === undefined) });
+    }
+  });
+  const columns = cols.map((c) => c.label);
+  const cells = (name: string, scope: Record<string, unknown>) => cols.map((c) => est(find(c.ms, name, scope)));
 
   const reportRuns: ReportRun[] = runs.map((r) => {
     const ms = metrics.get(r.id)!;
@@ -75,42 +109,56 @@ export function buildReportData(store: Store, runIds: number[], opts: BuildOptio
 
   // plausibility tables and heatmap
   const pairsPresent = (level: string) =>
-    PAIR_ORDER.filter((p) => runs.some((r) => find(metrics.get(r.id)!, 'kappa', { level, pair: p })));
+    PAIR_ORDER.filter((p) => cols.some((c) => find(c.ms, 'kappa', { level, pair: p })));
   const tables: MetricTable[] = [];
-  for (const level of ['word', 'token']) {
+  for (const level of ['word', 'token'] as const) {
     const pairs = pairsPresent(level);
     if (!pairs.length) continue;
     const rows: MetricTable['rows'] = [];
     for (const p of pairs) {
-      for (const name of ['kappa', 'f1', 'precision', 'recall', 'iou-f1']) {
-        const cells = runs.map((r) => est(find(metrics.get(r.id)!, name, { level, pair: p })));
-        if (cells.some(Boolean)) rows.push({ label: `${prettyPair(p)}: ${name}`, cells });
+      for (const name of ['kappa', 'f1', 'precision', 'recall', 'iou-f1', 'iou-f1-per-example']) {
+        const cs = cells(name, { level, pair: p });
+        if (cs.some(Boolean)) rows.push({ label: `${prettyPair(p)}: ${METRIC_LABEL[name] ?? name}`, cells: cs });
       }
     }
     tables.push({
       title: `Plausibility, ${level} level`,
-      caption: `Agreement of binary masks over the text's own ${level === 'word' ? 'words' : 'model tokens'} (first source = reference). Continuous scores binarised as configured (default: top-k, k = the human rationale's size). Kappa is 0 when either mask is empty. Mean over examples [95 % bootstrap interval].`,
+      caption:
+        `Agreement of binary masks over the text's own ${level === 'word' ? 'words' : 'model tokens'} (first source = reference). ` +
+        `LRP, occlusion and random masks at this level: ${binarisationText(studies.map((st) => st.config), level)}. ` +
+        `Kappa is 0 when exactly one mask is empty, and left out of the mean when both masks are constant. ` +
+        `Mean over examples [95 % bootstrap interval]; IOU F1 (ERASER) is the F1 of the mean span precision and mean span recall. See Method.`,
       columns,
       rows,
     });
   }
-  const auprcMethods = ['lrp-cp', 'lrp-attn', 'lrp-contrast', 'occlusion', 'random'].filter((m) => runs.some((r) => find(metrics.get(r.id)!, 'auprc', { method: m })));
+  const auprcMethods = ['lrp-cp', 'lrp-attn', 'lrp-contrast', 'occlusion', 'random'].filter((m) =>
+    cols.some((c) => find(c.ms, 'auprc', { method: m }) || find(c.ms, 'average-precision', { method: m })),
+  );
   if (auprcMethods.length) {
+    const rows: MetricTable['rows'] = [];
+    for (const m of auprcMethods) {
+      for (const [name, label] of [['auprc', 'AUPRC (ERASER)'], ['average-precision', 'average precision (not ERASER)']] as const) {
+        const cs = cells(name, { method: m });
+        if (cs.some(Boolean)) rows.push({ label: `${PRETTY[m] ?? m}: ${label}`, cells: cs });
+      }
+    }
     tables.push({
-      title: 'AUPRC of continuous scores against the human rationale (ERASER)',
+      title: 'Continuous scores against the human rationale (token level)',
+      caption: 'AUPRC (ERASER): trapezoid area under the precision-recall curve, mean over examples with a human rationale. Average precision: scikit-learn’s step-wise sum, a different figure. See Method.',
       columns,
-      rows: auprcMethods.map((m) => ({ label: PRETTY[m] ?? m, cells: runs.map((r) => est(find(metrics.get(r.id)!, 'auprc', { method: m }))) })),
+      rows,
     });
   }
   const eraser: MetricTable['rows'] = [];
   for (const name of ['comprehensiveness', 'sufficiency', 'aopc-comprehensiveness', 'aopc-sufficiency']) {
-    const sets = [...new Set(runs.flatMap((r) => metrics.get(r.id)!.filter((m) => m.name === name && m.scope.language === undefined).map((m) => String(m.scope.set))))];
-    for (const s of sets) eraser.push({ label: `${name}: ${PRETTY[s] ?? s}`, cells: runs.map((r) => est(find(metrics.get(r.id)!, name, { set: s }))) });
+    const sets = [...new Set(cols.flatMap((c) => c.ms.filter((m) => m.name === name && m.scope.language === undefined).map((m) => String(m.scope.set))))];
+    for (const s of sets) eraser.push({ label: `${name}: ${PRETTY[s] ?? s}`, cells: cells(name, { set: s }) });
   }
-  if (eraser.length) tables.push({ title: 'Faithfulness, ERASER comprehensiveness and sufficiency', caption: 'Higher comprehensiveness and lower sufficiency = more faithful. AOPC: mean over 1/5/10/20/50 % of the text tokens.', columns, rows: eraser });
+  if (eraser.length) tables.push({ title: 'Faithfulness, ERASER comprehensiveness and sufficiency', caption: 'Higher comprehensiveness and lower sufficiency = more faithful. Tokens are replaced by the filler token, not deleted (see Method). AOPC: mean over 1/5/10/20/50 % of the text tokens.', columns, rows: eraser });
   const accRows: MetricTable['rows'] = [
-    { label: 'accuracy', cells: runs.map((r) => est(find(metrics.get(r.id)!, 'accuracy', {}))) },
-    { label: 'invalid answers (rate)', cells: runs.map((r) => est(find(metrics.get(r.id)!, 'invalid-rate', {}))) },
+    { label: 'accuracy', cells: cells('accuracy', {}) },
+    { label: 'invalid answers (rate)', cells: cells('invalid-rate', {}) },
   ];
   tables.unshift({ title: 'Classification', caption: 'Over examples that got an answer; invalid answers count as wrong.', columns, rows: accRows });
 
@@ -122,17 +170,16 @@ export function buildReportData(store: Store, runIds: number[], opts: BuildOptio
         metric: 'kappa',
         rows: hmPairs.map(prettyPair),
         columns,
-        values: hmPairs.map((p) => runs.map((r) => est(find(metrics.get(r.id)!, 'kappa', { level: hmLevel, pair: p })))),
+        values: hmPairs.map((p) => cells('kappa', { level: hmLevel, pair: p })),
       }
     : null;
 
   const faithfulness: FaithfulnessGroup[] = [];
-  for (const r of runs) {
-    const ms = metrics.get(r.id)!;
-    const p0 = find(ms, 'p', { set: 'unmasked' });
+  for (const c of cols) {
+    const p0 = find(c.ms, 'p', { set: 'unmasked' });
     if (!p0) continue;
-    const sets = ms.filter((m) => m.name === 'p' && m.scope.language === undefined && m.scope.set !== 'unmasked');
-    faithfulness.push({ label: col(r), unmasked: est(p0)!, bars: sets.map((m) => ({ set: PRETTY[String(m.scope.set)] ?? String(m.scope.set), value: est(m)! })) });
+    const sets = c.ms.filter((m) => m.name === 'p' && m.scope.language === undefined && m.scope.set !== 'unmasked');
+    faithfulness.push({ label: c.label, unmasked: est(p0)!, bars: sets.map((m) => ({ set: PRETTY[String(m.scope.set)] ?? String(m.scope.set), value: est(m)! })) });
   }
 
   const relevanceLocation = runs.flatMap((r) => {
@@ -180,8 +227,97 @@ export function buildReportData(store: Store, runIds: number[], opts: BuildOptio
     faithfulness,
     relevanceLocation,
     examples,
+    method: methodNotes(studies.map((st) => st.config), { pooled: pooled.length > 0, imported: runs.filter((r) => typeof r.timings.imported === 'string').length, runs: runs.length }),
     notes,
   };
+}
+
+/** A study config as the report reads it (stored configs are complete, but old ones may lack fields). */
+interface ConfigView {
+  binarisation?: BinarisationChoice | BinarisationChoice['method'];
+  selfExplanation?: { extractive?: boolean; matching?: string };
+  explanations?: (string | { method?: string })[];
+  metrics?: string[];
+}
+
+const choiceOf = (c: unknown): BinarisationChoice => {
+  const b = (c as ConfigView)?.binarisation ?? 'top-k-human';
+  return typeof b === 'string' ? { method: b } : b;
+};
+
+/** The binarisation of continuous scores at a level, for each distinct choice of the studies. */
+function binarisationText(configs: unknown[], level: 'word' | 'token'): string {
+  return [...new Set(configs.map((c) => describeBinarisation(choiceOf(c), level)))].join('; or ');
+}
+
+/**
+ * The conventions that differ from the paper (Brandl & Eberle) or from ERASER (DeYoung et al. 2020), in
+ * one place, so a reader comparing figures with theirs knows what differs. Stated for every report; the
+ * parts that depend on the study configuration (binarisation, extractive decoding) read it.
+ */
+export function methodNotes(configs: unknown[], opts: { pooled: boolean; imported: number; runs: number }): MethodNote[] {
+  const { pooled } = opts;
+  const cfgs = configs as ConfigView[];
+  const extractive = cfgs.some((c) => c?.selfExplanation?.extractive !== false);
+  const decoding = extractive
+    ? 'Self-explanations are decoded extractively: a grammar lets the model return only words of the text, as a JSON list (the default, also in the built-in paper studies). ' +
+      'The paper let the model write freely and repaired non-JSON answers with a second model; items not found in the text were dropped.'
+    : 'Self-explanations are generated freely (extractive decoding off), as in the paper; items not found in the text are dropped and reported.';
+  // runs imported from elsewhere (import-run) were not decoded here: their self-explanations are the file's
+  const selfText =
+    opts.imported === 0
+      ? decoding
+      : opts.imported === opts.runs
+        ? 'All runs in this report are imported: their self-explanations are the imported files’, decoded elsewhere; only their matching to the text is done here.'
+        : `${opts.imported} of the ${opts.runs} runs are imported: their self-explanations are the imported files’, decoded elsewhere. For the others: ${decoding}`;
+  const notes: MethodNote[] = [
+    {
+      topic: 'Invalid answers',
+      text:
+        'An answer that cannot be parsed to one of the task’s options is “invalid”: it counts as not correct in accuracy, is reported as its own rate, ' +
+        'and its self-explanation does not enter plausibility (the example is skipped as an invalid answer). The paper’s code counted an unparsable answer as the negative class.',
+    },
+    {
+      topic: 'Self-explanations',
+      text: selfText,
+    },
+    {
+      topic: 'Masking (faithfulness)',
+      text:
+        'Masked tokens are replaced by a filler token (“_” for Llama, the unknown token for Mistral), as in the paper’s masking test, never deleted; ' +
+        'ERASER’s comprehensiveness and sufficiency (and their AOPC) use the same filler replacement, whereas ERASER deletes the tokens. Positions and the prompt’s length thus stay the same.',
+    },
+    {
+      topic: 'Cohen’s kappa',
+      text:
+        'Kappa is 0 when exactly one mask is empty, as the paper states. When both masks are constant (both empty or both full) kappa is 0/0: it is left out of the mean and counted as undefined ' +
+        '(the paper’s np.nanmean does the same), not counted as 0 or 1.',
+    },
+    {
+      topic: 'Binarisation level',
+      text:
+        `LRP, occlusion and random scores are binarised at the level being scored. Token level: ${binarisationText(configs, 'token')}. ` +
+        `Word level: ${binarisationText(configs, 'word')}. The paper binarised tokens only (top-k, k = the human rationale’s token count); ` +
+        'expanding a token selection to its words would select more words than the human rationale has. Faithfulness masks are the token-level ones.',
+    },
+    {
+      topic: 'Metric names',
+      text:
+        'Named after ERASER and defined as ERASER’s reference code does: IOU F1 (a predicted span matches when its IOU with a gold span is at least 0.5; precision = matched / predicted spans, ' +
+        'recall = matched / gold spans, each averaged over the examples that have such spans; F1 of the two means), AUPRC (trapezoid area under the precision-recall curve, mean over examples; ' +
+        'examples without a human rationale are left out), comprehensiveness and sufficiency. Not ERASER’s, named differently: “IOU F1, mean per example” (the mean of per-example F1s) and ' +
+        '“average precision” (scikit-learn’s average_precision_score). Kappa, F1, precision and recall are means of per-example figures (F1 so is ERASER’s token-level macro F1).',
+    },
+    {
+      topic: 'Intervals',
+      text:
+        'Per run (one seed): 95 % percentile bootstrap over the examples, 1,000 resamples with a fixed seed. ' +
+        (pooled
+          ? 'Pooled over seeds (per model): the mean over all seeds’ per-example values, with a cluster bootstrap that resamples example ids and takes all seeds’ results of each drawn example; n counts examples.'
+          : 'Figures pooled over seeds appear when a report includes two or more seeds of one model and study.'),
+    },
+  ];
+  return notes;
 }
 
 /** Text tokens of a stored result as units of the example text (stored offsets are into the text). */

@@ -57,6 +57,13 @@ export function renderReportHtml(data: ReportData): string {
     s.push(`</tbody></table>`);
   }
 
+  // Method: the conventions that differ from the paper and ERASER, before any figure
+  if (data.method && data.method.length) {
+    s.push(`<h2>Method</h2><p class="caption">Where this report’s conventions differ from the paper (Brandl &amp; Eberle) or from ERASER (DeYoung et al. 2020).</p><dl class="method">`);
+    for (const m of data.method) s.push(`<dt>${esc(m.topic)}</dt><dd>${esc(m.text)}</dd>`);
+    s.push(`</dl>`);
+  }
+
   // Plausibility heatmap
   if (data.heatmap && data.heatmap.rows.length && data.heatmap.columns.length) {
     s.push(`<div class="figure"><h2>${esc(data.heatmap.title)}</h2>${plausibilityHeatmapSvg(data.heatmap)}</div>`);

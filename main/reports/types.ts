@@ -112,6 +112,12 @@ export interface ExampleView {
   sources: ExampleSource[];
 }
 
+/** One convention of the method that differs from the paper or from ERASER. */
+export interface MethodNote {
+  topic: string;
+  text: string;
+}
+
 export interface ReportData {
   title: string;
   generatedAt: string;
@@ -125,6 +131,8 @@ export interface ReportData {
   faithfulness?: FaithfulnessGroup[];
   relevanceLocation?: RelevanceLocationRow[];
   examples: ExampleView[];
+  /** The "Method" section: each convention that differs from the paper or ERASER. */
+  method?: MethodNote[];
   /** Free notes (e.g. what could not be computed and why). */
   notes?: string[];
 }

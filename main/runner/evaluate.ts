@@ -7,7 +7,8 @@
  *     lrp-attn, lrp-contrast, occlusion, random. Word masks are over the example's whitespace words;
  *     token masks are over `tokens` (the whole prompt), non-text tokens always 0.
  *   - relevance[method]: continuous scores over `tokens` (method = lrp-cp | lrp-attn | lrp-contrast |
- *     occlusion | random), for AUPRC and where relevance lands.
+ *     occlusion | random), for AUPRC / average precision and where relevance lands. Their masks are
+ *     binarised at each level over that level's units (metrics/levels.ts).
  *   - rawOutputs.faithfulness: { p0, sets: {name: p after masking}, comprehensiveness: {name: v},
  *     sufficiency: {name: v}, aopcComprehensiveness: {name: v}, aopcSufficiency: {name: v} }.
  *   - skippedReason: every example not evaluated, with the reason; `label`/`correct` are kept for
@@ -15,15 +16,23 @@
  */
 import {
   aggregate,
+  aggregatePooled,
   averagePrecision,
   bootstrapMeanCI,
+  clusterMeanCI,
+  eraserAuprc,
+  eraserF1,
   hashSeed,
   iouF1,
+  iouPrecisionOf,
+  iouRecallOf,
   maskAgreement,
   relevanceShare,
+  type DerivedMetric,
   type ExampleMetrics,
+  type MetricSummary,
 } from '../metrics';
-import type { MetricInput, ResultRecord, StoredExample } from '../store';
+import type { MetricInput, MetricRecord, ResultRecord, RunRecord, Store, StoredExample } from '../store';
 
 export const SOURCES = ['human', 'self', 'lrp-cp', 'lrp-attn', 'lrp-contrast', 'occlusion', 'random'] as const;
 /** Pairs compared for plausibility: the first is the reference (gold) mask. */
@@ -50,7 +59,13 @@ interface FaithfulnessRecord {
   aopcSufficiency?: Record<string, number>;
 }
 
-/** Per-example metric values; metric keys are "<level>:<pair>:<metric>" and "<kind>:<set>". */
+/**
+ * Per-example metric values; metric keys are "<level>:<pair>:<metric>" and "<kind>:<set>".
+ * Span matching (ERASER): "iou-precision" and "iou-recall" are this example's partial-match precision and
+ * recall (null when it has no predicted / no gold span, as ERASER leaves such examples out of that mean);
+ * ERASER's "iou-f1" is not per example but the F1 of their means (`derivedMetrics`); the mean of per-example
+ * IOU F1s is "iou-f1-per-example". "auprc" is ERASER's (trapezoid) AUPRC, "average-precision" sklearn's AP.
+ */
 export function exampleMetrics(r: ResultRecord, ex: StoredExample | undefined): Record<string, number | null> {
   const m: Record<string, number | null> = {};
   const masks = r.masks ?? {};
@@ -69,7 +84,10 @@ export function exampleMetrics(r: ResultRecord, ex: StoredExample | undefined): 
       m[`${key}:f1`] = agr.f1;
       m[`${key}:precision`] = agr.precision;
       m[`${key}:recall`] = agr.recall;
-      m[`${key}:iou-f1`] = iouF1(ga, pb, positions).f1;
+      const iou = iouF1(ga, pb, positions);
+      m[`${key}:iou-precision`] = iouPrecisionOf(iou);
+      m[`${key}:iou-recall`] = iouRecallOf(iou);
+      m[`${key}:iou-f1-per-example`] = iou.f1;
     }
   }
   const humanTok = masks['human/token'];
@@ -77,7 +95,9 @@ export function exampleMetrics(r: ResultRecord, ex: StoredExample | undefined): 
     const values = Array.from(rel.values);
     if (values.length !== tokens.length || values.some((v) => !Number.isFinite(v))) continue;
     if (humanTok && humanTok.length === values.length && textPos.length) {
-      m[`token:auprc:${rel.method}`] = averagePrecision(humanTok, values, textPos);
+      const auprc = eraserAuprc(humanTok, values, textPos);
+      m[`token:auprc:${rel.method}`] = Number.isNaN(auprc) ? null : auprc;
+      m[`token:average-precision:${rel.method}`] = averagePrecision(humanTok, values, textPos);
     }
     if ((CONTINUOUS as readonly string[]).includes(rel.method) && rel.method.startsWith('lrp')) {
       const shares = relevanceShare(values, tokens.map((t) => t.segment));
@@ -100,6 +120,19 @@ export function exampleMetrics(r: ResultRecord, ex: StoredExample | undefined): 
   return m;
 }
 
+/**
+ * ERASER's IOU F1 of each compared pair: the F1 of the mean partial-match precision and the mean
+ * partial-match recall ("<level>:<pair>:iou-f1" from "...:iou-precision" and "...:iou-recall").
+ */
+export function derivedMetrics(names: readonly string[]): DerivedMetric[] {
+  const prefixes = [...new Set(names.flatMap((n) => (/:iou-(precision|recall)$/.test(n) ? [n.replace(/:iou-(precision|recall)$/, '')] : [])))].sort();
+  return prefixes.map((p) => ({
+    name: `${p}:iou-f1`,
+    from: [`${p}:iou-precision`, `${p}:iou-recall`],
+    combine: ([precision, recall]: readonly number[]) => eraserF1(precision, recall),
+  }));
+}
+
 export interface RunContext {
   model: string;
   seed: number;
@@ -110,7 +143,7 @@ export interface RunContext {
 function keyToScope(key: string): { scope: Record<string, unknown>; name: string } {
   const parts = key.split(':');
   if (parts[0] === 'word' || parts[0] === 'token') {
-    if (parts[1] === 'auprc') return { scope: { level: 'token', method: parts[2] }, name: 'auprc' };
+    if (parts[1] === 'auprc' || parts[1] === 'average-precision') return { scope: { level: 'token', method: parts[2] }, name: parts[1] };
     return { scope: { level: parts[0], pair: parts[1] }, name: parts[2] };
   }
   if (parts[0] === 'share') return { scope: { method: parts[1], segment: parts[2] }, name: 'relevance-share' };
@@ -160,21 +193,138 @@ export function runMetrics(
       metrics: r.skippedReason ? {} : exampleMetrics(r, examples.get(r.exampleId)),
       ...(r.skippedReason ? { skipped: r.skippedReason } : {}),
     }));
-    const [g] = aggregate(recs, { B: opts.B, seed });
+    const [g] = aggregate(recs, { B: opts.B, seed, derived: derivedMetrics });
     if (!g) continue;
     out.push({ scope: scopeBase, name: 'evaluated', value: g.evaluated, n: g.evaluated });
-    for (const [key, s] of Object.entries(g.metrics)) {
-      const { scope, name } = keyToScope(key);
-      const defined = s.n > 0;
-      out.push({
-        scope: { ...scopeBase, ...scope },
-        name,
-        value: defined ? s.mean : null,
-        ciLow: defined ? s.lo : null,
-        ciHigh: defined ? s.hi : null,
-        n: s.n,
-      });
+    out.push(...summaryRows(g.metrics, scopeBase));
+  }
+  return out;
+}
+
+/** Aggregated per-example metrics as metric rows under a base scope. */
+function summaryRows(metrics: Record<string, MetricSummary>, scopeBase: Record<string, unknown>): MetricInput[] {
+  return Object.entries(metrics).map(([key, s]) => {
+    const { scope, name } = keyToScope(key);
+    const defined = s.n > 0 && Number.isFinite(s.mean);
+    return {
+      scope: { ...scopeBase, ...scope },
+      name,
+      value: defined ? s.mean : null,
+      ciLow: defined ? s.lo : null,
+      ciHigh: defined ? s.hi : null,
+      n: s.n,
+    };
+  });
+}
+
+/** One seed's run of a model, for pooling. */
+export interface SeedRun {
+  runId: number;
+  seed: number;
+  results: ResultRecord[];
+  /** The run's dataset examples by id. */
+  examples: Map<number, StoredExample>;
+}
+
+/** Metric rows of one model pooled over its seeds' runs. */
+export interface PooledMetrics {
+  model: string;
+  indicator?: string;
+  studyId?: number;
+  runIds: number[];
+  seeds: number[];
+  rows: MetricInput[];
+}
+
+/**
+ * A model's metrics pooled over seeds (the runs of one study and model, which differ in the seed). Every
+ * figure is the mean over all seeds' per-example values, and its 95 % interval is a cluster bootstrap that
+ * resamples example ids and takes all seeds' results of each drawn example (the protocol's "confidence
+ * intervals over examples and seeds"); n counts examples. An example is identified by its id in the
+ * dataset (`externalId`), so imported runs of the same examples pool too. Accuracy and the invalid rate
+ * are pooled the same way over the answered results. Scopes: {model, seeds, [indicator], [language], ...},
+ * with a per-language breakdown when the examples mix languages, as in `runMetrics`.
+ */
+export function pooledMetrics(runs: readonly SeedRun[], ctx: { model: string; indicator?: string }, opts: { B?: number } = {}): PooledMetrics {
+  const seeds = [...new Set(runs.map((r) => r.seed))].sort((a, b) => a - b);
+  const runIds = runs.map((r) => r.runId);
+  const base = { model: ctx.model, seeds, ...(ctx.indicator ? { indicator: ctx.indicator } : {}) };
+  const all = runs.flatMap((run) =>
+    run.results.map((r) => {
+      const ex = run.examples.get(r.exampleId);
+      return { seed: run.seed, r, ex, unit: ex?.externalId ?? `#${r.exampleId}`, language: ex?.language ?? '' };
+    }),
+  );
+  const languages = [...new Set(all.map((x) => x.language))].sort();
+  const scopes: { language: string | null; rs: typeof all }[] = [{ language: null, rs: all }];
+  if (languages.length > 1) for (const l of languages) scopes.push({ language: l, rs: all.filter((x) => x.language === l) });
+  const rows: MetricInput[] = [];
+  for (const { language, rs } of scopes) {
+    const scopeBase = { ...base, ...(language !== null ? { language } : {}) };
+    const seed = hashSeed(JSON.stringify(scopeBase));
+    // accuracy and invalid rate: one cluster per example, its answered results over the seeds
+    const answered = rs.filter(({ r }) => r.label !== null);
+    for (const [name, f] of [
+      ['accuracy', (r: ResultRecord) => (r.correct ? 1 : 0)],
+      ['invalid-rate', (r: ResultRecord) => (r.label === 'invalid' ? 1 : 0)],
+    ] as const) {
+      const clusters = new Map<string, number[]>();
+      for (const { r, unit } of answered) {
+        const c = clusters.get(unit) ?? [];
+        c.push(f(r));
+        clusters.set(unit, c);
+      }
+      const ci = clusterMeanCI([...clusters.values()], { B: opts.B, seed: hashSeed(name, seed) });
+      const has = clusters.size > 0;
+      rows.push({ scope: scopeBase, name, value: has ? ci.mean : null, ciLow: has ? ci.lo : null, ciHigh: has ? ci.hi : null, n: clusters.size });
     }
+    const skips: Record<string, number> = {};
+    for (const { r } of rs) if (r.skippedReason) skips[r.skippedReason] = (skips[r.skippedReason] ?? 0) + 1;
+    for (const [reason, n] of Object.entries(skips).sort()) rows.push({ scope: { ...scopeBase, reason }, name: 'skipped', value: n, n });
+    rows.push({ scope: scopeBase, name: 'examples', value: new Set(rs.map((x) => x.unit)).size, n: rs.length });
+    const recs: ExampleMetrics[] = rs.map(({ seed: s, r, ex, unit }) => ({
+      exampleId: unit,
+      seed: String(s),
+      metrics: r.skippedReason ? {} : exampleMetrics(r, ex),
+      ...(r.skippedReason ? { skipped: r.skippedReason } : {}),
+    }));
+    const [g] = aggregatePooled(recs, { B: opts.B, seed, derived: derivedMetrics });
+    if (!g) continue;
+    rows.push({ scope: scopeBase, name: 'evaluated', value: g.evaluated, n: g.examples });
+    rows.push(...summaryRows(g.metrics, scopeBase));
+  }
+  return { model: ctx.model, ...(ctx.indicator ? { indicator: ctx.indicator } : {}), runIds, seeds, rows };
+}
+
+/** A run to pool, with the results to pool (default: all its stored results). */
+export interface PoolRun {
+  run: RunRecord;
+  results?: ResultRecord[];
+}
+
+/**
+ * Which runs pool together, and their pooled metrics: runs of the same study and model (so the same task,
+ * dataset and configuration) with at least two different seeds. The model and indicator are named as the
+ * run's stored metrics name them; runs without stored metrics (still running) are left out. Groups in the
+ * order of their first run.
+ */
+export function pooledByModel(store: Store, runs: readonly PoolRun[], opts: { B?: number } = {}): PooledMetrics[] {
+  const groups = new Map<string, { head: MetricRecord; studyId: number; members: SeedRun[] }>();
+  const examples = new Map<number, Map<number, StoredExample>>();
+  for (const { run, results } of runs) {
+    const head = store.metrics.list(run.id).find((m) => m.name === 'examples' && m.scope.language === undefined);
+    if (!head) continue;
+    const k = JSON.stringify([run.studyId, run.modelId]);
+    const g = groups.get(k) ?? { head, studyId: run.studyId, members: [] };
+    if (!examples.has(run.datasetId)) examples.set(run.datasetId, new Map(store.datasets.examples(run.datasetId).map((e) => [e.id, e])));
+    g.members.push({ runId: run.id, seed: run.seed, results: results ?? store.results.list(run.id), examples: examples.get(run.datasetId)! });
+    groups.set(k, g);
+  }
+  const out: PooledMetrics[] = [];
+  for (const { head, studyId, members } of groups.values()) {
+    if (new Set(members.map((m) => m.seed)).size < 2) continue;
+    const indicator = head.scope.indicator === undefined ? undefined : String(head.scope.indicator);
+    out.push({ ...pooledMetrics(members, { model: String(head.scope.model ?? ''), ...(indicator ? { indicator } : {}) }, opts), studyId });
   }
   return out;
 }

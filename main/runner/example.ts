@@ -9,7 +9,7 @@ import type { StudyConfig } from '../config/study-schema';
 import { iloNumber, spanIndicator } from '../protocol/indicators';
 import type { CharSpan } from '../datasets/types';
 import type { LrpModel } from '../lrp';
-import { aopc, binarize, comprehensiveness, hashSeed, mulberry32, sufficiency, type Binarization } from '../metrics';
+import { aopc, comprehensiveness, hashSeed, levelMasks, mulberry32, sufficiency } from '../metrics';
 import { accentFoldNote, alignSelfExplanation } from '../protocol/align';
 import { rationaleMasks } from '../protocol/rationale-mask';
 import {
@@ -98,14 +98,6 @@ export function promptFor(config: StudyConfig, ex: StoredExample, indicators?: I
   return { ...task, prompt: buildTaskPrompt(task.spec, ex.text, config.prompts) };
 }
 
-function binarisation(config: StudyConfig, humanTokens: number, nText: number): Binarization {
-  const b = config.binarisation;
-  if (b.method === 'fixed-k') return { kind: 'top-k', k: b.k };
-  if (b.method === 'top-p') return { kind: 'top-p', percent: b.p * 100 };
-  if (b.method === 'one-over-n') return { kind: 'one-over-n' };
-  return { kind: 'top-k', k: Math.min(humanTokens, nText) };
-}
-
 export function makeProcessor(deps: PipelineDeps): ProcessExample {
   const { rt, config } = deps;
   const methods = new Set(config.explanations.map((e) => e.method));
@@ -189,10 +181,15 @@ export function makeProcessor(deps: PipelineDeps): ProcessExample {
       masks['self/token'] = self.token;
     }
 
-    const humanTokCount = masks['human/token']?.reduce((a, b) => a + b, 0) ?? 0;
-    const spec2 = binarisation(config, humanTokCount, textPos.length);
-    const toTokenMask = (scores: number[]) => (textPos.length ? binarize(scores, spec2, textPos) : scores.map(() => 0));
-    const tokenToWord = (tm2: number[]) => words.map((w) => (tokens.some((t, i) => tm2[i] === 1 && t.segment === 'text' && t.start < w.end && w.start < t.end) ? 1 : 0));
+    // continuous scores -> masks, binarised at each level over that level's units (metrics/levels.ts)
+    const count = (m: number[] | undefined) => m?.reduce((a, b) => a + b, 0) ?? 0;
+    const humanSize = { token: count(masks['human/token']), word: count(masks['human/word']) };
+    const units = { tokens: tokenSpans, textPositions: textPos, words };
+    const setMasks = (method: string, scores: number[]) => {
+      const lm = levelMasks(scores, units, config.binarisation, humanSize);
+      masks[`${method}/token`] = lm.token;
+      masks[`${method}/word`] = lm.word;
+    };
     const relevance: RelevanceInput[] = [];
     const context = cls.contextBeforeAnswer as number[];
     const promptLen = tokens.length;
@@ -221,8 +218,7 @@ export function makeProcessor(deps: PipelineDeps): ProcessExample {
           const r = await lrp.explain({ tokens: context, target, contrast, rule: e.method === 'lrp-attn' ? 'attn' : 'cp', gate: e.method === 'lrp-attn' ? undefined : e.gate, signal: ctx.signal });
           const vals = keep(r.relevance);
           relevance.push({ method: e.method, values: vals, explainedValue: r.value, meta: { target, contrast: contrast ?? null, ms: r.timings.totalMs } });
-          masks[`${e.method}/token`] = toTokenMask(vals);
-          masks[`${e.method}/word`] = tokenToWord(masks[`${e.method}/token`]);
+          setMasks(e.method, vals);
         }
       });
     }
@@ -236,8 +232,7 @@ export function makeProcessor(deps: PipelineDeps): ProcessExample {
         const vals = tokens.map(() => 0);
         for (const p of textPos) vals[p] = p0 - (await probAfter([p]));
         relevance.push({ method: 'occlusion', values: vals, explainedValue: p0 });
-        masks['occlusion/token'] = toTokenMask(vals);
-        masks['occlusion/word'] = tokenToWord(masks['occlusion/token']);
+        setMasks('occlusion', vals);
       });
     }
 
@@ -246,8 +241,7 @@ export function makeProcessor(deps: PipelineDeps): ProcessExample {
       const rand = mulberry32(hashSeed(`random:${ex.id}`, deps.seed));
       const vals = tokens.map((t) => (t.segment === 'text' ? rand() : 0));
       relevance.push({ method: 'random', values: vals });
-      masks['random/token'] = toTokenMask(vals);
-      masks['random/word'] = tokenToWord(masks['random/token']);
+      setMasks('random', vals);
     }
 
     // faithfulness: the paper's masking test and ERASER comprehensiveness / sufficiency
