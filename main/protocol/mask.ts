@@ -96,3 +96,35 @@ function compareTokens(a: readonly Token[], b: readonly Token[]): number {
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] - b[i];
   return a.length - b.length;
 }
+
+/**
+ * A set of masked positions as a short, canonical key: sorted, duplicates dropped, runs written as ranges
+ * ("" = nothing masked, "3", "3-7,9"). Keys the per-example record of masked readouts (`maskedProbs`), so
+ * that exports carry every probability a faithfulness metric was computed from.
+ */
+export function positionsKey(positions: Iterable<number>): string {
+  const s = [...new Set(positions)].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < s.length; ) {
+    let j = i;
+    while (j + 1 < s.length && s[j + 1] === s[j] + 1) j++;
+    parts.push(j === i ? String(s[i]) : `${s[i]}-${s[j]}`);
+    i = j + 1;
+  }
+  return parts.join(',');
+}
+
+/** The positions of a positionsKey; an error names the key when it is not one. */
+export function parsePositionsKey(key: string): number[] {
+  if (key === '') return [];
+  const out: number[] = [];
+  for (const part of key.split(',')) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!m) throw new Error(`masked-positions key "${key}": "${part}" is not a position or a range a-b`);
+    const a = Number(m[1]);
+    const b = m[2] === undefined ? a : Number(m[2]);
+    if (b < a) throw new Error(`masked-positions key "${key}": range ${part} runs backwards`);
+    for (let p = a; p <= b; p++) out.push(p);
+  }
+  return out;
+}
