@@ -9,7 +9,7 @@ export { fold } from './fold';
 export { type Indicator, type IndicatorDefinitions, type IndicatorName } from './indicators';
 export { loadIndicators } from './indicator-definitions';
 export { defaultSampling, generate, nextTokenDistribution, PAPER_SEEDS, reusePrefix, type SamplingOptions } from './infer';
-export { fillerToken, maskedAnswerProb, maskedAnswerProbFull, type Filler } from './mask';
+export { fillerToken, maskedAnswerProb, maskedAnswerProbFull, parsePositionsKey, positionsKey, type Filler } from './mask';
 export { tokenCharSpans, textTokenSpans, type TokenCharSpan } from './offsets';
 export { parseAnswer, type AnswerEvidence, type ParsedAnswer } from './parse';
 export { buildTaskPrompt, placeholderProblem, TASK_PLACEHOLDERS, templatePlaceholders, templateTurn1, templateTurn2, TURN1_PLACEHOLDERS, TURN2_PLACEHOLDERS, type PromptTemplates, type AnswerOption, type Language, type PromptPiece, type Segment, type TaskPrompt, type TaskSpec } from './prompts';

@@ -15,15 +15,61 @@ export const PAPER_SEEDS = [28, 79, 96] as const;
 export const defaultSampling: SamplingOptions = { seed: 28, temperature: 0.6, topP: 0.9 };
 
 /**
- * Bring the sequence to `tokens` minus the last one, reusing the longest cached prefix, so the caller
- * can evaluate from there. At least the last token is always left to evaluate (its logits are needed).
- * Returns the tokens still to be evaluated.
+ * Same input, same bits. llama.cpp's arithmetic for a position depends on how the evaluation was laid out:
+ * a token evaluated alone (a batch of one, as in generation or when only the last token is new) takes
+ * other matrix kernels than one inside a batch, and on GPUs every batch size can. Reusing whatever prefix
+ * the cache held therefore made a probability depend on what was evaluated before it: the same masked input
+ * read twice differed by up to 5.7e-3 relative, p0 differed from the prediction's answer probability, and a
+ * run resumed after a kill differed from an uninterrupted one.
+ *
+ * So every evaluation on a protocol sequence uses one canonical layout, a function of the tokens alone:
+ * all tokens but the last in chunks of CHUNK tokens aligned at absolute positions 0, CHUNK, 2*CHUNK, ...
+ * (the final chunk may be shorter), then the last token alone. A cached chunk is reused only when it was
+ * itself evaluated in this layout with the same tokens up to its end, so the reused keys and values are
+ * bit for bit those a clean evaluation would compute: reuse saves time and never changes a result.
+ * Every evaluation of a protocol sequence must go through this module (which keeps the record below).
+ */
+export const CHUNK = 32;
+/** The tokens at the start of a sequence's cache that were evaluated in the canonical layout. */
+const canonical = new WeakMap<LlamaContextSequence, Token[]>();
+
+function chunkOf(seq: LlamaContextSequence): number {
+  return Math.max(1, Math.min(CHUNK, seq.context.batchSize));
+}
+
+/** Tokens at the start of the cache that any evaluation of `prefix` in the canonical layout can keep. */
+function reusable(seq: LlamaContextSequence, prefix: readonly Token[]): number {
+  const rec = canonical.get(seq) ?? [];
+  const cached = seq.contextTokens;
+  let k = 0;
+  while (k < rec.length && k < cached.length && k < prefix.length && rec[k] === prefix[k] && cached[k] === prefix[k]) k++;
+  // a shorter final chunk is the same chunk only when both end at the same place
+  if (k === prefix.length && k === rec.length) return k;
+  const c = chunkOf(seq);
+  return Math.floor(k / c) * c;
+}
+
+/**
+ * Bring the sequence to `tokens` minus the last one in the canonical layout (reusing cached chunks that are
+ * canonical and equal), so the caller evaluates the last token alone. Returns the token still to be
+ * evaluated (always exactly the last one: its logits are needed).
  */
 export async function reusePrefix(seq: LlamaContextSequence, tokens: readonly Token[]): Promise<Token[]> {
   if (tokens.length === 0) throw new Error('nothing to evaluate');
   if (tokens.length > seq.contextSize) throw new Error(`${tokens.length} tokens do not fit the context (${seq.contextSize})`);
-  await seq.adaptStateToTokens(tokens.slice(0, -1) as Token[], false);
-  return tokens.slice(seq.nextTokenIndex) as Token[];
+  const prefix = tokens.slice(0, -1) as Token[];
+  const keep = reusable(seq, prefix);
+  // what follows `keep` is evaluated again; until that has happened, only `keep` tokens are canonical
+  canonical.set(seq, prefix.slice(0, keep));
+  if (seq.nextTokenIndex > keep) await seq.eraseContextTokenRanges([{ start: keep, end: seq.nextTokenIndex }]);
+  const c = chunkOf(seq);
+  for (let a = keep; a < prefix.length; ) {
+    const end = Math.min((Math.floor(a / c) + 1) * c, prefix.length);
+    await seq.controlledEvaluate(prefix.slice(a, end));
+    a = end;
+  }
+  canonical.set(seq, prefix);
+  return [tokens[tokens.length - 1]];
 }
 
 /**
@@ -34,8 +80,6 @@ export async function nextTokenDistribution(seq: LlamaContextSequence, tokens: r
   return distributionAfter(seq, await reusePrefix(seq, tokens));
 }
 
-type EvalItems = Parameters<LlamaContextSequence['controlledEvaluate']>[0];
-
 /**
  * Logit bias target: with bias L on the token, the rest of the vocabulary weighs x = R e^-L against it, where
  * R = (1 - p) / p. Aiming at x = e^-2.5 keeps the token the argmax for moderate shifts of R and leaves x large
@@ -44,8 +88,6 @@ type EvalItems = Parameters<LlamaContextSequence['controlledEvaluate']>[0];
 const BIAS_MARGIN = 2.5;
 const MIN_X = 1e-2;
 const MAX_TRIES = 6;
-/** Last measured log R per sequence and token: successive masked evaluations of one example land close. */
-const lastLogOdds = new WeakMap<LlamaContextSequence, Map<Token, number>>();
 
 /** Which readout answered the last nextTokenProb call, and how many evaluations of the last token it took. */
 export interface ProbReadout {
@@ -62,7 +104,11 @@ export interface ProbReadout {
  * the bias exactly: with x = 1/c - 1 (the other tokens' weight relative to the biased token),
  * p = 1 / (1 + x e^L). When the token is not selected (L too small) or x is too small to read (L too large),
  * the last token alone is evaluated again with a corrected L; after MAX_TRIES, the full distribution.
- * Equal to nextTokenDistribution(seq, tokens).get(token) up to float32 rounding (tests check 5e-3 relative).
+ * Equal to nextTokenDistribution(seq, tokens).get(token) up to float32 rounding (tests check 5e-3 relative),
+ * but not bit for bit, so the runner reads every probability from the distribution (one rule); this
+ * readout is kept for the benchmark. Deterministic: the first L is always the same (an earlier version
+ * started from the last call's odds, which made the result depend on what was read before), and every try
+ * evaluates the last token alone after the same canonical prefix.
  */
 export async function nextTokenProb(seq: LlamaContextSequence, tokens: readonly Token[], token: Token, readout?: ProbReadout): Promise<number> {
   const model = seq.model;
@@ -74,23 +120,14 @@ export async function nextTokenProb(seq: LlamaContextSequence, tokens: readonly 
     if (readout) Object.assign(readout, { method: 'distribution', tries: 1 });
     return p.get(token) ?? 0;
   }
-  let memo = lastLogOdds.get(seq);
-  if (!memo) lastLogOdds.set(seq, (memo = new Map()));
-  let logR = memo.get(token) ?? 0;
-  let items: Token[] = rest;
+  let logR = 0;
   for (let tries = 1; tries <= MAX_TRIES; tries++) {
-    if (tries > 1) {
-      // evaluate only the last token again, with another bias
-      await seq.eraseContextTokenRanges([{ start: seq.nextTokenIndex - 1, end: seq.nextTokenIndex }]);
-      items = [last];
-    }
+    // evaluate the last token (again, with another bias): always alone, as in the first try
+    if (tries > 1) await seq.eraseContextTokenRanges([{ start: seq.nextTokenIndex - 1, end: seq.nextTokenIndex }]);
     const L = logR + BIAS_MARGIN;
     const bias = new TokenBias(model.tokenizer).set(token, { logit: L });
-    const evalItems = items.map((t, i) =>
-      i === items.length - 1 ? ([t, { generateNext: { token: true, confidence: true, options: { temperature: 0, tokenBias: bias } } }] as const) : t,
-    );
-    const out = await seq.controlledEvaluate(evalItems as EvalItems);
-    const next = out[items.length - 1]?.next;
+    const out = await seq.controlledEvaluate([[last, { generateNext: { token: true, confidence: true, options: { temperature: 0, tokenBias: bias } } }]]);
+    const next = out[0]?.next;
     if (next?.confidence === undefined) throw new Error('llama.cpp returned no confidence');
     if (next.token !== token) {
       // the token's logit + L is still below the maximum, so log R > L
@@ -103,7 +140,6 @@ export async function nextTokenProb(seq: LlamaContextSequence, tokens: readonly 
       continue;
     }
     const lr = Math.log(x) + L;
-    memo.set(token, lr);
     if (readout) Object.assign(readout, { method: 'bias', tries });
     return 1 / (1 + Math.exp(lr));
   }
@@ -113,12 +149,11 @@ export async function nextTokenProb(seq: LlamaContextSequence, tokens: readonly 
   return p.get(token) ?? 0;
 }
 
+/** The distribution after evaluating `rest` (the last token, alone: see reusePrefix). */
 async function distributionAfter(seq: LlamaContextSequence, rest: readonly Token[]): Promise<Map<Token, number>> {
-  const items = rest.map((t, i) =>
-    i === rest.length - 1 ? ([t, { generateNext: { probabilities: true, options: { temperature: 0 } } }] as const) : t,
-  );
-  const out = await seq.controlledEvaluate(items as EvalItems);
-  const probs = out[rest.length - 1]?.next.probabilities;
+  if (rest.length !== 1) throw new Error(`the canonical layout evaluates the last token alone, got ${rest.length} tokens`);
+  const out = await seq.controlledEvaluate([[rest[0], { generateNext: { probabilities: true, options: { temperature: 0 } } }]]);
+  const probs = out[0]?.next.probabilities;
   if (!probs) throw new Error('llama.cpp returned no probabilities');
   return probs;
 }

@@ -17,9 +17,11 @@ export function fillerToken(model: LlamaModel, filler: Filler): Token {
 }
 
 /**
- * How the answer token's probability is read: 'answer' asks llama.cpp for that one probability (see
- * nextTokenProb); 'distribution' copies the whole next-token distribution and looks it up (the old way,
- * kept as a reference and for the benchmark).
+ * How the answer token's probability is read: 'distribution' copies the whole next-token distribution and
+ * looks the token up, exactly as classification reads the prediction's answer probability, so that masking
+ * nothing gives p0 equal to it bit for bit (the default, and what the runner uses); 'answer' asks llama.cpp
+ * for that one probability through a logit bias (see nextTokenProb: equal up to float32 rounding, faster on
+ * tiny models with large vocabularies; kept for the benchmark).
  */
 export type MaskReadout = 'answer' | 'distribution';
 
@@ -34,9 +36,9 @@ export function applyMask(context: readonly Token[], positions: Iterable<number>
 
 /**
  * Probability of `answer` as the next token after `context` with the tokens at `positions` replaced by
- * `filler`, all at once (the paper's faithfulness test). Whatever the sequence has cached is reused up to
- * the first token that differs (at the latest the first masked position, earlier if the cache holds another
- * mask): only the tokens from there on are evaluated again.
+ * `filler`, all at once (the paper's faithfulness test). Evaluated in the canonical layout (infer.ts), so
+ * the result is a function of the masked tokens alone, bit for bit, whatever the sequence held before:
+ * cached chunks before the first differing token are reused, the rest is evaluated again.
  */
 export async function maskedAnswerProb(
   seq: LlamaContextSequence,
@@ -44,7 +46,7 @@ export async function maskedAnswerProb(
   positions: Iterable<number>,
   filler: Token,
   answer: Token,
-  readout: MaskReadout = 'answer',
+  readout: MaskReadout = 'distribution',
   info?: ProbReadout,
 ): Promise<number> {
   const masked = applyMask(context, positions, filler);
@@ -59,7 +61,7 @@ export async function maskedAnswerProbFull(
   positions: Iterable<number>,
   filler: Token,
   answer: Token,
-  readout: MaskReadout = 'answer',
+  readout: MaskReadout = 'distribution',
 ): Promise<number> {
   await seq.clearHistory();
   return maskedAnswerProb(seq, context, positions, filler, answer, readout);
@@ -68,7 +70,7 @@ export async function maskedAnswerProbFull(
 /**
  * maskedAnswerProb for several mask sets (results in the given order), on one sequence, evaluated in
  * lexicographic order of their masked token strings so that consecutive sets share the longest cached
- * prefix (nested ERASER top-k sets, leave-one-out occlusion). Exact like single calls.
+ * prefix (nested ERASER top-k sets, leave-one-out occlusion). The same bits as single calls.
  *
  * Not offered: spreading the sets over several sequences of one context (llama.cpp decodes them in shared
  * batches). The benchmark measured it: ~1.1x on SST prompts with ~3e-3 relative deviation, and on a
@@ -80,11 +82,12 @@ export async function maskedAnswerProbs(
   sets: readonly (readonly number[])[],
   filler: Token,
   answer: Token,
+  readout: MaskReadout = 'distribution',
 ): Promise<number[]> {
   const masked = sets.map((s) => applyMask(context, s, filler));
   const order = masked.map((_, i) => i).sort((a, b) => compareTokens(masked[a], masked[b]));
   const out = new Array<number>(sets.length);
-  for (const i of order) out[i] = await nextTokenProb(seq, masked[i], answer);
+  for (const i of order) out[i] = await maskedAnswerProb(seq, masked[i], [], filler, answer, readout);
   return out;
 }
 
@@ -92,4 +95,36 @@ function compareTokens(a: readonly Token[], b: readonly Token[]): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] - b[i];
   return a.length - b.length;
+}
+
+/**
+ * A set of masked positions as a short, canonical key: sorted, duplicates dropped, runs written as ranges
+ * ("" = nothing masked, "3", "3-7,9"). Keys the per-example record of masked readouts (`maskedProbs`), so
+ * that exports carry every probability a faithfulness metric was computed from.
+ */
+export function positionsKey(positions: Iterable<number>): string {
+  const s = [...new Set(positions)].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < s.length; ) {
+    let j = i;
+    while (j + 1 < s.length && s[j + 1] === s[j] + 1) j++;
+    parts.push(j === i ? String(s[i]) : `${s[i]}-${s[j]}`);
+    i = j + 1;
+  }
+  return parts.join(',');
+}
+
+/** The positions of a positionsKey; an error names the key when it is not one. */
+export function parsePositionsKey(key: string): number[] {
+  if (key === '') return [];
+  const out: number[] = [];
+  for (const part of key.split(',')) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!m) throw new Error(`masked-positions key "${key}": "${part}" is not a position or a range a-b`);
+    const a = Number(m[1]);
+    const b = m[2] === undefined ? a : Number(m[2]);
+    if (b < a) throw new Error(`masked-positions key "${key}": range ${part} runs backwards`);
+    for (let p = a; p <= b; p++) out.push(p);
+  }
+  return out;
 }

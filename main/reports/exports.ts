@@ -1,13 +1,17 @@
 /**
  * Per-example exports of stored runs: CSV (one row per example and run, the main figures as columns)
- * and JSONL (everything, including masks and every per-example metric).
+ * and JSONL (everything needed to recompute every metric without the database; see JSONL_FORMAT).
  */
 import { writeFileSync } from 'node:fs';
-import { exampleMetrics, pairName } from '../runner/evaluate';
-import { modelName } from '../runner/finalize';
-import type { Store } from '../store';
+import { exampleMetrics, pairName, type RunContext } from '../runner/evaluate';
+import { modelName, runContextOf } from '../runner/finalize';
+import type { Store, TokenInfo } from '../store';
+
+/** Names the JSONL layout; a reader checks it on every run line. */
+export const JSONL_FORMAT = 'rationale-workbench-export/2';
 
 export interface ExampleRow {
+  record: 'example';
   runId: number;
   model: string;
   dataset: string;
@@ -18,27 +22,79 @@ export interface ExampleRow {
   gold: string[];
   prediction: string | null;
   correct: boolean | null;
+  /** The answer token's text and its plain-softmax probability (unmasked): p0 of every faithfulness metric. */
+  answerToken: string | null;
   answerProb: number | null;
+  /** Each option's answer-token probability at the answer position, by label. */
+  optionProbs: Record<string, number> | null;
   skippedReason: string | null;
   selfExplanation: unknown[] | null;
   unmatchedItems: number | null;
+  /** Per-example metric values as the run computed them (keys "<level>:<pair>:<metric>", "<kind>:<set>"). */
   metrics: Record<string, number | null>;
+  /** Masks by "<source>/word" (over `words`) and "<source>/token" (over `tokens`). */
   masks: Record<string, number[]> | null;
   text: string;
+  /** The example's whitespace words with character offsets in `text`: what word masks index. */
+  words: { text: string; start: number; end: number }[];
+  /** The prompt's tokens: id, text, offsets (into `text` for segment "text", into the prompt otherwise), segment. */
+  tokens: TokenInfo[] | null;
+  /** Each method's relevance over `tokens` (float32 values as stored), the explained value and its notes. */
+  relevance: Record<string, { values: number[]; explainedValue: number | null; meta: Record<string, unknown> | null }>;
+  /** p0, the probability after masking each named set, comprehensiveness, sufficiency, AOPC by set/method. */
+  faithfulness: Record<string, unknown> | null;
+  /** Every masked readout of the example: masked token positions ("3-7,9"; "" = none) -> answer probability. */
+  maskedProbs: Record<string, number> | null;
+  /** The self-explanation's alignment to the text (matched spans, unmatched items). */
+  alignment: unknown;
+  /** The rest of the raw outputs (turn texts, stop reasons, notes). */
+  rawOutputs: Record<string, unknown>;
 }
 
-export function exampleRows(store: Store, runIds: number[]): ExampleRow[] {
+/** One per run, before its examples: what the run's metrics are labelled and seeded with, and the stored metrics. */
+export interface RunLine {
+  record: 'run';
+  format: typeof JSONL_FORMAT;
+  runId: number;
+  status: string;
+  dataset: string;
+  study: { id: number; name: string; config: unknown };
+  /** Model name, seed and indicator as the metrics use them (scope and bootstrap seed). */
+  context: RunContext;
+  metrics: { scope: Record<string, unknown>; name: string; value: number | null; ciLow: number | null; ciHigh: number | null; n: number | null }[];
+}
+
+export interface ExportData {
+  runs: RunLine[];
+  rows: ExampleRow[];
+}
+
+export function exportData(store: Store, runIds: number[]): ExportData {
+  const runs: RunLine[] = [];
   const rows: ExampleRow[] = [];
   for (const runId of runIds) {
     const run = store.runs.get(runId);
     if (!run) throw new Error(`export: run ${runId} does not exist`);
     const model = store.models.get(run.modelId)!;
     const dataset = store.datasets.get(run.datasetId)!;
+    const study = store.studies.get(run.studyId);
+    runs.push({
+      record: 'run',
+      format: JSONL_FORMAT,
+      runId,
+      status: run.status,
+      dataset: dataset.name,
+      study: { id: run.studyId, name: study?.name ?? '', config: study?.config ?? null },
+      context: runContextOf(store, runId),
+      metrics: store.metrics.list(runId).map((m) => ({ scope: m.scope, name: m.name, value: m.value, ciLow: m.ciLow, ciHigh: m.ciHigh, n: m.n })),
+    });
     const exById = new Map(store.datasets.examples(run.datasetId).map((e) => [e.id, e]));
     for (const r of store.results.list(runId)) {
       const ex = exById.get(r.exampleId)!;
       const al = r.alignment as { unmatched?: unknown[] } | null;
+      const { faithfulness, maskedProbs, ...raw } = r.rawOutputs as Record<string, unknown>;
       rows.push({
+        record: 'example',
         runId,
         model: (model.metadata as { name?: string })?.name ?? modelName(model.path),
         dataset: dataset.name,
@@ -49,17 +105,31 @@ export function exampleRows(store: Store, runIds: number[]): ExampleRow[] {
         gold: ex.labels,
         prediction: r.label,
         correct: r.correct,
+        answerToken: r.answerToken,
         answerProb: r.answerProb,
+        optionProbs: r.optionProbs,
         skippedReason: r.skippedReason,
         selfExplanation: r.selfExplanation,
         unmatchedItems: al && Array.isArray(al.unmatched) ? al.unmatched.length : null,
         metrics: r.skippedReason ? {} : exampleMetrics(r, ex),
         masks: r.masks,
         text: ex.text,
+        words: ex.words.map((w) => ({ text: w.text, start: w.start, end: w.end })),
+        tokens: r.tokens,
+        relevance: Object.fromEntries(r.relevance.map((v) => [v.method, { values: Array.from(v.values), explainedValue: v.explainedValue, meta: v.meta }])),
+        faithfulness: (faithfulness as Record<string, unknown> | undefined) ?? null,
+        maskedProbs: (maskedProbs as Record<string, number> | undefined) ?? null,
+        alignment: r.alignment ?? null,
+        rawOutputs: raw,
       });
     }
   }
-  return rows;
+  return { runs, rows };
+}
+
+/** The example rows only (CSV, reports). */
+export function exampleRows(store: Store, runIds: number[]): ExampleRow[] {
+  return exportData(store, runIds).rows;
 }
 
 const CSV_METRICS: [string, string][] = [
@@ -80,10 +150,24 @@ const CSV_METRICS: [string, string][] = [
   ['p_whole_text', 'faith:p:whole-text'],
 ];
 
-/** RFC 4180 quoting: fields with a comma, quote or line break are quoted, quotes doubled. */
+/**
+ * Characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection"): = + - @, and tab
+ * or carriage return, which some spreadsheets strip before looking.
+ */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * One CSV field. RFC 4180 quoting: fields with a comma, quote or line break are quoted, quotes doubled.
+ * Numbers we write are numbers (a negative probability drop stays -0.02); a text cell that a spreadsheet
+ * would run as a formula gets a leading single quote and is quoted, as OWASP recommends: it then shows as
+ * the text it is ('=HYPERLINK(...)) instead of running.
+ */
 export function csvField(v: unknown): string {
   if (v === null || v === undefined) return '';
-  const s = typeof v === 'string' ? v : typeof v === 'number' ? (Number.isFinite(v) ? String(v) : '') : JSON.stringify(v);
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
+  if (typeof v === 'boolean') return v ? '1' : '0';
+  const s = typeof v === 'string' ? v : JSON.stringify(v);
+  if (FORMULA_START.test(s)) return `"'${s.replace(/"/g, '""')}"`;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
@@ -100,13 +184,19 @@ export function toCsv(rows: ExampleRow[]): string {
   return `${lines.join('\r\n')}\r\n`;
 }
 
-export function toJsonl(rows: ExampleRow[]): string {
-  return rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : '');
+/** Each run line, then that run's examples, one JSON object a line (numbers in shortest round-trip form: exact). */
+export function toJsonl(data: ExportData): string {
+  const lines: string[] = [];
+  for (const run of data.runs) {
+    lines.push(JSON.stringify(run));
+    for (const r of data.rows) if (r.runId === run.runId) lines.push(JSON.stringify(r));
+  }
+  return lines.join('\n') + (lines.length ? '\n' : '');
 }
 
 export function writeExports(store: Store, runIds: number[], files: { csv?: string; jsonl?: string }): number {
-  const rows = exampleRows(store, runIds);
-  if (files.csv) writeFileSync(files.csv, '\ufeff' + toCsv(rows)); // BOM: spreadsheets then read æøå right
-  if (files.jsonl) writeFileSync(files.jsonl, toJsonl(rows));
-  return rows.length;
+  const data = exportData(store, runIds);
+  if (files.csv) writeFileSync(files.csv, '\ufeff' + toCsv(data.rows)); // BOM: spreadsheets then read æøå right
+  if (files.jsonl) writeFileSync(files.jsonl, toJsonl(data));
+  return data.rows.length;
 }

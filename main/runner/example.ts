@@ -20,6 +20,7 @@ import {
   explainTurns,
   humanK,
   maskedAnswerProb,
+  positionsKey,
   renderChat,
   textTokens,
   type ChatTurn,
@@ -223,14 +224,23 @@ export function makeProcessor(deps: PipelineDeps): ProcessExample {
       });
     }
 
-    const probAfter = (positions: number[]) => maskedAnswerProb(rt.sequence, cls.contextBeforeAnswer, positions, deps.filler, cls.answer!.id as Token);
+    // Every masked readout, by its positions (positionsKey): exports carry them, so each faithfulness
+    // value and the occlusion relevance can be recomputed without the model (the readout is deterministic,
+    // so a set read twice has one value).
+    const maskedProbs: Record<string, number> = {};
+    const probAfter = async (positions: number[]) => {
+      const p = await maskedAnswerProb(rt.sequence, cls.contextBeforeAnswer, positions, deps.filler, cls.answer!.id as Token);
+      maskedProbs[positionsKey(positions)] = p;
+      return p;
+    };
 
     // occlusion: leave-one-token-out probability drop of the answer token
     if (methods.has('occlusion') && textPos.length) {
       await time(tm, 'occlusion', async () => {
         const p0 = cls.answer!.prob;
         const vals = tokens.map(() => 0);
-        for (const p of textPos) vals[p] = p0 - (await probAfter([p]));
+        // rounded to float32 as stored, so the mask, AOPC and AUPRC all use the stored values
+        for (const p of textPos) vals[p] = Math.fround(p0 - (await probAfter([p])));
         relevance.push({ method: 'occlusion', values: vals, explainedValue: p0 });
         setMasks('occlusion', vals);
       });
@@ -239,7 +249,8 @@ export function makeProcessor(deps: PipelineDeps): ProcessExample {
     // random baseline, seeded by study seed and example
     if (methods.has('random') && textPos.length) {
       const rand = mulberry32(hashSeed(`random:${ex.id}`, deps.seed));
-      const vals = tokens.map((t) => (t.segment === 'text' ? rand() : 0));
+      // float32 as stored (see occlusion)
+      const vals = tokens.map((t) => (t.segment === 'text' ? Math.fround(rand()) : 0));
       relevance.push({ method: 'random', values: vals });
       setMasks('random', vals);
     }
@@ -277,6 +288,7 @@ export function makeProcessor(deps: PipelineDeps): ProcessExample {
         rawOutputs.faithfulness = { p0, sets, comprehensiveness: comp, sufficiency: suff, aopcComprehensiveness: aopcC, aopcSufficiency: aopcS };
       });
     }
+    if (Object.keys(maskedProbs).length) rawOutputs.maskedProbs = maskedProbs;
     return { ...common, rawOutputs, selfExplanation, alignment, masks, relevance };
   };
 }
