@@ -10,6 +10,8 @@
  *
  * (Expanding the token top-k to the words those tokens touch, as before, selected 2-3x as many words as the
  * human rationale has, since words are often several tokens, so word-level agreement was not size-matched.)
+ * Random scores go the same way (one rule for every continuous source), so a word of several tokens is a
+ * little more likely to be among the random top-k words (the max of several uniform draws).
  * The other binarisations apply per level the same way: a fixed k counts units of the level, top-p takes p %
  * of the level's units, one-over-n compares each unit's share with 1/n over the level's n units.
  */

@@ -169,7 +169,8 @@ export interface IouF1 {
  * Partial span matching of one example, as ERASER scores it (DeYoung et al. 2020, reference code
  * `rationale_benchmark/metrics.py`, `partial_match_score`): spans are maximal contiguous runs; a
  * predicted span is a true positive when its best IOU with any gold span is >= threshold (0.5; the code
- * compares with `>=`); `matched` counts them. precision = matched / #pred spans, recall = matched / #gold
+ * compares with `>=`, though its --iou_thresholds help says "larger than": we follow the code, which
+ * produced ERASER's published figures); `matched` counts them. precision = matched / #pred spans, recall = matched / #gold
  * spans (ERASER uses the matched predicted spans as the numerator of both); each is 0 here when its
  * denominator is 0, and `f1` is this example's harmonic mean.
  *
