@@ -156,7 +156,7 @@ describe('API path audit: no operation reads a file the caller names', () => {
     // what an older version stored: a path in task.definitions (written into the database directly)
     const saved = ok(await t.wb.call('saveStudy', { name: 'audit', config: studyWith({}) })) as { study: StudyRecord };
     const db = new Database(t.wb.options.dbFile);
-    const cfg = { ...saved.study.config, task: { kind: 'forced-labour', labels: ['yes', 'no'], indicator: 11, definitions: SECRET_JSON } };
+    const cfg = { ...(saved.study.config as object), task: { kind: 'forced-labour', labels: ['yes', 'no'], indicator: 11, definitions: SECRET_JSON } };
     db.prepare('UPDATE studies SET config = ? WHERE id = ?').run(JSON.stringify(cfg), saved.study.id);
     db.close();
     const env = await t.wb.call('startRun', { studyId: saved.study.id });
