@@ -6,6 +6,19 @@
  *
  * The secret files hold a marker that must never come back; /proc/self/environ is checked against this
  * process's own environment (the engine process inherits it).
+ *
+ * The audit, field by field (main/api/catalogue.ts requests; every object is strict, so an extra "path" or
+ * "dir" key is refused too):
+ *   importDataset.file, .labels; inspectModel.file; registerModel.file      handles only (tested below)
+ *   downloadModel.address     hf: address or https URL, no ".." segment (the file lands in the models dir)
+ *   validateStudyConfig / saveStudy / previewPrompt .config:
+ *     models[i].path          refused (registered models by id)
+ *     dataset.builtin         a catalogue key, never a path
+ *     task.definitions        built-in name, definitions text, or {handle}; a path string is refused unread
+ *   startRun                  reads only the stored configuration (definitions stored as text)
+ *   exportRun                 the engine chooses the directory; no path field
+ *   the rest (ids, offsets, limits, formats, language codes, a dataset's display name, the Results filters'
+ *   language/indicator/model strings) are ids or values that are compared or stored, never opened.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
