@@ -8,6 +8,7 @@
  *    file such as RaFoLa's definitions.json, whose exact wording is read from ../shared here. The study
  *    configuration records the text itself, never a path.
  */
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -216,6 +217,10 @@ describe('indicator definitions', () => {
     expect(() => readDefinitionsFile(bad)).not.toThrow(/SECRET/);
     expect(() => readDefinitionsFile(join(dir, 'gone.json'))).toThrow(`indicator definitions ${join(dir, 'gone.json')}: does not exist`);
     expect(() => readDefinitionsFile(dir)).toThrow(/is a directory|not a regular file/);
+    // a device or a FIFO is refused unread (it could never end, or block waiting for a writer)
+    expect(() => readDefinitionsFile('/dev/zero')).toThrow('indicator definitions /dev/zero: not a regular file');
+    const fifo = join(dir, 'fifo');
+    if (spawnSync('mkfifo', [fifo]).status === 0) expect(() => readDefinitionsFile(fifo)).toThrow(`indicator definitions ${fifo}: not a regular file`);
     const study = join(dir, 'fl.json');
     writeFileSync(study, JSON.stringify({ name: 'fl', task: { kind: 'forced-labour', indicator: 5 }, dataset: { builtin: 'demo-news' }, models: [{ path: 'm.gguf' }], indicatorDefinitions: 'nope.json' }));
     expect(() => resolveStudies(study)).toThrow(/fl\.json: field "indicatorDefinitions": indicator definitions .*nope\.json: does not exist/);
