@@ -99,7 +99,7 @@ describe('API path audit: no operation reads a file the caller names', () => {
     it('a path given as a handle is an unknown handle, unread', async () => {
       for (const handle of [SECRET_TEXT, ENVIRON, 'a'.repeat(32)]) {
         const config = studyWith({ task: { kind: 'forced-labour', indicator: 11, definitions: { handle } } });
-        await refused('validateStudyConfig', { config }, 'task.definitions');
+        await invalidConfig(config, 'task.definitions');
         await refused('saveStudy', { name: 'audit', config }, 'task.definitions');
         await refused('previewPrompt', { config }, 'task.definitions');
       }
@@ -111,6 +111,7 @@ describe('API path audit: no operation reads a file the caller names', () => {
     it("a chosen (uploaded) file that is not valid definitions is refused without quoting it", async () => {
       for (const file of [SECRET_TEXT, SECRET_JSON]) {
         const config = studyWith({ task: { kind: 'forced-labour', indicator: 11, definitions: { handle: t.upload(file) } } });
+        await invalidConfig(config, 'task.definitions');
         const env = await refused('saveStudy', { name: 'audit', config }, 'task.definitions');
         // named by the user's file name, not by our upload copy's path
         if (!env.ok) expect(env.error.message).toMatch(/^task\.definitions: indicator definitions (shadow|secret\.json): /);
@@ -129,7 +130,7 @@ describe('API path audit: no operation reads a file the caller names', () => {
   it('models[i].path: refused by validateStudyConfig, saveStudy and previewPrompt', async () => {
     for (const path of [SECRET_TEXT, ENVIRON]) {
       const config = studyWith({ models: [{ path }] });
-      await refused('validateStudyConfig', { config }, 'models[0].path');
+      await invalidConfig(config, 'models[0].path');
       await refused('saveStudy', { name: 'audit', config }, 'models[0].path');
       await refused('previewPrompt', { config }, 'models[0].path');
     }
