@@ -235,3 +235,17 @@ describe('indicator definitions', () => {
     expect(!r.ok && r.errors[0].message).not.toContain('SECRET');
   });
 });
+
+describe('run --definitions', () => {
+  it('is refused for studies without a forced-labour task, and an unreadable file is named, before anything runs', async () => {
+    const { cliInProcess } = await import('../fixtures/cli-in-process');
+    const dir = mkdtempSync(join(tmpdir(), 'rw-run-defs-'));
+    const db = join(dir, 'db.sqlite');
+    const r = await cliInProcess(['--db', db, 'run', 'demo-sentiment-en', '--definitions', RAFOLA_DEFS]);
+    expect(r.code).toBe(2);
+    expect(r.err.trim()).toBe('error: --definitions is only for forced-labour studies; demo-sentiment-en has none');
+    const gone = await cliInProcess(['--db', db, 'run', 'demo-forced-labour', '--definitions', join(dir, 'gone.json')]);
+    expect(gone.code).toBe(1);
+    expect(gone.err).toContain(`indicator definitions ${join(dir, 'gone.json')}: does not exist`);
+  });
+});

@@ -25,6 +25,9 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   if (flags.threads !== undefined && (flags.threads as number) < 1) throw new CliUsageError('--threads must be at least 1');
   const studies = resolveStudies(ref);
   // forced-labour prompts: a user-supplied definitions file (e.g. RaFoLa's definitions.json), read here
+  if (flags.definitions !== undefined && !studies.some((s) => (s.config as { task?: { kind?: unknown } } | null)?.task?.kind === 'forced-labour')) {
+    throw new CliUsageError(`--definitions is only for forced-labour studies; ${ref} has none`);
+  }
   const definitions = flags.definitions ? readDefinitionsFile(resolve(flags.definitions as string), flags.definitions as string) : undefined;
   const abort = new AbortController();
   let firstInterrupt = 0;
