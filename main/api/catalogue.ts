@@ -311,7 +311,7 @@ export type WorkbenchApi = { [M in MethodName]: (arg: Request<M>) => Promise<Res
 /** What window.workbench exposes in Electron (the preload): the same methods, returning envelopes. */
 export type WorkbenchBridge = { [M in MethodName]: (arg: Request<M>) => Promise<Envelope<Responses[M]>> } & {
   /** Opens the native file dialog; null when the user cancels. */
-  pickFile(purpose: 'dataset' | 'labels' | 'model'): Promise<Envelope<FileHandleInfo | null>>;
+  pickFile(purpose: 'dataset' | 'labels' | 'model' | 'definitions'): Promise<Envelope<FileHandleInfo | null>>;
   /** Asks where to save an export (native dialog) and copies it there; null when cancelled. */
   saveFile(download: string): Promise<Envelope<{ savedTo: string } | null>>;
   /** Subscribes to engine events; returns an unsubscribe function. */

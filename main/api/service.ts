@@ -233,7 +233,15 @@ function makeImpl(wb: Workbench): Impl {
     getStudy: (a) => need(store.studies.get(a.studyId), `study ${a.studyId}`, 'studyId'),
     builtinStudies: () => builtinStudies(),
     validateStudyConfig(a) {
-      const r = parseStudyConfig(apiStudyConfig(a.config, wb.files));
+      let config: unknown;
+      try {
+        config = apiStudyConfig(a.config, wb.files);
+      } catch (e) {
+        // a refused path or an unreadable definitions file is a field problem, shown next to its field
+        if (e instanceof ApiError && e.fields) return { ok: false, fields: e.fields };
+        throw e;
+      }
+      const r = parseStudyConfig(config);
       if (r.ok) return { ok: true, fields: {}, config: r.config };
       const fields: Record<string, string> = {};
       for (const e of r.errors) fields[e.path] = fields[e.path] ? `${fields[e.path]}; ${e.message}` : e.message;

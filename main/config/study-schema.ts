@@ -117,11 +117,13 @@ const definitionsField = z.unknown().transform((v, ctx): IndicatorDefinitions =>
     return fail(`expected a built-in definitions name (${builtins}) or the definitions text {source, name, indicators}, got ${describe(v)}`);
   }
   const o = v as Record<string, unknown>;
-  let bad = false;
-  for (const k of Object.keys(o)) if (!DEFINITION_KEYS.has(k)) (bad = true), fail('unknown field', [k]);
-  if (o.source !== 'builtin' && o.source !== 'file') (bad = true), fail(`expected one of builtin|file, got ${describe(o.source)}`, ['source']);
-  if (typeof o.name !== 'string' || !/\S/.test(o.name)) (bad = true), fail(`expected a non-blank string, got ${describe(o.name)}`, ['name']);
-  if (o.sha256 !== undefined && typeof o.sha256 !== 'string') (bad = true), fail(`expected string, got ${describe(o.sha256)}`, ['sha256']);
+  // every problem of the object at once (each under its own field), then the text itself
+  const problems: [string, PropertyKey[]][] = [];
+  for (const k of Object.keys(o)) if (!DEFINITION_KEYS.has(k)) problems.push(['unknown field', [k]]);
+  if (o.source !== 'builtin' && o.source !== 'file') problems.push([`expected one of builtin|file, got ${describe(o.source)}`, ['source']]);
+  if (typeof o.name !== 'string' || !/\S/.test(o.name)) problems.push([`expected a non-blank string, got ${describe(o.name)}`, ['name']]);
+  if (o.sha256 !== undefined && typeof o.sha256 !== 'string') problems.push([`expected string, got ${describe(o.sha256)}`, ['sha256']]);
+  for (const [message, path] of problems) fail(message, path);
   let indicators;
   try {
     indicators = indicatorsFromList(o.indicators, 'indicators');
@@ -132,7 +134,7 @@ const definitionsField = z.unknown().transform((v, ctx): IndicatorDefinitions =>
   if (typeof o.sha256 === 'string' && o.sha256 !== sha256) {
     return fail('does not match the definitions text (changed after it was recorded?); leave it out to record the text as it is now', ['sha256']);
   }
-  if (bad) return z.NEVER;
+  if (problems.length) return z.NEVER;
   return { source: o.source as IndicatorDefinitions['source'], name: o.name as string, sha256, indicators };
 });
 

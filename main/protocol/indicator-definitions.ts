@@ -9,7 +9,7 @@
  * The result is stored whole in the study configuration (task.definitions), so what ran is on record.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import iloIndicators from '../../studies/data/ilo-indicators.json';
 import { canonicalDefinitionsText, indicatorsFromList, type Indicator, type IndicatorDefinitions } from './indicators';
 
@@ -54,7 +54,8 @@ export function readDefinitionsFile(path: string, shownAs = path): IndicatorDefi
   let text: string;
   let fd: number | undefined;
   try {
-    fd = openSync(path, 'r');
+    // non-blocking: a FIFO named by mistake is refused below instead of waiting for a writer
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
     const st = fstatSync(fd);
     if (!st.isFile()) throw new Error('not a regular file');
     if (st.size > MAX_DEFINITIONS_BYTES) throw new Error(`${st.size} bytes, more than the ${MAX_DEFINITIONS_BYTES} a definitions file may have`);

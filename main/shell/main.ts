@@ -24,6 +24,8 @@ const FILTERS: Record<string, Electron.FileFilter[]> = {
   dataset: [{ name: 'Datasets', extensions: ['xlsx', 'json', 'jsonl', 'csv', 'tsv', 'txt'] }],
   labels: [{ name: 'Labels', extensions: ['csv', 'tsv', 'txt'] }],
   model: [{ name: 'GGUF models', extensions: ['gguf'] }],
+  // forced-labour indicator definitions (RaFoLa's definitions.json format)
+  definitions: [{ name: 'Indicator definitions', extensions: ['json'] }],
 };
 
 app.enableSandbox();

@@ -1,3 +1,4 @@
+import { RAFOLA_ORDER } from '../protocol/indicators';
 import type { Db } from './db';
 
 /**
@@ -183,7 +184,43 @@ const v3LeasesAndStagedImports: Migration = {
   },
 };
 
-export const MIGRATIONS: readonly Migration[] = [v1CoreTables, v2RunsAndResults, v3LeasesAndStagedImports];
+/**
+ * Forced-labour studies stored before indicators were named gave task.indicator as a number in RaFoLa's
+ * (alphabetical) order; numbers now mean the ILO's order, so such a study would silently ask about another
+ * indicator. Each is rewritten to the name it meant (5 -> "Excessive overtime"), and its runs' metric
+ * scopes ("indicator": "5") with it. Definitions stored as a path are left as they are: the path is not
+ * read here, and the configuration check refuses it with its field named.
+ */
+const v4IndicatorNames: Migration = {
+  version: 4,
+  name: 'forced-labour indicators by name (RaFoLa numbers)',
+  up(db) {
+    // Studies that have runs are frozen by a trigger; it is lifted for this rewrite and put back as it was.
+    const trigger = db.prepare(`SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'studies_frozen_after_run'`).pluck().get() as string | undefined;
+    if (trigger) db.exec('DROP TRIGGER studies_frozen_after_run');
+    const setConfig = db.prepare('UPDATE studies SET config = ? WHERE id = ?');
+    const setScopes = db.prepare(
+      `UPDATE metrics SET scope = json_set(scope, '$.indicator', ?)
+       WHERE run_id IN (SELECT id FROM runs WHERE study_id = ?) AND json_extract(scope, '$.indicator') = ?`,
+    );
+    for (const row of db.prepare('SELECT id, config FROM studies').all() as { id: number; config: string }[]) {
+      let config: { task?: { kind?: unknown; indicator?: unknown } };
+      try {
+        config = JSON.parse(row.config);
+      } catch {
+        continue;
+      }
+      const n = config?.task?.indicator;
+      if (config?.task?.kind !== 'forced-labour' || typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 11) continue;
+      const name = RAFOLA_ORDER[n - 1];
+      setConfig.run(JSON.stringify({ ...config, task: { ...config.task, indicator: name } }), row.id);
+      setScopes.run(name, row.id, String(n));
+    }
+    if (trigger) db.exec(trigger);
+  },
+};
+
+export const MIGRATIONS: readonly Migration[] = [v1CoreTables, v2RunsAndResults, v3LeasesAndStagedImports, v4IndicatorNames];
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 
 export class SchemaVersionError extends Error {

@@ -10,7 +10,7 @@ import { ok, tempWorkbench } from './helpers';
  * examples that queryMetrics (the Results screen) counts for the same filters. A real SQLite file;
  * results stored as the runner stores them, metrics by the runner's own computeRunMetrics.
  *
- * Six examples, two runs over them (alpha: sentiment; beta: forced-labour indicator 5), and a third
+ * Six examples, two runs over them (alpha: sentiment; beta: forced-labour indicator Excessive overtime), and a third
  * run (alpha) that has results but no metrics yet (pending):
  *
  *   example  language  run alpha (correct)        run beta (correct)
@@ -50,7 +50,8 @@ describe('Inspector list under the Results filters (listResults with filter)', (
     const m1 = store.models.register({ path: '/models/alpha.gguf', sha256: 'a'.repeat(64), fileSize: 1 });
     const m2 = store.models.register({ path: '/models/beta.gguf', sha256: 'b'.repeat(64), fileSize: 1 });
     const s1 = store.studies.create('sentiment', { task: { kind: 'sentiment' }, dataset: { id: d }, models: [{ id: m1 }] });
-    const s2 = store.studies.create('overtime', { task: { kind: 'forced-labour', indicator: 5 }, dataset: { id: d }, models: [{ id: m2 }] });
+    // runs name their indicator by name in the metric scopes (ILO 11; it was RaFoLa's number 5 before)
+    const s2 = store.studies.create('overtime', { task: { kind: 'forced-labour', indicator: 'Excessive overtime' }, dataset: { id: d }, models: [{ id: m2 }] });
     runA = store.runs.create({ studyId: s1, modelId: m1, datasetId: d, seed: 28, appVersion: 't', total: 6 });
     runB = store.runs.create({ studyId: s2, modelId: m2, datasetId: d, seed: 79, appVersion: 't', total: 6 });
     runC = store.runs.create({ studyId: s1, modelId: m1, datasetId: d, seed: 79, appVersion: 't', total: 6 });
@@ -103,9 +104,9 @@ describe('Inspector list under the Results filters (listResults with filter)', (
     expect(pending.filtered).toEqual({ run: 'pending', runsInFilter: [runA, runB] });
   });
 
-  it('other combinations by hand: indicator 5 with correct Danish answers, Italian of any model, unanswered in neither side', async () => {
-    expect((await list({ runId: runB, filter: { indicator: '5', language: 'da', correct: 'correct' } })).items.map((r) => r.exampleId)).toEqual([id.c]);
-    expect((await list({ runId: runA, filter: { indicator: '5' } })).filtered!.run).toBe('out');
+  it('other combinations by hand: indicator Excessive overtime with correct Danish answers, Italian of any model, unanswered in neither side', async () => {
+    expect((await list({ runId: runB, filter: { indicator: 'Excessive overtime', language: 'da', correct: 'correct' } })).items.map((r) => r.exampleId)).toEqual([id.c]);
+    expect((await list({ runId: runA, filter: { indicator: 'Excessive overtime' } })).filtered!.run).toBe('out');
     expect((await list({ runId: runB, filter: { language: 'it' } })).items.map((r) => r.exampleId)).toEqual([id.f]);
     // f has no answer in run alpha: neither a correct nor a wrong one.
     expect((await list({ runId: runA, filter: { correct: 'correct' } })).items.map((r) => r.exampleId)).toEqual([id.a, id.d]);
@@ -118,7 +119,7 @@ describe('Inspector list under the Results filters (listResults with filter)', (
     let checked = 0;
     for (const language of [undefined, 'en', 'da', 'it', 'fr']) {
       for (const model of [undefined, 'alpha', 'beta']) {
-        for (const indicator of [undefined, '5']) {
+        for (const indicator of [undefined, 'Excessive overtime']) {
           for (const correct of ['all', 'correct', 'incorrect'] as const) {
             const filter = { ...(language ? { language } : {}), ...(model ? { model } : {}), ...(indicator ? { indicator } : {}), correct };
             const q = await query(filter);

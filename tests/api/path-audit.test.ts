@@ -6,6 +6,19 @@
  *
  * The secret files hold a marker that must never come back; /proc/self/environ is checked against this
  * process's own environment (the engine process inherits it).
+ *
+ * The audit, field by field (main/api/catalogue.ts requests; every object is strict, so an extra "path" or
+ * "dir" key is refused too):
+ *   importDataset.file, .labels; inspectModel.file; registerModel.file      handles only (tested below)
+ *   downloadModel.address     hf: address or https URL, no ".." segment (the file lands in the models dir)
+ *   validateStudyConfig / saveStudy / previewPrompt .config:
+ *     models[i].path          refused (registered models by id)
+ *     dataset.builtin         a catalogue key, never a path
+ *     task.definitions        built-in name, definitions text, or {handle}; a path string is refused unread
+ *   startRun                  reads only the stored configuration (definitions stored as text)
+ *   exportRun                 the engine chooses the directory; no path field
+ *   the rest (ids, offsets, limits, formats, language codes, a dataset's display name, the Results filters'
+ *   language/indicator/model strings) are ids or values that are compared or stored, never opened.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -86,7 +99,7 @@ describe('API path audit: no operation reads a file the caller names', () => {
     it('a path given as a handle is an unknown handle, unread', async () => {
       for (const handle of [SECRET_TEXT, ENVIRON, 'a'.repeat(32)]) {
         const config = studyWith({ task: { kind: 'forced-labour', indicator: 11, definitions: { handle } } });
-        await refused('validateStudyConfig', { config }, 'task.definitions');
+        await invalidConfig(config, 'task.definitions');
         await refused('saveStudy', { name: 'audit', config }, 'task.definitions');
         await refused('previewPrompt', { config }, 'task.definitions');
       }
@@ -98,6 +111,7 @@ describe('API path audit: no operation reads a file the caller names', () => {
     it("a chosen (uploaded) file that is not valid definitions is refused without quoting it", async () => {
       for (const file of [SECRET_TEXT, SECRET_JSON]) {
         const config = studyWith({ task: { kind: 'forced-labour', indicator: 11, definitions: { handle: t.upload(file) } } });
+        await invalidConfig(config, 'task.definitions');
         const env = await refused('saveStudy', { name: 'audit', config }, 'task.definitions');
         // named by the user's file name, not by our upload copy's path
         if (!env.ok) expect(env.error.message).toMatch(/^task\.definitions: indicator definitions (shadow|secret\.json): /);
@@ -116,7 +130,7 @@ describe('API path audit: no operation reads a file the caller names', () => {
   it('models[i].path: refused by validateStudyConfig, saveStudy and previewPrompt', async () => {
     for (const path of [SECRET_TEXT, ENVIRON]) {
       const config = studyWith({ models: [{ path }] });
-      await refused('validateStudyConfig', { config }, 'models[0].path');
+      await invalidConfig(config, 'models[0].path');
       await refused('saveStudy', { name: 'audit', config }, 'models[0].path');
       await refused('previewPrompt', { config }, 'models[0].path');
     }
@@ -156,7 +170,7 @@ describe('API path audit: no operation reads a file the caller names', () => {
     // what an older version stored: a path in task.definitions (written into the database directly)
     const saved = ok(await t.wb.call('saveStudy', { name: 'audit', config: studyWith({}) })) as { study: StudyRecord };
     const db = new Database(t.wb.options.dbFile);
-    const cfg = { ...saved.study.config, task: { kind: 'forced-labour', labels: ['yes', 'no'], indicator: 11, definitions: SECRET_JSON } };
+    const cfg = { ...(saved.study.config as object), task: { kind: 'forced-labour', labels: ['yes', 'no'], indicator: 11, definitions: SECRET_JSON } };
     db.prepare('UPDATE studies SET config = ? WHERE id = ?').run(JSON.stringify(cfg), saved.study.id);
     db.close();
     const env = await t.wb.call('startRun', { studyId: saved.study.id });

@@ -39,7 +39,8 @@ describe('filtered metrics (queryMetrics)', () => {
     const m1 = store.models.register({ path: '/models/alpha.gguf', sha256: 'a'.repeat(64), fileSize: 1 });
     const m2 = store.models.register({ path: '/models/beta.gguf', sha256: 'b'.repeat(64), fileSize: 1 });
     const s1 = store.studies.create('sentiment', { task: { kind: 'sentiment' }, dataset: { id: d }, models: [{ id: m1 }] });
-    const s2 = store.studies.create('overtime', { task: { kind: 'forced-labour', indicator: 5 }, dataset: { id: d }, models: [{ id: m2 }] });
+    // runs name their indicator by name in the metric scopes (ILO 11; it was RaFoLa's number 5 before)
+    const s2 = store.studies.create('overtime', { task: { kind: 'forced-labour', indicator: 'Excessive overtime' }, dataset: { id: d }, models: [{ id: m2 }] });
     runA = store.runs.create({ studyId: s1, modelId: m1, datasetId: d, seed: 28, appVersion: 't', total: 4 });
     runB = store.runs.create({ studyId: s2, modelId: m2, datasetId: d, seed: 79, appVersion: 't', total: 4 });
     const rows: [string, boolean, number[], number[], number][] = [
@@ -65,10 +66,10 @@ describe('filtered metrics (queryMetrics)', () => {
 
   it('offers the stored runs\' languages, indicators and models as choices', async () => {
     const r = await q({});
-    expect(r.facets).toEqual({ languages: ['da', 'en'], indicators: ['5'], models: ['alpha', 'beta'] });
+    expect(r.facets).toEqual({ languages: ['da', 'en'], indicators: ['Excessive overtime'], models: ['alpha', 'beta'] });
     expect(r.runs.map((x) => [x.runId, x.model, x.indicator, x.languages])).toEqual([
       [runA, 'alpha', null, ['da', 'en']],
-      [runB, 'beta', '5', ['da', 'en']],
+      [runB, 'beta', 'Excessive overtime', ['da', 'en']],
     ]);
     expect(r.source).toBe('stored');
     expect(r.examples).toBe(8);
@@ -91,14 +92,14 @@ describe('filtered metrics (queryMetrics)', () => {
   });
 
   it('by indicator and by model: the matching runs only', async () => {
-    const byIndicator = await q({ indicator: '5' });
+    const byIndicator = await q({ indicator: 'Excessive overtime' });
     expect(byIndicator.runs.map((x) => x.runId)).toEqual([runB]);
     expect(new Set(byIndicator.metrics.map((m) => m.runId))).toEqual(new Set([runB]));
-    expect(byIndicator.metrics.every((m) => m.scope.indicator === '5' && m.scope.model === 'beta')).toBe(true);
+    expect(byIndicator.metrics.every((m) => m.scope.indicator === 'Excessive overtime' && m.scope.model === 'beta')).toBe(true);
     const byModel = await q({ model: 'alpha' });
     expect(byModel.runs.map((x) => x.runId)).toEqual([runA]);
     expect(byModel.metrics.every((m) => m.runId === runA)).toBe(true);
-    expect((await q({ model: 'alpha', indicator: '5' })).metrics).toEqual([]);
+    expect((await q({ model: 'alpha', indicator: 'Excessive overtime' })).metrics).toEqual([]);
   });
 
   it('correct or wrong answers only: metrics recomputed over those examples', async () => {

@@ -8,6 +8,7 @@
  *    file such as RaFoLa's definitions.json, whose exact wording is read from ../shared here. The study
  *    configuration records the text itself, never a path.
  */
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -216,6 +217,10 @@ describe('indicator definitions', () => {
     expect(() => readDefinitionsFile(bad)).not.toThrow(/SECRET/);
     expect(() => readDefinitionsFile(join(dir, 'gone.json'))).toThrow(`indicator definitions ${join(dir, 'gone.json')}: does not exist`);
     expect(() => readDefinitionsFile(dir)).toThrow(/is a directory|not a regular file/);
+    // a device or a FIFO is refused unread (it could never end, or block waiting for a writer)
+    expect(() => readDefinitionsFile('/dev/zero')).toThrow('indicator definitions /dev/zero: not a regular file');
+    const fifo = join(dir, 'fifo');
+    if (spawnSync('mkfifo', [fifo]).status === 0) expect(() => readDefinitionsFile(fifo)).toThrow(`indicator definitions ${fifo}: not a regular file`);
     const study = join(dir, 'fl.json');
     writeFileSync(study, JSON.stringify({ name: 'fl', task: { kind: 'forced-labour', indicator: 5 }, dataset: { builtin: 'demo-news' }, models: [{ path: 'm.gguf' }], indicatorDefinitions: 'nope.json' }));
     expect(() => resolveStudies(study)).toThrow(/fl\.json: field "indicatorDefinitions": indicator definitions .*nope\.json: does not exist/);
@@ -228,5 +233,19 @@ describe('indicator definitions', () => {
     expect(r.ok).toBe(false);
     expect(!r.ok && r.errors[0].path).toBe('task.definitions');
     expect(!r.ok && r.errors[0].message).not.toContain('SECRET');
+  });
+});
+
+describe('run --definitions', () => {
+  it('is refused for studies without a forced-labour task, and an unreadable file is named, before anything runs', async () => {
+    const { cliInProcess } = await import('../fixtures/cli-in-process');
+    const dir = mkdtempSync(join(tmpdir(), 'rw-run-defs-'));
+    const db = join(dir, 'db.sqlite');
+    const r = await cliInProcess(['--db', db, 'run', 'demo-sentiment-en', '--definitions', RAFOLA_DEFS]);
+    expect(r.code).toBe(2);
+    expect(r.err.trim()).toBe('error: --definitions is only for forced-labour studies; demo-sentiment-en has none');
+    const gone = await cliInProcess(['--db', db, 'run', 'demo-forced-labour', '--definitions', join(dir, 'gone.json')]);
+    expect(gone.code).toBe(1);
+    expect(gone.err).toContain(`indicator definitions ${join(dir, 'gone.json')}: does not exist`);
   });
 });

@@ -37,7 +37,15 @@ const seeds: Record<number, (db: Db) => void> = {
       VALUES (30, 3, 10, '{"turn1":"a"}', 'positiv', 1, 0.75, ?)`).run(NOW);
     db.prepare(`INSERT INTO result_relevance (result_id, method, relevance) VALUES (30, 'lrp-cp', ?)`).run(encodeFloat32([0.25, -1]));
     db.prepare(`INSERT INTO metrics (run_id, scope, name, value, n) VALUES (3, '{"level":"word"}', 'kappa', 0.5, 1)`).run();
+    // a forced-labour study as stored before indicators were named: 5 = RaFoLa's (alphabetical) number
+    db.prepare(`INSERT INTO studies (id, name, config, version, root_id, created_at, updated_at)
+      VALUES (8, 'overtime', '{"name":"overtime","task":{"kind":"forced-labour","labels":["yes","no"],"indicator":5}}', 1, 8, ?, ?)`).run(NOW, NOW);
+    db.prepare(`INSERT INTO runs (id, study_id, model_id, dataset_id, seed, status, app_version, created_at) VALUES (4, 8, 5, 1, 28, 'done', '0.0.9', ?)`).run(NOW);
+    db.prepare(`INSERT INTO metrics (run_id, scope, name, value, n) VALUES (4, '{"model":"m","indicator":"5"}', 'accuracy', 1, 1)`).run();
   },
+  // v3 adds tables only (leases, staged imports); v4 rewrites data only (forced-labour indicators by name)
+  3() {},
+  4() {},
 };
 
 function createAtVersion(file: string, k: number): void {
@@ -99,6 +107,11 @@ describe('migrations', () => {
         expect(r).toMatchObject({ label: 'positiv', correct: true, answerProb: 0.75 });
         expect([...r.relevance[0].values]).toEqual([0.25, -1]);
         expect(store.metrics.list(3)).toMatchObject([{ name: 'kappa', value: 0.5, scope: { level: 'word' } }]);
+        // v4: RaFoLa's number 5 is the name it meant, in the study and its runs' metric scopes (ILO 11)
+        expect((store.studies.get(8)!.config as { task: { indicator: unknown } }).task.indicator).toBe('Excessive overtime');
+        expect(store.metrics.list(4)).toMatchObject([{ name: 'accuracy', scope: { model: 'm', indicator: 'Excessive overtime' } }]);
+        // the study has a run: still frozen (the trigger is back)
+        expect(() => store.db.prepare(`UPDATE studies SET name = 'x' WHERE id = 8`).run()).toThrow(/cannot be edited in place/);
       }
 
       // The migrated schema is identical to one created from scratch.

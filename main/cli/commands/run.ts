@@ -28,6 +28,9 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   if (flags.threads !== undefined) checkThreads(flags.threads as number, '--threads', (m) => new CliUsageError(m));
   const studies = resolveStudies(ref);
   // forced-labour prompts: a user-supplied definitions file (e.g. RaFoLa's definitions.json), read here
+  if (flags.definitions !== undefined && !studies.some((s) => (s.config as { task?: { kind?: unknown } } | null)?.task?.kind === 'forced-labour')) {
+    throw new CliUsageError(`--definitions is only for forced-labour studies; ${ref} has none`);
+  }
   const definitions = flags.definitions ? readDefinitionsFile(resolve(flags.definitions as string), flags.definitions as string) : undefined;
   const abort = new AbortController();
   let firstInterrupt = 0;

@@ -24,7 +24,7 @@ export class WorkbenchError extends Error {
   }
 }
 
-export type FilePurpose = 'dataset' | 'labels' | 'model';
+export type FilePurpose = 'dataset' | 'labels' | 'model' | 'definitions';
 
 export interface Client {
   api: WorkbenchApi;
@@ -51,6 +51,7 @@ const ACCEPT: Record<FilePurpose, string> = {
   dataset: '.xlsx,.json,.jsonl,.csv,.tsv,.txt',
   labels: '.csv,.tsv,.txt',
   model: '.gguf',
+  definitions: '.json',
 };
 
 function electronClient(bridge: WorkbenchBridge): Client {
