@@ -8,9 +8,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolveStudies } from '../main/runner/builtins';
-import { ensureDemoModel } from '../main/runner/demo-model';
-import { runStudies } from '../main/runner/study';
+import { resolveStudies } from '../main/studies/builtins';
+import { ensureDemoModel, runStudies } from '../main/runner';
 import { openStore } from '../main/store';
 
 const arg = (name: string) => {

@@ -1,4 +1,4 @@
-import { builtinStudyNames, resolveStudies } from '../runner/builtins';
+import { builtinStudyNames, resolveStudies } from '../studies/builtins';
 import type { BuiltinStudy } from './catalogue';
 
 /**

@@ -12,8 +12,8 @@ import { importFile } from '../datasets';
 import { registerModel } from '../models/registry';
 import { buildReportData } from '../reports/build';
 import { renderReportHtml } from '../reports/html';
-import { resolveBuiltinDataset, resolveStudies, studyConfigOf } from '../runner/builtins';
-import { ensureDemoModel } from '../runner/demo-model';
+import { resolveBuiltinDataset, resolveStudies, studyConfigOf } from '../studies/builtins';
+import { ensureDemoModel } from '../runner';
 import { openStore, type Store } from '../store';
 import type { LaunchStudy } from './jobs';
 

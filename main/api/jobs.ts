@@ -4,7 +4,7 @@
  */
 import { importFile } from '../datasets';
 import { openStore, type Store } from '../store';
-import { runStudies } from '../runner/study';
+import { runStudies } from '../runner';
 import { buildReportData } from '../reports/build';
 import { writeExports } from '../reports/exports';
 import { renderReportHtml } from '../reports/html';

@@ -11,7 +11,7 @@
  * Which runs and results the filters choose is result-filter.ts, shared with the Inspector.
  */
 import type { Store } from '../store';
-import { pooledByModel, runMetrics } from '../runner/evaluate';
+import { pooledByModel, runMetrics } from '../metrics/run-metrics';
 import type { Correctness, FilteredMetric, MetricsFilter, MetricsQueryResult, PooledModelMetrics, RunFacet } from './catalogue';
 import { hasLanguage, selectResults } from './result-filter';
 

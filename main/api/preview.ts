@@ -2,7 +2,7 @@ import { loadVocabOnly } from '../models/session';
 import { parseStudyConfig } from '../config/study-schema';
 import { importFile } from '../datasets';
 import { chatTemplateOf, renderChat } from '../protocol';
-import { resolveBuiltinDataset } from '../runner/builtins';
+import { resolveBuiltinDataset } from '../studies/builtins';
 import { promptFor } from '../runner/example';
 import { openStore } from '../store';
 import type { StoredExample } from '../store/types';

@@ -4,8 +4,7 @@
  */
 import type { MetricRecord, ResultRecord, RunRecord, Store, StoredExample } from '../store';
 import { describeBinarisation, type BinarisationChoice } from '../metrics';
-import { exampleMetrics, pairName, pooledByModel } from '../runner/evaluate';
-import { modelName } from '../runner/finalize';
+import { displayModelName, exampleMetrics, pairName, pooledByModel } from '../metrics/run-metrics';
 import type { Estimate, ExampleSource, ExampleView, FaithfulnessGroup, MethodNote, MetricTable, ReportData, ReportRun } from './types';
 
 export interface BuildOptions {
@@ -59,7 +58,7 @@ export function buildReportData(store: Store, runIds: number[], opts: BuildOptio
   const datasets = [...new Map(runs.map((r) => [r.datasetId, store.datasets.get(r.datasetId)!])).values()];
   const mName = (id: number) => {
     const m = store.models.get(id)!;
-    return (m.metadata as { name?: string })?.name ?? modelName(m.path);
+    return displayModelName(m);
   };
   const dName = (id: number) => store.datasets.get(id)!.name;
   const metrics = new Map(runs.map((r) => [r.id, store.metrics.list(r.id)]));
@@ -212,7 +211,7 @@ export function buildReportData(store: Store, runIds: number[], opts: BuildOptio
     appVersion: opts.appVersion ?? '0.1.0',
     study: { id: studies.length === 1 ? studies[0].id : null, name: studies.map((s) => s.name).join(', '), config: studies.length === 1 ? studies[0].config : studies.map((s) => s.config) },
     models: models.map((m) => ({
-      name: (m.metadata as { name?: string })?.name ?? modelName(m.path),
+      name: displayModelName(m),
       path: m.path,
       sha256: m.sha256,
       architecture: m.architecture,

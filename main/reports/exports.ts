@@ -3,8 +3,7 @@
  * and JSONL (everything needed to recompute every metric without the database; see JSONL_FORMAT).
  */
 import { writeFileSync } from 'node:fs';
-import { exampleMetrics, pairName, type RunContext } from '../runner/evaluate';
-import { modelName, runContextOf } from '../runner/finalize';
+import { displayModelName, exampleMetrics, pairName, runContextOf, type RunContext } from '../metrics/run-metrics';
 import type { Store, TokenInfo } from '../store';
 
 /** Names the JSONL layout; a reader checks it on every run line. */
@@ -96,7 +95,7 @@ export function exportData(store: Store, runIds: number[]): ExportData {
       rows.push({
         record: 'example',
         runId,
-        model: (model.metadata as { name?: string })?.name ?? modelName(model.path),
+        model: displayModelName(model),
         dataset: dataset.name,
         seed: run.seed,
         exampleId: r.exampleId,

@@ -11,7 +11,7 @@
  */
 import { aopc, comprehensiveness, sufficiency, type ProbAfterMasking } from '../metrics';
 import { parsePositionsKey, positionsKey } from '../protocol/mask';
-import { runMetrics } from '../runner/evaluate';
+import { runMetrics } from '../metrics/run-metrics';
 import type { MetricInput, ResultRecord, StoredExample } from '../store';
 import { JSONL_FORMAT, type ExampleRow, type RunLine } from './exports';
 

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateModel, type GenerateModelOptions } from '../gguf/generate';
-import { REPO_ROOT } from './builtins';
+import { REPO_ROOT } from '../studies/builtins';
 
 /** Options of the demo model; changing them changes the cached file's name. */
 export const DEMO_MODEL_OPTIONS: Omit<GenerateModelOptions, 'path'> = {

@@ -13,10 +13,11 @@ import { inspectHeader, registerModel } from '../models/registry';
 import { openLrpModel, type LrpModel } from '../lrp';
 import { chatTemplateOf, fillerToken, type IndicatorDefinitions } from '../protocol';
 import type { Store } from '../store';
-import { expandPath, REPO_ROOT, resolveBuiltinDataset, studyConfigOf, type NamedStudy } from './builtins';
+import { expandPath, REPO_ROOT, resolveBuiltinDataset, studyConfigOf, type NamedStudy } from '../studies/builtins';
 import { ensureDemoModel } from './demo-model';
 import { makeProcessor } from './example';
-import { finalizeRun, modelName } from './finalize';
+import { modelName } from '../metrics/run-metrics';
+import { finalizeRun } from './finalize';
 import { runExamples, type LoopOutcome, type PhaseTimings } from './loop';
 
 export interface StudyRunOptions {

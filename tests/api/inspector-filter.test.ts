@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MetricsQueryResult, ResultsPage } from '../../main/api/catalogue';
-import { computeRunMetrics } from '../../main/runner/finalize';
+import { computeRunMetrics } from '../../main/metrics/run-metrics';
 import type { ResultInput } from '../../main/store';
 import { dataset, example } from '../store/helpers';
 import { ok, tempWorkbench } from './helpers';

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExportResult, MetricsQueryResult, PlainResult, Page, ResultsPage } from '../../main/api/catalogue';
 import type { WorkbenchEvent } from '../../main/api/catalogue';
-import { ensureDemoModel } from '../../main/runner/demo-model';
+import { ensureDemoModel } from '../../main/runner';
 import type { MetricRecord, ModelRecord, RunRecord, StudyRecord } from '../../main/store/types';
 import { ok, tempWorkbench } from './helpers';
 

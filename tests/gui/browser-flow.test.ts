@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { msst, repoRoot } from '../api/helpers';
 import { displayProblem, findElectronBinary } from '../../main/shell/electron-binary';
 import { buildRenderer, chromiumAvailable, openBrowserMode, SCREENS_DIR, type BrowserModeSession } from './harness';
-import { ensureDemoModel } from '../../main/runner/demo-model';
+import { ensureDemoModel } from '../../main/runner';
 import { maskAgreement } from '../../main/metrics';
 
 /**

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FilteredMetric, MetricsQueryResult } from '../../main/api/catalogue';
-import { computeRunMetrics } from '../../main/runner/finalize';
+import { computeRunMetrics } from '../../main/metrics/run-metrics';
 import type { ResultInput } from '../../main/store';
 import { dataset, example } from '../store/helpers';
 import { ok, tempWorkbench } from '../api/helpers';

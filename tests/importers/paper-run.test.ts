@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { cliInProcess as cli } from '../fixtures/cli-in-process';
 import { importPaperRun, paperRunNames } from '../../main/importers/paper';
 import { buildReportData } from '../../main/reports/build';
-import { finalizeRun } from '../../main/runner/finalize';
+import { finalizeRun } from '../../main/runner';
 import { openStore } from '../../main/store';
 
 const SST = resolve(__dirname, '../../..', 'shared/data/paper-responses/sst');

@@ -21,7 +21,7 @@ import {
   mulberry32,
   quantileSorted,
 } from '../../main/metrics';
-import { runMetrics } from '../../main/runner/evaluate';
+import { runMetrics } from '../../main/metrics/run-metrics';
 import type { ResultRecord, StoredExample } from '../../main/store';
 
 // Three examples (word masks; first = gold/human, second = predicted/self):

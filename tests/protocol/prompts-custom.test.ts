@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parseStudyConfig } from '../../main/config/study-schema';
 import { buildTaskPrompt, parseAnswer, type TaskSpec } from '../../main/protocol';
 import { promptFor } from '../../main/runner/example';
-import { indicatorDefinitionsFor } from '../../main/runner/study';
+import { indicatorDefinitionsFor } from '../../main/runner';
 import type { StoredExample } from '../../main/store';
 
 const SENT: TaskSpec = { task: 'sentiment', language: 'en' };

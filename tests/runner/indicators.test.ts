@@ -19,7 +19,7 @@ import { importFile } from '../../main/datasets';
 import { buildTaskPrompt, loadIndicators } from '../../main/protocol';
 import { builtinDefinitions, readDefinitionsFile } from '../../main/protocol/indicator-definitions';
 import { ILO_INDICATORS, indicatorTitle, RAFOLA_ORDER, spanIndicator } from '../../main/protocol/indicators';
-import { REPO_ROOT, resolveStudies, studyConfigOf } from '../../main/runner/builtins';
+import { REPO_ROOT, resolveStudies, studyConfigOf } from '../../main/studies/builtins';
 import { taskFor } from '../../main/runner/example';
 import { indicatorDefinitionsFor, withDefinitions } from '../../main/runner/study';
 import type { StoredExample } from '../../main/store';

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { previewPrompt } from '../../main/api/preview';
 import { importFile } from '../../main/datasets/index';
 import { generateModel } from '../../main/gguf/generate';
-import { namedStudy } from '../../main/runner/builtins';
+import { namedStudy } from '../../main/studies/builtins';
 import { runStudies } from '../../main/runner/study';
 import { openStore } from '../../main/store';
 import { SENTENCES } from './tiny-study';

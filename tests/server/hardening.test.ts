@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_CALL_BYTES, startServer, type RunningServer } from '../../main/server/server';
-import { ensureDemoModel } from '../../main/runner/demo-model';
+import { ensureDemoModel } from '../../main/runner';
 import { tempWorkbench } from '../api/helpers';
 
 interface Answer {

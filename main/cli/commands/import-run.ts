@@ -1,6 +1,6 @@
 import { importJsonlRun } from '../../importers/jsonl';
 import { importPaperRunWithTokens, type MatchingRule } from '../../importers/paper';
-import { finalizeRun } from '../../runner/finalize';
+import { finalizeRun } from '../../runner';
 import { CliUsageError, parseFlags, withStore, type CliContext } from '../context';
 
 export const summary = 'import per-example results produced elsewhere as a run of a study (--format jsonl|paper)';

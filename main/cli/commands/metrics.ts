@@ -1,5 +1,5 @@
-import { computeRunMetrics } from '../../runner/finalize';
-import { pooledByModel } from '../../runner/evaluate';
+import { computeRunMetrics } from '../../metrics/run-metrics';
+import { pooledByModel } from '../../metrics/run-metrics';
 import { parseFlags, withStore, type CliContext } from '../context';
 import { fmtEstimate } from '../../reports/format';
 import { parseRunIds } from './report';

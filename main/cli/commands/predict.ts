@@ -6,9 +6,9 @@ import { checkThreads } from '../../models/session-threads';
 import { chatTemplateOf, runExample, type ClassifyMode, type PromptTemplates, type TaskSpec } from '../../protocol/index';
 import { builtinDefinitions, DEFAULT_DEFINITIONS, readDefinitionsFile } from '../../protocol/indicator-definitions';
 import { ILO_LIST, iloIndicator, indicatorNamed } from '../../protocol/indicators';
-import { resolveStudies, studyConfigOf } from '../../runner/builtins';
+import { resolveStudies, studyConfigOf } from '../../studies/builtins';
 import { taskFor } from '../../runner/example';
-import { indicatorDefinitionsFor, modelPathFor } from '../../runner/study';
+import { indicatorDefinitionsFor, modelPathFor } from '../../runner';
 import type { StoredExample } from '../../store';
 import { CliUsageError, parseFlags, withStore, type CliContext } from '../context';
 

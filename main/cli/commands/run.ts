@@ -3,8 +3,8 @@ import { buildReportData } from '../../reports/build';
 import { renderReportHtml } from '../../reports/html';
 import { htmlToPdf } from '../../reports/pdf';
 import { readDefinitionsFile } from '../../protocol/indicator-definitions';
-import { resolveStudies } from '../../runner/builtins';
-import { runStudies } from '../../runner/study';
+import { resolveStudies } from '../../studies/builtins';
+import { runStudies } from '../../runner';
 import { checkThreads } from '../../models/session-threads';
 import { CliUsageError, parseFlags, withStore, type CliContext } from '../context';
 

@@ -1,7 +1,7 @@
 /**
  * The published study's files as a run of a study: `import-run <dir-or-file> --format paper --study <id>`.
  *
- * What is stored (the layout main/runner/evaluate.ts reads, so `metrics <runId>` treats the run like
+ * What is stored (the layout main/metrics/run-metrics.ts reads, so `metrics <runId>` treats the run like
  * one made here):
  *   - the file's sentences as a dataset (once per file content; a re-import reuses it), words split on
  *     single spaces as the paper does, the human rationale from `gold_label_rationales`;

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseStudyConfig, type StudyConfig } from '../config/study-schema';
 import { builtinDefinitions, readDefinitionsFile } from '../protocol/indicator-definitions';
 
-/** Repository root (this file is main/runner/builtins.ts). */
+/** Repository root (this file is main/studies/builtins.ts). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const STUDIES_DIR = join(REPO_ROOT, 'studies');
 

@@ -31,8 +31,8 @@ import {
   type DerivedMetric,
   type ExampleMetrics,
   type MetricSummary,
-} from '../metrics';
-import type { MetricInput, MetricRecord, ResultRecord, RunRecord, Store, StoredExample } from '../store';
+} from './index';
+import type { MetricInput, MetricRecord, ModelRecord, ResultRecord, RunRecord, Store, StoredExample } from '../store';
 
 export const SOURCES = ['human', 'self', 'lrp-cp', 'lrp-attn', 'lrp-contrast', 'occlusion', 'random'] as const;
 /** Pairs compared for plausibility: the first is the reference (gold) mask. */
@@ -327,4 +327,40 @@ export function pooledByModel(store: Store, runs: readonly PoolRun[], opts: { B?
     out.push({ ...pooledMetrics(members, { model: String(head.scope.model ?? ''), ...(indicator ? { indicator } : {}) }, opts), studyId });
   }
   return out;
+}
+
+/** A model's display name from its file path (an imported run's "imported:NAME" gives NAME). */
+export function modelName(path: string): string {
+  const base = path.replace(/^imported:/, '').split(/[\\/]/).pop() ?? path;
+  return base.replace(/\.gguf$/i, '');
+}
+
+/** The name a model is shown and its metrics labelled by: its metadata's name, else its file's. */
+export function displayModelName(model: Pick<ModelRecord, 'metadata' | 'path'>): string {
+  return (model.metadata as { name?: string } | null)?.name ?? modelName(model.path);
+}
+
+/** What a run's metrics are labelled and seeded with (model name, seed, indicator): also written into exports. */
+export function runContextOf(store: Store, runId: number): RunContext {
+  const run = store.runs.get(runId);
+  if (!run) throw new Error(`run ${runId} does not exist`);
+  const model = store.models.get(run.modelId)!;
+  const study = store.studies.get(run.studyId);
+  const task = (study?.config as { task?: { indicator?: string | number } } | undefined)?.task;
+  return {
+    model: displayModelName(model),
+    seed: run.seed,
+    ...(task?.indicator ? { indicator: String(task.indicator) } : {}),
+  };
+}
+
+/** Recomputes and stores (replacing) all metrics of the run; returns how many rows were stored. */
+export function computeRunMetrics(store: Store, runId: number, opts: { B?: number } = {}): number {
+  const ctx = runContextOf(store, runId);
+  const run = store.runs.get(runId)!;
+  const examples = new Map(store.datasets.examples(run.datasetId).map((e) => [e.id, e]));
+  const results = store.results.list(runId);
+  const rows = runMetrics(results, examples, ctx, opts);
+  store.metrics.replace(runId, rows);
+  return rows.length;
 }
