@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { placeholderProblem, TURN1_PLACEHOLDERS, type TaskSpec } from '../protocol/prompts';
+import { taskOptionLabels } from '../protocol/gold';
 
 /**
  * The study configuration: what a study runs (task, data, models, seeds) and how it explains and
@@ -67,6 +68,26 @@ const unique = <T>(what: string) => (list: T[], ctx: z.RefinementCtx) => {
   });
 };
 
+/**
+ * Each target of task.labelMap must be one of the task's options (exactly as the task spells them) or null.
+ * Runs even when other task fields are invalid (all problems at once), so it reads the input defensively.
+ */
+function checkLabelMap(input: unknown, ctx: z.RefinementCtx) {
+  const t = input as { kind?: unknown; labels?: unknown; labelMap?: unknown };
+  if (!t.labelMap || typeof t.labelMap !== 'object' || Array.isArray(t.labelMap)) return;
+  if (typeof t.kind !== 'string' || !(TASK_KINDS as readonly string[]).includes(t.kind)) return;
+  // a custom task without valid labels is reported at task.labels
+  const labels = Array.isArray(t.labels) && t.labels.every((l) => typeof l === 'string') ? (t.labels as string[]) : undefined;
+  if (t.kind === 'custom' && !labels) return;
+  const options = taskOptionLabels({ kind: t.kind as (typeof TASK_KINDS)[number], labels });
+  for (const [from, to] of Object.entries(t.labelMap as Record<string, unknown>)) {
+    if (from.trim() === '') ctx.addIssue({ code: 'custom', path: ['labelMap'], message: `has a blank dataset label ${JSON.stringify(from)}` });
+    if (typeof to === 'string' && !options.includes(to)) {
+      ctx.addIssue({ code: 'custom', path: ['labelMap', from], message: `maps to ${JSON.stringify(to)}, which is not an option of ${t.kind} (${options.join(', ')}, or null to leave those examples out)` });
+    }
+  }
+}
+
 const task = z
   .strictObject({
     kind: z.enum(TASK_KINDS),
@@ -75,7 +96,11 @@ const task = z
     // Forced-labour indicator definitions file (RaFoLa's definitions.json format). Relative paths: to the
     // study file when read from one (see runner/builtins.ts), else to the repository root.
     definitions: nonEmpty.optional(),
+    // Gold labels: dataset label (exactly as written) -> one of the task's options, or null to leave those
+    // examples out (protocol/gold.ts). Checked against the dataset before any model runs.
+    labelMap: z.record(z.string(), z.union([z.string(), z.null()], { error: 'expected one of the task\'s options (a string) or null' })).optional(),
   })
+  .superRefine(checkLabelMap, { when: () => true })
   .superRefine((t, ctx) => {
     if (t.kind === 'custom' && !t.labels) {
       ctx.addIssue({ code: 'custom', path: ['labels'], message: 'required for a custom task (at least 2 labels)' });
@@ -95,6 +120,7 @@ const task = z
     labels: t.labels ?? DEFAULT_LABELS[t.kind as keyof typeof DEFAULT_LABELS],
     ...(t.indicator !== undefined ? { indicator: t.indicator } : {}),
     ...(t.definitions !== undefined ? { definitions: t.definitions } : {}),
+    ...(t.labelMap !== undefined ? { labelMap: t.labelMap } : {}),
   }));
 
 const dataset = z

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { buildReportData } from '../../reports/build';
 import { renderReportHtml } from '../../reports/html';
 import { htmlToPdf } from '../../reports/pdf';
+import { describeLabelCheck, GoldLabelError } from '../../protocol/gold';
 import { resolveStudies } from '../../runner/builtins';
 import { runStudies } from '../../runner/study';
 import { CliUsageError, parseFlags, withStore, type CliContext } from '../context';
@@ -45,7 +46,14 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
         log: ctx.err,
         // forced-labour prompts: a user-supplied definitions file (e.g. RaFoLa's definitions.json)
         indicatorDefinitions: flags.definitions ? resolve(flags.definitions as string) : undefined,
+      }).catch((e: unknown) => {
+        if (!(e instanceof GoldLabelError)) throw e;
+        // gold labels that do not map: refused before any run (protocol/gold.ts), every value listed
+        if (ctx.json) ctx.out(JSON.stringify({ db: store.file, refused: { reason: 'gold-labels', dataset: e.dataset, ...e.check }, runs: [] }));
+        ctx.err(`error: ${describeLabelCheck(e.check, e.dataset, '\n  ')}`);
+        return null;
       });
+      if (reports === null) return 1;
       const runIds = reports.flatMap((r) => r.runs.map((x) => x.runId));
       const stopped = reports.some((r) => r.runs.some((x) => x.outcome.status !== 'done')) || abort.signal.aborted;
       if (flags.report && runIds.length) {
