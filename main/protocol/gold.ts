@@ -19,7 +19,9 @@
  *   - Anything else does not map. A study with any example whose label does not map is refused before a
  *     model runs, with every such example listed (up to a cap): it is never scored as right or wrong.
  */
+import type { StudyConfig } from '../config/study-schema';
 import { RAFOLA_INDICATORS } from '../datasets/rafola';
+import type { Store } from '../store';
 import { buildTaskPrompt, type TaskSpec } from './prompts';
 
 /** Dataset label (as written in the dataset) -> task option label, or null to leave those examples out. */
@@ -205,6 +207,22 @@ export function describeLabelCheck(check: LabelCheck, dataset: { id: number; nam
     ...values,
     `map each label to an option in task.labelMap, e.g. ${JSON.stringify(example)} (null leaves those examples out)`,
   ].join(separator);
+}
+
+/**
+ * The gold labels of the examples a study will run (the first limits.maxExamples, as the runner takes
+ * them), checked under its task. The runner refuses a study that fails this as a whole, before any run is
+ * created or model loaded (a partly scored study would hide the problem in its figures); the API answers
+ * the same check when a study is validated, saved or started. The way out is explicit: task.labelMap.
+ */
+export function studyLabelCheck(
+  store: Pick<Store, 'datasets'>,
+  config: Pick<StudyConfig, 'task' | 'limits'>,
+  datasetId: number,
+): { check: LabelCheck; dataset: { id: number; name: string } } {
+  const all = store.datasets.examples(datasetId);
+  const examples = config.limits.maxExamples ? all.slice(0, config.limits.maxExamples) : all;
+  return { check: checkGoldLabels(examples, goldRule(config.task)), dataset: { id: datasetId, name: store.datasets.get(datasetId)?.name ?? '' } };
 }
 
 /** A study refused because gold labels do not map; `check` has the structured list. */

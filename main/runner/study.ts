@@ -12,7 +12,7 @@ import { importFile } from '../datasets/index';
 import { registerModel } from '../models/registry';
 import { openLrpModel, type LrpModel } from '../lrp';
 import { chatTemplateOf, fillerToken, loadIndicators, type Indicator } from '../protocol';
-import { checkGoldLabels, goldRule, GoldLabelError, type LabelCheck } from '../protocol/gold';
+import { GoldLabelError, studyLabelCheck } from '../protocol/gold';
 import type { Store } from '../store';
 import { RAFOLA_INDICATORS } from '../datasets/rafola';
 import { DEFAULT_INDICATOR_DEFINITIONS, expandPath, REPO_ROOT, resolveBuiltinDataset, studyConfigOf, type NamedStudy } from './builtins';
@@ -101,19 +101,6 @@ export function indicatorDefinitionsFor(config: StudyConfig, file?: string): { f
   return { file: f, sha256: sha256File(f), indicators: indicators.map((ind, i) => ({ ...ind, label: RAFOLA_INDICATORS[i] })) };
 }
 
-/**
- * The gold labels of the examples a study will run, checked under its task (protocol/gold.ts). A study with
- * any example whose label does not map to an option is refused as a whole, before any run is created or
- * model loaded: a partly scored study would hide the problem in its figures. The way out is explicit:
- * task.labelMap maps each label to an option, or to null to leave its examples out.
- */
-export function studyLabelCheck(store: Store, config: StudyConfig, datasetId: number): { check: LabelCheck; dataset: { id: number; name: string } } {
-  const all = store.datasets.examples(datasetId);
-  const examples = config.limits.maxExamples ? all.slice(0, config.limits.maxExamples) : all;
-  const ds = store.datasets.get(datasetId);
-  return { check: checkGoldLabels(examples, goldRule(config.task)), dataset: { id: datasetId, name: ds?.name ?? '' } };
-}
-
 export async function runStudies(store: Store, studies: NamedStudy[], opts: StudyRunOptions = {}): Promise<StudyRunReport[]> {
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const reports: StudyRunReport[] = [];
@@ -125,6 +112,7 @@ export async function runStudies(store: Store, studies: NamedStudy[], opts: Stud
     const threads = Math.max(1, opts.threads ?? config.limits.threads);
     const defs = indicatorDefinitionsFor(config, opts.indicatorDefinitions ?? s.indicatorDefinitions);
     const datasetId = datasetIdFor(store, config);
+    // refused as a whole, before any run exists or model loads, when a gold label does not map (protocol/gold.ts)
     const labels = studyLabelCheck(store, config, datasetId);
     if (!labels.check.ok) throw new GoldLabelError(labels.check, labels.dataset);
     const studyId = studyIdFor(store, config);
