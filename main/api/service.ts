@@ -148,6 +148,16 @@ function studyLabels(store: Store, config: StudyConfig): StudyLabels | null {
   return { ...check, dataset };
 }
 
+/**
+ * The gold labels of a form's draft, as soon as its task, dataset and limits are valid, whatever the state of
+ * its other fields (no model chosen yet): the user sees label problems when choosing the dataset and task.
+ */
+function labelsOfDraft(store: Store, draft: unknown): StudyLabels | null {
+  const d = (draft && typeof draft === 'object' ? draft : {}) as Record<string, unknown>;
+  const part = parseStudyConfig({ name: 'labels', task: d.task, dataset: d.dataset, models: [{ id: 1 }], ...(d.limits !== undefined ? { limits: d.limits } : {}) });
+  return part.ok ? studyLabels(store, part.config) : null;
+}
+
 /** The form's message at task.labelMap: each value that maps to no option, with its count. */
 function labelField(l: StudyLabels): string {
   const values = l.unmapped.map((v) => `${JSON.stringify(v.value)} (${v.count})`).join(', ');
@@ -265,14 +275,12 @@ function makeImpl(wb: Workbench): Impl {
     builtinStudies: () => builtinStudies(),
     validateStudyConfig(a): StudyValidation {
       const r = parseStudyConfig(a.config);
-      if (r.ok) {
-        const labels = studyLabels(store, r.config);
-        if (labels && !labels.ok) return { ok: false, fields: { 'task.labelMap': labelField(labels) }, config: r.config, labels };
-        return { ok: true, fields: {}, config: r.config, ...(labels ? { labels } : {}) };
-      }
-      const fields: Record<string, string> = {};
+      const labels = labelsOfDraft(store, a.config);
+      const labelFields: Record<string, string> = labels && !labels.ok ? { 'task.labelMap': labelField(labels) } : {};
+      if (r.ok) return { ok: !labels || labels.ok, fields: labelFields, config: r.config, ...(labels ? { labels } : {}) };
+      const fields: Record<string, string> = { ...labelFields };
       for (const e of r.errors) fields[e.path] = fields[e.path] ? `${fields[e.path]}; ${e.message}` : e.message;
-      return { ok: false, fields };
+      return { ok: false, fields, ...(labels ? { labels } : {}) };
     },
     saveStudy(a) {
       rejectModelPaths(a.config);

@@ -146,7 +146,8 @@ export function makeProcessor(deps: PipelineDeps): ProcessExample {
       const inText = byIndex.get(i);
       return { id: t.id, text: t.text, start: inText ? inText.start : t.start, end: inText ? inText.end : t.end, segment: t.segment };
     });
-    const rawOutputs: Record<string, unknown> = { turn1: cls.responseText, mode: cls.mode, stop: cls.stop ?? null };
+    // gold: the option the example's gold label maps to (protocol/gold.ts), what `correct` is decided against
+    const rawOutputs: Record<string, unknown> = { turn1: cls.responseText, mode: cls.mode, stop: cls.stop ?? null, gold: gold.label };
     if (cls.status === 'skipped') return { ...base, rawOutputs: { ...rawOutputs, reason: cls.reason }, skippedReason: 'context-overflow' };
     if (cls.status === 'invalid' || !cls.option || !cls.answer) {
       return { ...base, rawOutputs: { ...rawOutputs, reason: cls.reason ?? null }, label: 'invalid', correct: false, tokens, skippedReason: 'invalid-answer' };

@@ -35,6 +35,13 @@ describe('API: gold labels that do not map are refused, with the values', () => 
     expect(v.labels!.unmapped.map((u) => [u.value, u.count, u.examples.map((e) => e.externalId)])).toEqual([['yes', 2, ['a1', 'a3']], ['no', 1, ['a2']]]);
   });
 
+  it('validateStudyConfig reports the labels as soon as task and dataset are valid, before a model is chosen', async () => {
+    const v = ok(await t.wb.call('validateStudyConfig', { config: { ...config(), models: [] } })) as StudyValidation;
+    expect(v.ok).toBe(false);
+    expect(Object.keys(v.fields).sort()).toEqual(['models', 'task.labelMap']);
+    expect(v.labels?.unmapped.map((u) => u.value)).toEqual(['yes', 'no']);
+  });
+
   it('saveStudy: refused (invalid), naming examples and values; nothing stored', async () => {
     const r = await t.wb.call('saveStudy', { name: 'fl', config: config() });
     expect(r.ok).toBe(false);

@@ -110,6 +110,7 @@ describe('gold labels that do not fit a forced-labour task', () => {
         const x = results.find((y) => byExt.get(y.exampleId) === id)!;
         expect(['yes', 'no']).toContain(x.label);
         expect(x.correct).toBe(x.label === label);
+        expect(x.rawOutputs.gold).toBe(label);
         if (x.label === label) right++;
       }
       // this generated model answers "yes" to all four (scoring mode, deterministic): a1 and a3 right, 2/4
