@@ -3,7 +3,7 @@ import { freemem, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { parseStudyConfig, StudyConfigError, type StudyConfig } from '../config/study-schema';
-import { describeLabelCheck, studyLabelCheck } from '../protocol/gold';
+import { describeLabelCheck, labelText, studyLabelCheck } from '../protocol/gold';
 import { openStore, type Store } from '../store';
 import { builtinStudies } from './builtins';
 import { issuesToFields, requests, type ParsedRequest, type Responses, type StudyLabels, type StudyValidation, type WorkbenchEvent } from './catalogue';
@@ -160,7 +160,7 @@ function labelsOfDraft(store: Store, draft: unknown): StudyLabels | null {
 
 /** The form's message at task.labelMap: each value that maps to no option, with its count. */
 function labelField(l: StudyLabels): string {
-  const values = l.unmapped.map((v) => `${JSON.stringify(v.value)} (${v.count})`).join(', ');
+  const values = l.unmapped.map((v) => `${labelText(v.value)} (${v.count})`).join(', ');
   return `${l.count} of ${l.checked} examples have a gold label that maps to none of the options (${l.options.join(', ')}): ${values}; map each to an option or leave it out`;
 }
 

@@ -121,7 +121,7 @@ export function goldLabel(labels: readonly string[], rule: GoldRule): GoldLabel 
     return { status: 'ok', label: verdict === 'yes' ? byName.get('yes')! : byName.get('no')! };
   }
 
-  if (labels.length === 0) return { status: 'unmapped', value: '', reason: 'is empty (the example has no gold label)' };
+  if (labels.length === 0) return { status: 'unmapped', value: '', reason: 'no gold label (an mSST file needs its labels file when imported)' };
   if (labels.length > 1) return { status: 'unmapped', value: labels.join('|'), reason: `is ${labels.length} labels; a ${rule.task} task needs exactly one` };
   const v = labels[0];
   const m = mapped(v);
@@ -194,12 +194,15 @@ export function labelProblems(check: LabelCheck): LabelProblem[] {
   return check.unmapped.flatMap((v) => v.examples.map((e) => ({ ...e, value: v.value, reason: v.reason })));
 }
 
+/** A label value as messages show it: quoted, or "(no label)" when the example has none. */
+export const labelText = (value: string) => (value === '' ? '(no label)' : JSON.stringify(value));
+
 /** A message naming each value that does not map, why, and its examples (position and id), and the way out. */
 export function describeLabelCheck(check: LabelCheck, dataset: { id: number; name: string }, separator = '; '): string {
   const values = check.unmapped.map((v) => {
     const ex = v.examples.map((e) => `${e.position} (id ${e.externalId})`).join(', ');
     const more = v.count > v.examples.length ? ` and ${v.count - v.examples.length} more` : '';
-    return `${JSON.stringify(v.value)} ${v.reason}: ${v.count === 1 ? 'example' : `${v.count} examples,`} ${ex}${more}`;
+    return `${labelText(v.value)} ${v.reason}: ${v.count === 1 ? 'example' : `${v.count} examples,`} ${ex}${more}`;
   });
   const example = Object.fromEntries(check.unmapped.slice(0, 3).map((v) => [v.value, check.options.includes(v.value) ? v.value : check.options[0]]));
   return [
