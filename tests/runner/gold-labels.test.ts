@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateModel } from '../../main/gguf/generate';
 import { writeExports } from '../../main/reports/exports';
+import { GoldLabelError } from '../../main/protocol/gold';
+import { runStudies } from '../../main/runner/study';
 import { openStore } from '../../main/store';
 import { cliInProcess } from '../fixtures/cli-in-process';
 
@@ -36,12 +38,14 @@ beforeAll(async () => {
   await generateModel({ path: model, seed: 7, nLayer: 2, nEmbd: 32, nHead: 4, nHeadKv: 2, nFf: 64, contextLength: 512, vocab: 'synthetic' });
 }, 120_000);
 
+const config = (name: string, labelMap?: Record<string, string | null>) => ({
+  name, task: { kind: 'forced-labour', indicator: 3, ...(labelMap ? { labelMap } : {}) }, language: 'en', dataset: { id: datasetId },
+  models: [{ path: model, mode: 'scoring' }], seeds: [28], explanations: ['human', 'random'], metrics: ['accuracy'], onlyCorrect: false,
+});
+
 function study(name: string, labelMap?: Record<string, string | null>): string {
   const file = join(dir, `${name}.json`);
-  writeFileSync(file, JSON.stringify({
-    name, task: { kind: 'forced-labour', indicator: 3, ...(labelMap ? { labelMap } : {}) }, language: 'en', dataset: { id: datasetId },
-    models: [{ path: model, mode: 'scoring' }], seeds: [28], explanations: ['human', 'random'], metrics: ['accuracy'], onlyCorrect: false,
-  }));
+  writeFileSync(file, JSON.stringify(config(name, labelMap)));
   return file;
 }
 
@@ -88,6 +92,20 @@ describe('gold labels that do not fit a forced-labour task', () => {
     expect(r.err).toContain('"unclear" is neither an indicator name nor mapped: example 5 (id a5)');
     expect(r.err).not.toContain('"yes" does not say');
     expect(stored().runs).toEqual([]);
+  });
+
+  it('in a group of studies, one refused study stops them all before any runs', async () => {
+    const store = openStore(db);
+    try {
+      const group = [
+        { name: 'fine', file: 'fine.json', config: config('fine', { yes: 'yes', no: 'no', unclear: null }) },
+        { name: 'refused', file: 'refused.json', config: config('refused') },
+      ];
+      await expect(runStudies(store, group, { log: () => {} })).rejects.toBeInstanceOf(GoldLabelError);
+      expect(store.runs.list()).toEqual([]);
+    } finally {
+      store.close();
+    }
   });
 
   it('with an explicit mapping it runs, and scores against the mapped gold (accuracy checked by hand)', async () => {
