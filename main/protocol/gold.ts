@@ -131,15 +131,6 @@ export function goldLabel(labels: readonly string[], rule: GoldRule): GoldLabel 
   return { status: 'unmapped', value: v, reason: 'is not an option of the task nor mapped' };
 }
 
-export interface LabelProblem {
-  exampleId: number;
-  externalId: string;
-  /** 1-based position in the dataset. */
-  position: number;
-  value: string;
-  reason: string;
-}
-
 /** One label value (or combination of labels, joined by "|") that does not map, and its examples. */
 export interface UnmappedValue {
   value: string;
@@ -187,11 +178,6 @@ export function checkGoldLabels(
     if (v.examples.length < cap) v.examples.push({ exampleId: ex.id, externalId: ex.externalId, position: ex.ordinal + 1 });
   }
   return { ok: count === 0, count, checked: examples.length, unmapped: [...values.values()], excluded, options: rule.options };
-}
-
-/** The examples of a check, one per line: position, id, value, why (the value's first examples). */
-export function labelProblems(check: LabelCheck): LabelProblem[] {
-  return check.unmapped.flatMap((v) => v.examples.map((e) => ({ ...e, value: v.value, reason: v.reason })));
 }
 
 /** A label value as messages show it: quoted, or "(no label)" when the example has none. */
