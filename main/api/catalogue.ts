@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { LabelCheck } from '../protocol/gold';
 import type { DatasetRecord, MetricRecord, ModelRecord, ResultRecord, RunRecord, StoredExample, StudyRecord } from '../store/types';
 import type { ApiErrorData, Envelope } from './errors';
 import type { MethodName } from './methods';
@@ -145,7 +146,15 @@ export interface StudyValidation {
   /** Messages keyed by the field's dotted path ("" for the whole config). */
   fields: Record<string, string>;
   config?: unknown;
+  /**
+   * The gold labels of the study's (stored) dataset under its task (protocol/gold.ts): the values that map
+   * to no option, for the form's label-mapping editor. Absent when the config is invalid or the dataset is
+   * a built-in one.
+   */
+  labels?: StudyLabels;
 }
+
+export type StudyLabels = LabelCheck & { dataset: { id: number; name: string } };
 
 export interface BuiltinStudy {
   name: string;

@@ -2,10 +2,11 @@ import { EventEmitter } from 'node:events';
 import { freemem, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { parseStudyConfig, StudyConfigError } from '../config/study-schema';
+import { parseStudyConfig, StudyConfigError, type StudyConfig } from '../config/study-schema';
+import { describeLabelCheck, labelText, studyLabelCheck } from '../protocol/gold';
 import { openStore, type Store } from '../store';
 import { builtinStudies } from './builtins';
-import { issuesToFields, requests, type ParsedRequest, type Responses, type WorkbenchEvent } from './catalogue';
+import { issuesToFields, requests, type ParsedRequest, type Responses, type StudyLabels, type StudyValidation, type WorkbenchEvent } from './catalogue';
 import { Engine } from './engine';
 import { ApiError, type Envelope } from './errors';
 import { FileHandles, type FileEntry } from './files';
@@ -126,6 +127,36 @@ async function withUserNames<T>(wb: Workbench, files: (FileEntry | undefined)[],
   }
 }
 
+/** The gold labels of a study's stored dataset under its task (protocol/gold.ts); null for a built-in or missing dataset. */
+function studyLabels(store: Store, config: StudyConfig): StudyLabels | null {
+  const id = config.dataset.id;
+  if (id === undefined || !store.datasets.get(id)) return null;
+  const { check, dataset } = studyLabelCheck(store, config, id);
+  return { ...check, dataset };
+}
+
+/**
+ * The gold labels of a form's draft, as soon as its task, dataset and limits are valid, whatever the state of
+ * its other fields (no model chosen yet): the user sees label problems when choosing the dataset and task.
+ */
+function labelsOfDraft(store: Store, draft: unknown): StudyLabels | null {
+  const d = (draft && typeof draft === 'object' ? draft : {}) as Record<string, unknown>;
+  const part = parseStudyConfig({ name: 'labels', task: d.task, dataset: d.dataset, models: [{ id: 1 }], ...(d.limits !== undefined ? { limits: d.limits } : {}) });
+  return part.ok ? studyLabels(store, part.config) : null;
+}
+
+/** The form's message at task.labelMap: each value that maps to no option, with its count. */
+function labelField(l: StudyLabels): string {
+  const values = l.unmapped.map((v) => `${labelText(v.value)} (${v.count})`).join(', ');
+  return `${l.count} of ${l.checked} examples have a gold label that maps to none of the options (${l.options.join(', ')}): ${values}; map each to an option or leave it out`;
+}
+
+/** Refuses a study whose gold labels do not map, with every value listed (the runner would refuse it too). */
+function refuseUnmappedLabels(store: Store, config: StudyConfig): void {
+  const l = studyLabels(store, config);
+  if (l && !l.ok) throw new ApiError('invalid', describeLabelCheck(l, l.dataset), { 'task.labelMap': labelField(l) });
+}
+
 /** The study's runs, waiting briefly for the runner to create them (it does so before the first example). */
 async function runIdsSoon(wb: Workbench, studyId: number): Promise<number[]> {
   const t0 = Date.now();
@@ -232,7 +263,7 @@ function makeImpl(wb: Workbench): Impl {
     listStudies: () => store.studies.list({ latestOnly: true }),
     getStudy: (a) => need(store.studies.get(a.studyId), `study ${a.studyId}`, 'studyId'),
     builtinStudies: () => builtinStudies(),
-    validateStudyConfig(a) {
+    validateStudyConfig(a): StudyValidation {
       let config: unknown;
       try {
         config = apiStudyConfig(a.config, wb.files);
@@ -242,13 +273,17 @@ function makeImpl(wb: Workbench): Impl {
         throw e;
       }
       const r = parseStudyConfig(config);
-      if (r.ok) return { ok: true, fields: {}, config: r.config };
-      const fields: Record<string, string> = {};
+      const labels = labelsOfDraft(store, config);
+      const labelFields: Record<string, string> = labels && !labels.ok ? { 'task.labelMap': labelField(labels) } : {};
+      if (r.ok) return { ok: !labels || labels.ok, fields: labelFields, config: r.config, ...(labels ? { labels } : {}) };
+      const fields: Record<string, string> = { ...labelFields };
       for (const e of r.errors) fields[e.path] = fields[e.path] ? `${fields[e.path]}; ${e.message}` : e.message;
-      return { ok: false, fields };
+      return { ok: false, fields, ...(labels ? { labels } : {}) };
     },
     saveStudy(a) {
       const config = apiStudyConfig(a.config, wb.files);
+      const parsed = parseStudyConfig(config);
+      if (parsed.ok) refuseUnmappedLabels(store, parsed.config);
       try {
         const id = a.studyId === undefined ? store.studies.create(a.name, config) : store.studies.update(a.studyId, config, a.name);
         return { study: need(store.studies.get(id), 'study', 'studyId') };
@@ -266,7 +301,10 @@ function makeImpl(wb: Workbench): Impl {
     listRuns: (a) => store.runs.list(a.studyId !== undefined ? { studyId: a.studyId } : {}),
     getRun: (a) => need(store.runs.get(a.runId), `run ${a.runId}`, 'runId'),
     async startRun(a) {
-      need(store.studies.get(a.studyId), `study ${a.studyId}`, 'studyId');
+      const study = need(store.studies.get(a.studyId), `study ${a.studyId}`, 'studyId');
+      // answered here, at once, rather than as a failure of the background job (e.g. a study saved before this check)
+      const parsed = parseStudyConfig(study.config);
+      if (parsed.ok) refuseUnmappedLabels(store, parsed.config);
       const r = await wb.engine.call('startStudy', { dbFile: wb.options.dbFile, studyId: a.studyId, resume: false, appVersion: wb.options.version });
       if (!r.started) throw new ApiError('conflict', `study ${a.studyId} is already running`);
       return { runIds: await runIdsSoon(wb, a.studyId) };

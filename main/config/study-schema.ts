@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { placeholderProblem, TURN1_PLACEHOLDERS, type TaskSpec } from '../protocol/prompts';
 import { BUILTIN_DEFINITION_NAMES, builtinDefinitions, DEFAULT_DEFINITIONS, definitionsSha256 } from '../protocol/indicator-definitions';
 import { ILO_LIST, iloIndicator, indicatorNamed, indicatorsFromList, type IndicatorDefinitions, type IndicatorName } from '../protocol/indicators';
+import { taskOptionLabels } from '../protocol/gold';
 
 /**
  * The study configuration: what a study runs (task, data, models, seeds) and how it explains and
@@ -138,6 +139,26 @@ const definitionsField = z.unknown().transform((v, ctx): IndicatorDefinitions =>
   return { source: o.source as IndicatorDefinitions['source'], name: o.name as string, sha256, indicators };
 });
 
+/**
+ * Each target of task.labelMap must be one of the task's options (exactly as the task spells them) or null.
+ * Runs even when other task fields are invalid (all problems at once), so it reads the input defensively.
+ */
+function checkLabelMap(input: unknown, ctx: z.RefinementCtx) {
+  const t = input as { kind?: unknown; labels?: unknown; labelMap?: unknown };
+  if (!t.labelMap || typeof t.labelMap !== 'object' || Array.isArray(t.labelMap)) return;
+  if (typeof t.kind !== 'string' || !(TASK_KINDS as readonly string[]).includes(t.kind)) return;
+  // a custom task without valid labels is reported at task.labels
+  const labels = Array.isArray(t.labels) && t.labels.every((l) => typeof l === 'string') ? (t.labels as string[]) : undefined;
+  if (t.kind === 'custom' && !labels) return;
+  const options = taskOptionLabels({ kind: t.kind as (typeof TASK_KINDS)[number], labels });
+  for (const [from, to] of Object.entries(t.labelMap as Record<string, unknown>)) {
+    if (from.trim() === '') ctx.addIssue({ code: 'custom', path: ['labelMap'], message: `has a blank dataset label ${JSON.stringify(from)}` });
+    if (typeof to === 'string' && !options.includes(to)) {
+      ctx.addIssue({ code: 'custom', path: ['labelMap', from], message: `maps to ${JSON.stringify(to)}, which is not an option of ${t.kind} (${options.join(', ')}, or null to leave those examples out)` });
+    }
+  }
+}
+
 const task = z
   .strictObject({
     kind: z.enum(TASK_KINDS),
@@ -145,7 +166,11 @@ const task = z
     indicator: indicatorField.optional(),
     // The forced-labour indicator definitions (default: the built-in "ilo-indicators").
     definitions: definitionsField.optional(),
+    // Gold labels: dataset label (exactly as written) -> one of the task's options, or null to leave those
+    // examples out (protocol/gold.ts). Checked against the dataset before any model runs.
+    labelMap: z.record(z.string(), z.union([z.string(), z.null()], { error: 'expected one of the task\'s options (a string) or null' })).optional(),
   })
+  .superRefine(checkLabelMap, { when: () => true })
   .superRefine((t, ctx) => {
     if (t.kind === 'custom' && !t.labels) {
       ctx.addIssue({ code: 'custom', path: ['labels'], message: 'required for a custom task (at least 2 labels)' });
@@ -166,6 +191,7 @@ const task = z
     ...(t.indicator !== undefined ? { indicator: t.indicator } : {}),
     // a forced-labour study always records the definitions text it runs with
     ...(t.kind === 'forced-labour' ? { definitions: t.definitions ?? builtinDefinitions(DEFAULT_DEFINITIONS)! } : {}),
+    ...(t.labelMap !== undefined ? { labelMap: t.labelMap } : {}),
   }));
 
 const dataset = z

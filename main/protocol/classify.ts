@@ -4,6 +4,7 @@ import { fold, phraseRegExp } from './fold';
 import { generate, nextTokenDistribution, type SamplingOptions } from './infer';
 import { tokenCharSpans } from './offsets';
 import { parseAnswer, type ParsedAnswer } from './parse';
+import type { GoldLabel } from './gold';
 import type { AnswerOption, TaskPrompt } from './prompts';
 
 export type ClassifyMode = 'paper' | 'constrained' | 'scoring';
@@ -54,6 +55,15 @@ export interface ClassifyResult {
   /** The evaluated tokens before the answer token: what the masked-input primitive re-evaluates. */
   contextBeforeAnswer: Token[];
   chat: RenderedChat;
+}
+
+/**
+ * Whether an answer is correct: the answered option is the option the gold label maps to (protocol/gold.ts).
+ * Compared by option, never by text, so a gold label that maps to no option (or an invalid answer) can
+ * never be correct; a study with such labels is refused before it runs (runner/study.ts).
+ */
+export function isCorrect(answer: AnswerOption | null, gold: GoldLabel): boolean {
+  return answer !== null && gold.status === 'ok' && answer.label === gold.label;
 }
 
 /** Turn 1 of the protocol on an already rendered prompt. */

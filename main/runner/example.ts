@@ -12,6 +12,8 @@ import type { LrpModel } from '../lrp';
 import { aopc, comprehensiveness, hashSeed, levelMasks, mulberry32, sufficiency } from '../metrics';
 import { accentFoldNote, alignSelfExplanation } from '../protocol/align';
 import { rationaleMasks } from '../protocol/rationale-mask';
+import { goldLabel, goldRule, type GoldLabel } from '../protocol/gold';
+import { isCorrect } from '../protocol/classify';
 import {
   buildTaskPrompt,
   classify,
@@ -52,12 +54,23 @@ const time = async <T>(t: Record<string, number>, phase: string, f: () => Promis
   }
 };
 
-/** The task spec and the gold label of an example under the study's task. */
-export function taskFor(config: StudyConfig, ex: StoredExample, indicators?: Indicator[]): { spec: TaskSpec; gold: string; rationale: CharSpan[] } {
+/**
+ * The task spec, rationale and gold label of an example under the study's task. protocol/gold.ts decides
+ * the gold label: `gold` is the option's label, null when the example is left out by the study's labelMap
+ * or its label does not map (`goldLabel` says which and why).
+ */
+export function taskFor(config: StudyConfig, ex: StoredExample, indicators?: Indicator[]): { spec: TaskSpec; gold: string | null; goldLabel: GoldLabel; rationale: CharSpan[] } {
+  const t = taskOf(config, ex, indicators);
+  const g = goldLabel(ex.labels, goldRule(config.task, t.spec.task === 'forced-labour' ? t.spec.indicator.label : undefined));
+  return { ...t, gold: g.status === 'ok' ? g.label : null, goldLabel: g };
+}
+
+/** The task spec and rationale of an example under the study's task. */
+function taskOf(config: StudyConfig, ex: StoredExample, indicators?: Indicator[]): { spec: TaskSpec; rationale: CharSpan[] } {
   const t = config.task;
   if (t.kind === 'sentiment') {
     const lang = (['en', 'da', 'it'].includes(ex.language) ? ex.language : config.language) as 'en' | 'da' | 'it';
-    return { spec: { task: 'sentiment', language: lang }, gold: (ex.labels[0] ?? '').toLowerCase(), rationale: ex.rationaleSpans };
+    return { spec: { task: 'sentiment', language: lang }, rationale: ex.rationaleSpans };
   }
   if (t.kind === 'forced-labour') {
     const name = t.indicator!;
@@ -65,11 +78,11 @@ export function taskFor(config: StudyConfig, ex: StoredExample, indicators?: Ind
     const ind = (indicators ?? t.definitions?.indicators)?.find((i) => i.label === name) ?? { number: iloNumber(name), label: name, definition: '' };
     // only this indicator's rationale spans (labelled by indicator name; older imports: RaFoLa's "01".."11")
     const rationale = ex.rationaleSpans.filter((s) => s.label === undefined || spanIndicator(s.label) === name);
-    return { spec: { task: 'forced-labour', indicator: ind }, gold: ex.labels.includes(ind.label) ? 'yes' : 'no', rationale };
+    return { spec: { task: 'forced-labour', indicator: ind }, rationale };
   }
   if (t.kind === 'claim-verification') {
     const claim = typeof ex.meta?.claim === 'string' ? (ex.meta.claim as string) : ex.text.split('\n')[0];
-    return { spec: { task: 'claim', claim }, gold: (ex.labels[0] ?? '').toLowerCase(), rationale: ex.rationaleSpans };
+    return { spec: { task: 'claim', claim }, rationale: ex.rationaleSpans };
   }
   if (t.kind === 'custom') {
     // The study's own labels are the options, lettered (a), (b), ... in the order given; the label is the
@@ -82,7 +95,6 @@ export function taskFor(config: StudyConfig, ex: StoredExample, indicators?: Ind
         intro: 'Consider the following text: ',
         options: t.labels.map((label) => ({ label, description: label })),
       },
-      gold: (ex.labels[0] ?? '').toLowerCase(),
       rationale: ex.rationaleSpans,
     };
   }
@@ -104,7 +116,11 @@ export function makeProcessor(deps: PipelineDeps): ProcessExample {
   const methods = new Set(config.explanations.map((e) => e.method));
   return async (ex: StoredExample, ctx: ExampleContext): Promise<ResultInput> => {
     const tm = ctx.timings;
-    const { gold, rationale, prompt } = promptFor(config, ex, deps.indicators);
+    const { goldLabel: gold, rationale, prompt } = promptFor(config, ex, deps.indicators);
+    // left out by the study's labelMap: stored as skipped, never run or scored
+    if (gold.status === 'excluded') return { rawOutputs: { goldLabels: ex.labels }, label: null, skippedReason: 'excluded-label' };
+    // the study's label check (runner/study.ts) refuses these before a run starts; never scored
+    if (gold.status === 'unmapped') throw new Error(`example ${ex.externalId}: gold label: ${gold.reason}`);
     const turns: ChatTurn[] = [{ role: 'user', pieces: prompt.turn1 }];
     const sampling = { ...defaultSampling, seed: deps.seed };
     const base: ResultInput = { rawOutputs: {}, label: null };
@@ -123,13 +139,14 @@ export function makeProcessor(deps: PipelineDeps): ProcessExample {
       const inText = byIndex.get(i);
       return { id: t.id, text: t.text, start: inText ? inText.start : t.start, end: inText ? inText.end : t.end, segment: t.segment };
     });
-    const rawOutputs: Record<string, unknown> = { turn1: cls.responseText, mode: cls.mode, stop: cls.stop ?? null };
+    // gold: the option the example's gold label maps to (protocol/gold.ts), what `correct` is decided against
+    const rawOutputs: Record<string, unknown> = { turn1: cls.responseText, mode: cls.mode, stop: cls.stop ?? null, gold: gold.label };
     if (cls.status === 'skipped') return { ...base, rawOutputs: { ...rawOutputs, reason: cls.reason }, skippedReason: 'context-overflow' };
     if (cls.status === 'invalid' || !cls.option || !cls.answer) {
       return { ...base, rawOutputs: { ...rawOutputs, reason: cls.reason ?? null }, label: 'invalid', correct: false, tokens, skippedReason: 'invalid-answer' };
     }
     const label = cls.label!;
-    const correct = label.toLowerCase() === gold;
+    const correct = isCorrect(cls.option, gold);
     const common: ResultInput = {
       rawOutputs,
       label,

@@ -12,6 +12,7 @@ import { importFile } from '../datasets/index';
 import { inspectHeader, registerModel } from '../models/registry';
 import { openLrpModel, type LrpModel } from '../lrp';
 import { chatTemplateOf, fillerToken, type IndicatorDefinitions } from '../protocol';
+import { GoldLabelError, studyLabelCheck } from '../protocol/gold';
 import type { Store } from '../store';
 import { expandPath, REPO_ROOT, resolveBuiltinDataset, studyConfigOf, type NamedStudy } from '../studies/builtins';
 import { ensureDemoModel } from './demo-model';
@@ -102,6 +103,16 @@ export function withDefinitions(config: StudyConfig, definitions: IndicatorDefin
 export async function runStudies(store: Store, studies: NamedStudy[], opts: StudyRunOptions = {}): Promise<StudyRunReport[]> {
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const reports: StudyRunReport[] = [];
+  // Every study's gold labels are checked before any of them runs: a study (of a group such as "demo") whose
+  // labels do not map is refused as a whole, before any run exists or model loads (protocol/gold.ts).
+  const datasetIds = new Map<NamedStudy, number>();
+  for (const s of studies) {
+    const config = studyConfigOf(s);
+    const datasetId = datasetIdFor(store, config);
+    const labels = studyLabelCheck(store, config, datasetId);
+    if (!labels.check.ok) throw new GoldLabelError(labels.check, labels.dataset);
+    datasetIds.set(s, datasetId);
+  }
   for (const s of studies) {
     if (opts.signal?.aborted) break;
     // --definitions replaces the study's own before the study is stored: the stored study records what ran
@@ -110,7 +121,7 @@ export async function runStudies(store: Store, studies: NamedStudy[], opts: Stud
     // many one-token evaluations, where a second llama.cpp thread costs more in sync than it gains)
     const threads = Math.max(1, opts.threads ?? config.limits.threads);
     const defs = indicatorDefinitionsFor(config);
-    const datasetId = datasetIdFor(store, config);
+    const datasetId = datasetIds.get(s)!;
     const studyId = studyIdFor(store, config);
     const report: StudyRunReport = { study: s.name, studyId, runs: [] };
     reports.push(report);

@@ -3,6 +3,7 @@ import { buildReportData } from '../../reports/build';
 import { renderReportHtml } from '../../reports/html';
 import { htmlToPdf } from '../../reports/pdf';
 import { readDefinitionsFile } from '../../protocol/indicator-definitions';
+import { describeLabelCheck, GoldLabelError } from '../../protocol/gold';
 import { resolveStudies } from '../../studies/builtins';
 import { runStudies } from '../../runner';
 import { checkThreads } from '../../models/session-threads';
@@ -60,7 +61,14 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
         signal: abort.signal,
         log: ctx.err,
         definitions,
+      }).catch((e: unknown) => {
+        if (!(e instanceof GoldLabelError)) throw e;
+        // gold labels that do not map: refused before any run (protocol/gold.ts), every value listed
+        if (ctx.json) ctx.out(JSON.stringify({ db: store.file, refused: { reason: 'gold-labels', dataset: e.dataset, ...e.check }, runs: [] }));
+        ctx.err(`error: ${describeLabelCheck(e.check, e.dataset, '\n  ')}`);
+        return null;
       });
+      if (reports === null) return 1;
       const runIds = reports.flatMap((r) => r.runs.map((x) => x.runId));
       const stopped = reports.some((r) => r.runs.some((x) => x.outcome.status !== 'done')) || abort.signal.aborted;
       if (flags.report && runIds.length) {
