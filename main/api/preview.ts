@@ -3,7 +3,7 @@ import { parseStudyConfig } from '../config/study-schema';
 import { importFile } from '../datasets';
 import { chatTemplateOf, renderChat } from '../protocol';
 import { resolveBuiltinDataset } from '../studies/builtins';
-import { promptFor } from '../runner/example';
+import { promptFor } from '../protocol/task';
 import { openStore } from '../store';
 import type { StoredExample } from '../store/types';
 import type { PromptPreview } from './catalogue';

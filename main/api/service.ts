@@ -11,7 +11,7 @@ import { Engine } from './engine';
 import { ApiError, type Envelope } from './errors';
 import { FileHandles, type FileEntry } from './files';
 import { METHOD_NAMES, type MethodName } from './methods';
-import { importReport } from './reports';
+import { importReport } from './import-summary';
 import { selectResults } from './result-filter';
 import { apiStudyConfig } from './study-input';
 import { toErrorData } from './to-error';

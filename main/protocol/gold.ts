@@ -54,7 +54,7 @@ export type GoldLabel =
 
 /** The labels of a task kind's answer options, read from the protocol's own prompt (no second list). */
 export function taskOptionLabels(task: Pick<GoldTask, 'kind' | 'labels'>): string[] {
-  // a custom task's options are its labels, lettered in the order given (runner/example.ts taskFor)
+  // a custom task's options are its labels, lettered in the order given (protocol/task.ts taskFor)
   if (task.kind === 'custom') return [...(task.labels ?? [])];
   const spec: TaskSpec =
     task.kind === 'sentiment'

@@ -14,3 +14,4 @@ export { tokenCharSpans, textTokenSpans, type TokenCharSpan } from './offsets';
 export { parseAnswer, type AnswerEvidence, type ParsedAnswer } from './parse';
 export { buildTaskPrompt, placeholderProblem, TASK_PLACEHOLDERS, templatePlaceholders, templateTurn1, templateTurn2, TURN1_PLACEHOLDERS, TURN2_PLACEHOLDERS, type PromptTemplates, type AnswerOption, type Language, type PromptPiece, type Segment, type TaskPrompt, type TaskSpec } from './prompts';
 export { humanK, runExample, type ExampleInput, type ExampleResult, type OutputToken, type ProtocolOptions } from './run';
+export { promptFor, taskFor } from './task';

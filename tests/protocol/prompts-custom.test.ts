@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseStudyConfig } from '../../main/config/study-schema';
 import { buildTaskPrompt, parseAnswer, type TaskSpec } from '../../main/protocol';
-import { promptFor } from '../../main/runner/example';
+import { promptFor } from '../../main/protocol/task';
 import { indicatorDefinitionsFor } from '../../main/runner';
 import type { StoredExample } from '../../main/store';
 

@@ -20,7 +20,7 @@ import { buildTaskPrompt, loadIndicators } from '../../main/protocol';
 import { builtinDefinitions, readDefinitionsFile } from '../../main/protocol/indicator-definitions';
 import { ILO_INDICATORS, indicatorTitle, RAFOLA_ORDER, spanIndicator } from '../../main/protocol/indicators';
 import { REPO_ROOT, resolveStudies, studyConfigOf } from '../../main/studies/builtins';
-import { taskFor } from '../../main/runner/example';
+import { taskFor } from '../../main/protocol/task';
 import { indicatorDefinitionsFor, withDefinitions } from '../../main/runner/study';
 import type { StoredExample } from '../../main/store';
 

@@ -7,7 +7,7 @@ import { chatTemplateOf, runExample, type ClassifyMode, type PromptTemplates, ty
 import { builtinDefinitions, DEFAULT_DEFINITIONS, readDefinitionsFile } from '../../protocol/indicator-definitions';
 import { ILO_LIST, iloIndicator, indicatorNamed } from '../../protocol/indicators';
 import { resolveStudies, studyConfigOf } from '../../studies/builtins';
-import { taskFor } from '../../runner/example';
+import { taskFor } from '../../protocol/task';
 import { indicatorDefinitionsFor, modelPathFor } from '../../runner';
 import type { StoredExample } from '../../store';
 import { CliUsageError, parseFlags, withStore, type CliContext } from '../context';
@@ -125,7 +125,7 @@ interface StudyChoice {
 }
 
 /**
- * --study: the task the runner would give this text (runner/example.ts taskFor: labels, language,
+ * --study: the task the runner would give this text (protocol/task.ts taskFor: labels, language,
  * indicator with its definitions, claim) and the study's prompt templates, so the prompt is the study's.
  * Flags that would contradict the study (--task, --language, --indicator) are refused.
  */
