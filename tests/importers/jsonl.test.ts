@@ -42,7 +42,7 @@ describe('import-run jsonl', () => {
         const [r] = store.results.list(runId, { relevance: false });
         expect((r.alignment as { rule: string }).rule).toBe(matching);
         // "art" is inside "heartfelt": the paper's substring rule marks that word; robust finds no whole word
-        expect(r.masks['self/word']).toEqual(want);
+        expect(r.masks!['self/word']).toEqual(want);
       } finally {
         store.close();
       }
@@ -57,7 +57,7 @@ describe('import-run jsonl', () => {
       const [r] = store.results.list(runId, { relevance: false });
       expect(r.alignment).toMatchObject({ rule: 'robust', accentFolded: ['får'], unmatched: [] });
       expect(r.rawOutputs.matchNote).toBe('1 item(s) matched only with accents ignored (no exact match in the text): "får" -> "far"');
-      expect(r.masks['self/word']).toEqual([0, 1, 0, 0, 0, 1]);
+      expect(r.masks!['self/word']).toEqual([0, 1, 0, 0, 0, 1]);
     } finally {
       store.close();
     }
@@ -68,10 +68,10 @@ describe('import-run jsonl', () => {
     try {
       const { runId } = importJsonlRun(store, file, { studyId });
       const [r] = store.results.list(runId, { relevance: false });
-      expect(r.masks['human/word']).toEqual([0, 1, 1, 0]);
-      expect(r.masks['self/word']).toEqual([0, 1, 1, 0]);
-      expect(r.masks['human/token']).toEqual([0, 1, 0, 1, 0, 0]);
-      expect(r.masks['self/token']).toEqual(r.masks['human/token']);
+      expect(r.masks!['human/word']).toEqual([0, 1, 1, 0]);
+      expect(r.masks!['self/word']).toEqual([0, 1, 1, 0]);
+      expect(r.masks!['human/token']).toEqual([0, 1, 0, 1, 0, 0]);
+      expect(r.masks!['self/token']).toEqual(r.masks!['human/token']);
     } finally {
       store.close();
     }

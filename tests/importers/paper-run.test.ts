@@ -105,7 +105,7 @@ describe('import-run --format paper', () => {
       // the refusal on line 108: invalid, not correct, not scored; the paper's reading of it is kept beside
       const refusal = rs.find((r) => r.rawOutputs.line === 108)!;
       expect(refusal).toMatchObject({ label: 'invalid', correct: false, skippedReason: 'invalid-answer' });
-      expect(refusal.masks['self/word']).toBeUndefined();
+      expect(refusal.masks?.['self/word']).toBeUndefined();
       expect(refusal.rawOutputs.paperPrediction).toBe('negative');
       expect(refusal.rawOutputs.paperConvention).toBe('the paper read this answer as negative, counted correct and scored its self-explanation');
       // LRP relevance over the whole chat prompt, where the file has it (12 lines say "N/T", 215 have a perturbation record)

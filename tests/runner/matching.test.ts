@@ -66,14 +66,14 @@ describe('runner: selfExplanation.matching', () => {
         const r = robust[i];
         // generation does not depend on the matching rule
         expect(p.selfExplanation).toEqual(r.selfExplanation);
-        if (!p.selfExplanation?.length || !p.masks['self/word'] || !r.masks['self/word']) continue;
+        if (!p.selfExplanation?.length || !p.masks!['self/word'] || !r.masks!['self/word']) continue;
         explained++;
-        const items = p.selfExplanation;
+        const items = p.selfExplanation as string[];
         expect((p.alignment as { rule: string }).rule).toBe('paper');
         expect((r.alignment as { rule: string }).rule).toBe('robust');
-        expect(p.masks['self/word']).toEqual(paperReference(text, items));
-        expect(r.masks['self/word']).toEqual(spansToMask(splitWords(text), alignItems(text, items).matched));
-        if (JSON.stringify(p.masks['self/word']) !== JSON.stringify(r.masks['self/word'])) differ++;
+        expect(p.masks!['self/word']).toEqual(paperReference(text, items));
+        expect(r.masks!['self/word']).toEqual(spansToMask(splitWords(text), alignItems(text, items).matched));
+        if (JSON.stringify(p.masks!['self/word']) !== JSON.stringify(r.masks!['self/word'])) differ++;
       }
       expect(explained).toBeGreaterThan(0);
       expect(differ).toBeGreaterThan(0);
@@ -86,8 +86,8 @@ describe('runner: selfExplanation.matching', () => {
         const words = splitWords(text);
         const spans = res.tokens!.map((t) => (t.segment === 'text' ? t : { start: -1, end: -1 }));
         for (const src of ['human', 'self']) {
-          const wm = res.masks[`${src}/word`];
-          const tm = res.masks[`${src}/token`];
+          const wm = res.masks![`${src}/word`];
+          const tm = res.masks![`${src}/token`];
           if (!wm) continue;
           expect(tm).toEqual(tokenMaskOfWords(text, words, wm, spans));
           res.tokens!.forEach((t, k) => {
