@@ -321,7 +321,14 @@ export function methodNotes(configs: unknown[], opts: { pooled: boolean; importe
 
 /** Text tokens of a stored result as units of the example text (stored offsets are into the text). */
 function textUnits(r: ResultRecord, ex: StoredExample): { idx: number; start: number; end: number }[] {
-  return (r.tokens ?? []).flatMap((t, idx) => (t.segment === 'text' && t.end <= ex.text.length && t.end > t.start ? [{ idx, start: t.start, end: t.end }] : []));
+  const toks = (r.tokens ?? []).flatMap((t, idx) => (t.segment === 'text' && t.end <= ex.text.length ? [{ t, idx }] : []));
+  return toks.flatMap(({ t, idx }, k) => {
+    // byte-fallback tokens share their character's span (protocol/offsets.ts): the character is shown once,
+    // on the token that completes it, as the Inspector shows each token's own text
+    const next = toks[k + 1]?.t;
+    const end = next && next.start < t.end ? next.start : t.end;
+    return end > t.start ? [{ idx, start: t.start, end }] : [];
+  });
 }
 
 export function exampleView(r: ResultRecord, ex: StoredExample, reason: string, title: string, note?: string): ExampleView[] {

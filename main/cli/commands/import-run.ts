@@ -9,8 +9,10 @@ export const usage =
 
 /**
  * --format paper: the published study's files (../shared/data/paper-responses/sst/<model>/oracle/<seed>/),
- * scored with --rule paper (the authors' verbatim matching and answer parsing) or robust (the workbench's);
- * default: the study's selfExplanation.matching. The files hold token ids only: token text and offsets are
+ * scored with --rule paper (the authors' verbatim matching and answer reading) or robust (the workbench's);
+ * default: the study's selfExplanation.matching. Either way an answer the workbench cannot parse is invalid
+ * (never correct, not scored); the run's notes give the paper's own convention beside it where the figures
+ * differ. The files hold token ids only: token text and offsets are
  * decoded with the model's tokenizer where one is proven (automatic: the bundled llama-spm / llama-bpe
  * vocabularies; --tokenizer <gguf> or a bundled name tries that one instead; --tokenizer none skips it).
  */
