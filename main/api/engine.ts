@@ -168,7 +168,7 @@ export class Engine {
 
   /** Runs the shared process is running (from its progress events), to fail them if it dies. */
   private trackSharedRun(event: unknown): void {
-    const e = event as { type?: string; run?: { id: number; status: string }; dbFile?: string };
+    const e = event as { type?: string; run?: { id: number; status: string } };
     if (e.type !== 'run-progress' || !e.run) return;
     if (e.run.status === 'running' || e.run.status === 'queued') {
       if (this.lastDbFile) this.sharedRuns.set(e.run.id, this.lastDbFile);
@@ -180,11 +180,15 @@ export class Engine {
    * making any, with the reason). A study already running here or in the shared process is not started again.
    */
   private async startStudy(args: JobArgs<'startStudy'>): Promise<JobResult<'startStudy'>> {
-    const current = this.studies.get(args.studyId);
-    if (current && !current.finished && current.host.alive) return { started: false, runIds: [] };
+    const running = () => {
+      const current = this.studies.get(args.studyId);
+      return !!current && !current.finished && current.host.alive;
+    };
+    if (running()) return { started: false, runIds: [] };
     if (this.shared?.alive) {
       const { studyIds } = (await this.shared.call('activeStudies', {})) as JobResult<'activeStudies'>;
-      if (studyIds.includes(args.studyId)) return { started: false, runIds: [] };
+      // (asked again after the wait: another start of the same study may have begun meanwhile)
+      if (studyIds.includes(args.studyId) || running()) return { started: false, runIds: [] };
     }
     const entry: StudyHost = {
       dbFile: args.dbFile,
