@@ -104,8 +104,6 @@ describe('API: a crash in one study\'s engine process stays there', () => {
   }, 600_000);
 
   it('the shared engine process, killed, is started afresh on the next call', async () => {
-    const first = (ok(await t.wb.call('getRun', { runId: 1 })) as RunRecord).id;
-    expect(first).toBe(1);
     const { pid } = await t.wb.engine.call('ping', {} as never);
     process.kill(pid, 'SIGKILL');
     for (const t0 = Date.now(); t.wb.engine.pid === pid && Date.now() - t0 < 10_000; ) await sleep(50);

@@ -54,8 +54,8 @@ describe('malformed hyperparameters (stories260K mutated)', () => {
   });
 
   it('block_count = 0 and absurdly large', () => {
-    expect(problems(mutate(STORIES).u32('llama.block_count', 0).write(out()))).toContain('llama.block_count = 0: must be 1..1024');
-    expect(problems(mutate(STORIES).u32('llama.block_count', 4_000_000_000).write(out()))).toContain('llama.block_count = 4000000000: must be 1..1024');
+    expect(problems(mutate(STORIES).u32('llama.block_count', 0).write(out()))).toContain('llama.block_count = 0: must be 1..512');
+    expect(problems(mutate(STORIES).u32('llama.block_count', 4_000_000_000).write(out()))).toContain('llama.block_count = 4000000000: must be 1..512');
   });
 
   it('head_count_kv that does not divide head_count', () => {
