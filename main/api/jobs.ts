@@ -45,7 +45,7 @@ function runsOf(store: Store, studyId: number) {
 function launchStudy(
   a: { dbFile: string; studyId: number; resume: boolean; appVersion: string },
   emit: (e: unknown) => void,
-): { finished: Promise<void> } | null {
+): { finished: Promise<void>; error: () => string | undefined } | null {
   if (active.has(a.studyId)) return null;
   const store = openStore(a.dbFile);
   const study = store.studies.get(a.studyId);
@@ -62,6 +62,7 @@ function launchStudy(
   const ticker = setInterval(progress, 1000);
   // the stored configuration carries everything, indicator definitions text included: no path is read
   const named = { name: study.name, file: `study ${study.id}`, config: study.config };
+  let error: string | undefined;
   const finished = runStudies(store, [named], {
     resume: a.resume,
     signal: controller.signal,
@@ -70,7 +71,8 @@ function launchStudy(
     afterStore: () => progress(),
   })
     .then(() => undefined)
-    .catch((e: Error) => emit({ type: 'run-error', runId: 0, message: e.message }))
+    // the reason goes to the study's unfinished runs below, and to startStudy's answer when there are none
+    .catch((e: Error) => void (error = e.message))
     .finally(() => {
       clearInterval(ticker);
       active.delete(a.studyId);
@@ -79,13 +81,40 @@ function launchStudy(
         // A run still queued when stopped (model loading) never started: it takes the stop's status too.
         const stoppedHere = controller.signal.aborted && (run.status === 'stopped' || run.status === 'queued' || run.status === 'running');
         if (stoppedHere && run.status !== entry.then) store.runs.setStatus(run.id, entry.then);
+        // The runner failed while this run was queued or under way: it fails with the runner's reason.
+        else if (error !== undefined && (run.status === 'queued' || run.status === 'running')) store.runs.finish(run.id, { status: 'failed', error });
         const now = store.runs.get(run.id)!;
         emit({ type: 'run-progress', run: now });
         if (now.status === 'failed' && now.error) emit({ type: 'run-error', runId: now.id, message: now.error });
       }
       store.close();
+      // internal (engine.ts): the study stopped, its own process may end
+      emit({ type: 'study-finished', studyId: a.studyId });
     });
-  return { finished };
+  return { finished, error: () => error };
+}
+
+/**
+ * The runs a launch made or resumed, once they exist: polled (the runner creates them right after reading
+ * the study, before loading the model) until they appear or the runner stops without any.
+ */
+async function runsOfLaunch(
+  store: Store,
+  studyId: number,
+  launched: { finished: Promise<void> },
+  o: { resume: boolean; before: number },
+): Promise<number[]> {
+  let over = false;
+  void launched.finished.then(() => void (over = true));
+  for (;;) {
+    const runs = runsOf(store, studyId);
+    const made = runs.filter((r) => r.id > o.before);
+    if (made.length) return made.map((r) => r.id);
+    const resumed = o.resume ? runs.filter((r) => r.status === 'running' || r.status === 'queued') : [];
+    if (resumed.length) return resumed.map((r) => r.id);
+    if (over) return [];
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 export type LaunchStudy = typeof launchStudy;
@@ -131,8 +160,29 @@ export const jobs = {
   async startStudy(
     a: { dbFile: string; studyId: number; resume: boolean; appVersion: string },
     emit: (e: unknown) => void,
-  ): Promise<{ started: boolean }> {
-    return { started: launchStudy(a, emit) !== null };
+  ): Promise<{ started: boolean; runIds: number[]; error?: string }> {
+    const store = openStore(a.dbFile);
+    let runIds: number[];
+    let launched: ReturnType<typeof launchStudy>;
+    try {
+      // the runner may make its runs before launchStudy returns: count from the runs before it
+      const before = Math.max(0, ...runsOf(store, a.studyId).map((r) => r.id));
+      launched = launchStudy(a, emit);
+      if (!launched) return { started: false, runIds: [] };
+      runIds = await runsOfLaunch(store, a.studyId, launched, { resume: a.resume, before });
+    } finally {
+      store.close();
+    }
+    if (runIds.length) return { started: true, runIds };
+    // ended before making a run (dataset, model file, definitions...): the answer carries the reason
+    await launched.finished;
+    const error = launched.error();
+    return { started: true, runIds: [], ...(error !== undefined ? { error } : {}) };
+  },
+
+  /** The studies running in this process (engine.ts asks the shared process before starting one elsewhere). */
+  async activeStudies(): Promise<{ studyIds: number[] }> {
+    return { studyIds: [...active.keys()] };
   },
 
   /** The first-run demo (see first-run-demo.ts): datasets, demo model, the built-in demo studies, its report. */

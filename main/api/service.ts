@@ -307,7 +307,9 @@ function makeImpl(wb: Workbench): Impl {
       if (parsed.ok) refuseUnmappedLabels(store, parsed.config);
       const r = await wb.engine.call('startStudy', { dbFile: wb.options.dbFile, studyId: a.studyId, resume: false, appVersion: wb.options.version });
       if (!r.started) throw new ApiError('conflict', `study ${a.studyId} is already running`);
-      return { runIds: await runIdsSoon(wb, a.studyId) };
+      // No run was made: the study failed before its first run (its reason); runs that failed carry theirs.
+      if (!r.runIds.length) throw new ApiError('failed', `study ${a.studyId} did not start: ${r.error ?? 'it made no run'}`);
+      return { runIds: r.runIds };
     },
     pauseRun: (a) => stopRun(wb, a.runId, 'paused'),
     cancelRun: (a) => stopRun(wb, a.runId, 'stopped'),

@@ -34,10 +34,11 @@ const INTEGER_TYPES: readonly number[] = [
 ];
 const FLOAT_TYPES: readonly number[] = [GgufValueType.FLOAT32, GgufValueType.FLOAT64];
 
-// Upper bounds far above any published model, below what would make llama.cpp allocate absurd buffers.
-const MAX_LAYERS = 1024;
-const MAX_CONTEXT = 1 << 24;
+// llama.cpp's own limits (src/llama-hparams.h LLAMA_MAX_LAYERS / LLAMA_MAX_EXPERTS): past them it asserts.
+const MAX_LAYERS = 512;
 const MAX_EXPERTS = 1024;
+// Far above any published model's context, below what would make llama.cpp allocate absurd buffers.
+const MAX_CONTEXT = 1 << 24;
 // A token id stored as uint32 0xFFFFFFFF (or int32 -1) means "no such token" in llama.cpp.
 const NO_TOKEN = 0xffffffff;
 // How many individually listed problems of one kind before the rest are counted.

@@ -276,8 +276,9 @@ describe('predict --study: the study\'s task, labels and prompt templates', () =
     const r = await cliInProcess(['predict', '--study', file, '--text', 'x', '--json']);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
+    // under --json the one error line is JSON (main/cli/index.ts)
     expect(r.stderr).toBe(
-      `error: ${file}: invalid study configuration: prompts.turn1: placeholder {claim} is not available for task sentiment (only for claim-verification); allowed: {text} {options}\n`,
+      `${JSON.stringify({ error: { code: 'failed', message: `${file}: invalid study configuration: prompts.turn1: placeholder {claim} is not available for task sentiment (only for claim-verification); allowed: {text} {options}` } })}\n`,
     );
   });
 });

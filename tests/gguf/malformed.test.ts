@@ -43,9 +43,14 @@ describe('malformed hyperparameters (stories260K mutated)', () => {
     expect(p).toContain('llama.attention.head_count = 0: must be at least 1');
   });
 
-  it('block_count = 1000: one problem naming the missing blocks, not one per tensor', () => {
+  it('block_count = 1000: beyond llama.cpp\'s limit of 512 layers (it asserts)', () => {
     const p = problems(mutate(STORIES).u32('llama.block_count', 1000).write(out()));
-    expect(p).toEqual(['llama.block_count = 1000, but the file has no tensors for blocks 5..999 (it has blocks 0..4)']);
+    expect(p).toEqual(['llama.block_count = 1000: must be 1..512']);
+  });
+
+  it('block_count = 400: one problem naming the missing blocks, not one per tensor', () => {
+    const p = problems(mutate(STORIES).u32('llama.block_count', 400).write(out()));
+    expect(p).toEqual(['llama.block_count = 400, but the file has no tensors for blocks 5..399 (it has blocks 0..4)']);
   });
 
   it('block_count smaller than the layers in the file', () => {
@@ -54,8 +59,8 @@ describe('malformed hyperparameters (stories260K mutated)', () => {
   });
 
   it('block_count = 0 and absurdly large', () => {
-    expect(problems(mutate(STORIES).u32('llama.block_count', 0).write(out()))).toContain('llama.block_count = 0: must be 1..1024');
-    expect(problems(mutate(STORIES).u32('llama.block_count', 4_000_000_000).write(out()))).toContain('llama.block_count = 4000000000: must be 1..1024');
+    expect(problems(mutate(STORIES).u32('llama.block_count', 0).write(out()))).toContain('llama.block_count = 0: must be 1..512');
+    expect(problems(mutate(STORIES).u32('llama.block_count', 4_000_000_000).write(out()))).toContain('llama.block_count = 4000000000: must be 1..512');
   });
 
   it('head_count_kv that does not divide head_count', () => {

@@ -14,7 +14,7 @@ import { splitWords } from '../../main/datasets/words';
 import { generateModel } from '../../main/gguf/generate';
 import { alignItems, spansToMask, tokenMaskOfWords } from '../../main/protocol';
 import { paperAlignToRawWords, paperOverlapMask } from '../../main/protocol/align-paper';
-import { namedStudy } from '../../main/runner/builtins';
+import { namedStudy } from '../../main/studies/builtins';
 import { runStudies } from '../../main/runner/study';
 import { openStore, type ResultRecord } from '../../main/store';
 
