@@ -1,14 +1,16 @@
 /**
  * Two processes resuming the same run: the run is leased by the first, the second is refused before it
  * computes anything, with a message naming the first process (pid, host) and since when; every example is
- * computed and stored once.
+ * computed and stored once. The first is frozen (SIGSTOP, outside a write) while the second tries, so the
+ * second always meets a run in progress however fast the machine is; its lease TTL is long enough to outlast
+ * the freeze.
  */
 import { mkdtempSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { startCli, waitFor } from './cli-process';
+import { freezeOutsideWrite, startCli, waitFor } from './cli-process';
 import { results, SENTENCES, setup, storedCount } from './tiny-study';
 
 describe('runner: a run is leased by one process', () => {
@@ -16,11 +18,13 @@ describe('runner: a run is leased by one process', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rw-double-'));
     const db = join(dir, 'w.sqlite');
     const study = await setup(dir, db);
-    const first = startCli(['--db', db, '--json', 'run', study, '--resume']);
+    const first = startCli(['--db', db, '--json', 'run', study, '--resume'], { RW_LEASE_TTL_MS: '600000' });
     await waitFor(() => storedCount(db) >= 1, 'the first process storing an example');
+    await freezeOutsideWrite(first.child.pid!, db);
 
     const second = startCli(['--db', db, '--json', 'run', study, '--resume']);
     const refused = await second.exited;
+    process.kill(first.child.pid!, 'SIGCONT');
     expect(refused).toEqual({ code: 1, signal: null });
     expect(second.stdout()).toBe('');
     expect(second.stderr()).toMatch(
