@@ -3,7 +3,7 @@ import type { Db } from './db';
 import { fromJson, nowIso, toJson } from './json';
 import type { Lease, LeasesRepo } from './leases';
 import { StoreError, type DatasetRecord, type StoredExample } from './types';
-import { retryBusy, sleepSync, writeTransaction } from './write';
+import { isBusy, retryBusy, sleepSync, writeTransaction } from './write';
 
 /**
  * An import's examples are written in transactions of at most this many rows and this many milliseconds,
@@ -220,6 +220,7 @@ export function datasetsRepo(db: Db, leases: LeasesRepo): DatasetsRepo {
         toJson(ex.meta),
       );
     } catch (e) {
+      if (isBusy(e)) throw e; // not this row's fault: the transaction is retried as a whole
       throw new StoreError(`dataset "${name}": example ${i} (id "${ex.externalId}"): ${(e as Error).message}`);
     }
   };

@@ -61,6 +61,11 @@ export function isLive(l: Pick<LeaseRow, 'host' | 'pid' | 'expires_ms'>, nowMs =
   return true;
 }
 
+/** A live lease of another process (this process's own leases, whichever part of it took them, do not count). */
+export function heldByAnotherProcess(l: LeaseRecord): boolean {
+  return l.live && !(l.pid === process.pid && l.host === hostname());
+}
+
 const iso = (ms: number) => new Date(ms).toISOString();
 
 export function toLeaseRecord(r: LeaseRow, nowMs = Date.now()): LeaseRecord {
@@ -83,8 +88,9 @@ export function describeHolder(l: LeaseRecord, nowMs = Date.now()): string {
   return `process ${l.pid} on host ${l.host} since ${l.acquiredAt} (last heartbeat ${ago} s ago)`;
 }
 
-/** Refusal: another live process holds the lease. */
+/** Refusal: another live process holds the lease. `code` makes the API answer it as a conflict (main/api/to-error.ts). */
 export class LeaseHeldError extends StoreError {
+  readonly code = 'conflict';
   constructor(
     readonly what: string,
     readonly holder: LeaseRecord,

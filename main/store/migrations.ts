@@ -1,5 +1,6 @@
 import { RAFOLA_ORDER } from '../protocol/indicators';
 import type { Db } from './db';
+import { retryBusy } from './write';
 
 /**
  * Forward-only schema migrations. The schema version lives in `PRAGMA user_version`.
@@ -263,11 +264,15 @@ export function migrate(
   });
   const from = assertSupported(db, file, migrations);
   for (const m of migrations.slice(from)) {
-    db.transaction(() => {
-      m.up(db);
-      // PRAGMA does not take bound parameters; the version is our own integer.
-      db.pragma(`user_version = ${m.version}`);
-    }).immediate();
+    // retried while another process holds the lock (it may be migrating the same file: then skip what it did)
+    retryBusy(db, `${file}: migration ${m.version}`, () =>
+      db.transaction(() => {
+        if (schemaVersion(db) >= m.version) return;
+        m.up(db);
+        // PRAGMA does not take bound parameters; the version is our own integer.
+        db.pragma(`user_version = ${m.version}`);
+      }).immediate(),
+    );
   }
   return { from, to: schemaVersion(db) };
 }

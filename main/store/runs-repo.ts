@@ -1,6 +1,6 @@
 import type { Db } from './db';
 import { nowIso } from './json';
-import { isLive, type Lease, type LeaseRecord, type LeasesRepo } from './leases';
+import { heldByAnotherProcess, isLive, LeaseHeldError, type Lease, type LeaseRecord, type LeasesRepo } from './leases';
 import { STORED_RUN_STATUSES, StoreError, type RunInput, type RunRecord, type StoredRunStatus } from './types';
 import { retryBusy, writeTransaction } from './write';
 
@@ -30,7 +30,10 @@ export interface RunsRepo {
   create(run: RunInput): number;
   get(id: number): RunRecord | undefined;
   list(filter?: { studyId?: number; datasetId?: number; modelId?: number }): RunRecord[];
-  /** Any status change except out of 'done'. 'running' stamps startedAt the first time. ('interrupted' is derived, never set.) */
+  /**
+   * Any status change except out of 'done'. 'running' stamps startedAt the first time. ('interrupted' is derived,
+   * never set.) setStatus, finish and delete are refused (LeaseHeldError) while another live process runs the run.
+   */
   setStatus(id: number, status: StoredRunStatus, error?: string | null): void;
   /**
    * Leases the run to this process and marks it running, in one transaction. Throws LeaseHeldError (naming the
@@ -44,7 +47,7 @@ export interface RunsRepo {
   setProgress(id: number, done: number, total?: number): void;
   /** Ends a run: status done|failed|stopped, finishedAt stamped, timings stored (replacing earlier ones), its lease released. */
   finish(id: number, end: { status?: 'done' | 'failed' | 'stopped'; timings?: Record<string, unknown>; error?: string | null }): void;
-  /** Deletes the run with its results and metrics. */
+  /** Deletes the run with its results and metrics (and its lease). */
   delete(id: number): boolean;
 }
 
@@ -109,6 +112,12 @@ export function runsRepo(db: Db, leases: LeasesRepo): RunsRepo {
     if (r.status === 'done' && to !== 'done') throw new StoreError(`run ${r.id} is done; its status cannot change to "${to}"`);
   };
 
+  // Another live process is running the run: its status is that process's to change (stop it there).
+  const notHeldElsewhere = (id: number) => {
+    const l = leases.get('run', id);
+    if (l && heldByAnotherProcess(l)) throw new LeaseHeldError(`run ${id}`, l);
+  };
+
   const claim = writeTransaction(db, 'run claim', (id: number): Lease => {
     checkChange(current(id), 'running');
     const lease = leases.acquire('run', id, `run ${id}`);
@@ -135,6 +144,7 @@ export function runsRepo(db: Db, leases: LeasesRepo): RunsRepo {
       (filtered.all({ studyId: f.studyId ?? null, datasetId: f.datasetId ?? null, modelId: f.modelId ?? null }) as RunRow[]).map(toRecord),
     setStatus: writeTransaction(db, 'run status', (id: number, to: StoredRunStatus, error: string | null = null) => {
       checkChange(current(id), to);
+      notHeldElsewhere(id);
       status.run(to, error, to, nowIso(), id);
     }),
     claim,
@@ -147,10 +157,12 @@ export function runsRepo(db: Db, leases: LeasesRepo): RunsRepo {
       const to = end.status ?? 'done';
       if (!['done', 'failed', 'stopped'].includes(to)) throw new StoreError(`run ${id}: finish status must be done|failed|stopped`);
       checkChange(current(id), to);
+      notHeldElsewhere(id);
       finish.run(to, nowIso(), end.timings ? JSON.stringify(end.timings) : null, end.error ?? null, id);
       dropLease.run(id);
     }),
     delete: writeTransaction(db, 'run delete', (id: number) => {
+      notHeldElsewhere(id);
       dropLease.run(id);
       return del.run(id).changes > 0;
     }),

@@ -31,3 +31,27 @@ export async function waitFor(cond: () => boolean, what: string, timeoutMs = 180
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/**
+ * Freezes a process (SIGSTOP) at a moment it holds no write transaction on `db` (checked by taking the write
+ * lock ourselves, without waiting), so other processes can still write while it is frozen. Resume with SIGCONT.
+ */
+export async function freezeOutsideWrite(pid: number, db: string): Promise<void> {
+  const { default: Database } = await import('better-sqlite3');
+  for (let i = 0; i < 1000; i++) {
+    process.kill(pid, 'SIGSTOP');
+    const d = new Database(db);
+    d.pragma('busy_timeout = 0');
+    try {
+      d.exec('BEGIN IMMEDIATE');
+      d.exec('ROLLBACK');
+      return;
+    } catch {
+      process.kill(pid, 'SIGCONT'); // frozen inside a write: let it finish and try again
+      await new Promise((r) => setTimeout(r, 5 + (i % 7)));
+    } finally {
+      d.close();
+    }
+  }
+  throw new Error(`could not freeze process ${pid} outside a write`);
+}

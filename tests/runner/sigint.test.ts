@@ -91,5 +91,5 @@ describe('runner: Ctrl-C (SIGINT) and --resume', () => {
     const d2 = new Database(db, { readonly: true });
     expect(d2.prepare('SELECT status, progress_done FROM runs').all()).toEqual([{ status: 'done', progress_done: SENTENCES.length }]);
     d2.close();
-  });
+  }, 400_000); // two CLI runs of the tiny study: over the default 120 s on a loaded 2-core machine
 });

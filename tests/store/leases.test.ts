@@ -117,6 +117,20 @@ describe('run leases', () => {
     }
   });
 
+  it("while another live process runs the run, its status is that process's: setStatus, finish and delete are refused", () => {
+    store.runs.claim(runId);
+    setLease({ pid: process.ppid }); // the test runner: a live process on this host, not this one
+    const held = new RegExp(`^run ${runId} is already being run by process ${process.ppid} on host `);
+    expect(() => store.runs.setStatus(runId, 'paused')).toThrow(held);
+    expect(() => store.runs.finish(runId, { status: 'stopped' })).toThrow(held);
+    expect(() => store.runs.delete(runId)).toThrow(held);
+    expect(store.runs.get(runId)!.status).toBe('running');
+    setLease({ pid: deadPid() }); // that process is gone: the run is interrupted and may be marked
+    expect(store.runs.get(runId)!.status).toBe('interrupted');
+    store.runs.setStatus(runId, 'stopped');
+    expect(store.runs.get(runId)!.status).toBe('stopped');
+  });
+
   it('interrupted is never stored: setStatus refuses it', () => {
     expect(() => store.runs.setStatus(runId, 'interrupted' as never)).toThrow(StoreError);
     expect(() => store.runs.setStatus(runId, 'interrupted' as never)).toThrow(/is not one of queued\|running\|paused\|stopped\|failed\|done/);
