@@ -1,4 +1,4 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess, type ForkOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,12 @@ export interface EngineOptions {
   /** Path of the host entry; default: engine-host.js next to this module (built), else the .ts source via tsx. */
   hostEntry?: string;
   onEvent?: (event: unknown) => void;
+  /**
+   * Starts the host process; default child_process.fork. The packaged Electron app cannot fork
+   * itself as Node (its RunAsNode fuse is off), so its shell passes an Electron utilityProcess
+   * dressed as a ChildProcess (send, 'message', 'exit', kill, pid, connected).
+   */
+  fork?: (entry: string, args: string[], options: ForkOptions) => ChildProcess;
 }
 
 export class Engine {
@@ -48,7 +54,7 @@ export class Engine {
   private ensure(): ChildProcess {
     if (this.child && this.child.connected) return this.child;
     const { entry, execArgv } = resolveHost(this.options.hostEntry);
-    const child = fork(entry, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
+    const child = (this.options.fork ?? fork)(entry, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
     child.on('message', (raw) => {
       const m = raw as { id?: number; ok?: boolean; value?: unknown; error?: ApiErrorData; event?: unknown };
       if (m.event !== undefined) {
