@@ -50,6 +50,38 @@ export function streamDataset(file: string, opts: TextDatasetOptions): DatasetSt
   };
 }
 
+/** A staged, all-or-nothing writer of one dataset's examples (the store's DatasetImport has this shape). */
+export interface ExampleSink {
+  add(examples: readonly ParsedExample[]): void;
+  commit(): number;
+  abort(): void;
+}
+
+/** Examples handed to the writer at a time: memory holds one batch, whatever the file's size. */
+export const WRITE_BATCH = 2000;
+
+/**
+ * Feeds a validated stream to a staged writer in batches and commits; any failure (including the file
+ * changing under the second pass) aborts the writer, so nothing of the dataset remains.
+ */
+export function writeStream(s: DatasetStream, sink: ExampleSink, batch: number = WRITE_BATCH): number {
+  try {
+    let buf: ParsedExample[] = [];
+    for (const ex of s.examples) {
+      buf.push(ex);
+      if (buf.length === batch) {
+        sink.add(buf);
+        buf = [];
+      }
+    }
+    if (buf.length > 0) sink.add(buf);
+    return sink.commit();
+  } catch (e) {
+    sink.abort();
+    throw e;
+  }
+}
+
 /** The whole dataset in memory (importFile's form, for small files and previews): two passes. */
 export function readTextDataset(file: string, opts: TextDatasetOptions): ParsedDataset {
   const src = openTextSource(file);
