@@ -3,7 +3,7 @@ import { applyLabels } from './labels';
 import { parseMsst } from './msst';
 import { parseRafola, RAFOLA_INDICATORS } from './rafola';
 import { defaultName, readSource } from './source';
-import { datasetLanguage, readTextDataset } from './stream';
+import { checkLanguageOption, datasetLanguage, readTextDataset } from './stream';
 import { DatasetError, type DatasetFormat, type ParsedDataset, type ParsedExample } from './types';
 
 export { splitWords } from './words';
@@ -33,9 +33,7 @@ export function importFile(file: string, opts: ImportOptions): ParsedDataset {
   if (!DATASET_FORMATS.includes(opts.format)) {
     throw new DatasetError(file, `unknown format "${opts.format}" (expected one of ${DATASET_FORMATS.join(', ')})`);
   }
-  if (opts.language !== undefined && !/^[a-z]{2,3}(-[A-Za-z0-9]+)*$/.test(opts.language)) {
-    throw new DatasetError(file, `--language "${opts.language}" is not a language code like en, da or it`);
-  }
+  checkLanguageOption(file, opts.language);
   if (opts.labelsFile !== undefined && opts.format !== 'msst') {
     throw new DatasetError(file, `--labels is only for the msst format (${opts.format} files carry their own labels)`);
   }

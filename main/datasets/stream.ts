@@ -29,6 +29,7 @@ export interface DatasetStream extends Omit<ParsedDataset, 'examples'> {
 }
 
 export function streamDataset(file: string, opts: TextDatasetOptions): DatasetStream {
+  checkLanguageOption(file, opts.language);
   const src = openTextSource(file);
   const labels = new Set<string>();
   const langs = new Set<string>();
@@ -117,6 +118,13 @@ function summary(file: string, src: TextSource, opts: TextDatasetOptions, labels
     language: datasetLanguage(opts.language ?? null, langs),
     labelSet: [...labels].sort(),
   };
+}
+
+/** Refuses a --language option that is not a language code (importFile and streamDataset alike). */
+export function checkLanguageOption(file: string, language: string | undefined): void {
+  if (language !== undefined && !/^[a-z]{2,3}(-[A-Za-z0-9]+)*$/.test(language)) {
+    throw new DatasetError(file, `--language "${language}" is not a language code like en, da or it`);
+  }
 }
 
 /** The dataset-wide language: the one every example has, else none (whatever was declared). */

@@ -65,6 +65,11 @@ describe('text datasets read in chunks', () => {
     expect(() => streamDataset(dup, { format: 'jsonl' , language: 'en' })).toThrow('dup.jsonl: row 60002, field "id": duplicate id "a" (also on row 1)');
   });
 
+  it('refuses a --language that is not a language code, as importFile does', () => {
+    const f = t.file('lang.csv', 'text,label\nfine,p\n');
+    expect(() => streamDataset(f, { format: 'csv', language: 'English' })).toThrow(`${f}: --language "English" is not a language code like en, da or it`);
+  });
+
   it('ends the writer\'s pass with an error when the file changed after validation', () => {
     const f = t.file('moving.csv', 'text,label\nfine,p\n');
     const s = streamDataset(f, { format: 'csv', language: 'en' });
