@@ -13,9 +13,19 @@ interface JobMessage {
   args: unknown;
 }
 
-const send = (m: unknown) => process.send?.(m);
+/**
+ * In the packaged Electron app the host is a utilityProcess (main/shell/engine-process.ts): messages
+ * come and go through process.parentPort instead of the fork IPC channel.
+ */
+interface ParentPort {
+  postMessage(m: unknown): void;
+  on(event: 'message', fn: (e: { data: unknown }) => void): void;
+}
+const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort;
+const send = (m: unknown) => (parentPort ? parentPort.postMessage(m) : process.send?.(m));
+const onMessage = (fn: (raw: unknown) => void) => (parentPort ? parentPort.on('message', (e) => fn(e.data)) : process.on('message', fn));
 
-process.on('message', (raw) => {
+onMessage((raw) => {
   const msg = raw as JobMessage;
   const fn = jobs[msg.job] as ((args: unknown, emit: (e: unknown) => void) => Promise<unknown>) | undefined;
   if (!fn) {

@@ -1,4 +1,4 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess, type ForkOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,12 @@ export interface EngineOptions {
   /** Path of the host entry; default: engine-host.js next to this module (built), else the .ts source via tsx. */
   hostEntry?: string;
   onEvent?: (event: unknown) => void;
+  /**
+   * Starts the host process; default child_process.fork. The packaged Electron app cannot fork
+   * itself as Node (its RunAsNode fuse is off), so its shell passes an Electron utilityProcess
+   * dressed as a ChildProcess (send, 'message', 'exit', kill, pid, connected).
+   */
+  fork?: (entry: string, args: string[], options: ForkOptions) => ChildProcess;
 }
 
 interface Pending {
@@ -41,8 +47,9 @@ class Host {
     entry: { entry: string; execArgv: string[] },
     private readonly onEvent: (event: unknown) => void,
     onExit: (host: Host, how: string) => void,
+    start: NonNullable<EngineOptions['fork']> = fork,
   ) {
-    this.child = fork(entry.entry, [], { execArgv: entry.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
+    this.child = start(entry.entry, [], { execArgv: entry.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
     this.child.on('message', (raw) => {
       const m = raw as { id?: number; ok?: boolean; value?: unknown; error?: ApiErrorData; event?: unknown };
       if (m.event !== undefined) {
@@ -161,6 +168,7 @@ export class Engine {
           for (const e of failRunsOfLostProcess(dbFile, { runIds: [runId] }, how)) this.emit(e);
         }
       },
+      this.options.fork,
     );
     this.shared = host;
     return host;
@@ -214,6 +222,7 @@ export class Engine {
           if (this.closed || entry.finished) return;
           for (const e of failRunsOfLostProcess(entry.dbFile, { studyId: args.studyId }, how)) this.emit(e);
         },
+        this.options.fork,
       ),
     };
     this.studies.set(args.studyId, entry);

@@ -2,7 +2,7 @@
  * The engine's jobs, run inside the engine child process (engine-host.ts). Each job opens its own
  * connection to the database file (WAL lets the main process keep reading meanwhile).
  */
-import { importFile } from '../datasets';
+import { importInto } from '../datasets';
 import { openStore, type Store } from '../store';
 import { runStudies } from '../runner';
 import { buildReportData } from '../reports/build';
@@ -121,16 +121,16 @@ export type LaunchStudy = typeof launchStudy;
 
 export const jobs = {
   async importDataset(a: ImportJobArgs): Promise<{ datasetId: number }> {
-    const parsed = importFile(a.path, {
-      format: a.format,
-      ...(a.language ? { language: a.language } : {}),
-      name: a.name ?? a.displayName.replace(/\.[^.]+$/, ''),
-      ...(a.labelsPath ? { labelsFile: a.labelsPath } : {}),
-    });
     const store = openStore(a.dbFile);
     try {
-      // One transaction inside insert: a failed import leaves the database as it was.
-      return { datasetId: store.datasets.insert(parsed) };
+      // staged and all or nothing: a failed import leaves the database as it was (CSV/JSONL streamed)
+      const datasetId = importInto(a.path, {
+        format: a.format,
+        ...(a.language ? { language: a.language } : {}),
+        name: a.name ?? a.displayName.replace(/\.[^.]+$/, ''),
+        ...(a.labelsPath ? { labelsFile: a.labelsPath } : {}),
+      }, (meta) => store.datasets.beginImport(meta));
+      return { datasetId };
     } finally {
       store.close();
     }

@@ -7,7 +7,7 @@ import { describeLabelCheck, labelText, studyLabelCheck } from '../protocol/gold
 import { openStore, type Store } from '../store';
 import { builtinStudies } from './builtins';
 import { issuesToFields, requests, type ParsedRequest, type Responses, type StudyLabels, type StudyValidation, type WorkbenchEvent } from './catalogue';
-import { Engine } from './engine';
+import { Engine, type EngineOptions } from './engine';
 import { ApiError, type Envelope } from './errors';
 import { FileHandles, type FileEntry } from './files';
 import { METHOD_NAMES, type MethodName } from './methods';
@@ -36,6 +36,8 @@ export interface WorkbenchOptions {
   /** Where uploaded files are kept (browser mode); default dataDir/uploads. */
   uploadDir?: string;
   engineHostEntry?: string;
+  /** How to start the engine process (EngineOptions.fork); the Electron shell passes a utilityProcess. */
+  forkEngine?: EngineOptions['fork'];
   /**
    * Renders a report HTML file to PDF. The Electron shell passes webContents.printToPDF here; without
    * it the engine prints with Chromium through playwright-core (browser mode, CLI).
@@ -59,6 +61,7 @@ export class Workbench {
     this.files = new FileHandles(options.uploadDir ?? `${options.dataDir}/uploads`);
     this.engine = new Engine({
       hostEntry: options.engineHostEntry,
+      fork: options.forkEngine,
       onEvent: (e) => this.emit(e as WorkbenchEvent),
     });
     this.impl = makeImpl(this);

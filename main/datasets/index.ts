@@ -4,7 +4,7 @@ import { parseMsst } from './msst';
 import { ILO_INDICATORS } from '../protocol/indicators';
 import { parseRafola } from './rafola';
 import { defaultName, readSource } from './source';
-import { datasetLanguage, readTextDataset } from './stream';
+import { checkLanguageOption, datasetLanguage, readTextDataset, streamDataset, writeStream, type ExampleSink } from './stream';
 import { DatasetError, type DatasetFormat, type ParsedDataset, type ParsedExample } from './types';
 
 export { splitWords } from './words';
@@ -26,6 +26,29 @@ export interface ImportOptions {
 }
 
 /**
+ * Imports a file into a staged, all-or-nothing writer (the store's `datasets.beginImport`) and returns the
+ * dataset's id. CSV and JSONL are validated in a first pass and written in batches in a second, so memory
+ * holds one batch whatever the file's size; the other formats are parsed whole (importFile), then written.
+ * The one import path of the app's import job and the CLI's `import`.
+ */
+export function importInto(file: string, opts: ImportOptions, begin: (meta: Omit<ParsedDataset, 'examples'>) => ExampleSink): number {
+  if ((opts.format === 'csv' || opts.format === 'jsonl') && opts.labelsFile === undefined) {
+    const s = streamDataset(file, { format: opts.format, language: opts.language, name: opts.name });
+    const { examples: _examples, exampleCount: _count, ...meta } = s;
+    return writeStream(s, begin(meta));
+  }
+  const { examples, ...meta } = importFile(file, opts);
+  const sink = begin(meta);
+  try {
+    sink.add(examples);
+    return sink.commit();
+  } catch (e) {
+    sink.abort();
+    throw e;
+  }
+}
+
+/**
  * Reads and validates a whole dataset file. Throws DatasetError (naming file, row and field) on
  * the first problem; nothing is returned for a partly valid file, so callers can store all or nothing.
  */
@@ -33,9 +56,7 @@ export function importFile(file: string, opts: ImportOptions): ParsedDataset {
   if (!DATASET_FORMATS.includes(opts.format)) {
     throw new DatasetError(file, `unknown format "${opts.format}" (expected one of ${DATASET_FORMATS.join(', ')})`);
   }
-  if (opts.language !== undefined && !/^[a-z]{2,3}(-[A-Za-z0-9]+)*$/.test(opts.language)) {
-    throw new DatasetError(file, `--language "${opts.language}" is not a language code like en, da or it`);
-  }
+  checkLanguageOption(file, opts.language);
   if (opts.labelsFile !== undefined && opts.format !== 'msst') {
     throw new DatasetError(file, `--labels is only for the msst format (${opts.format} files carry their own labels)`);
   }

@@ -15,6 +15,7 @@ import { Workbench } from '../api/service';
 import { CONTENT_SECURITY_POLICY } from '../server/csp';
 import { demoDisabled, startFirstRunDemo } from '../api/first-run';
 import { dbFileIn } from '../server/paths';
+import { forkUtilityProcess } from './engine-process';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const rendererIndex = join(here, '../renderer/index.html');
@@ -92,8 +93,10 @@ function createWindow(wb: Workbench) {
 }
 
 app.on('web-contents-created', (_e, contents) => {
-  // No navigation away from the app, no pop-ups, no <webview>.
+  // No navigation away from the app, no pop-ups, no <webview>. will-navigate covers the main frame
+  // only; will-frame-navigate covers every frame (an <iframe> the page could be tricked into).
   contents.on('will-navigate', (e) => e.preventDefault());
+  contents.on('will-frame-navigate', (e) => e.preventDefault());
   contents.on('will-redirect', (e) => e.preventDefault());
   contents.on('will-attach-webview', (e) => e.preventDefault());
   contents.setWindowOpenHandler(() => ({ action: 'deny' }));
@@ -109,7 +112,10 @@ app.whenReady().then(() => {
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });
   });
+  // No permission (camera, notifications, clipboard, HID...) is ever granted: requests are refused
+  // and synchronous checks answer no.
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  session.defaultSession.setPermissionCheckHandler(() => false);
 
   const wb = new Workbench({
     dbFile: process.env.RW_DB ?? dbFileIn(dataDir),
@@ -118,6 +124,8 @@ app.whenReady().then(() => {
     version: app.getVersion(),
     uploadDir: join(dataDir, 'uploads'),
     engineHostEntry: join(here, 'engine-host.js'),
+    // A utility process, not child_process.fork: the packaged app's RunAsNode fuse is off.
+    forkEngine: forkUtilityProcess,
     renderPdf: printReport,
   });
   workbench = wb;

@@ -1,7 +1,8 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { csvRecords, parseCsv } from '../../main/datasets/csv';
-import { DatasetError, importFile, streamDataset } from '../../main/datasets/index';
+import { DatasetError, importFile, streamDataset, type ParsedExample } from '../../main/datasets/index';
+import { writeStream } from '../../main/datasets/stream';
 import { openTextSource, TEXT_CHUNK_BYTES, textChunks } from '../../main/datasets/source';
 import { tempDir } from './helpers';
 
@@ -64,6 +65,11 @@ describe('text datasets read in chunks', () => {
     expect(() => streamDataset(dup, { format: 'jsonl' , language: 'en' })).toThrow('dup.jsonl: row 60002, field "id": duplicate id "a" (also on row 1)');
   });
 
+  it('refuses a --language that is not a language code, as importFile does', () => {
+    const f = t.file('lang.csv', 'text,label\nfine,p\n');
+    expect(() => streamDataset(f, { format: 'csv', language: 'English' })).toThrow(`${f}: --language "English" is not a language code like en, da or it`);
+  });
+
   it('ends the writer\'s pass with an error when the file changed after validation', () => {
     const f = t.file('moving.csv', 'text,label\nfine,p\n');
     const s = streamDataset(f, { format: 'csv', language: 'en' });
@@ -89,4 +95,29 @@ describe('text datasets read in chunks', () => {
     writeFileSync(ok, '');
     expect(() => openTextSource(ok)).toThrow(DatasetError);
   });
+
+  it('hands a staged writer bounded batches and commits; a failure in the second pass aborts it', () => {
+    const f = t.file('batches.csv', bigCsv(5_001));
+    const log: string[] = [];
+    const got: ParsedExample[] = [];
+    const sink = {
+      add: (b: readonly ParsedExample[]) => {
+        log.push(`add ${b.length}`);
+        got.push(...b);
+      },
+      commit: () => (log.push('commit'), 7),
+      abort: () => void log.push('abort'),
+    };
+    expect(writeStream(streamDataset(f, { format: 'csv', language: 'fr' }), sink, 2000)).toBe(7);
+    expect(log).toEqual(['add 2000', 'add 2000', 'add 1001', 'commit']);
+    expect(got).toEqual(importFile(f, { format: 'csv', language: 'fr' }).examples);
+
+    log.length = 0;
+    const s = streamDataset(f, { format: 'csv', language: 'fr' });
+    appendFileSync(f, 'r-new,fine,pos,\r\n');
+    expect(() => writeStream(s, sink, 2000)).toThrow(/the file changed while it was being imported/);
+    expect(log.at(-1)).toBe('abort');
+    expect(log).not.toContain('commit');
+  });
 });
+

@@ -1,8 +1,9 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Engine } from '../../main/api/engine';
 import { METHOD_NAMES } from '../../main/api/methods';
 import { displayProblem, findElectronBinary } from '../../main/shell/electron-binary';
 import { repoRoot } from '../api/helpers';
@@ -47,6 +48,47 @@ describe('Electron shell boundaries', () => {
   });
 });
 
+describe('engine host in a utility process', () => {
+  it('answers through process.parentPort when started by an injected fork (as the packaged app does)', async () => {
+    // Electron's utilityProcess gives the child process.parentPort and no process.send. Without an
+    // Electron binary here, a shim loaded before the host gives a forked Node child the same shape.
+    const dir = mkdtempSync(join(tmpdir(), 'rw-port-'));
+    const shim = join(dir, 'parent-port.mjs');
+    writeFileSync(
+      shim,
+      [
+        'const send = process.send.bind(process);',
+        'const listeners = [];',
+        'const early = [];', // like parentPort, keep what arrives before the host listens
+        "process.on('message', (m) => { if (!m || !m.viaPort) return; if (listeners.length) for (const fn of listeners) fn({ data: m.viaPort }); else early.push(m.viaPort); });",
+        "process.parentPort = { postMessage: (m) => send({ viaPort: m }), on: (_e, fn) => { listeners.push(fn); for (const d of early.splice(0)) fn({ data: d }); } };",
+        'process.send = undefined;',
+      ].join('\n'),
+    );
+    const forks: number[] = [];
+    const engine = new Engine({
+      fork: (entry, args, options) => {
+        const child = fork(entry, args, { ...options, execArgv: [...(options.execArgv ?? []), '--import', shim] });
+        forks.push(child.pid!);
+        // The parent side of the shim's envelope, as forkUtilityProcess adapts utilityProcess.
+        const send = child.send.bind(child);
+        child.send = ((m: unknown) => send({ viaPort: m })) as typeof child.send;
+        const emit = child.emit.bind(child);
+        child.emit = ((event: string, ...a: unknown[]) =>
+          event === 'message' ? emit('message', (a[0] as { viaPort?: unknown })?.viaPort ?? {}) : emit(event, ...a)) as typeof child.emit;
+        return child;
+      },
+    });
+    try {
+      const r = (await engine.call('ping', {} as never)) as { pid: number };
+      expect(forks).toEqual([r.pid]);
+    } finally {
+      engine.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('electron-vite build of the app', () => {
   const out = mkdtempSync(join(tmpdir(), 'rw-out-'));
   beforeAll(() => {
@@ -64,11 +106,24 @@ describe('electron-vite build of the app', () => {
 
   it('builds the main process with the secure window settings and a separate engine host without electron', () => {
     const main = readFileSync(join(out, 'main/index.js'), 'utf8');
-    for (const s of ['contextIsolation: true', 'sandbox: true', 'nodeIntegration: false', 'enableSandbox()', 'setWindowOpenHandler', 'will-navigate']) {
+    for (const s of [
+      'contextIsolation: true',
+      'sandbox: true',
+      'nodeIntegration: false',
+      'enableSandbox()',
+      'setWindowOpenHandler',
+      'will-navigate',
+      'will-frame-navigate',
+      'setPermissionRequestHandler',
+      'setPermissionCheckHandler',
+      'utilityProcess.fork',
+    ]) {
       expect(main).toContain(s);
     }
     const host = readFileSync(join(out, 'main/engine-host.js'), 'utf8');
     expect(host).not.toMatch(/from ["']electron["']/);
+    // Started as a utility process in the app (RunAsNode is off): it talks through parentPort.
+    expect(host).toContain('parentPort');
     // devDependencies are not packaged: the engine host must not load playwright-core up front.
     expect(host).not.toMatch(/^import [^;]*["']playwright-core["']/m);
     // The app prints reports with Electron's printToPDF, handed to the service by the shell.

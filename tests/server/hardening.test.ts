@@ -170,4 +170,22 @@ describe('browser-mode server under hostile requests', () => {
     const again = await http(srv.port, '/api/call/inspectModel', { method: 'POST', body: JSON.stringify({ file: handle }), headers: auth(srv) });
     expect(again.status).toBe(200);
   });
+
+  it('registers a model chosen in the app\'s file dialog where it is (Electron): no copy, the file untouched', async () => {
+    const e = tempWorkbench('electron');
+    try {
+      const model = await ensureDemoModel();
+      const before = statSync(model);
+      const h = e.wb.files.registerPath(model);
+      const env = await e.wb.call('registerModel', { file: h.handle });
+      if (!env.ok) throw new Error(env.error.message);
+      expect((env.value as { model: { path: string } }).model.path).toBe(model);
+      expect(existsSync(join(e.dir, 'models'))).toBe(false);
+      expect(statSync(model).ino).toBe(before.ino);
+      expect(e.wb.files.get(h.handle)!.path).toBe(model);
+    } finally {
+      e.cleanup();
+    }
+  });
 });
+

@@ -1,4 +1,4 @@
-import { DATASET_FORMATS, importFile } from '../../datasets/index';
+import { DATASET_FORMATS, importInto } from '../../datasets/index';
 import type { DatasetFormat } from '../../datasets/types';
 import { CliUsageError, parseFlags, withStore, type CliContext } from '../context';
 
@@ -17,14 +17,14 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   if (!DATASET_FORMATS.includes(format as DatasetFormat)) {
     throw new CliUsageError(`unknown format "${format}" (one of ${DATASET_FORMATS.join(', ')})`);
   }
-  const parsed = importFile(positional[0], {
+  const opts = {
     format: format as DatasetFormat,
     language: flags.language as string | undefined,
     name: flags.name as string | undefined,
     labelsFile: flags.labels as string | undefined,
-  });
+  };
   const record = await withStore(ctx, (store) => {
-    const id = store.datasets.insert(parsed);
+    const id = importInto(positional[0], opts, (meta) => store.datasets.beginImport(meta));
     return store.datasets.get(id)!;
   });
   if (ctx.json) {
