@@ -129,13 +129,13 @@ async function child(file: string, mode: 'save' | 'recompute'): Promise<void> {
     await m.forward(tokens);
     fwd = Math.min(fwd, performance.now() - t0);
     const t1 = performance.now();
-    const r = await m.explain({ tokens, target: 7, rule: 'cp', activations: mode });
+    const r = await m.attribute({ tokens, target: 7, rule: 'cp', activations: mode });
     lrp = Math.min(lrp, performance.now() - t1);
     bwd = Math.min(bwd, r.timings.backwardMs);
     savedBytes = r.savedBytes;
     if (mode === 'recompute') continue;
     const t2 = performance.now();
-    await m.explain({ tokens, target: 7, rule: 'attn', activations: mode });
+    await m.attribute({ tokens, target: 7, rule: 'attn', activations: mode });
     attn = Math.min(attn, performance.now() - t2);
   }
   m.close();

@@ -132,7 +132,7 @@ for (const mode of ['scoring', 'constrained', 'paper'] as ClassifyMode[]) {
   for (const [i, ex] of sst.entries()) {
     const r = await runExample(rt, { text: ex.text, humanRationale: ex.spans }, {
       task: { task: 'sentiment', language: 'en' }, mode, sampling: { seed: 28, temperature: 0.6, topP: 0.9 },
-      maxNewTokens: 100, explain: { k: 'human', shape: 'paper-list' },
+      maxNewTokens: 100, selfExplanation: { k: 'human', shape: 'paper-list' },
     });
     if (r.classification.status !== 'ok') continue;
     valid++;
@@ -168,7 +168,7 @@ interface Case {
 }
 async function prepare(label: string, ex: Example, task: TaskSpec, self: boolean, seed: number): Promise<Case> {
   const r = await runExample(rt, { text: ex.text, humanRationale: ex.spans }, {
-    task, mode: 'scoring', explain: self ? { k: 'human', shape: 'paper-list' } : false,
+    task, mode: 'scoring', selfExplanation: self ? { k: 'human', shape: 'paper-list' } : false,
   });
   const c = r.classification;
   if (c.status !== 'ok') throw new Error(`${label}: scoring gave no answer`);

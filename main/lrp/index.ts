@@ -30,7 +30,7 @@ export interface LrpProgress {
   phase: 'forward' | 'backward';
 }
 
-export interface ExplainOptions {
+export interface AttributionOptions {
   /** the exact token ids the model sees (chat template included) */
   tokens: ArrayLike<number>;
   /** token id whose logit at the last position is explained; default: the most probable next token */
@@ -57,7 +57,7 @@ export interface ExplainOptions {
   signal?: AbortSignal;
 }
 
-export interface ExplainResult {
+export interface Attribution {
   /** relevance of each input token (sum over embedding dims of input x modified gradient) */
   relevance: Float32Array;
   /** the explained token id (resolved when no target was given) */
@@ -200,7 +200,7 @@ export class LrpModel {
   }
 
   /** LRP relevance of every input token for the target logit (or a contrast) at the last position. */
-  async explain(o: ExplainOptions): Promise<ExplainResult> {
+  async attribute(o: AttributionOptions): Promise<Attribution> {
     const rule = o.rule ?? 'cp';
     const gate = o.gate ?? 'half';
     if (rule !== 'cp' && rule !== 'attn') throw new RangeError(`rule must be 'cp' or 'attn', got ${String(rule)}`);
@@ -214,7 +214,7 @@ export class LrpModel {
     if (typeof memoryLimit !== 'number' || !Number.isFinite(memoryLimit) || memoryLimit < 0) {
       throw new RangeError(`memoryLimit must be a positive number of bytes, got ${String(o.memoryLimit)}`);
     }
-    const tokens = toTokens(o.tokens, 'explain');
+    const tokens = toTokens(o.tokens, 'attribute');
     const target = checkId(o.target, 'target', this.info.nVocab);
     const contrast = checkId(o.contrast, 'contrast', this.info.nVocab);
     const cancel = new Int32Array(1);

@@ -4,7 +4,7 @@ export { paperAlignItems } from './align-paper';
 export { rationaleMasks, tokenMaskOfWords, type RationaleMasks } from './rationale-mask';
 export { chatTemplateOf, renderChat, textTokens, type ChatTurn, type PromptToken, type RenderedChat } from './chat';
 export { classify, type AnswerToken, type ClassifyMode, type ClassifyOptions, type ClassifyResult, type ProtocolRuntime } from './classify';
-export { explain, explainTurns, extractiveGrammar, extractJson, itemsOf, type ExplainOptions, type ExplainResult, type ExplainShape } from './explain';
+export { selfExplain, selfExplanationTurns, extractiveGrammar, extractJson, itemsOf, type SelfExplanationOptions, type SelfExplanation, type SelfExplanationShape } from './self-explanation';
 export { fold } from './fold';
 export { type Indicator, type IndicatorDefinitions, type IndicatorName } from './indicators';
 export { loadIndicators } from './indicator-definitions';

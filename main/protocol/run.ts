@@ -2,7 +2,7 @@ import type { CharSpan } from '../datasets/types';
 import { alignSelfExplanation, type Alignment, type MatchingRule, type Occurrences } from './align';
 import { renderChat, textTokens, type ChatTurn } from './chat';
 import { classify, type ClassifyMode, type ClassifyResult, type ProtocolRuntime } from './classify';
-import { explain, explainTurns, type ExplainResult, type ExplainShape } from './explain';
+import { selfExplain, selfExplanationTurns, type SelfExplanation, type SelfExplanationShape } from './self-explanation';
 import { defaultSampling, type SamplingOptions } from './infer';
 import { buildTaskPrompt, type PromptTemplates, type Segment, type TaskSpec } from './prompts';
 
@@ -15,7 +15,7 @@ export interface ProtocolOptions {
   /** Turn-1 generation limit (paper: 100). */
   maxNewTokens?: number;
   /** Turn 2, or false to stop after classification. k: 'human' = number of human rationale words. */
-  explain: false | { k: number | 'human' | null; shape?: ExplainShape; extractive?: boolean };
+  selfExplanation: false | { k: number | 'human' | null; shape?: SelfExplanationShape; extractive?: boolean };
   /** How self-explanation items are matched to the text (a study's selfExplanation.matching / occurrences). */
   matching?: MatchingRule;
   occurrences?: Occurrences;
@@ -45,7 +45,7 @@ export interface ExampleResult {
   tokens: OutputToken[];
   /** Index into `tokens` of each of the text's tokens, with spans in the text. */
   textTokens: Array<{ index: number; id: number; text: string; start: number; end: number }>;
-  explanation: null | { result: ExplainResult; k: number | null; alignment: Alignment };
+  explanation: null | { result: SelfExplanation; k: number | null; alignment: Alignment };
   /** Why turn 2 did not run, when it did not. */
   explanationSkipped?: string;
 }
@@ -78,7 +78,7 @@ export async function runExample(rt: ProtocolRuntime, input: ExampleInput, opts:
     return { id: t.id, text: t.text, start: inText ? inText.start : t.start, end: inText ? inText.end : t.end, segment: t.segment };
   });
   const result: ExampleResult = { classification, tokens, textTokens: tt, explanation: null };
-  if (!opts.explain) return result;
+  if (!opts.selfExplanation) return result;
   if (classification.status !== 'ok' || !classification.option) {
     result.explanationSkipped = `turn 1 is ${classification.status}${classification.reason ? `: ${classification.reason}` : ''}`;
     return result;
@@ -88,19 +88,19 @@ export async function runExample(rt: ProtocolRuntime, input: ExampleInput, opts:
     return result;
   }
   let k: number | null;
-  if (opts.explain.k === 'human') {
+  if (opts.selfExplanation.k === 'human') {
     if (!input.humanRationale) throw new Error('k = "human" needs the example\'s human rationale');
     k = humanK(input.text, input.humanRationale);
     if (k === 0) {
       result.explanationSkipped = 'the human rationale is empty (k = 0)';
       return result;
     }
-  } else k = opts.explain.k;
-  const turns2 = explainTurns(turns, classification.responseText, prompt, classification.option, k);
-  const ex = await explain(rt, turns2, input.text, prompt.explainUnit, {
+  } else k = opts.selfExplanation.k;
+  const turns2 = selfExplanationTurns(turns, classification.responseText, prompt, classification.option, k);
+  const ex = await selfExplain(rt, turns2, input.text, prompt.explainUnit, {
     k,
-    shape: opts.explain.shape ?? 'paper-list',
-    extractive: opts.explain.extractive ?? false,
+    shape: opts.selfExplanation.shape ?? 'paper-list',
+    extractive: opts.selfExplanation.extractive ?? false,
     sampling: opts.sampling ?? defaultSampling,
     signal: opts.signal,
   });

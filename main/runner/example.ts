@@ -14,8 +14,8 @@ import { isCorrect } from '../protocol/classify';
 import {
   classify,
   defaultSampling,
-  explain,
-  explainTurns,
+  selfExplain,
+  selfExplanationTurns,
   humanK,
   maskedAnswerProb,
   positionsKey,
@@ -115,9 +115,9 @@ export function makeProcessor(deps: PipelineDeps): ProcessExample {
       const kCfg = config.selfExplanation.k;
       const k = kCfg === 'free' ? null : kCfg === 'human' ? humanK(ex.text, rationale) : kCfg;
       if (k === 0) return { ...common, masks, skippedReason: 'empty-human-rationale' };
-      const turns2 = explainTurns(turns, cls.responseText, prompt, cls.option, k);
+      const turns2 = selfExplanationTurns(turns, cls.responseText, prompt, cls.option, k);
       const exr = await time(tm, 'self-explanation', () =>
-        explain(rt, turns2, ex.text, prompt.explainUnit, { k, shape: 'paper-list', extractive: config.selfExplanation.extractive, sampling, signal: ctx.signal }),
+        selfExplain(rt, turns2, ex.text, prompt.explainUnit, { k, shape: 'paper-list', extractive: config.selfExplanation.extractive, sampling, signal: ctx.signal }),
       );
       rawOutputs.turn2 = exr.raw;
       rawOutputs.turn2Status = exr.status;
@@ -171,7 +171,7 @@ export function makeProcessor(deps: PipelineDeps): ProcessExample {
             }
             contrast = ids[0];
           }
-          const r = await lrp.explain({ tokens: context, target, contrast, rule: e.method === 'lrp-attn' ? 'attn' : 'cp', gate: e.method === 'lrp-attn' ? undefined : e.gate, signal: ctx.signal });
+          const r = await lrp.attribute({ tokens: context, target, contrast, rule: e.method === 'lrp-attn' ? 'attn' : 'cp', gate: e.method === 'lrp-attn' ? undefined : e.gate, signal: ctx.signal });
           const vals = keep(r.relevance);
           relevance.push({ method: e.method, values: vals, explainedValue: r.value, meta: { target, contrast: contrast ?? null, ms: r.timings.totalMs } });
           setMasks(e.method, vals);

@@ -30,7 +30,7 @@ async function runs(file: string, threads: number, repeats: number): Promise<{ r
     for (let k = 0; k < repeats; k++) {
       const rel: number[][] = [], value: number[] = [];
       for (const [rule, gate] of ruleSets) {
-        const e = await m.explain({ tokens: toks, target: 17, contrast: 40, rule, gate });
+        const e = await m.attribute({ tokens: toks, target: 17, contrast: 40, rule, gate });
         rel.push(bits(e.relevance));
         value.push(e.value);
       }

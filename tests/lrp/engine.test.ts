@@ -30,7 +30,7 @@ describe('engine = float64 explicit-rule reference', () => {
       const m = openLrpModel(f, { threads: 2 });
       try {
         for (const [rule, gate] of ruleSets) {
-          const e = await m.explain({ tokens: toks, target: 17, contrast: 40, rule, gate });
+          const e = await m.attribute({ tokens: toks, target: 17, contrast: 40, rule, gate });
           const r = reference(ref, toks, { target: 17, contrast: 40, rule, gate });
           const scale = Math.max(...Array.from(r.relevance, Math.abs));
           expect(scale).toBeGreaterThan(1e-3);
@@ -61,10 +61,10 @@ describe('CP-LRP conservation (bias-free models)', () => {
       try {
         const tk = [1, 403, 407, 261, 378, 64, 300, 42];
         for (const gate of ['half', 'detach'] as const) {
-          const a = await m.explain({ tokens: tk, rule: 'cp', gate });
+          const a = await m.attribute({ tokens: tk, rule: 'cp', gate });
           expect(a.target).toBe(a.logProbs.indexOf(Math.max(...a.logProbs)));
           expect(Math.abs(sum(a.relevance) - a.value)).toBeLessThan(1e-4 * Math.abs(a.value));
-          const c = await m.explain({ tokens: tk, target: a.target, contrast: (a.target + 1) % m.info.nVocab, rule: 'cp', gate });
+          const c = await m.attribute({ tokens: tk, target: a.target, contrast: (a.target + 1) % m.info.nVocab, rule: 'cp', gate });
           expect(Math.abs(sum(c.relevance) - c.value)).toBeLessThan(1e-4 * Math.abs(c.value));
         }
       } finally {
@@ -86,9 +86,9 @@ describe('activation memory: recompute layers in the backward', () => {
       const m = openLrpModel(spec ? model(spec) : stories, { threads: 2 });
       try {
         for (const [rule, gate] of ruleSets) {
-          const a = await m.explain({ tokens: toks, target: 17, contrast: 40, rule, gate, activations: 'save' });
-          const b = await m.explain({ tokens: toks, target: 17, contrast: 40, rule, gate, activations: 'recompute' });
-          const auto = await m.explain({ tokens: toks, target: 17, contrast: 40, rule, gate });
+          const a = await m.attribute({ tokens: toks, target: 17, contrast: 40, rule, gate, activations: 'save' });
+          const b = await m.attribute({ tokens: toks, target: 17, contrast: 40, rule, gate, activations: 'recompute' });
+          const auto = await m.attribute({ tokens: toks, target: 17, contrast: 40, rule, gate });
           expect([a.recomputed, b.recomputed, auto.recomputed]).toEqual([false, true, false]);
           expect(Buffer.from(b.relevance.buffer).equals(Buffer.from(a.relevance.buffer))).toBe(true);
           expect(Buffer.from(b.logProbs.buffer).equals(Buffer.from(a.logProbs.buffer))).toBe(true);
@@ -110,11 +110,11 @@ describe('activation memory: recompute layers in the backward', () => {
       const T = toks.length;
       const layer = 2 * T + T * (4 + 2 * 2) * 16 + 2 * T * 96;
       const base = T * 64 + T;
-      const a = await m.explain({ tokens: toks, activations: 'save' });
-      const b = await m.explain({ tokens: toks, activations: 'recompute' });
+      const a = await m.attribute({ tokens: toks, activations: 'save' });
+      const b = await m.attribute({ tokens: toks, activations: 'recompute' });
       expect(a.savedBytes).toBe(4 * (base + 2 * layer));
       expect(b.savedBytes).toBe(4 * (base + 2 * T * 64 + layer));
-      await expect(m.explain({ tokens: toks, activations: 'all' as never })).rejects.toThrow(/activations must be 'auto', 'save' or 'recompute'/);
+      await expect(m.attribute({ tokens: toks, activations: 'all' as never })).rejects.toThrow(/activations must be 'auto', 'save' or 'recompute'/);
     } finally {
       m.close();
     }
@@ -125,21 +125,21 @@ describe('working memory limit', () => {
   it('auto recomputes above a quarter of the limit, and an input that cannot fit is refused with the figures', async () => {
     const m = openLrpModel(model({ arch: 'llama', weightType: 'F32' }), { threads: 2 });
     try {
-      const save = await m.explain({ tokens: toks, activations: 'save' });
-      const rec = await m.explain({ tokens: toks, activations: 'recompute' });
+      const save = await m.attribute({ tokens: toks, activations: 'save' });
+      const rec = await m.attribute({ tokens: toks, activations: 'recompute' });
       // a limit whose quarter is below the full save but whose 80 % holds the recomputed activations
       const limit = Math.floor(save.savedBytes * 3.9);
-      const auto = await m.explain({ tokens: toks, memoryLimit: limit });
+      const auto = await m.attribute({ tokens: toks, memoryLimit: limit });
       expect(auto.recomputed).toBe(true);
       expect(Buffer.from(auto.relevance.buffer).equals(Buffer.from(save.relevance.buffer))).toBe(true);
-      expect((await m.explain({ tokens: toks, memoryLimit: save.savedBytes * 100 })).recomputed).toBe(false);
+      expect((await m.attribute({ tokens: toks, memoryLimit: save.savedBytes * 100 })).recomputed).toBe(false);
       // too small for even the recomputed activations: a clear error, and the model keeps working
-      await expect(m.explain({ tokens: toks, memoryLimit: rec.savedBytes / 2 })).rejects.toThrow(
+      await expect(m.attribute({ tokens: toks, memoryLimit: rec.savedBytes / 2 })).rejects.toThrow(
         /^explaining 7 tokens needs about [0-9.]+ GiB of working memory \(recomputed activations, 2 layers, 4 heads\), more than 80% of the [0-9.]+ GiB available; use a shorter text$/,
       );
-      await expect(m.explain({ tokens: toks, activations: 'save', memoryLimit: save.savedBytes })).rejects.toThrow(/or activations 'recompute'$/);
-      await expect(m.explain({ tokens: toks, memoryLimit: -1 })).rejects.toThrow(/memoryLimit must be a positive number of bytes/);
-      const again = await m.explain({ tokens: toks });
+      await expect(m.attribute({ tokens: toks, activations: 'save', memoryLimit: save.savedBytes })).rejects.toThrow(/or activations 'recompute'$/);
+      await expect(m.attribute({ tokens: toks, memoryLimit: -1 })).rejects.toThrow(/memoryLimit must be a positive number of bytes/);
+      const again = await m.attribute({ tokens: toks });
       expect(Buffer.from(again.relevance.buffer).equals(Buffer.from(save.relevance.buffer))).toBe(true);
     } finally {
       m.close();
@@ -173,7 +173,7 @@ describe('planted model', () => {
     try {
       const tk = [1, 20, K, 30, 40, K, 50];
       for (const rule of ['cp', 'attn'] as const) {
-        const e = await m.explain({ tokens: tk, target, rule });
+        const e = await m.attribute({ tokens: tk, target, rule });
         expect(e.value).toBeGreaterThan(0.1);
         const onKey = e.relevance[2] + e.relevance[5];
         // AttnLRP halves A v: the half sent to the attention weights meets q = k = 0 and is absorbed
@@ -183,7 +183,7 @@ describe('planted model', () => {
         for (const i of [0, 1, 3, 4, 6]) expect(Math.abs(e.relevance[i])).toBeLessThan(1e-6 * e.value);
       }
       // a contrast whose other logit reads the last token's own embedding: that token gets the rest
-      const c = await m.explain({ tokens: tk, target, contrast: other, rule: 'cp' });
+      const c = await m.attribute({ tokens: tk, target, contrast: other, rule: 'cp' });
       expect(Math.abs(sum(c.relevance) - c.value)).toBeLessThan(1e-4 * Math.abs(c.value));
       for (const i of [0, 1, 3, 4]) expect(Math.abs(c.relevance[i])).toBeLessThan(1e-6 * Math.abs(c.value));
     } finally {
@@ -212,13 +212,13 @@ describe('bad input', () => {
     // after all that, the good model still works
     const m = openLrpModel(good, { threads: 2 });
     try {
-      await expect(m.explain({ tokens: [] })).rejects.toThrow(/empty token sequence/);
-      await expect(m.explain({ tokens: Array(65).fill(3) })).rejects.toThrow(/65 tokens is longer than the model's context \(64\)/);
-      await expect(m.explain({ tokens: [1, 2], target: 512 })).rejects.toThrow(/target token id 512 is out of range \(vocabulary size 512\)/);
-      await expect(m.explain({ tokens: [1, 2], contrast: -3 })).rejects.toThrow(/contrast token id -3 is out of range/);
-      await expect(m.explain({ tokens: [1, 999] })).rejects.toThrow(/token 999 at position 1 is out of range/);
+      await expect(m.attribute({ tokens: [] })).rejects.toThrow(/empty token sequence/);
+      await expect(m.attribute({ tokens: Array(65).fill(3) })).rejects.toThrow(/65 tokens is longer than the model's context \(64\)/);
+      await expect(m.attribute({ tokens: [1, 2], target: 512 })).rejects.toThrow(/target token id 512 is out of range \(vocabulary size 512\)/);
+      await expect(m.attribute({ tokens: [1, 2], contrast: -3 })).rejects.toThrow(/contrast token id -3 is out of range/);
+      await expect(m.attribute({ tokens: [1, 999] })).rejects.toThrow(/token 999 at position 1 is out of range/);
       await expect(m.forward([1, 600])).rejects.toThrow(/token 600 at position 1 is out of range/);
-      const ok = await m.explain({ tokens: [1, 2, 3] });
+      const ok = await m.attribute({ tokens: [1, 2, 3] });
       expect(ok.relevance.length).toBe(3);
     } finally {
       m.close();
@@ -233,23 +233,23 @@ describe('Node API', () => {
     expect(m.info).toMatchObject({ arch: 'llama', nLayer: 4, nEmbd: 256, nVocab: 512, nCtx: 256, threads: 2 });
     const events: string[] = [];
     const tk = Array.from({ length: 200 }, (_, i) => (i * 37) % 512);
-    const r = await m.explain({ tokens: tk, onProgress: (p) => events.push(`${p.phase}:${p.done}/${p.total}`) });
+    const r = await m.attribute({ tokens: tk, onProgress: (p) => events.push(`${p.phase}:${p.done}/${p.total}`) });
     await new Promise((res) => setTimeout(res, 20));
     expect(events).toEqual([1, 2, 3, 4].map((i) => `forward:${i}/8`).concat([5, 6, 7, 8].map((i) => `backward:${i}/8`)));
     expect(r.timings.forwardMs).toBeGreaterThan(0);
     expect(r.timings.backwardMs).toBeGreaterThan(0);
     const ac = new AbortController();
-    const p = m.explain({ tokens: tk, signal: ac.signal });
+    const p = m.attribute({ tokens: tk, signal: ac.signal });
     ac.abort(new Error('stopped by test'));
     await expect(p).rejects.toThrow(/stopped by test/);
     const pre = new AbortController();
     pre.abort();
-    await expect(m.explain({ tokens: tk, signal: pre.signal })).rejects.toThrow();
+    await expect(m.attribute({ tokens: tk, signal: pre.signal })).rejects.toThrow();
     // close while a computation runs: it finishes or fails cleanly, later calls are refused
-    const running = m.explain({ tokens: tk });
+    const running = m.attribute({ tokens: tk });
     m.close();
     await running.then(() => undefined, () => undefined);
-    await expect(m.explain({ tokens: tk })).rejects.toThrow(/closed/);
+    await expect(m.attribute({ tokens: tk })).rejects.toThrow(/closed/);
     m.close();
   });
 });

@@ -46,7 +46,7 @@ describe.each(cases)('generated model with the $vocab vocabulary', ({ vocab, cha
     for (const seed of [28, 79]) {
       const r = await runExample(rt, { text: TEXT }, {
         task: { task: 'sentiment', language: 'it' }, mode: 'constrained', sampling: { seed, temperature: 1 },
-        explain: { k: 3, shape: 'object' },
+        selfExplanation: { k: 3, shape: 'object' },
       });
       expect(r.classification.status).toBe('ok');
       // the text once from the spans: byte-fallback tokens of one character share its span (offsets.ts), so a
@@ -70,7 +70,7 @@ describe.each(cases)('generated model with the $vocab vocabulary', ({ vocab, cha
   });
 
   it('scoring and masking agree with fresh evaluations', async () => {
-    const r = await runExample(rt, { text: TEXT }, { task: { task: 'sentiment', language: 'da' }, mode: 'scoring', explain: false });
+    const r = await runExample(rt, { text: TEXT }, { task: { task: 'sentiment', language: 'da' }, mode: 'scoring', selfExplanation: false });
     const c = r.classification;
     const p = await fresh(c.contextBeforeAnswer);
     expect(Math.abs(c.answer!.prob - p.get(c.answer!.id as Token)!)).toBeLessThanOrEqual(5e-3 * c.answer!.prob + 1e-7);

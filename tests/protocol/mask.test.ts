@@ -32,7 +32,7 @@ beforeAll(async () => {
   ctx = await model.createContext({ contextSize: 1024, threads: 2 });
   ref = await model.createContext({ contextSize: 1024, threads: 2 });
   rt = { llama, model, sequence: ctx.getSequence(), template: chatTemplateOf(model) };
-  const r = await runExample(rt, { text: TEXT }, { task: { task: 'sentiment', language: 'en' }, mode: 'scoring', explain: false });
+  const r = await runExample(rt, { text: TEXT }, { task: { task: 'sentiment', language: 'en' }, mode: 'scoring', selfExplanation: false });
   context = r.classification.contextBeforeAnswer;
   answer = r.classification.answer!.id as Token;
   textPos = r.textTokens.map((t) => t.index);

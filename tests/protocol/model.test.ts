@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LlamaContext, LlamaModel, Token } from 'node-llama-cpp';
 import {
-  buildTaskPrompt, classify, explain, explainTurns, fillerToken, maskedAnswerProb, renderChat, runExample, textTokens,
+  buildTaskPrompt, classify, selfExplain, selfExplanationTurns, fillerToken, maskedAnswerProb, renderChat, runExample, textTokens,
   type ChatTurn, type ProtocolRuntime,
 } from '../../main/protocol/index';
 import { PLAIN_TEMPLATE } from './fixtures/templates';
@@ -113,13 +113,13 @@ describe('classification on stories260K', () => {
 describe('self-explanation on stories260K', () => {
   const turn2 = () => {
     const { prompt, turns } = setup();
-    return explainTurns(turns, '(a)', prompt, prompt.options[0], 3);
+    return selfExplanationTurns(turns, '(a)', prompt, prompt.options[0], 3);
   };
 
   it('every JSON-schema-constrained output parses, both shapes, several seeds', async () => {
     for (const shape of ['paper-list', 'object'] as const) {
       for (const seed of [28, 79, 96]) {
-        const r = await explain(rt, turn2(), TEXT, 'words', { k: 3, shape, extractive: false, sampling: { seed, temperature: 1 }, maxItemChars: 12 });
+        const r = await selfExplain(rt, turn2(), TEXT, 'words', { k: 3, shape, extractive: false, sampling: { seed, temperature: 1 }, maxItemChars: 12 });
         expect(r.status, `${shape} seed ${seed}: ${r.error} ${r.raw}`).toBe('ok');
         expect(r.items.length).toBeLessThanOrEqual(3);
         expect(() => JSON.parse(r.raw)).not.toThrow();
@@ -130,10 +130,10 @@ describe('self-explanation on stories260K', () => {
   it('extractive mode returns only words (or spans) of the input', async () => {
     const words = new Set(TEXT.split(/\s+/).map((w) => w.replace(/[^\p{L}]+$/u, '')));
     for (const seed of [28, 79, 96]) {
-      const r = await explain(rt, turn2(), TEXT, 'words', { k: 3, shape: 'paper-list', extractive: true, sampling: { seed, temperature: 1 } });
+      const r = await selfExplain(rt, turn2(), TEXT, 'words', { k: 3, shape: 'paper-list', extractive: true, sampling: { seed, temperature: 1 } });
       expect(r.status).toBe('ok');
       for (const item of r.items) expect(words.has(item), item).toBe(true);
-      const parts = await explain(rt, turn2(), TEXT, 'parts', { k: 2, shape: 'object', extractive: true, sampling: { seed, temperature: 1 } });
+      const parts = await selfExplain(rt, turn2(), TEXT, 'parts', { k: 2, shape: 'object', extractive: true, sampling: { seed, temperature: 1 } });
       expect(parts.status).toBe('ok');
       for (const item of parts.items) expect(TEXT).toContain(item);
     }
@@ -141,7 +141,7 @@ describe('self-explanation on stories260K', () => {
 
   it('runExample: whole protocol, alignment of the explanation onto the text', async () => {
     const r = await runExample(rt, { text: TEXT, humanRationale: [{ start: 9, end: 14 }, { start: 20, end: 26 }] }, {
-      task: TASK, mode: 'scoring', explain: { k: 'human', extractive: true },
+      task: TASK, mode: 'scoring', selfExplanation: { k: 'human', extractive: true },
     });
     expect(r.explanation!.k).toBe(2);
     const al = r.explanation!.alignment;

@@ -91,7 +91,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     const target = resolveToken(flags.target as string | undefined, 'target', tok, ctx);
     const contrast = resolveToken(flags.contrast as string | undefined, 'contrast', tok, ctx);
     const t0 = performance.now();
-    const r = await lrp.explain({ tokens, target, contrast, rule, gate, activations });
+    const r = await lrp.attribute({ tokens, target, contrast, rule, gate, activations });
     const ms = performance.now() - t0;
     const text = (id: number) => tok.detokenize([id as Token], true);
     const sum = r.relevance.reduce((a, b) => a + b, 0);

@@ -65,7 +65,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
         mode: mode as ClassifyMode,
         sampling: { seed: (flags.seed as number | undefined) ?? study?.config.seeds[0] ?? 28, temperature: 0.6, topP: 0.9 },
         maxNewTokens: (flags['max-new-tokens'] as number | undefined) ?? study?.config.limits.maxNewTokens ?? 100,
-        explain: explainK === undefined ? false : { k: explainK, shape, extractive: !!flags.extractive || !!study?.config.selfExplanation.extractive },
+        selfExplanation: explainK === undefined ? false : { k: explainK, shape, extractive: !!flags.extractive || !!study?.config.selfExplanation.extractive },
         matching: study?.config.selfExplanation.matching,
         occurrences: study?.config.selfExplanation.occurrences,
         signal: controller.signal,

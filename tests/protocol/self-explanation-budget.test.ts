@@ -4,9 +4,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateModel } from '../../main/gguf/generate';
 import type { LlamaContext, LlamaModel } from 'node-llama-cpp';
-import { buildTaskPrompt, explain, explainTurns, type ChatTurn, type ProtocolRuntime } from '../../main/protocol/index';
-import { extractiveGrammarSpec } from '../../main/protocol/explain';
-import { extractiveMaxBytes, freeBudget, jsonStringBytes } from '../../main/protocol/explain-budget';
+import { buildTaskPrompt, selfExplain, selfExplanationTurns, type ChatTurn, type ProtocolRuntime } from '../../main/protocol/index';
+import { extractiveGrammarSpec } from '../../main/protocol/self-explanation';
+import { extractiveMaxBytes, freeBudget, jsonStringBytes } from '../../main/protocol/self-explanation-budget';
 import { PLAIN_TEMPLATE } from './fixtures/templates';
 import { STORY_TASK, STORY_TEXT } from './fixtures/story-task';
 import { storiesPath, testLlama } from './helpers';
@@ -83,7 +83,7 @@ afterAll(async () => {
 function turn2(k: number): ChatTurn[] {
   const prompt = buildTaskPrompt(TASK, TEXT);
   const turns: ChatTurn[] = [{ role: 'user', pieces: prompt.turn1 }];
-  return explainTurns(turns, '(a)', prompt, prompt.options[0], k);
+  return selfExplanationTurns(turns, '(a)', prompt, prompt.options[0], k);
 }
 
 describe('turn-2 budget on stories260K', () => {
@@ -92,7 +92,7 @@ describe('turn-2 budget on stories260K', () => {
       const spec = extractiveGrammarSpec(TEXT, unit, shape, 3);
       const bound = extractiveMaxBytes(shape, 3, spec.maxItemBytes);
       for (const seed of [1, 28, 79, 96]) {
-        const r = await explain(rt, turn2(3), TEXT, unit, { k: 3, shape, extractive: true, sampling: { seed, temperature: 1.5 } });
+        const r = await selfExplain(rt, turn2(3), TEXT, unit, { k: 3, shape, extractive: true, sampling: { seed, temperature: 1.5 } });
         expect(r.budget).toBe(bound);
         expect(r.status, `${unit} ${shape} seed ${seed}: ${r.error} ${r.raw}`).toBe('ok');
         expect(r.tokens.length).toBeLessThanOrEqual(bound);
@@ -107,7 +107,7 @@ describe('turn-2 budget on stories260K', () => {
     let ok = 0;
     for (const extractive of [true, false]) {
       for (const [seed, limit] of [1, 79, 96, 5].flatMap((sd) => [9, 14, 20, 28, 40].map((l) => [sd, l] as const))) {
-        const r = await explain(randomRt, turn2(2), TEXT, 'words', { k: 2, shape: 'paper-list', extractive, sampling: { seed, temperature: 1.5 }, maxItemChars: 12, maxNewTokens: limit });
+        const r = await selfExplain(randomRt, turn2(2), TEXT, 'words', { k: 2, shape: 'paper-list', extractive, sampling: { seed, temperature: 1.5 }, maxItemChars: 12, maxNewTokens: limit });
         expect(r.budget).toBe(limit);
         expect(r.tokens.length).toBeLessThanOrEqual(limit);
         if (r.status === 'ok') {
@@ -130,7 +130,7 @@ describe('turn-2 budget on stories260K', () => {
 
   it('extractive parts respect maxItemChars (single words excepted)', async () => {
     for (const seed of [1, 28, 79, 96]) {
-      const r = await explain(rt, turn2(3), TEXT, 'parts', { k: 3, shape: 'paper-list', extractive: true, sampling: { seed, temperature: 1.5 }, maxItemChars: 10 });
+      const r = await selfExplain(rt, turn2(3), TEXT, 'parts', { k: 3, shape: 'paper-list', extractive: true, sampling: { seed, temperature: 1.5 }, maxItemChars: 10 });
       expect(r.status, r.error).toBe('ok');
       for (const item of r.items) {
         expect(TEXT).toContain(item);

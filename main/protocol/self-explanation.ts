@@ -2,17 +2,17 @@ import type { LlamaGrammar, Token } from 'node-llama-cpp';
 import { splitWords } from '../datasets/words';
 import { renderChat, type ChatTurn, type RenderedChat } from './chat';
 import type { ProtocolRuntime } from './classify';
-import { extractiveMaxBytes, freeBudget, jsonStringBytes } from './explain-budget';
+import { extractiveMaxBytes, freeBudget, jsonStringBytes } from './self-explanation-budget';
 import { generate, type SamplingOptions } from './infer';
 import type { AnswerOption, TaskPrompt } from './prompts';
 
 /** 'paper-list': [{"rationales": "..."}, ...] as the paper asked; 'object': {"rationales": ["...", ...]}. */
-export type ExplainShape = 'paper-list' | 'object';
+export type SelfExplanationShape = 'paper-list' | 'object';
 
-export interface ExplainOptions {
+export interface SelfExplanationOptions {
   /** At most k items (from the human rationale, a fixed number); null = free (capped at the text's word count). */
   k: number | null;
-  shape: ExplainShape;
+  shape: SelfExplanationShape;
   /** Items can only be words (or, for 'parts' tasks, contiguous spans) of the input text. */
   extractive: boolean;
   sampling: SamplingOptions;
@@ -29,7 +29,7 @@ export interface ExplainOptions {
   signal?: AbortSignal;
 }
 
-export interface ExplainResult {
+export interface SelfExplanation {
   /** 'ok': parsed; 'truncated': the token budget or context ran out before the grammar completed. */
   status: 'ok' | 'truncated' | 'unparsed';
   raw: string;
@@ -42,7 +42,7 @@ export interface ExplainResult {
 }
 
 /** The turn-2 conversation: turn 1, the model's answer, and the request for evidence. */
-export function explainTurns(turn1: readonly ChatTurn[], answerText: string, prompt: TaskPrompt, option: AnswerOption, k: number | null): ChatTurn[] {
+export function selfExplanationTurns(turn1: readonly ChatTurn[], answerText: string, prompt: TaskPrompt, option: AnswerOption, k: number | null): ChatTurn[] {
   return [...turn1, { role: 'model', text: answerText }, { role: 'user', pieces: [{ segment: 'instruction', text: prompt.explainRequest(option, k) }] }];
 }
 
@@ -70,7 +70,7 @@ export interface ExtractiveGrammarSpec {
  * A span is at most `maxSpanChars` characters long (a single word always admitted), so that, like the
  * free mode's schema maxLength, it bounds each item and with k the whole turn (explain-budget.ts).
  */
-export function extractiveGrammarSpec(text: string, unit: 'words' | 'parts', shape: ExplainShape, maxItems: number, maxSpanChars: number = DEFAULT_MAX_ITEM_CHARS.parts): ExtractiveGrammarSpec {
+export function extractiveGrammarSpec(text: string, unit: 'words' | 'parts', shape: SelfExplanationShape, maxItems: number, maxSpanChars: number = DEFAULT_MAX_ITEM_CHARS.parts): ExtractiveGrammarSpec {
   const words = splitWords(text);
   if (words.length === 0) throw new Error('extractive self-explanation needs a non-empty text');
   const rules: string[] = [];
@@ -109,11 +109,11 @@ export function extractiveGrammarSpec(text: string, unit: 'words' | 'parts', sha
 }
 
 /** The extractive grammar's text (see extractiveGrammarSpec). */
-export function extractiveGrammar(text: string, unit: 'words' | 'parts', shape: ExplainShape, maxItems: number, maxSpanChars?: number): string {
+export function extractiveGrammar(text: string, unit: 'words' | 'parts', shape: SelfExplanationShape, maxItems: number, maxSpanChars?: number): string {
   return extractiveGrammarSpec(text, unit, shape, maxItems, maxSpanChars).grammar;
 }
 
-function schemaFor(shape: ExplainShape, maxItems: number, maxLength: number) {
+function schemaFor(shape: SelfExplanationShape, maxItems: number, maxLength: number) {
   const str = { type: 'string', maxLength } as const;
   return shape === 'paper-list'
     ? ({ type: 'array', items: { type: 'object', properties: { rationales: str } }, maxItems } as const)
@@ -153,7 +153,7 @@ export function extractJson(raw: string): unknown | null {
 }
 
 /** Turn 2: a grammar-constrained self-explanation in the same conversation. */
-export async function explain(rt: ProtocolRuntime, turns: readonly ChatTurn[], text: string, unit: 'words' | 'parts', opts: ExplainOptions): Promise<ExplainResult> {
+export async function selfExplain(rt: ProtocolRuntime, turns: readonly ChatTurn[], text: string, unit: 'words' | 'parts', opts: SelfExplanationOptions): Promise<SelfExplanation> {
   const chat = renderChat(rt.model, rt.template, turns);
   const maxItems = Math.max(1, opts.k ?? splitWords(text).length);
   const maxLength = opts.maxItemChars ?? DEFAULT_MAX_ITEM_CHARS[unit];

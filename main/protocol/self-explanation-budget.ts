@@ -6,14 +6,14 @@
  * most B bytes always completes within B new tokens. For the extractive grammars (explain.ts) B is known
  * exactly: a fixed frame per item plus the longest admissible item, times k, plus the list's frame. That is
  * the budget; generation then ends on its own before it, and a budget-limited output cannot exist unless a
- * caller asks for less (ExplainOptions.maxNewTokens), in which case the output is recorded as 'truncated'
+ * caller asks for less (SelfExplanationOptions.maxNewTokens), in which case the output is recorded as 'truncated'
  * with the budget in its reason, never parsed into items.
  *
  * The JSON-schema (free-text) grammar admits escapes and free whitespace, so it has no such bound; there the
  * budget counts one token per character of each item (maxItemChars, the schema's maxLength) plus a frame per
  * item, and an output that reaches it is likewise 'truncated'.
  */
-import type { ExplainShape } from './explain';
+import type { SelfExplanationShape } from './self-explanation';
 
 /** Bytes of the paper-list item frame `{ "rationales": "` + `" }`, each optional space (one byte) counted. */
 const PAPER_ITEM_FRAME = 20;
@@ -38,7 +38,7 @@ export function jsonStringBytes(s: string): number {
  * Longest output, in bytes, of the extractive grammar with at most `maxItems` items whose longest
  * admissible item is `maxItemBytes` bytes (JSON-escaped). A tight bound: the grammar can reach it.
  */
-export function extractiveMaxBytes(shape: ExplainShape, maxItems: number, maxItemBytes: number): number {
+export function extractiveMaxBytes(shape: SelfExplanationShape, maxItems: number, maxItemBytes: number): number {
   const items = maxItems * ((shape === 'paper-list' ? PAPER_ITEM_FRAME : OBJECT_ITEM_FRAME) + maxItemBytes) + (maxItems - 1) * ITEM_SEPARATOR;
   return LIST_FRAME + items + (shape === 'object' ? OBJECT_FRAME : 0);
 }
