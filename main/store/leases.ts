@@ -47,6 +47,7 @@ export function leaseTtlMs(): number {
 }
 
 function processExists(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false; // kill(0 or negative) would signal a process group
   try {
     process.kill(pid, 0);
     return true;
