@@ -30,7 +30,7 @@ import { DatasetError, type ParsedDataset, type ParsedExample } from '../../data
 import { splitWords } from '../../datasets/words';
 import { accentFoldNote, alignSelfExplanation, spansToMask, type MatchingRule, type Occurrences } from '../../protocol/align';
 import { tokenMaskOfWords } from '../../protocol/rationale-mask';
-import type { ResultInput, Store, TokenInfo } from '../../store';
+import { writeTransaction, type ResultInput, type Store, type TokenInfo } from '../../store';
 
 export interface ImportedLine {
   example: ParsedExample;
@@ -212,7 +212,7 @@ export function importJsonlRun(store: Store, file: string, opts: ImportRunOption
   // Imported results have no local model file: the sha256 is the one given, else a hash of the name
   // (metadata.imported says so), so two imports of the same model share one record.
   const sha = opts.modelSha256 ?? createHash('sha256').update(`imported-model:${modelName}`).digest('hex');
-  const tx = store.db.transaction(() => {
+  const tx = writeTransaction(store.db, 'import-run', () => {
     const datasetId = store.datasets.insert(parsed);
     const modelId = store.models.register({
       path: `imported:${modelName}`,

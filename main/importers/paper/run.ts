@@ -29,7 +29,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { ParsedDataset, ParsedExample } from '../../datasets/types';
-import type { RelevanceInput, ResultInput, Store, TokenInfo } from '../../store';
+import { writeTransaction, type RelevanceInput, type ResultInput, type Store, type TokenInfo } from '../../store';
 import { evaluateWordLevel, type MatchingRule, type PlausibilityFigures, type WordLevelSummary } from './evaluate';
 import { listPaperRunFiles, readPaperFile, type PaperRecord } from './read';
 import { decodePaperRunTokens, idOnlyTokens, resolveTokenizerArg, type PaperTokenDecoding } from './tokens';
@@ -254,7 +254,7 @@ function storePaperRun(
     };
   });
 
-  const tx = store.db.transaction(() => {
+  const tx = writeTransaction(store.db, 'import-run', () => {
     const existing = store.datasets.list().find((d) => d.sourceSha256 === sha && d.name === parsed.name && d.format === parsed.format);
     const datasetId = existing ? existing.id : store.datasets.insert(parsed);
     const modelId = store.models.register({
