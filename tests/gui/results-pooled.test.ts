@@ -187,6 +187,7 @@ describe.skipIf(!chromiumAvailable)('Results and Inspector: pooled figures, metr
     await title().filter({ hasText: /^s7$/ }).waitFor();
     const self = s.page.getByTestId('self-explanation');
     expect(await self.locator('.item').allTextContents()).toEqual(['far', 'løn']);
+    expect(await self.locator('.item.folded').allTextContents()).toEqual(['far']);
     expect(await s.page.getByTestId('match-note').textContent()).toBe(`Accent-folded match: ${s7.rawOutputs.matchNote}`);
     expect(await s.page.getByTestId('invalid-answer').count()).toBe(0);
     await s.shot('13-inspector-match-note');

@@ -31,6 +31,8 @@ export interface SelfExplanationView {
   items: string[];
   /** Items found nowhere in the text (kept, not in the mask). */
   unmatched: string[];
+  /** Items matched only with accents ignored (the robust rule's fallback). */
+  accentFolded: string[];
   /** The accent-folding note (protocol/align.ts accentFoldNote), when an item matched only with accents ignored. */
   matchNote: string | null;
   /** The matching rule ('robust' or 'paper'), when the alignment is stored. */
@@ -43,5 +45,5 @@ export function selfExplanationView(r: PlainResult): SelfExplanationView | null 
   const al = (r.alignment && typeof r.alignment === 'object' ? r.alignment : {}) as Record<string, unknown>;
   const matchNote = str(r.rawOutputs?.matchNote);
   if (r.selfExplanation === null && !matchNote) return null;
-  return { items, unmatched: strings(al.unmatched), matchNote, rule: str(al.rule) };
+  return { items, unmatched: strings(al.unmatched), accentFolded: strings(al.accentFolded), matchNote, rule: str(al.rule) };
 }
