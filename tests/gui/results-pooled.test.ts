@@ -74,7 +74,7 @@ describe.skipIf(!chromiumAvailable)('Results and Inspector: pooled figures, metr
           rationale,
           tokens,
           relevance: { 'lrp-cp': relevanceOf(tokens.length, seed + i) },
-          ...(prediction && prediction !== 'invalid' ? { selfExplanation: items } : {}),
+          ...(prediction && prediction !== 'invalid' ? { selfExplanation: items, faithfulness: { p0: 0.9, sets: { human: 0.3 + 0.05 * i + seed / 1000 } } } : {}),
           ...(prediction === null ? { skipped: 'context-overflow' } : {}),
         });
       });
@@ -133,6 +133,11 @@ describe.skipIf(!chromiumAvailable)('Results and Inspector: pooled figures, metr
     expect(await kRow.locator('.n').textContent()).toBe(String(k.n));
     const heatCell = s.page.getByTestId('plausibility-heatmap').locator('td[data-pair="human×self"][data-pooled="28,79,96"]');
     expect(await heatCell.textContent()).toBe(fmt(k.value));
+    // the faithfulness bars: a pooled group after the seeds' groups
+    const p = pooledFig('p', { set: 'human' });
+    const bars = s.page.getByTestId('faithfulness-bars');
+    expect(await bars.locator('.group').allTextContents()).toEqual([...runIds.map((id, i) => `run ${id} · Tiny-LM · seed ${[28, 79, 96][i]}`), 'pooled over seeds 28, 79, 96']);
+    expect(await bars.locator('.bar-row[data-set="human"][data-pooled="28,79,96"] .num').textContent()).toBe(fmt(p.value));
     // every pooled figure the engine gives is in the table, with its value
     const shown = await table.locator('tr[data-pooled="28,79,96"]').count();
     expect(shown).toBe(q.pooled[0].metrics.length);
