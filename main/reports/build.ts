@@ -4,6 +4,7 @@
  */
 import type { MetricRecord, ResultRecord, RunRecord, Store, StoredExample } from '../store';
 import { describeBinarisation, type BinarisationChoice } from '../metrics';
+import { METHOD_LABEL as PRETTY, metricLabel, pairLabel as prettyPair, pooledLabel } from '../metrics/names';
 import { displayModelName, exampleMetrics, pairName, pooledByModel } from '../metrics/run-metrics';
 import type { Estimate, ExampleSource, ExampleView, FaithfulnessGroup, MethodNote, MetricTable, ReportData, ReportRun } from './types';
 
@@ -17,8 +18,6 @@ export interface BuildOptions {
 }
 
 const PAIR_ORDER = ['human×self', 'human×lrp-cp', 'human×lrp-attn', 'human×lrp-contrast', 'human×occlusion', 'human×random', 'self×lrp-cp', 'self×lrp-contrast'];
-const PRETTY: Record<string, string> = { self: 'self-explanation', 'lrp-cp': 'LRP (cp)', 'lrp-attn': 'LRP (attn)', 'lrp-contrast': 'LRP contrast', occlusion: 'occlusion', random: 'random', human: 'human' };
-const prettyPair = (p: string) => p.split('×').map((s) => PRETTY[s] ?? s).join(' × ');
 
 /** A metric row as the report reads it: a run's stored row, or a row pooled over seeds. */
 type Row = Pick<MetricRecord, 'scope' | 'name' | 'value'> & { ciLow?: number | null; ciHigh?: number | null; n?: number | null };
@@ -30,16 +29,6 @@ interface Column {
 }
 
 const est = (m: Row | undefined): Estimate | null => (m ? { value: m.value, ciLow: m.ciLow ?? null, ciHigh: m.ciHigh ?? null, n: m.n ?? null } : null);
-
-/** Metric names as the tables print them; ERASER's figures say so, the others are not ERASER's. */
-const METRIC_LABEL: Record<string, string> = {
-  kappa: 'kappa',
-  f1: 'F1',
-  precision: 'precision',
-  recall: 'recall',
-  'iou-f1': 'IOU F1 (ERASER)',
-  'iou-f1-per-example': 'IOU F1, mean per example (not ERASER)',
-};
 
 /** The run-level metric (no per-language scope) matching name and scope fields. */
 function find<R extends Row>(ms: R[], name: string, scope: Record<string, unknown>): R | undefined {
@@ -83,7 +72,7 @@ export function buildReportData(store: Store, runIds: number[], opts: BuildOptio
       const last = Math.max(...p.runIds.map((id) => runIds.indexOf(id)));
       if (last !== i) continue;
       const who = varies((x) => x.modelId) || varies((x) => x.studyId) ? `${p.model} · ` : '';
-      cols.push({ label: `${who}pooled over seeds ${p.seeds.join(', ')}`, ms: p.rows.filter((m) => m.scope.language === undefined) });
+      cols.push({ label: `${who}${pooledLabel(p.seeds)}`, ms: p.rows.filter((m) => m.scope.language === undefined) });
     }
   });
   const columns = cols.map((c) => c.label);
@@ -117,7 +106,7 @@ export function buildReportData(store: Store, runIds: number[], opts: BuildOptio
     for (const p of pairs) {
       for (const name of ['kappa', 'f1', 'precision', 'recall', 'iou-f1', 'iou-f1-per-example']) {
         const cs = cells(name, { level, pair: p });
-        if (cs.some(Boolean)) rows.push({ label: `${prettyPair(p)}: ${METRIC_LABEL[name] ?? name}`, cells: cs });
+        if (cs.some(Boolean)) rows.push({ label: `${prettyPair(p)}: ${metricLabel(name)}`, cells: cs });
       }
     }
     tables.push({
@@ -137,9 +126,9 @@ export function buildReportData(store: Store, runIds: number[], opts: BuildOptio
   if (auprcMethods.length) {
     const rows: MetricTable['rows'] = [];
     for (const m of auprcMethods) {
-      for (const [name, label] of [['auprc', 'AUPRC (ERASER)'], ['average-precision', 'average precision (not ERASER)']] as const) {
+      for (const name of ['auprc', 'average-precision']) {
         const cs = cells(name, { method: m });
-        if (cs.some(Boolean)) rows.push({ label: `${PRETTY[m] ?? m}: ${label}`, cells: cs });
+        if (cs.some(Boolean)) rows.push({ label: `${PRETTY[m] ?? m}: ${metricLabel(name)}`, cells: cs });
       }
     }
     tables.push({
@@ -156,8 +145,8 @@ export function buildReportData(store: Store, runIds: number[], opts: BuildOptio
   }
   if (eraser.length) tables.push({ title: 'Faithfulness, ERASER comprehensiveness and sufficiency', caption: 'Higher comprehensiveness and lower sufficiency = more faithful. Tokens are replaced by the filler token, not deleted (see Method). AOPC: mean over 1/5/10/20/50 % of the text tokens.', columns, rows: eraser });
   const accRows: MetricTable['rows'] = [
-    { label: 'accuracy', cells: cells('accuracy', {}) },
-    { label: 'invalid answers (rate)', cells: cells('invalid-rate', {}) },
+    { label: metricLabel('accuracy'), cells: cells('accuracy', {}) },
+    { label: metricLabel('invalid-rate'), cells: cells('invalid-rate', {}) },
   ];
   tables.unshift({ title: 'Classification', caption: 'Over examples that got an answer; invalid answers count as wrong.', columns, rows: accRows });
 

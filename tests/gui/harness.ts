@@ -18,10 +18,10 @@ function newest(dir: string): number {
   return t;
 }
 
-/** Builds the renderer when its sources (or the shared API types) are newer than the build. */
+/** Builds the renderer when its sources (or the shared API types, or the metric modules it bundles) are newer than the build. */
 export function buildRenderer(): void {
   const index = join(RENDERER_OUT, 'index.html');
-  const srcTime = Math.max(newest(join(repoRoot, 'renderer')), newest(join(repoRoot, 'main', 'api')));
+  const srcTime = Math.max(newest(join(repoRoot, 'renderer')), newest(join(repoRoot, 'main', 'api')), newest(join(repoRoot, 'main', 'metrics')));
   if (existsSync(index) && statSync(index).mtimeMs > srcTime) return;
   execFileSync('npx', ['vite', 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'error'], { cwd: repoRoot, stdio: 'inherit' });
 }

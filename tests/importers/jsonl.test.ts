@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { importJsonlRun } from '../../main/importers/jsonl';
-import { finalizeRun } from '../../main/runner/finalize';
+import { finalizeRun } from '../../main/runner';
 import { openStore } from '../../main/store';
 
 // "A warm, heartfelt film." tokens as a tokenizer might give them: the comma is its own token

@@ -1,0 +1,49 @@
+import type { PlainResult } from '../../../main/api/catalogue';
+
+/**
+ * What the Inspector says about one stored result besides its heatmaps: whether the answer was invalid,
+ * and how its self-explanation was matched to the text. Read from the fields the runner and the importers
+ * store (main/runner/example.ts, main/importers/*): `label` 'invalid' with skip reason 'invalid-answer',
+ * `rawOutputs.reason`, `rawOutputs.paperConvention`, `selfExplanation`, `alignment`, `rawOutputs.matchNote`.
+ */
+
+/** An answer that names none of the task's options: never correct, its self-explanation not scored. */
+export const isInvalid = (r: Pick<PlainResult, 'label' | 'skippedReason'>): boolean => r.label === 'invalid' || r.skippedReason === 'invalid-answer';
+
+export const INVALID_NOTE = 'invalid answer — not scored for plausibility';
+
+/**
+ * The results the Inspector pages through: every evaluated one, and the invalid answers (they were
+ * answered, and a user must be able to see why they count as wrong). Other skips (context overflow,
+ * wrong answer under "correct only", ...) have nothing to inspect and are counted instead.
+ */
+export const shownInInspector = (r: Pick<PlainResult, 'label' | 'skippedReason'>): boolean => !r.skippedReason || isInvalid(r);
+
+const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+
+/** Why the answer is invalid (the parser's reason), and how the paper's own convention read it, when stored. */
+export function invalidDetails(r: PlainResult): { reason: string | null; paperConvention: string | null } {
+  return { reason: str(r.rawOutputs?.reason), paperConvention: str(r.rawOutputs?.paperConvention) };
+}
+
+export interface SelfExplanationView {
+  items: string[];
+  /** Items found nowhere in the text (kept, not in the mask). */
+  unmatched: string[];
+  /** Items matched only with accents ignored (the robust rule's fallback). */
+  accentFolded: string[];
+  /** The accent-folding note (protocol/align.ts accentFoldNote), when an item matched only with accents ignored. */
+  matchNote: string | null;
+  /** The matching rule ('robust' or 'paper'), when the alignment is stored. */
+  rule: string | null;
+}
+
+/** The self-explanation as stored, or null when the result has none. */
+export function selfExplanationView(r: PlainResult): SelfExplanationView | null {
+  const items = strings(r.selfExplanation);
+  const al = (r.alignment && typeof r.alignment === 'object' ? r.alignment : {}) as Record<string, unknown>;
+  const matchNote = str(r.rawOutputs?.matchNote);
+  if (r.selfExplanation === null && !matchNote) return null;
+  return { items, unmatched: strings(al.unmatched), accentFolded: strings(al.accentFolded), matchNote, rule: str(al.rule) };
+}
