@@ -67,6 +67,8 @@ export function importFile(file: string, opts: ImportOptions): ParsedDataset {
       examples = parseJsonlDataset(src, { language: opts.language });
       labelSet = labelsSeen(examples);
       break;
+    case 'eraser':
+      throw new DatasetError(file, 'an ERASER dataset is a directory: it is read by main/importers/eraser (import <dir> --format eraser)');
   }
   const langs = new Set(examples.map((e) => e.language));
   if (language === null && langs.size === 1) language = [...langs][0];

@@ -37,6 +37,8 @@ export interface ExampleRow {
   text: string;
   /** The example's whitespace words with character offsets in `text`: what word masks index. */
   words: { text: string; start: number; end: number }[];
+  /** The dataset's human rationale (all of it; the run's "human/word" mask is the part its task uses). */
+  rationale: { mask: number[] | null; spans: { start: number; end: number; label?: string }[] };
   /** The prompt's tokens: id, text, offsets (into `text` for segment "text", into the prompt otherwise), segment. */
   tokens: TokenInfo[] | null;
   /** Each method's relevance over `tokens` (float32 values as stored), the explained value and its notes. */
@@ -115,6 +117,7 @@ export function exportData(store: Store, runIds: number[]): ExportData {
         masks: r.masks,
         text: ex.text,
         words: ex.words.map((w) => ({ text: w.text, start: w.start, end: w.end })),
+        rationale: { mask: ex.rationaleMask, spans: ex.rationaleSpans },
         tokens: r.tokens,
         relevance: Object.fromEntries(r.relevance.map((v) => [v.method, { values: Array.from(v.values), explainedValue: v.explainedValue, meta: v.meta }])),
         faithfulness: (faithfulness as Record<string, unknown> | undefined) ?? null,

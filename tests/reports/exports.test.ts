@@ -75,7 +75,8 @@ describe('JSONL export and the metrics check (a real run)', () => {
     config.metrics = ['accuracy', 'invalid-rate', 'kappa', 'f1', 'recall', 'auprc', 'prob-drop', 'comprehensiveness', 'sufficiency', 'aopc-comprehensiveness', 'aopc-sufficiency'];
     config.limits = { ...config.limits, maxExamples: 4 };
     writeFileSync(studyFile, JSON.stringify(config));
-    const r = await cliInProcess(['--db', db, '--json', 'run', studyFile]);
+    // one thread: on a shared machine two llama.cpp threads wait on each other (10x slower)
+    const r = await cliInProcess(['--db', db, '--json', 'run', studyFile, '--threads', '1']);
     expect(r.err).not.toMatch(/error:/);
     expect(r.code).toBe(0);
     runId = JSON.parse(r.out).runs[0].runId;
