@@ -1,6 +1,7 @@
 /**
- * Per-example exports of stored runs: CSV (one row per example and run, the main figures as columns)
- * and JSONL (everything needed to recompute every metric without the database; see JSONL_FORMAT).
+ * Per-example exports of stored runs: CSV (one row per example and run, the main figures as columns), a
+ * token CSV (one row per prompt token: offsets, segment, relevance, token masks) and JSONL (everything
+ * needed to recompute every metric without the database; see JSONL_FORMAT).
  */
 import { writeFileSync } from 'node:fs';
 import { exampleMetrics, pairName, type RunContext } from '../runner/evaluate';
@@ -187,6 +188,28 @@ export function toCsv(rows: ExampleRow[]): string {
   return `${lines.join('\r\n')}\r\n`;
 }
 
+/**
+ * One row per prompt token of every evaluated example (long format): the token (id, text, offsets,
+ * segment), each method's relevance and each source's token mask, one column per method/source present in
+ * any row (empty where an example has none). Word masks and masked readouts do not fit a table: see JSONL.
+ */
+export function toTokenCsv(rows: ExampleRow[]): string {
+  const methods = [...new Set(rows.flatMap((r) => Object.keys(r.relevance)))].sort();
+  const sources = [...new Set(rows.flatMap((r) => Object.keys(r.masks ?? {}).filter((k) => k.endsWith('/token')).map((k) => k.slice(0, -'/token'.length))))].sort();
+  const head = ['run', 'example_id', 'external_id', 'index', 'token_id', 'text', 'start', 'end', 'segment', ...methods.map((m) => `relevance_${m}`), ...sources.map((s) => `mask_${s}`)];
+  const lines = [head.join(',')];
+  for (const r of rows) {
+    (r.tokens ?? []).forEach((t, i) => {
+      lines.push(
+        [r.runId, r.exampleId, r.externalId, i, t.id, t.text, t.start, t.end, t.segment, ...methods.map((m) => r.relevance[m]?.values[i] ?? null), ...sources.map((s) => r.masks?.[`${s}/token`]?.[i] ?? null)]
+          .map(csvField)
+          .join(','),
+      );
+    });
+  }
+  return `${lines.join('\r\n')}\r\n`;
+}
+
 /** Each run line, then that run's examples, one JSON object a line (numbers in shortest round-trip form: exact). */
 export function toJsonl(data: ExportData): string {
   const lines: string[] = [];
@@ -197,9 +220,10 @@ export function toJsonl(data: ExportData): string {
   return lines.join('\n') + (lines.length ? '\n' : '');
 }
 
-export function writeExports(store: Store, runIds: number[], files: { csv?: string; jsonl?: string }): number {
+export function writeExports(store: Store, runIds: number[], files: { csv?: string; jsonl?: string; tokensCsv?: string }): number {
   const data = exportData(store, runIds);
   if (files.csv) writeFileSync(files.csv, '\ufeff' + toCsv(data.rows)); // BOM: spreadsheets then read æøå right
+  if (files.tokensCsv) writeFileSync(files.tokensCsv, '\ufeff' + toTokenCsv(data.rows));
   if (files.jsonl) writeFileSync(files.jsonl, toJsonl(data));
   return data.rows.length;
 }

@@ -81,7 +81,7 @@ describe('JSONL export and the metrics check (a real run)', () => {
     expect(r.code).toBe(0);
     runId = JSON.parse(r.out).runs[0].runId;
     jsonl = join(dir, 'run.jsonl');
-    const e = await cliInProcess(['--db', db, 'report', String(runId), '--jsonl', jsonl]);
+    const e = await cliInProcess(['--db', db, 'report', String(runId), '--jsonl', jsonl, '--tokens-csv', join(dir, 'tokens.csv')]);
     expect(e.code).toBe(0);
   }, 1_200_000);
 
@@ -113,6 +113,22 @@ describe('JSONL export and the metrics check (a real run)', () => {
       expect(Object.keys(r.maskedProbs).length).toBeGreaterThan(text.length);
       expect(r.rawOutputs.faithfulness).toBeUndefined();
     }
+  });
+
+  it('the token CSV has one row per prompt token with offsets, segment, relevance and token masks, as in the JSONL', () => {
+    const rows = readFileSync(jsonl, 'utf8').trim().split('\n').slice(1).map((l) => JSON.parse(l));
+    const csv = readFileSync(join(tmp.dir, 'tokens.csv'), 'utf8').replace(/^\ufeff/, '').trim().split('\r\n');
+    const head = csv[0].split(',');
+    expect(head).toEqual(['run', 'example_id', 'external_id', 'index', 'token_id', 'text', 'start', 'end', 'segment', 'relevance_lrp-cp', 'relevance_occlusion', 'relevance_random', 'mask_human', 'mask_lrp-cp', 'mask_occlusion', 'mask_random']);
+    expect(csv.length - 1).toBe(rows.reduce((n: number, r: { tokens: unknown[] }) => n + r.tokens.length, 0));
+    // a text token of the first example (no comma or quote in it, so a plain split reads the line)
+    const r = rows[0];
+    const i = r.tokens.findIndex((t: { segment: string; text: string }) => t.segment === 'text' && !/[",']/.test(t.text) && !/^[=+\-@]/.test(t.text));
+    const line = csv.find((l) => l.startsWith(`${r.runId},${r.exampleId},${r.externalId},${i},`))!.split(',');
+    expect(line.slice(4, 9)).toEqual([String(r.tokens[i].id), r.tokens[i].text, String(r.tokens[i].start), String(r.tokens[i].end), 'text']);
+    expect(Number(line[9])).toBe(r.relevance['lrp-cp'].values[i]);
+    expect(Number(line[10])).toBe(r.relevance.occlusion.values[i]);
+    expect(Number(line[12])).toBe(r.masks['human/token'][i]);
   });
 
   it('recomputes every stored metric of the run from the JSONL alone, to 1e-12', async () => {

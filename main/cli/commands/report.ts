@@ -8,7 +8,7 @@ import { CliUsageError, parseFlags, withStore, type CliContext } from '../contex
 import { writeFileSync } from 'node:fs';
 
 export const summary = 'write a run’s report (PDF via Chromium, or HTML), per-example CSV/JSONL exports, and ERASER’s format';
-export const usage = 'report <runId>[,<runId>...] [--pdf F] [--html F] [--csv F] [--jsonl F] [--eraser DIR] [--example ID]...';
+export const usage = 'report <runId>[,<runId>...] [--pdf F] [--html F] [--csv F] [--tokens-csv F] [--jsonl F] [--eraser DIR] [--example ID]...';
 
 export function parseRunIds(s: string | undefined): number[] {
   if (!s) throw new CliUsageError(`missing run id; usage: ${usage}`);
@@ -18,14 +18,14 @@ export function parseRunIds(s: string | undefined): number[] {
 }
 
 export async function run(args: string[], ctx: CliContext): Promise<number> {
-  const { positional, flags } = parseFlags(args, { pdf: 'string', html: 'string', csv: 'string', jsonl: 'string', eraser: 'string', example: 'string' });
+  const { positional, flags } = parseFlags(args, { pdf: 'string', html: 'string', csv: 'string', jsonl: 'string', 'tokens-csv': 'string', eraser: 'string', example: 'string' });
   const runIds = parseRunIds(positional[0]);
-  if (!flags.pdf && !flags.html && !flags.csv && !flags.jsonl && !flags.eraser) throw new CliUsageError(`say what to write (--pdf, --html, --csv, --jsonl, --eraser); usage: ${usage}`);
+  if (!flags.pdf && !flags.html && !flags.csv && !flags['tokens-csv'] && !flags.jsonl && !flags.eraser) throw new CliUsageError(`say what to write (--pdf, --html, --csv, --tokens-csv, --jsonl, --eraser); usage: ${usage}`);
   if (flags.eraser && runIds.length !== 1) throw new CliUsageError(`--eraser writes one run (its dataset and predictions); got ${runIds.length} run ids`);
   const chosen = typeof flags.example === 'string' ? flags.example.split(',').map(Number).filter(Number.isInteger) : undefined;
   return withStore(ctx, async (store) => {
-    if (flags.csv || flags.jsonl) {
-      const n = writeExports(store, runIds, { csv: flags.csv as string | undefined, jsonl: flags.jsonl as string | undefined });
+    if (flags.csv || flags.jsonl || flags['tokens-csv']) {
+      const n = writeExports(store, runIds, { csv: flags.csv as string | undefined, jsonl: flags.jsonl as string | undefined, tokensCsv: flags['tokens-csv'] as string | undefined });
       ctx.err(`exported ${n} example rows`);
     }
     if (flags.eraser) {
