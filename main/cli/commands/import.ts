@@ -3,26 +3,26 @@ import { importEraser } from '../../importers/eraser';
 import type { DatasetFormat } from '../../datasets/types';
 import { CliUsageError, parseFlags, withStore, type CliContext } from '../context';
 
-export const summary = 'import a dataset file: import <file> --format msst|rafola|climate-fever|csv|jsonl [--language xx] [--name N] [--labels FILE]; import <dir> --format eraser [--split train,val,test]';
-export const usage = 'import <file> --format msst|rafola|climate-fever|csv|jsonl [--language xx] [--name N] [--labels FILE] | import <dir | split.jsonl> --format eraser [--split S,...] [--language xx] [--name N]';
+export const summary = 'import a dataset file: import <file> --format msst|rafola|climate-fever|csv|jsonl [--language xx] [--name N] [--labels FILE]; import <dir | split.jsonl> --format eraser';
+export const usage = 'import <file> --format msst|rafola|climate-fever|csv|jsonl [--language xx] [--name N] [--labels FILE] | import <dir | split.jsonl> --format eraser [--language xx] [--name N]';
 
 /**
  * The whole file is read and validated before the database is opened, and the store inserts the
  * dataset in one transaction: a bad file or a failed insert leaves the database as it was.
  */
 export async function run(args: string[], ctx: CliContext): Promise<number> {
-  const { positional, flags } = parseFlags(args, { format: 'string', language: 'string', name: 'string', labels: 'string', split: 'string' });
+  const { positional, flags } = parseFlags(args, { format: 'string', language: 'string', name: 'string', labels: 'string' });
   if (positional.length !== 1) throw new CliUsageError(`expected one file to import (usage: ${usage})`);
   const format = flags.format as string | undefined;
   if (format === undefined) throw new CliUsageError(`missing --format (one of ${DATASET_FORMATS.join(', ')})`);
   if (format !== 'eraser' && !DATASET_FORMATS.includes(format as DatasetFormat)) {
     throw new CliUsageError(`unknown format "${format}" (one of ${DATASET_FORMATS.join(', ')})`);
   }
-  if (flags.split !== undefined && format !== 'eraser') throw new CliUsageError('--split is only for the eraser format');
+  if (format === 'eraser' && flags.labels !== undefined) throw new CliUsageError('--labels is only for the msst format (ERASER annotations carry their own labels)');
   const parsed =
     format === 'eraser'
-      ? importEraser(positional[0], {
-          splits: typeof flags.split === 'string' ? flags.split.split(',').map((s) => s.trim()) : undefined,
+      ? // a directory: every split in it (train, val, test); one split's file: that split
+        importEraser(positional[0], {
           language: flags.language as string | undefined,
           name: flags.name as string | undefined,
         })
