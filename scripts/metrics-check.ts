@@ -22,7 +22,7 @@ async function main(): Promise<number> {
   const runs = await checkExport(readFileSync(file, 'utf8'), { tolerance, file });
   let bad = 0;
   for (const r of runs) {
-    console.log(`run ${r.runId}: ${r.examples} examples, ${r.metrics} stored metrics, ${r.readouts} masked readouts: ${r.problems.length ? `${r.problems.length} differences` : `all agree to ${tolerance}`}`);
+    console.log(`run ${r.runId}: ${r.examples} examples, ${r.metrics} stored metrics, ${r.readouts} masked readouts${r.faithfulnessAsExported ? ` (${r.faithfulnessAsExported} examples' faithfulness taken as exported: no readouts)` : ''}: ${r.problems.length ? `${r.problems.length} differences` : `all agree to ${tolerance}`}`);
     for (const p of r.problems) console.log(`  ${p}`);
     bad += r.problems.length;
   }

@@ -137,6 +137,7 @@ describe('JSONL export and the metrics check (a real run)', () => {
     expect(check.runId).toBe(runId);
     expect(check.examples).toBe(4);
     expect(check.readouts).toBeGreaterThan(40);
+    expect(check.faithfulnessAsExported).toBe(0);
     const names = new Set(JSON.parse(readFileSync(jsonl, 'utf8').split('\n')[0]).metrics.map((m: { name: string }) => m.name));
     for (const n of ['accuracy', 'kappa', 'auprc', 'prob-drop', 'comprehensiveness', 'sufficiency', 'aopc-comprehensiveness', 'aopc-sufficiency']) expect(names.has(n), n).toBe(true);
     expect(check.metrics).toBeGreaterThan(50);
@@ -152,5 +153,13 @@ describe('JSONL export and the metrics check (a real run)', () => {
     const [check] = await checkExport(lines.map((l) => JSON.stringify(l)).join('\n'));
     expect(check.problems.some((p) => p.includes(`example ${row.externalId}`) && /faithfulness|occlusion/.test(p))).toBe(true);
     expect(check.problems.some((p) => p.startsWith('accuracy ') && p.includes('value'))).toBe(true);
+  });
+
+  it('takes faithfulness as exported where a run has no readouts (an imported run), and says so', async () => {
+    const lines = readFileSync(jsonl, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    lines[2].maskedProbs = null;
+    const [check] = await checkExport(lines.map((l) => JSON.stringify(l)).join('\n'));
+    expect(check.faithfulnessAsExported).toBe(1);
+    expect(check.problems).toEqual([]);
   });
 });
