@@ -5,7 +5,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import { exampleMetrics, pairName, type RunContext } from '../runner/evaluate';
+import { taskFor } from '../runner/example';
 import { modelName, runContextOf } from '../runner/finalize';
+import type { StudyConfig } from '../config/study-schema';
 import type { Store, TokenInfo } from '../store';
 
 /** Names the JSONL layout; a reader checks it on every run line. */
@@ -21,6 +23,8 @@ export interface ExampleRow {
   externalId: string;
   language: string;
   gold: string[];
+  /** The gold answer under the run's task (e.g. "yes"/"no" for a forced-labour indicator); null if none applies. */
+  taskGold: string | null;
   prediction: string | null;
   correct: boolean | null;
   /** The answer token's text and its plain-softmax probability (unmasked): p0 of every faithfulness metric. */
@@ -106,6 +110,7 @@ export function exportData(store: Store, runIds: number[]): ExportData {
         externalId: ex.externalId,
         language: ex.language,
         gold: ex.labels,
+        taskGold: goldOf(study?.config, ex),
         prediction: r.label,
         correct: r.correct,
         answerToken: r.answerToken,
@@ -129,6 +134,15 @@ export function exportData(store: Store, runIds: number[]): ExportData {
     }
   }
   return { runs, rows };
+}
+
+/** The gold answer of an example under a study's task (the runner's own rule); null when the task has none. */
+function goldOf(config: unknown, ex: Parameters<typeof taskFor>[1]): string | null {
+  try {
+    return config ? taskFor(config as StudyConfig, ex).gold || null : null;
+  } catch {
+    return null;
+  }
 }
 
 /** The example rows only (CSV, reports). */

@@ -6,7 +6,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { documentOf, documentTokens, importEraser, maskRuns, writeEraser } from '../../main/importers/eraser';
+import { RAFOLA_INDICATORS } from '../../main/datasets/index';
+import { documentOf, documentTokens, importEraser, maskRuns, toEraser, writeEraser } from '../../main/importers/eraser';
 import { exportData } from '../../main/reports/exports';
 import { openStore } from '../../main/store';
 import { cliInProcess } from '../fixtures/cli-in-process';
@@ -186,5 +187,23 @@ describe('ERASER export of a run, and back', () => {
     const imp = await cliInProcess(['--db', db, '--json', 'import', out, '--format', 'eraser', '--name', 'roundtrip']);
     expect(imp.err).toBe('');
     expect(JSON.parse(imp.out)).toMatchObject({ examples: 2, withRationale: 2 });
+  });
+
+  it("a forced-labour run's annotation carries the task's gold answer (yes/no), not the indicator names", async () => {
+    const store = openStore(join(root, 'fl.sqlite'));
+    try {
+      const ind = RAFOLA_INDICATORS[4];
+      const d = store.datasets.insert(dataset('news', [example('n1', 'Workers did forced overtime every week.', ind, [2, 3]), example('n2', 'The factory opened a canteen.', RAFOLA_INDICATORS[0])]));
+      const m = store.models.register({ path: '/models/m.gguf', sha256: 'c'.repeat(64), fileSize: 1 });
+      const s = store.studies.create('fl', { ...minimalConfig(d, m), task: { kind: 'forced-labour', indicator: 5 } });
+      const runId = store.runs.create({ studyId: s, modelId: m, datasetId: d, seed: 28, appVersion: 't', total: 2 });
+      for (const ex of store.datasets.examples(d)) store.results.put(runId, ex.id, { rawOutputs: {}, label: 'yes', correct: null });
+      const data = exportData(store, [runId]);
+      expect(data.rows.map((r) => [r.gold, r.taskGold])).toEqual([[[ind], 'yes'], [[RAFOLA_INDICATORS[0]], 'no']]);
+      const e = await toEraser(data.runs[0], data.rows);
+      expect(e.annotations.map((a) => [a.classification, a.query])).toEqual([['yes', 'forced-labour indicator 5'], ['no', 'forced-labour indicator 5']]);
+    } finally {
+      store.close();
+    }
   });
 });

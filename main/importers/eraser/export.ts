@@ -56,7 +56,8 @@ export async function toEraser(run: RunLine, rows: readonly ExampleRow[]): Promi
         start_sentence: -1,
         end_sentence: -1,
       }]),
-      classification: r.gold[0] ?? '',
+      // the gold answer under the run's task (a forced-labour study's is yes/no, not the indicator names)
+      classification: r.taskGold ?? r.gold[0] ?? '',
       query_type: null,
       docids: [docid],
     });
