@@ -84,6 +84,8 @@ export function importFile(file: string, opts: ImportOptions): ParsedDataset {
       examples = parseClimateFever(src, { language: opts.language });
       labelSet = [...CLIMATE_FEVER_LABELS];
       break;
+    case 'eraser':
+      throw new DatasetError(file, 'an ERASER dataset is a directory: it is read by main/importers/eraser (import <dir> --format eraser)');
   }
   const langs = new Set(examples.map((e) => e.language));
   return {

@@ -6,7 +6,8 @@
  * no normalisation), so Danish and Italian text survives byte for byte.
  */
 
-export type DatasetFormat = 'msst' | 'rafola' | 'climate-fever' | 'csv' | 'jsonl';
+/** 'eraser': a directory in ERASER's format (main/importers/eraser), read by its own importer. */
+export type DatasetFormat = 'msst' | 'rafola' | 'climate-fever' | 'csv' | 'jsonl' | 'eraser';
 
 export interface CharSpan {
   start: number;

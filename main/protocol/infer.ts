@@ -23,53 +23,42 @@ export const defaultSampling: SamplingOptions = { seed: 28, temperature: 0.6, to
  * run resumed after a kill differed from an uninterrupted one.
  *
  * So every evaluation on a protocol sequence uses one canonical layout, a function of the tokens alone:
- * all tokens but the last in chunks of CHUNK tokens aligned at absolute positions 0, CHUNK, 2*CHUNK, ...
- * (the final chunk may be shorter), then the last token alone. A cached chunk is reused only when it was
- * itself evaluated in this layout with the same tokens up to its end, so the reused keys and values are
- * bit for bit those a clean evaluation would compute: reuse saves time and never changes a result.
+ * chunks of CHUNK tokens aligned at absolute positions 0, CHUNK, 2*CHUNK, ..., each evaluated as one batch;
+ * the last chunk (it holds the token whose next-token logits are read, and may be shorter) is evaluated
+ * every time. A cached chunk before it is reused only when it was itself evaluated as such a whole chunk
+ * with the same tokens up to its end, so the reused keys and values are bit for bit those a clean
+ * evaluation would compute: reuse saves time and never changes a result.
  * Every evaluation of a protocol sequence must go through this module (which keeps the record below).
  */
 export const CHUNK = 32;
-/** The tokens at the start of a sequence's cache that were evaluated in the canonical layout. */
+/** The tokens at the start of a sequence's cache that were evaluated as whole canonical chunks. */
 const canonical = new WeakMap<LlamaContextSequence, Token[]>();
 
 function chunkOf(seq: LlamaContextSequence): number {
   return Math.max(1, Math.min(CHUNK, seq.context.batchSize));
 }
 
-/** Tokens at the start of the cache that any evaluation of `prefix` in the canonical layout can keep. */
-function reusable(seq: LlamaContextSequence, prefix: readonly Token[]): number {
-  const rec = canonical.get(seq) ?? [];
-  const cached = seq.contextTokens;
-  let k = 0;
-  while (k < rec.length && k < cached.length && k < prefix.length && rec[k] === prefix[k] && cached[k] === prefix[k]) k++;
-  // a shorter final chunk is the same chunk only when both end at the same place
-  if (k === prefix.length && k === rec.length) return k;
-  const c = chunkOf(seq);
-  return Math.floor(k / c) * c;
-}
-
 /**
- * Bring the sequence to `tokens` minus the last one in the canonical layout (reusing cached chunks that are
- * canonical and equal), so the caller evaluates the last token alone. Returns the token still to be
- * evaluated (always exactly the last one: its logits are needed).
+ * Bring the sequence to the whole canonical chunks of `tokens` before the chunk holding the last token
+ * (reusing cached chunks that are canonical and equal). Returns that last chunk: the caller evaluates it
+ * in one batch, with the output it needs on its last token.
  */
 export async function reusePrefix(seq: LlamaContextSequence, tokens: readonly Token[]): Promise<Token[]> {
   if (tokens.length === 0) throw new Error('nothing to evaluate');
   if (tokens.length > seq.contextSize) throw new Error(`${tokens.length} tokens do not fit the context (${seq.contextSize})`);
-  const prefix = tokens.slice(0, -1) as Token[];
-  const keep = reusable(seq, prefix);
-  // what follows `keep` is evaluated again; until that has happened, only `keep` tokens are canonical
-  canonical.set(seq, prefix.slice(0, keep));
-  if (seq.nextTokenIndex > keep) await seq.eraseContextTokenRanges([{ start: keep, end: seq.nextTokenIndex }]);
   const c = chunkOf(seq);
-  for (let a = keep; a < prefix.length; ) {
-    const end = Math.min((Math.floor(a / c) + 1) * c, prefix.length);
-    await seq.controlledEvaluate(prefix.slice(a, end));
-    a = end;
-  }
-  canonical.set(seq, prefix);
-  return [tokens[tokens.length - 1]];
+  const last = Math.floor((tokens.length - 1) / c) * c;
+  const rec = canonical.get(seq) ?? [];
+  const cached = seq.contextTokens;
+  let k = 0;
+  while (k < rec.length && k < cached.length && k < last && rec[k] === tokens[k] && cached[k] === tokens[k]) k++;
+  const keep = Math.floor(k / c) * c;
+  // what follows `keep` is evaluated again; until that has happened, only `keep` tokens are canonical
+  canonical.set(seq, tokens.slice(0, keep) as Token[]);
+  if (seq.nextTokenIndex > keep) await seq.eraseContextTokenRanges([{ start: keep, end: seq.nextTokenIndex }]);
+  for (let a = keep; a < last; a += c) await seq.controlledEvaluate(tokens.slice(a, a + c) as Token[]);
+  canonical.set(seq, tokens.slice(0, last) as Token[]);
+  return tokens.slice(last) as Token[];
 }
 
 /**
@@ -89,7 +78,7 @@ const BIAS_MARGIN = 2.5;
 const MIN_X = 1e-2;
 const MAX_TRIES = 6;
 
-/** Which readout answered the last nextTokenProb call, and how many evaluations of the last token it took. */
+/** Which readout answered the last nextTokenProb call, and how many evaluations of the last chunk it took. */
 export interface ProbReadout {
   method: 'bias' | 'distribution';
   tries: number;
@@ -103,17 +92,16 @@ export interface ProbReadout {
  * So: bias `token` by a logit L so that greedy selection picks it, read its (biased) confidence c, and undo
  * the bias exactly: with x = 1/c - 1 (the other tokens' weight relative to the biased token),
  * p = 1 / (1 + x e^L). When the token is not selected (L too small) or x is too small to read (L too large),
- * the last token alone is evaluated again with a corrected L; after MAX_TRIES, the full distribution.
+ * the last chunk is evaluated again with a corrected L; after MAX_TRIES, the full distribution.
  * Equal to nextTokenDistribution(seq, tokens).get(token) up to float32 rounding (tests check 5e-3 relative),
  * but not bit for bit, so the runner reads every probability from the distribution (one rule); this
  * readout is kept for the benchmark. Deterministic: the first L is always the same (an earlier version
  * started from the last call's odds, which made the result depend on what was read before), and every try
- * evaluates the last token alone after the same canonical prefix.
+ * evaluates the same last chunk after the same canonical prefix.
  */
 export async function nextTokenProb(seq: LlamaContextSequence, tokens: readonly Token[], token: Token, readout?: ProbReadout): Promise<number> {
   const model = seq.model;
   const rest = await reusePrefix(seq, tokens);
-  const last = rest[rest.length - 1];
   if (model.isEogToken(token)) {
     // TokenBias ignores end-of-generation tokens
     const p = await distributionAfter(seq, rest);
@@ -122,12 +110,15 @@ export async function nextTokenProb(seq: LlamaContextSequence, tokens: readonly 
   }
   let logR = 0;
   for (let tries = 1; tries <= MAX_TRIES; tries++) {
-    // evaluate the last token (again, with another bias): always alone, as in the first try
-    if (tries > 1) await seq.eraseContextTokenRanges([{ start: seq.nextTokenIndex - 1, end: seq.nextTokenIndex }]);
+    // evaluate the last chunk (again, with another bias): always the same batch, as in the first try
+    if (tries > 1) await seq.eraseContextTokenRanges([{ start: seq.nextTokenIndex - rest.length, end: seq.nextTokenIndex }]);
     const L = logR + BIAS_MARGIN;
     const bias = new TokenBias(model.tokenizer).set(token, { logit: L });
-    const out = await seq.controlledEvaluate([[last, { generateNext: { token: true, confidence: true, options: { temperature: 0, tokenBias: bias } } }]]);
-    const next = out[0]?.next;
+    const items = rest.map((t, i) =>
+      i === rest.length - 1 ? ([t, { generateNext: { token: true, confidence: true, options: { temperature: 0, tokenBias: bias } } }] as const) : t,
+    );
+    const out = await seq.controlledEvaluate(items as EvalItems);
+    const next = out[rest.length - 1]?.next;
     if (next?.confidence === undefined) throw new Error('llama.cpp returned no confidence');
     if (next.token !== token) {
       // the token's logit + L is still below the maximum, so log R > L
@@ -143,17 +134,19 @@ export async function nextTokenProb(seq: LlamaContextSequence, tokens: readonly 
     if (readout) Object.assign(readout, { method: 'bias', tries });
     return 1 / (1 + Math.exp(lr));
   }
-  await seq.eraseContextTokenRanges([{ start: seq.nextTokenIndex - 1, end: seq.nextTokenIndex }]);
-  const p = await distributionAfter(seq, [last]);
+  await seq.eraseContextTokenRanges([{ start: seq.nextTokenIndex - rest.length, end: seq.nextTokenIndex }]);
+  const p = await distributionAfter(seq, rest);
   if (readout) Object.assign(readout, { method: 'distribution', tries: MAX_TRIES + 1 });
   return p.get(token) ?? 0;
 }
 
-/** The distribution after evaluating `rest` (the last token, alone: see reusePrefix). */
+type EvalItems = Parameters<LlamaContextSequence['controlledEvaluate']>[0];
+
+/** The distribution after evaluating `rest` (the last chunk, see reusePrefix) in one batch. */
 async function distributionAfter(seq: LlamaContextSequence, rest: readonly Token[]): Promise<Map<Token, number>> {
-  if (rest.length !== 1) throw new Error(`the canonical layout evaluates the last token alone, got ${rest.length} tokens`);
-  const out = await seq.controlledEvaluate([[rest[0], { generateNext: { probabilities: true, options: { temperature: 0 } } }]]);
-  const probs = out[0]?.next.probabilities;
+  const items = rest.map((t, i) => (i === rest.length - 1 ? ([t, { generateNext: { probabilities: true, options: { temperature: 0 } } }] as const) : t));
+  const out = await seq.controlledEvaluate(items as EvalItems);
+  const probs = out[rest.length - 1]?.next.probabilities;
   if (!probs) throw new Error('llama.cpp returned no probabilities');
   return probs;
 }

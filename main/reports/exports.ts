@@ -1,9 +1,12 @@
 /**
- * Per-example exports of stored runs: CSV (one row per example and run, the main figures as columns)
- * and JSONL (everything needed to recompute every metric without the database; see JSONL_FORMAT).
+ * Per-example exports of stored runs: CSV (one row per example and run, the main figures as columns), a
+ * token CSV (one row per prompt token: offsets, segment, relevance, token masks) and JSONL (everything
+ * needed to recompute every metric without the database; see JSONL_FORMAT).
  */
 import { writeFileSync } from 'node:fs';
 import { displayModelName, exampleMetrics, pairName, runContextOf, type RunContext } from '../metrics/run-metrics';
+import { taskFor } from '../protocol/task';
+import type { StudyConfig } from '../config/study-schema';
 import type { Store, TokenInfo } from '../store';
 
 /** Names the JSONL layout; a reader checks it on every run line. */
@@ -19,6 +22,8 @@ export interface ExampleRow {
   externalId: string;
   language: string;
   gold: string[];
+  /** The gold answer under the run's task (e.g. "yes"/"no" for a forced-labour indicator); null if none applies. */
+  taskGold: string | null;
   prediction: string | null;
   correct: boolean | null;
   /** The answer token's text and its plain-softmax probability (unmasked): p0 of every faithfulness metric. */
@@ -36,6 +41,8 @@ export interface ExampleRow {
   text: string;
   /** The example's whitespace words with character offsets in `text`: what word masks index. */
   words: { text: string; start: number; end: number }[];
+  /** The dataset's human rationale (all of it; the run's "human/word" mask is the part its task uses). */
+  rationale: { mask: number[] | null; spans: { start: number; end: number; label?: string }[] };
   /** The prompt's tokens: id, text, offsets (into `text` for segment "text", into the prompt otherwise), segment. */
   tokens: TokenInfo[] | null;
   /** Each method's relevance over `tokens` (float32 values as stored), the explained value and its notes. */
@@ -102,6 +109,7 @@ export function exportData(store: Store, runIds: number[]): ExportData {
         externalId: ex.externalId,
         language: ex.language,
         gold: ex.labels,
+        taskGold: goldOf(study?.config, ex),
         prediction: r.label,
         correct: r.correct,
         answerToken: r.answerToken,
@@ -114,6 +122,7 @@ export function exportData(store: Store, runIds: number[]): ExportData {
         masks: r.masks,
         text: ex.text,
         words: ex.words.map((w) => ({ text: w.text, start: w.start, end: w.end })),
+        rationale: { mask: ex.rationaleMask, spans: ex.rationaleSpans },
         tokens: r.tokens,
         relevance: Object.fromEntries(r.relevance.map((v) => [v.method, { values: Array.from(v.values), explainedValue: v.explainedValue, meta: v.meta }])),
         faithfulness: (faithfulness as Record<string, unknown> | undefined) ?? null,
@@ -124,6 +133,15 @@ export function exportData(store: Store, runIds: number[]): ExportData {
     }
   }
   return { runs, rows };
+}
+
+/** The gold answer of an example under a study's task (the runner's own rule); null when the task has none. */
+function goldOf(config: unknown, ex: Parameters<typeof taskFor>[1]): string | null {
+  try {
+    return config ? taskFor(config as StudyConfig, ex).gold || null : null;
+  } catch {
+    return null;
+  }
 }
 
 /** The example rows only (CSV, reports). */
@@ -183,6 +201,28 @@ export function toCsv(rows: ExampleRow[]): string {
   return `${lines.join('\r\n')}\r\n`;
 }
 
+/**
+ * One row per prompt token of every evaluated example (long format): the token (id, text, offsets,
+ * segment), each method's relevance and each source's token mask, one column per method/source present in
+ * any row (empty where an example has none). Word masks and masked readouts do not fit a table: see JSONL.
+ */
+export function toTokenCsv(rows: ExampleRow[]): string {
+  const methods = [...new Set(rows.flatMap((r) => Object.keys(r.relevance)))].sort();
+  const sources = [...new Set(rows.flatMap((r) => Object.keys(r.masks ?? {}).filter((k) => k.endsWith('/token')).map((k) => k.slice(0, -'/token'.length))))].sort();
+  const head = ['run', 'example_id', 'external_id', 'index', 'token_id', 'text', 'start', 'end', 'segment', ...methods.map((m) => `relevance_${m}`), ...sources.map((s) => `mask_${s}`)];
+  const lines = [head.join(',')];
+  for (const r of rows) {
+    (r.tokens ?? []).forEach((t, i) => {
+      lines.push(
+        [r.runId, r.exampleId, r.externalId, i, t.id, t.text, t.start, t.end, t.segment, ...methods.map((m) => r.relevance[m]?.values[i] ?? null), ...sources.map((s) => r.masks?.[`${s}/token`]?.[i] ?? null)]
+          .map(csvField)
+          .join(','),
+      );
+    });
+  }
+  return `${lines.join('\r\n')}\r\n`;
+}
+
 /** Each run line, then that run's examples, one JSON object a line (numbers in shortest round-trip form: exact). */
 export function toJsonl(data: ExportData): string {
   const lines: string[] = [];
@@ -193,9 +233,10 @@ export function toJsonl(data: ExportData): string {
   return lines.join('\n') + (lines.length ? '\n' : '');
 }
 
-export function writeExports(store: Store, runIds: number[], files: { csv?: string; jsonl?: string }): number {
+export function writeExports(store: Store, runIds: number[], files: { csv?: string; jsonl?: string; tokensCsv?: string }): number {
   const data = exportData(store, runIds);
   if (files.csv) writeFileSync(files.csv, '\ufeff' + toCsv(data.rows)); // BOM: spreadsheets then read æøå right
+  if (files.tokensCsv) writeFileSync(files.tokensCsv, '\ufeff' + toTokenCsv(data.rows));
   if (files.jsonl) writeFileSync(files.jsonl, toJsonl(data));
   return data.rows.length;
 }

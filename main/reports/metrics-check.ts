@@ -7,7 +7,8 @@
  * sufficiency, AOPC over the exported masks and relevance), and the occlusion relevance from the
  * leave-one-out readouts; each must equal the exported value. Then the run's metrics are recomputed by the
  * same function the runner uses (runMetrics), on records rebuilt from the export with the recomputed
- * faithfulness, and compared with the stored ones within a tolerance (1e-12 by default).
+ * faithfulness, and compared with the stored ones within a tolerance (1e-12 by default). An imported run
+ * has no readouts: its faithfulness values are taken as exported, and the check says for how many examples.
  */
 import { aopc, comprehensiveness, sufficiency, type ProbAfterMasking } from '../metrics';
 import { parsePositionsKey, positionsKey } from '../protocol/mask';
@@ -72,9 +73,11 @@ interface Faith {
  * Recomputes an example's faithfulness record and checks its occlusion relevance, from the exported
  * readouts; returns the recomputed record and the differences from the exported one.
  */
-export async function recomputeFaithfulness(row: ExampleRow): Promise<{ faithfulness: Faith | null; problems: string[] }> {
+export async function recomputeFaithfulness(row: ExampleRow): Promise<{ faithfulness: Faith | null; problems: string[]; asExported?: boolean }> {
   const problems: string[] = [];
   const where = `run ${row.runId} example ${row.externalId}`;
+  // an imported run comes with no readouts (the published files hold the probabilities only)
+  if (row.maskedProbs === null) return { faithfulness: (row.faithfulness as Faith | null) ?? null, problems, asExported: row.faithfulness !== null };
   const tokens = row.tokens ?? [];
   const textPos = tokens.flatMap((t, i) => (t.segment === 'text' ? [i] : []));
   const probAfter = lookup(row);
@@ -177,6 +180,8 @@ export interface RunCheck {
   metrics: number;
   /** Masked readouts the faithfulness values were recomputed from. */
   readouts: number;
+  /** Examples whose faithfulness values were taken as exported (an imported run has no readouts). */
+  faithfulnessAsExported: number;
   problems: string[];
 }
 
@@ -189,15 +194,17 @@ export async function checkExport(text: string, opts: { tolerance?: number; file
     const records: ResultRecord[] = [];
     const exMap = new Map<number, StoredExample>();
     let readouts = 0;
+    let asExported = 0;
     for (const [i, row] of examples.entries()) {
-      const r = await recomputeFaithfulness(row).catch((e: Error) => ({ faithfulness: null, problems: [e.message] }));
+      const r: Awaited<ReturnType<typeof recomputeFaithfulness>> = await recomputeFaithfulness(row).catch((e: Error) => ({ faithfulness: null, problems: [e.message] }));
       problems.push(...r.problems);
+      if (r.asExported) asExported++;
       readouts += Object.keys(row.maskedProbs ?? {}).length;
       records.push(recordOf(row, r.faithfulness, i + 1));
       exMap.set(row.exampleId, { id: row.exampleId, language: row.language } as StoredExample);
     }
     problems.push(...compareMetrics(run.metrics, runMetrics(records, exMap, run.context), tolerance));
-    out.push({ runId: run.runId, examples: examples.length, metrics: run.metrics.length, readouts, problems });
+    out.push({ runId: run.runId, examples: examples.length, metrics: run.metrics.length, readouts, faithfulnessAsExported: asExported, problems });
   }
   return out;
 }

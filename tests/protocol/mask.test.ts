@@ -75,7 +75,7 @@ describe('nextTokenProb (single-token readout)', () => {
       probs.push(p);
     }
     // the least likely token is far from the first bias guess: the bias is corrected by re-evaluating the
-    // last token only. The readout no longer remembers the previous call's odds (that made a result depend
+    // last chunk only. The readout no longer remembers the previous call's odds (that made a result depend
     // on what was read before it): the answer read again takes the same tries and gives the same bits.
     expect(Math.max(...tries)).toBeGreaterThan(1);
     expect(tries[tries.length - 1]).toBe(tries[0]);

@@ -26,8 +26,10 @@ let filler: Token;
 beforeAll(async () => {
   const llama = await testLlama();
   model = await llama.loadModel({ modelPath: storiesPath });
-  context = await model.createContext({ contextSize: 512, threads: 2 });
-  other = await model.createContext({ contextSize: 512, threads: 2 });
+  // one thread: the same bits as two (llama.cpp's CPU threads split rows, not sums), and on a shared
+  // machine two threads wait on each other
+  context = await model.createContext({ contextSize: 512, threads: 1 });
+  other = await model.createContext({ contextSize: 512, threads: 1 });
   rt = { llama, model, sequence: context.getSequence(), template: PLAIN_TEMPLATE };
   const prompt = buildTaskPrompt(STORY_TASK, STORY_TEXT);
   const chat = renderChat(model, PLAIN_TEMPLATE, [{ role: 'user', pieces: prompt.turn1 }]);
@@ -82,7 +84,7 @@ describe('probability readout: same input, same bits', () => {
     const many = await maskedAnswerProbs(seq, context, sets, filler, answer);
     expect(many[0]).toBe(clean);
     for (const [i, s] of sets.entries()) expect(many[i]).toBe(await maskedAnswerProbFull(seq, context, s, filler, answer));
-  });
+  }, 600_000);
 
   for (const mode of ['scoring', 'constrained'] as const) {
     it(`${mode} mode: p0 (nothing masked) is the prediction's answer probability, bit for bit`, async () => {
@@ -105,6 +107,6 @@ describe('probability readout: same input, same bits', () => {
       const pSet = await maskedAnswerProb(rt.sequence, cls.contextBeforeAnswer, set, filler, answer.id as Token);
       await maskedAnswerProb(rt.sequence, cls.contextBeforeAnswer, [], filler, answer.id as Token);
       expect(await maskedAnswerProb(rt.sequence, cls.contextBeforeAnswer, set, filler, answer.id as Token)).toBe(pSet);
-    });
+    }, 600_000);
   }
 });

@@ -75,12 +75,13 @@ describe('JSONL export and the metrics check (a real run)', () => {
     config.metrics = ['accuracy', 'invalid-rate', 'kappa', 'f1', 'recall', 'auprc', 'prob-drop', 'comprehensiveness', 'sufficiency', 'aopc-comprehensiveness', 'aopc-sufficiency'];
     config.limits = { ...config.limits, maxExamples: 4 };
     writeFileSync(studyFile, JSON.stringify(config));
-    const r = await cliInProcess(['--db', db, '--json', 'run', studyFile]);
+    // one thread: on a shared machine two llama.cpp threads wait on each other (10x slower)
+    const r = await cliInProcess(['--db', db, '--json', 'run', studyFile, '--threads', '1']);
     expect(r.err).not.toMatch(/error:/);
     expect(r.code).toBe(0);
     runId = JSON.parse(r.out).runs[0].runId;
     jsonl = join(dir, 'run.jsonl');
-    const e = await cliInProcess(['--db', db, 'report', String(runId), '--jsonl', jsonl]);
+    const e = await cliInProcess(['--db', db, 'report', String(runId), '--jsonl', jsonl, '--tokens-csv', join(dir, 'tokens.csv')]);
     expect(e.code).toBe(0);
   }, 1_200_000);
 
@@ -114,12 +115,29 @@ describe('JSONL export and the metrics check (a real run)', () => {
     }
   });
 
+  it('the token CSV has one row per prompt token with offsets, segment, relevance and token masks, as in the JSONL', () => {
+    const rows = readFileSync(jsonl, 'utf8').trim().split('\n').slice(1).map((l) => JSON.parse(l));
+    const csv = readFileSync(join(tmp.dir, 'tokens.csv'), 'utf8').replace(/^\ufeff/, '').trim().split('\r\n');
+    const head = csv[0].split(',');
+    expect(head).toEqual(['run', 'example_id', 'external_id', 'index', 'token_id', 'text', 'start', 'end', 'segment', 'relevance_lrp-cp', 'relevance_occlusion', 'relevance_random', 'mask_human', 'mask_lrp-cp', 'mask_occlusion', 'mask_random']);
+    expect(csv.length - 1).toBe(rows.reduce((n: number, r: { tokens: unknown[] }) => n + r.tokens.length, 0));
+    // a text token of the first example (no comma or quote in it, so a plain split reads the line)
+    const r = rows[0];
+    const i = r.tokens.findIndex((t: { segment: string; text: string }) => t.segment === 'text' && !/[",']/.test(t.text) && !/^[=+\-@]/.test(t.text));
+    const line = csv.find((l) => l.startsWith(`${r.runId},${r.exampleId},${r.externalId},${i},`))!.split(',');
+    expect(line.slice(4, 9)).toEqual([String(r.tokens[i].id), r.tokens[i].text, String(r.tokens[i].start), String(r.tokens[i].end), 'text']);
+    expect(Number(line[9])).toBe(r.relevance['lrp-cp'].values[i]);
+    expect(Number(line[10])).toBe(r.relevance.occlusion.values[i]);
+    expect(Number(line[12])).toBe(r.masks['human/token'][i]);
+  });
+
   it('recomputes every stored metric of the run from the JSONL alone, to 1e-12', async () => {
     const [check] = await checkExport(readFileSync(jsonl, 'utf8'));
     expect(check.problems).toEqual([]);
     expect(check.runId).toBe(runId);
     expect(check.examples).toBe(4);
     expect(check.readouts).toBeGreaterThan(40);
+    expect(check.faithfulnessAsExported).toBe(0);
     const names = new Set(JSON.parse(readFileSync(jsonl, 'utf8').split('\n')[0]).metrics.map((m: { name: string }) => m.name));
     for (const n of ['accuracy', 'kappa', 'auprc', 'prob-drop', 'comprehensiveness', 'sufficiency', 'aopc-comprehensiveness', 'aopc-sufficiency']) expect(names.has(n), n).toBe(true);
     expect(check.metrics).toBeGreaterThan(50);
@@ -135,5 +153,13 @@ describe('JSONL export and the metrics check (a real run)', () => {
     const [check] = await checkExport(lines.map((l) => JSON.stringify(l)).join('\n'));
     expect(check.problems.some((p) => p.includes(`example ${row.externalId}`) && /faithfulness|occlusion/.test(p))).toBe(true);
     expect(check.problems.some((p) => p.startsWith('accuracy ') && p.includes('value'))).toBe(true);
+  });
+
+  it('takes faithfulness as exported where a run has no readouts (an imported run), and says so', async () => {
+    const lines = readFileSync(jsonl, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    lines[2].maskedProbs = null;
+    const [check] = await checkExport(lines.map((l) => JSON.stringify(l)).join('\n'));
+    expect(check.faithfulnessAsExported).toBe(1);
+    expect(check.problems).toEqual([]);
   });
 });

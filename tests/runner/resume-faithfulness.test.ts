@@ -15,7 +15,8 @@ import { describe, expect, it } from 'vitest';
 import { cliEntry, repo, setup, storedCount, tsx } from './tiny-study';
 
 const N = 6;
-const runCli = (args: string[]) => spawnSync(tsx, [cliEntry, ...args], { cwd: repo, encoding: 'utf8', timeout: 600_000 });
+// one thread: on a shared machine two llama.cpp threads wait on each other (10x slower); both runs alike
+const runCli = (args: string[]) => spawnSync(tsx, [cliEntry, ...args, '--threads', '1'], { cwd: repo, encoding: 'utf8', timeout: 600_000 });
 
 interface Stored { external_id: string; label: string; answer_prob: number; option_probs: string; raw_outputs: string; masks: string; rel: string }
 
@@ -64,7 +65,7 @@ describe('runner: a resumed run is bit-identical to an uninterrupted one', () =>
     const ref = stored(dbA);
     expect(ref).toHaveLength(N);
 
-    const child = spawn(tsx, [cliEntry, '--db', dbB, '--json', 'run', studyB], { cwd: repo, stdio: 'ignore', detached: true });
+    const child = spawn(tsx, [cliEntry, '--db', dbB, '--json', 'run', studyB, '--threads', '1'], { cwd: repo, stdio: 'ignore', detached: true });
     const t0 = Date.now();
     while (storedCount(dbB) < 3 && Date.now() - t0 < 180_000) await new Promise((r) => setTimeout(r, 50));
     process.kill(-child.pid!, 'SIGKILL');

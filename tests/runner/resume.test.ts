@@ -21,14 +21,15 @@ describe('runner: SIGKILL and --resume', () => {
     const studyB = await setup(dirB, dbB);
 
     // reference: uninterrupted
-    const a = runCli(['--db', dbA, '--json', 'run', studyA]);
+    // one llama.cpp thread (both runs alike): on a shared machine two threads wait on each other (10x slower)
+    const a = runCli(['--db', dbA, '--json', 'run', studyA, '--threads', '1']);
     expect(a.stderr).not.toMatch(/error:/);
     expect(a.status).toBe(0);
     const ref = results(dbA);
     expect(ref).toHaveLength(SENTENCES.length);
 
     // killed after at least 2 examples are stored
-    const child = spawn(tsx, [cliEntry, '--db', dbB, '--json', 'run', studyB], { cwd: repo, stdio: 'ignore', detached: true });
+    const child = spawn(tsx, [cliEntry, '--db', dbB, '--json', 'run', studyB, '--threads', '1'], { cwd: repo, stdio: 'ignore', detached: true });
     let stored = 0;
     const t0 = Date.now();
     while (stored < 2 && Date.now() - t0 < 120_000) {
@@ -47,7 +48,7 @@ describe('runner: SIGKILL and --resume', () => {
     expect(partial.length).toBeGreaterThanOrEqual(2);
     expect(partial.length).toBeLessThan(SENTENCES.length);
 
-    const b = runCli(['--db', dbB, '--json', 'run', studyB, '--resume']);
+    const b = runCli(['--db', dbB, '--json', 'run', studyB, '--resume', '--threads', '1']);
     expect(b.status).toBe(0);
     const summary = JSON.parse(b.stdout);
     expect(summary.runs).toHaveLength(1);
