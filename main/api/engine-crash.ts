@@ -17,11 +17,12 @@ export function lostProcessReason(how: string, run: Pick<RunRecord, 'status'>): 
 }
 
 /**
- * Marks failed the runs of `which` (a study's, or the given ids) that are still running or queued, and
+ * Marks failed the runs of `which` (a study's, or the given ids) that are still running or queued, or
+ * interrupted with their lease held by the lost process `pid`, and
  * returns the events that tell the app. Never throws: a database that cannot be opened leaves the runs as
  * they are (the lease expiry shows them as interrupted later).
  */
-export function failRunsOfLostProcess(dbFile: string, which: { studyId: number } | { runIds: number[] }, how: string): LostRunEvent[] {
+export function failRunsOfLostProcess(dbFile: string, which: { studyId: number } | { runIds: number[] }, how: string, pid?: number): LostRunEvent[] {
   const events: LostRunEvent[] = [];
   let store;
   try {
@@ -32,7 +33,10 @@ export function failRunsOfLostProcess(dbFile: string, which: { studyId: number }
   try {
     const runs = 'studyId' in which ? store.runs.list({ studyId: which.studyId }) : which.runIds.map((id) => store!.runs.get(id)).filter((r): r is RunRecord => !!r);
     for (const run of runs) {
-      if (run.status !== 'running' && run.status !== 'queued') continue;
+      // a run whose holder is gone reads as interrupted (store leases): it is this process's when its lease
+      // names this process; one interrupted earlier by another process is left as it is
+      const ours = run.status === 'interrupted' && pid !== undefined && store.runs.lease(run.id)?.pid === pid;
+      if (run.status !== 'running' && run.status !== 'queued' && !ours) continue;
       const message = lostProcessReason(how, run);
       store.runs.finish(run.id, { status: 'failed', error: message });
       events.push({ type: 'run-progress', run: store.runs.get(run.id)! }, { type: 'run-error', runId: run.id, message });

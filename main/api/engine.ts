@@ -165,7 +165,7 @@ export class Engine {
         const lost = [...this.sharedRuns];
         this.sharedRuns.clear();
         for (const [runId, dbFile] of lost) {
-          for (const e of failRunsOfLostProcess(dbFile, { runIds: [runId] }, how)) this.emit(e);
+          for (const e of failRunsOfLostProcess(dbFile, { runIds: [runId] }, how, h.child.pid)) this.emit(e);
         }
       },
       this.options.fork,
@@ -220,7 +220,7 @@ export class Engine {
         (h, how) => {
           if (this.studies.get(args.studyId) === entry) this.studies.delete(args.studyId);
           if (this.closed || entry.finished) return;
-          for (const e of failRunsOfLostProcess(entry.dbFile, { studyId: args.studyId }, how)) this.emit(e);
+          for (const e of failRunsOfLostProcess(entry.dbFile, { studyId: args.studyId }, how, h.child.pid)) this.emit(e);
         },
         this.options.fork,
       ),

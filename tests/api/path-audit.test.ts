@@ -178,7 +178,9 @@ describe('API path audit: no operation reads a file the caller names', () => {
     await new Promise((r) => setTimeout(r, 1500));
     noContent(env);
     noContent(events);
+    // the refusal comes back as startRun's own error (the study made no run), or as a run's error event
     const errors = events.filter((e) => (e as { type: string }).type === 'run-error').map((e) => (e as { message: string }).message);
+    if (!env.ok) errors.push(env.error.message);
     expect(errors.some((m) => m.includes('task.definitions') && m.includes('is not built-in definitions'))).toBe(true);
   });
 });

@@ -1,5 +1,7 @@
 // The runs of an engine process that died are failed with the reason in the database (real SQLite file):
 // a running run "during this run", a queued one "before this run started"; finished runs are left alone.
+import { spawnSync } from 'node:child_process';
+import { hostname } from 'node:os';
 import { afterAll, describe, expect, it } from 'vitest';
 import { failRunsOfLostProcess } from '../../main/api/engine-crash';
 import { openStore } from '../../main/store';
@@ -63,5 +65,37 @@ describe('failRunsOfLostProcess', () => {
 
   it('never throws when the database cannot be opened', () => {
     expect(failRunsOfLostProcess(`${tmp.dir}/no/such/dir/x.sqlite`, { studyId: 1 }, 'SIGKILL')).toEqual([]);
+  });
+});
+
+describe('failRunsOfLostProcess and run leases', () => {
+  /** A run claimed by a process that has exited: it reads as interrupted (its lease names a dead pid). */
+  function leasedByDead(file: string, runId: number): number {
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    const store = openStore(file);
+    try {
+      store.db.prepare(`INSERT INTO leases (kind, target_id, owner, pid, host, acquired_ms, heartbeat_ms, expires_ms) VALUES ('run', ?, ?, ?, ?, ?, ?, ?)`)
+        .run(runId, `${hostname()}:${dead}:x`, dead, hostname(), Date.now(), Date.now(), Date.now() + 600_000);
+      expect(store.runs.get(runId)!.status).toBe('interrupted');
+    } finally {
+      store.close();
+    }
+    return dead;
+  }
+
+  it("fails an interrupted run whose lease names the lost process, and leaves one another process left", () => {
+    const { file, study, ids } = setUp();
+    const lost = leasedByDead(file, ids.running);
+    leasedByDead(file, ids.otherStudy);
+    failRunsOfLostProcess(file, { runIds: [ids.otherStudy] }, 'SIGKILL', lost);
+    failRunsOfLostProcess(file, { studyId: study }, 'SIGKILL', lost);
+    const store = openStore(file);
+    try {
+      expect(store.runs.get(ids.running)!).toMatchObject({ status: 'failed', error: expect.stringMatching(/stopped \(SIGKILL\) during this run/) });
+      // interrupted by another (earlier) process: not this crash's to report
+      expect(store.runs.get(ids.otherStudy)!.status).toBe('interrupted');
+    } finally {
+      store.close();
+    }
   });
 });

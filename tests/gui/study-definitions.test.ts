@@ -56,7 +56,8 @@ describe.skipIf(!chromiumAvailable)('study form: forced-labour indicator and def
     const chooser = page.waitForEvent('filechooser');
     await page.getByRole('button', { name: 'Choose a file…' }).click();
     await (await chooser).setFiles({ name: 'definitions.json', mimeType: 'application/json', buffer: readFileSync(RAFOLA_DEFS) });
-    expect(await page.locator('#st-defs option:checked').textContent()).toBe('file: definitions.json');
+    // the upload is streamed to the engine first: the choice shows once its handle is back
+    await expect.poll(() => page.locator('#st-defs option:checked').textContent(), { timeout: 30_000 }).toBe('file: definitions.json');
     await page.getByTestId('prompt-preview').filter({ hasText: rafola }).waitFor();
     expect(await page.getByTestId('prompt-preview').textContent()).not.toContain(own);
     await s.shot('study-definitions');

@@ -42,7 +42,8 @@ describe('cli lrp', () => {
     expect(JSON.parse(b.stdout).relevance).toEqual(a.relevance);
     const bad = cli([...args, '--activations', 'none']);
     expect(bad.status).not.toBe(0);
-    expect(bad.stderr).toMatch(/--activations must be auto, save or recompute, got "none"/);
+    // under --json a usage error is one JSON line on stderr (cli/index.ts)
+    expect(JSON.parse(bad.stderr).error).toMatchObject({ code: 'usage', message: expect.stringMatching(/--activations must be auto, save or recompute, got "none"/) });
   });
 });
 

@@ -27,10 +27,13 @@ describe('runner: a run is leased by one process', () => {
     process.kill(first.child.pid!, 'SIGCONT');
     expect(refused).toEqual({ code: 1, signal: null });
     expect(second.stdout()).toBe('');
-    expect(second.stderr()).toMatch(
+    // under --json every error is one JSON line on stderr (cli/index.ts)
+    const err = JSON.parse(second.stderr()) as { error: { code: string; message: string } };
+    expect(err.error.code).toBe('failed');
+    expect(err.error.message).toMatch(
       new RegExp(
-        `^error: run 1 is already being run by process ${first.child.pid} on host ${hostname()} since \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z ` +
-          `\\(last heartbeat \\d+ s ago\\); wait for it to finish, or stop it there \\(Ctrl-C, SIGTERM, or Pause in the app\\) and resume\\n$`,
+        `^run 1 is already being run by process ${first.child.pid} on host ${hostname()} since \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z ` +
+          `\\(last heartbeat \\d+ s ago\\); wait for it to finish, or stop it there \\(Ctrl-C, SIGTERM, or Pause in the app\\) and resume$`,
       ),
     );
 
