@@ -97,7 +97,10 @@ describe('import-run jsonl → metrics → report', () => {
     expect(rows.length).toBe(32); // header + 31 examples
     expect(csvText).toContain('"En ""rørende"" film, både sjov og smuk."');
     const jrows = readFileSync(jl, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
-    expect(jrows).toHaveLength(31);
+    // export format 2: one run line first (config, metric context, stored metrics), then the 31 examples
+    expect(jrows).toHaveLength(32);
+    expect(jrows[0]).toMatchObject({ record: 'run', runId });
+    expect(jrows.slice(1).every((r) => r.record === 'example')).toBe(true);
     const da = jrows.find((r) => r.externalId === 'da-1');
     expect(da.metrics['word:human×self:kappa']).toBeCloseTo(kappa([0, 1, 0, 0, 1, 0, 1], [0, 1, 0, 0, 1, 0, 0]), 12);
     const text = execFileSync('pdftotext', ['-layout', pdf, '-'], { encoding: 'utf8' });
