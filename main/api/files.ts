@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { FileHandleInfo } from './catalogue';
 
 /**
@@ -33,15 +33,22 @@ export class FileHandles {
     return this.add({ name: basename(path), path, size, owned: false });
   }
 
-  /** Stores uploaded bytes under the upload directory, keeping the original name's extension only. */
-  registerUpload(originalName: string, bytes: Uint8Array): FileHandleInfo {
+  /**
+   * A new upload's handle id and file: a directory of its own under the upload directory, named by us.
+   * The user's name is shown, but the stored file name is ours: no path from the client reaches the disk.
+   */
+  private uploadPlace(originalName: string): { id: string; safeName: string; path: string } {
     mkdirSync(this.uploadDir, { recursive: true });
     const id = randomBytes(16).toString('hex');
-    // The user's name is shown, but the stored file name is ours: no path from the client reaches the disk.
     const safeName = sanitizeName(originalName);
     const dir = join(this.uploadDir, id);
     mkdirSync(dir);
-    const path = join(dir, safeName);
+    return { id, safeName, path: join(dir, safeName) };
+  }
+
+  /** Stores uploaded bytes under the upload directory, keeping the original name's extension only. */
+  registerUpload(originalName: string, bytes: Uint8Array): FileHandleInfo {
+    const { id, safeName, path } = this.uploadPlace(originalName);
     writeFileSync(path, bytes);
     return this.add({ name: safeName, path, size: bytes.byteLength, owned: true }, id);
   }
@@ -51,12 +58,7 @@ export class FileHandles {
    * chunk whatever the file's size. `commit` registers the file; `abort` removes what was written.
    */
   async beginUpload(originalName: string): Promise<UploadSink> {
-    mkdirSync(this.uploadDir, { recursive: true });
-    const id = randomBytes(16).toString('hex');
-    const safeName = sanitizeName(originalName);
-    const dir = join(this.uploadDir, id);
-    mkdirSync(dir);
-    const path = join(dir, safeName);
+    const { id, safeName, path } = this.uploadPlace(originalName);
     const fh = await open(path, 'wx');
     let size = 0;
     let closed = false;
@@ -76,7 +78,7 @@ export class FileHandles {
       },
       abort: async () => {
         await close().catch(() => undefined);
-        rmSync(dir, { recursive: true, force: true });
+        rmSync(dirname(path), { recursive: true, force: true });
       },
     };
   }
