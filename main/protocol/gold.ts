@@ -68,6 +68,11 @@ export function taskOptionLabels(task: Pick<GoldTask, 'kind' | 'labels'>): strin
 /** Case-insensitive; runs of spaces, "_" and "-" count as one separator. */
 const norm = (s: string) => s.trim().toLowerCase().replace(/[\s_-]+/g, '-');
 
+/** The option a value names under the same comparison as gold labels ("Positive" is positive), if any. */
+export function optionNamed(value: string, options: readonly string[]): string | undefined {
+  return options.find((o) => norm(o) === norm(value));
+}
+
 /**
  * The rule of a study's task. Forced-labour gold labels name indicators (imports map RaFoLa's labels to the
  * ILO names); `indicatorLabel` is the study's indicator as its prompt names it, by default its name.

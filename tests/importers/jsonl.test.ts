@@ -22,13 +22,13 @@ const TOKENS = [
   [22, 23],
 ].map(([start, end]) => ({ text: TEXT.slice(start, end), start, end }));
 
-function setup(matching: 'paper' | 'robust', lines: object[]) {
+function setup(matching: 'paper' | 'robust', lines: object[], labelMap?: Record<string, string | null>) {
   const dir = mkdtempSync(join(tmpdir(), 'rw-jsonl-import-'));
   const file = join(dir, 'runs.jsonl');
   writeFileSync(file, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
   const store = openStore(join(dir, 'w.sqlite'));
   const studyId = store.studies.create(`s ${matching}`, {
-    name: `s ${matching}`, task: { kind: 'sentiment' }, dataset: { builtin: 'msst-en' }, models: [{ path: 'm.gguf' }], selfExplanation: { matching },
+    name: `s ${matching}`, task: { kind: 'sentiment', ...(labelMap ? { labelMap } : {}) }, dataset: { builtin: 'msst-en' }, models: [{ path: 'm.gguf' }], selfExplanation: { matching },
   });
   return { store, file, studyId };
 }
@@ -81,7 +81,8 @@ describe('import-run jsonl', () => {
     const { store, file, studyId } = setup('robust', [
       { id: 1, text: TEXT, label: 'positive', prediction: 'positive', rationale: [0, 1, 1, 0], selfExplanation: ['warm'] },
       { id: 2, text: 'A dull, slow film.', label: 'invalid', prediction: 'invalid', rationale: [0, 1, 1, 0], selfExplanation: ['film'] },
-    ]);
+      // a gold label must be an option of the task (protocol/gold.ts): this one is mapped explicitly
+    ], { invalid: 'negative' });
     try {
       const { runId } = importJsonlRun(store, file, { studyId });
       finalizeRun(store, runId);
@@ -92,6 +93,44 @@ describe('import-run jsonl', () => {
       const f1 = ms.find((m) => m.name === 'f1' && m.scope.pair === 'human×self' && m.scope.level === 'word' && m.scope.language === undefined)!;
       expect(f1.n).toBe(1); // only the valid answer's self-explanation
       expect(ms.find((m) => m.name === 'accuracy' && m.scope.language === undefined)!.value).toBe(0.5);
+    } finally {
+      store.close();
+    }
+  });
+});
+
+describe('import-run jsonl: gold labels and predictions under the study task (protocol/gold.ts)', () => {
+  it("maps labels as runs made here do: gold \"NEGATIVE\" is the option negative, a prediction \"Positive\" is positive", () => {
+    const { store, file, studyId } = setup('robust', [
+      { id: 'p1', text: 'Great film.', label: 'positive', prediction: 'Positive' },
+      { id: 'p2', text: 'Bad film.', label: 'NEGATIVE', prediction: 'negative' },
+    ]);
+    try {
+      const { runId } = importJsonlRun(store, file, { studyId });
+      const rs = store.results.list(runId, { relevance: false });
+      expect(rs.map((r) => [r.label, r.correct])).toEqual([['positive', true], ['negative', true]]);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('refuses, before storing anything, every gold label and prediction that is not an option of the task, with its row and value', () => {
+    const { store, file, studyId } = setup('robust', [
+      { id: 'a', text: 'Great film.', label: 'positive', prediction: 'positive' },
+      { id: 'b', text: 'Meh film.', label: 'meh', prediction: 'negative' },
+      { id: 'c', text: 'I cannot say.', label: 'positive', prediction: 'I cannot answer that' },
+    ]);
+    try {
+      const before = store.datasets.list().length;
+      let message = '';
+      try {
+        importJsonlRun(store, file, { studyId });
+      } catch (e) {
+        message = (e as Error).message;
+      }
+      expect(message).toContain('row 2, field "label": "meh" is not an option of the task nor mapped');
+      expect(message).toContain('row 3, field "prediction": "I cannot answer that" is not an option of the task (positive, negative) nor "invalid"');
+      expect(store.datasets.list().length).toBe(before);
     } finally {
       store.close();
     }

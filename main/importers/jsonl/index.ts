@@ -28,6 +28,7 @@ import { basename, resolve } from 'node:path';
 import { parseRationale } from '../../datasets/generic';
 import { DatasetError, type ParsedDataset, type ParsedExample } from '../../datasets/types';
 import { splitWords } from '../../datasets/words';
+import { goldLabel, goldRule, labelText, optionNamed, type GoldRule, type GoldTask } from '../../protocol/gold';
 import { accentFoldNote, alignSelfExplanation, spansToMask, type MatchingRule, type Occurrences } from '../../protocol/align';
 import { tokenMaskOfWords } from '../../protocol/rationale-mask';
 import { writeTransaction, type ResultInput, type Store, type TokenInfo } from '../../store';
@@ -40,7 +41,7 @@ export interface ImportedLine {
 const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
 
 /** Parses and validates the whole file (no partial imports); errors name file, line and field. */
-export function parseResultsJsonl(file: string, opts: { language?: string; matching?: MatchingRule; occurrences?: Occurrences } = {}): ImportedLine[] {
+export function parseResultsJsonl(file: string, opts: { language?: string; matching?: MatchingRule; occurrences?: Occurrences; gold?: GoldRule } = {}): ImportedLine[] {
   const abs = resolve(file);
   let raw: string;
   try {
@@ -50,6 +51,8 @@ export function parseResultsJsonl(file: string, opts: { language?: string; match
   }
   const out: ImportedLine[] = [];
   const ids = new Map<string, number>();
+  // gold labels and predictions that are not options of the study's task: all listed at once, nothing stored
+  const labelProblems: string[] = [];
   raw.split('\n').forEach((line, i) => {
     const row = i + 1;
     if (line.trim() === '') return;
@@ -90,10 +93,25 @@ export function parseResultsJsonl(file: string, opts: { language?: string; match
     const pred = v.prediction;
     if (pred === undefined) fail('prediction', 'required (the parsed answer, "invalid", or null when not answered)');
     if (pred !== null && typeof pred !== 'string' && !isNum(pred)) fail('prediction', `expected a string, number or null, got ${JSON.stringify(pred)}`);
-    const label = pred === null ? null : String(pred);
+    let label = pred === null ? null : String(pred);
     const given = v.skipped === undefined || v.skipped === null ? null : typeof v.skipped === 'string' && v.skipped ? v.skipped : fail('skipped', 'expected a non-empty string (the reason)');
+    // the study's task decides what the gold labels stand for (protocol/gold.ts, as for runs made here), and a
+    // prediction must name one of its options (compared as gold labels are) or be "invalid"
+    let gold: string | null = null;
+    let excluded = false;
+    if (opts.gold) {
+      const g = goldLabel(labels, opts.gold);
+      if (g.status === 'unmapped') labelProblems.push(`row ${row}, field "label": ${labelText(g.value)} ${g.reason}`);
+      else if (g.status === 'excluded') excluded = true;
+      else gold = g.label;
+      if (label !== null && label !== 'invalid') {
+        const option = optionNamed(label, opts.gold.options);
+        if (option === undefined) labelProblems.push(`row ${row}, field "prediction": ${labelText(label)} is not an option of the task (${opts.gold.options.join(', ')}) nor "invalid"`);
+        else label = option;
+      }
+    }
     // the one rule for invalid answers: never correct, self-explanation not scored
-    const skipped = given ?? (label === 'invalid' ? 'invalid-answer' : null);
+    const skipped = given ?? (excluded ? 'excluded-label' : label === 'invalid' ? 'invalid-answer' : null);
     if (label === null && !skipped) fail('prediction', 'null (not answered) needs a "skipped" reason');
 
     let tokens: TokenInfo[] | null = null;
@@ -161,7 +179,7 @@ export function parseResultsJsonl(file: string, opts: { language?: string; match
       result: {
         rawOutputs,
         label,
-        correct: label === null ? null : label !== 'invalid' && labels.includes(label),
+        correct: label === null || excluded ? null : label !== 'invalid' && (opts.gold ? label === gold : labels.includes(label)),
         answerProb,
         selfExplanation,
         alignment,
@@ -172,6 +190,7 @@ export function parseResultsJsonl(file: string, opts: { language?: string; match
       },
     });
   });
+  if (labelProblems.length) throw new DatasetError(file, `${labelProblems.length} value(s) do not fit the study's task (map gold labels in its task.labelMap): ${labelProblems.join('; ')}`);
   if (out.length === 0) throw new DatasetError(file, 'the file has no results');
   return out;
 }
@@ -195,7 +214,8 @@ export function importJsonlRun(store: Store, file: string, opts: ImportRunOption
   if (!study) throw new Error(`study ${opts.studyId} does not exist`);
   // the study's matching settings, as a run of it made here would use them
   const se = (study.config as { selfExplanation?: { matching?: MatchingRule; occurrences?: Occurrences } }).selfExplanation;
-  const lines = parseResultsJsonl(file, { language: opts.language, matching: opts.matching ?? se?.matching, occurrences: opts.occurrences ?? se?.occurrences });
+  const task = (study.config as { task: GoldTask }).task;
+  const lines = parseResultsJsonl(file, { language: opts.language, matching: opts.matching ?? se?.matching, occurrences: opts.occurrences ?? se?.occurrences, gold: goldRule(task) });
   const bytes = readFileSync(resolve(file));
   const fileSha = createHash('sha256').update(bytes).digest('hex');
   const langs = [...new Set(lines.map((l) => l.example.language))];
