@@ -83,6 +83,10 @@ describe('gold labels that do not fit a forced-labour task', () => {
       { exampleId: expect.any(Number), externalId: 'a1', position: 1 },
       { exampleId: expect.any(Number), externalId: 'a3', position: 3 },
     ]);
+    // stderr too is JSON under --json (README "Command line"): one error line, no plain text
+    const lines = r.err.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]).error).toMatchObject({ code: 'failed', message: expect.stringContaining('"unclear" is neither an indicator name nor mapped: example 5 (id a5)') });
   });
 
   it('a mapping that leaves a label unmapped is still refused, for that label only', async () => {

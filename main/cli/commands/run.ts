@@ -64,8 +64,11 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       }).catch((e: unknown) => {
         if (!(e instanceof GoldLabelError)) throw e;
         // gold labels that do not map: refused before any run (protocol/gold.ts), every value listed
-        if (ctx.json) ctx.out(JSON.stringify({ db: store.file, refused: { reason: 'gold-labels', dataset: e.dataset, ...e.check }, runs: [] }));
-        ctx.err(`error: ${describeLabelCheck(e.check, e.dataset, '\n  ')}`);
+        // under --json stderr carries the one JSON error line, as for every other error (cli/index.ts)
+        if (ctx.json) {
+          ctx.out(JSON.stringify({ db: store.file, refused: { reason: 'gold-labels', dataset: e.dataset, ...e.check }, runs: [] }));
+          ctx.err(JSON.stringify({ error: { code: 'failed', message: describeLabelCheck(e.check, e.dataset) } }));
+        } else ctx.err(`error: ${describeLabelCheck(e.check, e.dataset, '\n  ')}`);
         return null;
       });
       if (reports === null) return 1;
