@@ -284,20 +284,19 @@ function makeImpl(wb: Workbench): Impl {
       return { ok: false, fields, ...(labels ? { labels } : {}) };
     },
     saveStudy(a) {
+      // parsed once, here, where the study comes in; the store keeps the validated configuration as it is
       const config = apiStudyConfig(a.config, wb.files);
-      const parsed = parseStudyConfig(config);
-      if (parsed.ok) refuseUnmappedLabels(store, parsed.config);
-      try {
-        const id = a.studyId === undefined ? store.studies.create(a.name, config) : store.studies.update(a.studyId, config, a.name);
-        return { study: need(store.studies.get(id), 'study', 'studyId') };
-      } catch (e) {
-        if (e instanceof StudyConfigError) {
-          const fields: Record<string, string> = {};
-          for (const i of e.errors) fields[i.path] = i.message;
-          throw new ApiError('invalid', e.message, fields);
-        }
-        throw e;
+      // the name argument is the study's name (the form sends it apart from the configuration)
+      const named = config && typeof config === 'object' && !Array.isArray(config) ? { ...config, name: a.name } : config;
+      const parsed = parseStudyConfig(named);
+      if (!parsed.ok) {
+        const fields: Record<string, string> = {};
+        for (const i of parsed.errors) fields[i.path] = i.message;
+        throw new ApiError('invalid', new StudyConfigError(parsed.errors).message, fields);
       }
+      refuseUnmappedLabels(store, parsed.config);
+      const id = a.studyId === undefined ? store.studies.create(a.name, parsed.config) : store.studies.update(a.studyId, parsed.config, a.name);
+      return { study: need(store.studies.get(id), 'study', 'studyId') };
     },
     previewPrompt: (a) =>
       wb.engine.call('previewPrompt', { dbFile: wb.options.dbFile, config: apiStudyConfig(a.config, wb.files), modelId: a.modelId, exampleId: a.exampleId }),
@@ -305,9 +304,9 @@ function makeImpl(wb: Workbench): Impl {
     getRun: (a) => need(store.runs.get(a.runId), `run ${a.runId}`, 'runId'),
     async startRun(a) {
       const study = need(store.studies.get(a.studyId), `study ${a.studyId}`, 'studyId');
-      // answered here, at once, rather than as a failure of the background job (e.g. a study saved before this check)
-      const parsed = parseStudyConfig(study.config);
-      if (parsed.ok) refuseUnmappedLabels(store, parsed.config);
+      // answered here, at once, rather than as a failure of the background job (e.g. a study saved before this check);
+      // the stored configuration is already validated (store/studies-repo.ts): not parsed again
+      refuseUnmappedLabels(store, study.config);
       const r = await wb.engine.call('startStudy', { dbFile: wb.options.dbFile, studyId: a.studyId, resume: false, appVersion: wb.options.version });
       if (!r.started) throw new ApiError('conflict', `study ${a.studyId} is already running`);
       // No run was made: the study failed before its first run (its reason); runs that failed carry theirs.

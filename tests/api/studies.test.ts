@@ -32,4 +32,28 @@ describe('API: study configuration', () => {
     expect(bad.ok).toBe(false);
     if (!bad.ok) expect(bad.error.fields?.models).toMatch(/at least 1/);
   });
+
+  // The store keeps validated configurations and does not parse them (store/studies-repo.ts): the API,
+  // where a study comes in, is the level that refuses an invalid one, with the field named (this was the
+  // store's own test, "refuses an invalid config with the field named", before the store stopped parsing).
+  it('saveStudy refuses an invalid config with the field named; nothing is stored', async () => {
+    const before = ok(await t.wb.call('listStudies', {})) as StudyRecord[];
+    const config = { task: { kind: 'sentiment' }, dataset: { builtin: 'demo-sentiment' }, models: [{ id: 1, mode: 'fast' }] };
+    const r = await t.wb.call('saveStudy', { name: 'x', config });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.error.code).toBe('invalid');
+    expect(r.error.fields).toEqual({ 'models[0].mode': 'expected one of paper|constrained|scoring, got the string "fast"' });
+    expect(r.error.message).toBe('invalid study configuration: models[0].mode: expected one of paper|constrained|scoring, got the string "fast"');
+    expect(ok(await t.wb.call('listStudies', {}))).toEqual(before);
+  });
+
+  it('saveStudy of a stored study validates the new config; the stored one is unchanged', async () => {
+    const config = { task: { kind: 'sentiment' }, dataset: { builtin: 'demo-sentiment' }, models: [{ id: 1 }] };
+    const saved = (ok(await t.wb.call('saveStudy', { name: 's', config })) as { study: StudyRecord }).study;
+    const r = await t.wb.call('saveStudy', { studyId: saved.id, name: 's', config: { ...config, seeds: [] } });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.fields?.seeds).toMatch(/must have at least 1 item/);
+    expect(ok(await t.wb.call('getStudy', { studyId: saved.id }))).toEqual(saved);
+  });
 });
