@@ -18,10 +18,10 @@ interface StudyRow {
 /**
  * Stored study configurations are validated `StudyConfig`s: whoever brings a configuration in parses it once,
  * where it enters (the API's saveStudy, a study file in the runner, the first-run demo), and the store
- * keeps it as given, without parsing it again; a run of a stored study runs that configuration as stored.
- * Configurations written by an older version of the workbench are brought to today's schema by the
- * migrations (store/migrations.ts), the one place that rewrites stored configurations, so a record read
- * here fits the schema of this app version.
+ * keeps it as given, without parsing it again. A database written by an older version (or by hand) may hold
+ * a configuration that no longer fits today's schema: a run of a stored study asked for in the app is
+ * validated once, by the API's startRun/resumeRun (api/service.ts storedConfig), and the engine then runs
+ * the configuration as stored.
  */
 export interface StudiesRepo {
   /** Stores a validated `config` (its `name` set to `name`) as version 1. */
