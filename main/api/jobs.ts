@@ -60,10 +60,11 @@ function launchStudy(
     for (const run of runsOf(store, a.studyId)) if (run.status === 'running' || run.status === 'queued') emit({ type: 'run-progress', run });
   };
   const ticker = setInterval(progress, 1000);
-  // the stored configuration carries everything, indicator definitions text included: no path is read
-  const named = { name: study.name, file: `study ${study.id}`, config: study.config };
+  // the stored configuration carries everything, indicator definitions text included: no path is read;
+  // it was validated when it was saved, and runs as stored, without being parsed again (store/studies-repo.ts)
+  const stored = { name: study.name, file: `study ${study.id}`, validated: study.config };
   let error: string | undefined;
-  const finished = runStudies(store, [named], {
+  const finished = runStudies(store, [stored], {
     resume: a.resume,
     signal: controller.signal,
     appVersion: a.appVersion,

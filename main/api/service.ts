@@ -15,7 +15,7 @@ import { importReport } from './import-summary';
 import { selectResults } from './result-filter';
 import { apiStudyConfig } from './study-input';
 import { toErrorData } from './to-error';
-import type { ResultRecord } from '../store/types';
+import type { ResultRecord, StudyRecord } from '../store/types';
 import type { PlainResult } from './catalogue';
 
 /** Float32Array does not survive JSON (HTTP) or reads oddly across IPC: send plain number arrays. */
@@ -160,6 +160,20 @@ function refuseUnmappedLabels(store: Store, config: StudyConfig): void {
   if (l && !l.ok) throw new ApiError('invalid', describeLabelCheck(l, l.dataset), { 'task.labelMap': labelField(l) });
 }
 
+/**
+ * A stored study's configuration, validated once as a run of it is asked for: the one parse of that run. The
+ * store keeps configurations as saved, unparsed (store/studies-repo.ts), and the engine runs them as stored;
+ * a database written by an older version (or by hand) may hold one that no longer fits today's schema, which
+ * is refused here, at once, with its fields named, before anything runs.
+ */
+function storedConfig(study: StudyRecord<StudyConfig>): StudyConfig {
+  const parsed = parseStudyConfig(study.config);
+  if (parsed.ok) return parsed.config;
+  const fields: Record<string, string> = {};
+  for (const i of parsed.errors) fields[i.path] = i.message;
+  throw new ApiError('invalid', `study ${study.id} was not run: its stored configuration no longer fits (${new StudyConfigError(parsed.errors).message}); open it in the study form and save it again`, fields);
+}
+
 /** The study's runs, waiting briefly for the runner to create them (it does so before the first example). */
 async function runIdsSoon(wb: Workbench, studyId: number): Promise<number[]> {
   const t0 = Date.now();
@@ -284,20 +298,19 @@ function makeImpl(wb: Workbench): Impl {
       return { ok: false, fields, ...(labels ? { labels } : {}) };
     },
     saveStudy(a) {
+      // parsed once, here, where the study comes in; the store keeps the validated configuration as it is
       const config = apiStudyConfig(a.config, wb.files);
-      const parsed = parseStudyConfig(config);
-      if (parsed.ok) refuseUnmappedLabels(store, parsed.config);
-      try {
-        const id = a.studyId === undefined ? store.studies.create(a.name, config) : store.studies.update(a.studyId, config, a.name);
-        return { study: need(store.studies.get(id), 'study', 'studyId') };
-      } catch (e) {
-        if (e instanceof StudyConfigError) {
-          const fields: Record<string, string> = {};
-          for (const i of e.errors) fields[i.path] = i.message;
-          throw new ApiError('invalid', e.message, fields);
-        }
-        throw e;
+      // the name argument is the study's name (the form sends it apart from the configuration)
+      const named = config && typeof config === 'object' && !Array.isArray(config) ? { ...config, name: a.name } : config;
+      const parsed = parseStudyConfig(named);
+      if (!parsed.ok) {
+        const fields: Record<string, string> = {};
+        for (const i of parsed.errors) fields[i.path] = i.message;
+        throw new ApiError('invalid', new StudyConfigError(parsed.errors).message, fields);
       }
+      refuseUnmappedLabels(store, parsed.config);
+      const id = a.studyId === undefined ? store.studies.create(a.name, parsed.config) : store.studies.update(a.studyId, parsed.config, a.name);
+      return { study: need(store.studies.get(id), 'study', 'studyId') };
     },
     previewPrompt: (a) =>
       wb.engine.call('previewPrompt', { dbFile: wb.options.dbFile, config: apiStudyConfig(a.config, wb.files), modelId: a.modelId, exampleId: a.exampleId }),
@@ -306,8 +319,7 @@ function makeImpl(wb: Workbench): Impl {
     async startRun(a) {
       const study = need(store.studies.get(a.studyId), `study ${a.studyId}`, 'studyId');
       // answered here, at once, rather than as a failure of the background job (e.g. a study saved before this check)
-      const parsed = parseStudyConfig(study.config);
-      if (parsed.ok) refuseUnmappedLabels(store, parsed.config);
+      refuseUnmappedLabels(store, storedConfig(study));
       const r = await wb.engine.call('startStudy', { dbFile: wb.options.dbFile, studyId: a.studyId, resume: false, appVersion: wb.options.version });
       if (!r.started) throw new ApiError('conflict', `study ${a.studyId} is already running`);
       // No run was made: the study failed before its first run (its reason); runs that failed carry theirs.
@@ -319,6 +331,7 @@ function makeImpl(wb: Workbench): Impl {
     async resumeRun(a) {
       const run = need(store.runs.get(a.runId), `run ${a.runId}`, 'runId');
       if (run.status === 'done') throw new ApiError('conflict', `run ${a.runId} is already done`);
+      storedConfig(need(store.studies.get(run.studyId), `study ${run.studyId}`, 'studyId'));
       const r = await wb.engine.call('startStudy', { dbFile: wb.options.dbFile, studyId: run.studyId, resume: true, appVersion: wb.options.version });
       if (!r.started) throw new ApiError('conflict', `study ${run.studyId} is already running`);
       await runIdsSoon(wb, run.studyId);

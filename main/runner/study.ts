@@ -14,7 +14,7 @@ import { openLrpModel, type LrpModel } from '../lrp';
 import { chatTemplateOf, fillerToken, type IndicatorDefinitions } from '../protocol';
 import { GoldLabelError, studyLabelCheck } from '../protocol/gold';
 import type { Store } from '../store';
-import { expandPath, REPO_ROOT, resolveBuiltinDataset, studyConfigOf, type NamedStudy } from '../studies/builtins';
+import { expandPath, REPO_ROOT, resolveBuiltinDataset, studyConfigOf, type StudyToRun } from '../studies/builtins';
 import { ensureDemoModel } from './demo-model';
 import { makeProcessor } from './example';
 import { modelName } from '../metrics/run-metrics';
@@ -64,7 +64,7 @@ function datasetIdFor(store: Store, config: StudyConfig): number {
   return existing ? existing.id : store.datasets.insert(parsed);
 }
 
-/** The stored study with this exact configuration (latest), or a new one. */
+/** The stored study with this exact (validated) configuration (latest), or a new one; the store does not parse it again. */
 function studyIdFor(store: Store, config: StudyConfig): number {
   const same = store.studies
     .list()
@@ -100,28 +100,30 @@ export function withDefinitions(config: StudyConfig, definitions: IndicatorDefin
   return { ...config, task: { ...config.task, definitions } };
 }
 
-export async function runStudies(store: Store, studies: NamedStudy[], opts: StudyRunOptions = {}): Promise<StudyRunReport[]> {
+/**
+ * Runs study files (NamedStudy: each parsed once, here, before anything runs) and stored studies
+ * (ValidatedStudy: run from the stored configuration, not parsed again).
+ */
+export async function runStudies(store: Store, studies: StudyToRun[], opts: StudyRunOptions = {}): Promise<StudyRunReport[]> {
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const reports: StudyRunReport[] = [];
-  // Every study's gold labels are checked before any of them runs: a study (of a group such as "demo") whose
-  // labels do not map is refused as a whole, before any run exists or model loads (protocol/gold.ts).
-  const datasetIds = new Map<NamedStudy, number>();
-  for (const s of studies) {
-    const config = studyConfigOf(s);
-    const datasetId = datasetIdFor(store, config);
-    const labels = studyLabelCheck(store, config, datasetId);
+  // Every study's configuration is validated and its gold labels checked before any of them runs: a study
+  // (of a group such as "demo") whose labels do not map is refused as a whole, before any run exists or
+  // model loads (protocol/gold.ts).
+  const prepared = studies.map((s) => ({ s, config: studyConfigOf(s), datasetId: 0 }));
+  for (const p of prepared) {
+    p.datasetId = datasetIdFor(store, p.config);
+    const labels = studyLabelCheck(store, p.config, p.datasetId);
     if (!labels.check.ok) throw new GoldLabelError(labels.check, labels.dataset);
-    datasetIds.set(s, datasetId);
   }
-  for (const s of studies) {
+  for (const { s, config: parsed, datasetId } of prepared) {
     if (opts.signal?.aborted) break;
     // --definitions replaces the study's own before the study is stored: the stored study records what ran
-    const config = withDefinitions(studyConfigOf(s), opts.definitions);
+    const config = withDefinitions(parsed, opts.definitions);
     // --threads wins; else the study's own limit (the demo studies ask for 1: their tiny model runs
     // many one-token evaluations, where a second llama.cpp thread costs more in sync than it gains)
     const threads = Math.max(1, opts.threads ?? config.limits.threads);
     const defs = indicatorDefinitionsFor(config);
-    const datasetId = datasetIds.get(s)!;
     const studyId = studyIdFor(store, config);
     const report: StudyRunReport = { study: s.name, studyId, runs: [] };
     reports.push(report);

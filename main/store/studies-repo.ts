@@ -1,4 +1,4 @@
-import { parseStudyConfig, StudyConfigError, type StudyConfig } from '../config/study-schema';
+import type { StudyConfig } from '../config/study-schema';
 import type { Db } from './db';
 import { nowIso } from './json';
 import { StoreError, type StudyRecord } from './types';
@@ -15,9 +15,17 @@ interface StudyRow {
   updated_at: string;
 }
 
+/**
+ * Stored study configurations are validated `StudyConfig`s: whoever brings a configuration in parses it once,
+ * where it enters (the API's saveStudy, a study file in the runner, the first-run demo), and the store
+ * keeps it as given, without parsing it again. A database written by an older version (or by hand) may hold
+ * a configuration that no longer fits today's schema: a run of a stored study asked for in the app is
+ * validated once, by the API's startRun/resumeRun (api/service.ts storedConfig), and the engine then runs
+ * the configuration as stored.
+ */
 export interface StudiesRepo {
-  /** Validates `config` (its `name` is set to `name`) and stores it as version 1. Throws StudyConfigError. */
-  create(name: string, config: unknown): number;
+  /** Stores a validated `config` (its `name` set to `name`) as version 1. */
+  create(name: string, config: StudyConfig): number;
   get(id: number): StudyRecord<StudyConfig> | undefined;
   /** All versions of all studies, by id; `latestOnly` keeps the newest version of each study. */
   list(options?: { latestOnly?: boolean }): StudyRecord<StudyConfig>[];
@@ -28,7 +36,7 @@ export interface StudiesRepo {
    * place and its id is returned; a study that has runs is never edited: a new version row
    * (parent = id) is created and ITS id is returned.
    */
-  update(id: number, config: unknown, name?: string): number;
+  update(id: number, config: StudyConfig, name?: string): number;
   hasRuns(id: number): boolean;
 }
 
@@ -45,12 +53,10 @@ function toRecord(r: StudyRow): StudyRecord<StudyConfig> {
   };
 }
 
-function validated(name: string, config: unknown): StudyConfig {
+/** The configuration as stored: the name argument wins over the configuration's own. Not parsed again (see StudiesRepo). */
+function named(name: string, config: StudyConfig): StudyConfig {
   if (typeof name !== 'string' || name.trim() === '') throw new StoreError('study: field "name" must be a non-empty string');
-  const input = config && typeof config === 'object' && !Array.isArray(config) ? { ...config, name } : config;
-  const parsed = parseStudyConfig(input);
-  if (!parsed.ok) throw new StudyConfigError(parsed.errors);
-  return parsed.config;
+  return { ...config, name };
 }
 
 export function studiesRepo(db: Db): StudiesRepo {
@@ -79,11 +85,11 @@ export function studiesRepo(db: Db): StudiesRepo {
     return id;
   });
 
-  const update = writeTransaction(db, 'study update', (id: number, config: unknown, name?: string): number => {
+  const update = writeTransaction(db, 'study update', (id: number, config: StudyConfig, name?: string): number => {
     const row = getRow(id);
     if (!row) throw new StoreError(`study ${id} does not exist`);
     const newName = name ?? row.name;
-    const cfg = JSON.stringify(validated(newName, config));
+    const cfg = JSON.stringify(named(newName, config));
     const now = nowIso();
     if (!hasRuns(id)) {
       edit.run(newName, cfg, now, id);
@@ -94,7 +100,7 @@ export function studiesRepo(db: Db): StudiesRepo {
   });
 
   return {
-    create: (name, config) => create(name, validated(name, config)),
+    create: (name, config) => create(name, named(name, config)),
     get(id) {
       const r = getRow(id);
       return r && toRecord(r);

@@ -26,6 +26,19 @@ export interface NamedStudy {
   config: unknown;
 }
 
+/**
+ * A study whose configuration is already validated: a stored study (the store keeps only parsed
+ * configurations), run as stored without parsing it again. `file` names it in messages ("study 3").
+ */
+export interface ValidatedStudy {
+  name: string;
+  file: string;
+  validated: StudyConfig;
+}
+
+/** What the runner takes: a study file's raw JSON (parsed once, by studyConfigOf) or a validated study. */
+export type StudyToRun = NamedStudy | ValidatedStudy;
+
 const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
 /**
@@ -94,8 +107,12 @@ export function builtinStudyNames(dir = STUDIES_DIR): string[] {
   return readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
 }
 
-/** A resolved study's validated configuration; an invalid one is an error naming the file and each field. */
-export function studyConfigOf(s: NamedStudy): StudyConfig {
+/**
+ * A study's validated configuration: a study file's JSON is parsed here (the one parse of a study file;
+ * an invalid one is an error naming the file and each field); a validated study's is returned as it is.
+ */
+export function studyConfigOf(s: StudyToRun): StudyConfig {
+  if ('validated' in s) return s.validated;
   const r = parseStudyConfig(s.config);
   if (!r.ok) throw new Error(`${s.file}: invalid study configuration: ${r.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
   return r.config;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MetricsQueryResult, ResultsPage } from '../../main/api/catalogue';
 import { computeRunMetrics } from '../../main/metrics/run-metrics';
 import type { ResultInput } from '../../main/store';
-import { dataset, example } from '../store/helpers';
+import { dataset, example, studyConfig } from '../store/helpers';
 import { ok, tempWorkbench } from './helpers';
 
 /**
@@ -49,9 +49,9 @@ describe('Inspector list under the Results filters (listResults with filter)', (
     for (const e of store.datasets.examples(d)) id[e.externalId] = e.id;
     const m1 = store.models.register({ path: '/models/alpha.gguf', sha256: 'a'.repeat(64), fileSize: 1 });
     const m2 = store.models.register({ path: '/models/beta.gguf', sha256: 'b'.repeat(64), fileSize: 1 });
-    const s1 = store.studies.create('sentiment', { task: { kind: 'sentiment' }, dataset: { id: d }, models: [{ id: m1 }] });
+    const s1 = store.studies.create('sentiment', studyConfig({ task: { kind: 'sentiment' }, dataset: { id: d }, models: [{ id: m1 }] }));
     // runs name their indicator by name in the metric scopes (ILO 11; it was RaFoLa's number 5 before)
-    const s2 = store.studies.create('overtime', { task: { kind: 'forced-labour', indicator: 'Excessive overtime' }, dataset: { id: d }, models: [{ id: m2 }] });
+    const s2 = store.studies.create('overtime', studyConfig({ task: { kind: 'forced-labour', indicator: 'Excessive overtime' }, dataset: { id: d }, models: [{ id: m2 }] }));
     runA = store.runs.create({ studyId: s1, modelId: m1, datasetId: d, seed: 28, appVersion: 't', total: 6 });
     runB = store.runs.create({ studyId: s2, modelId: m2, datasetId: d, seed: 79, appVersion: 't', total: 6 });
     runC = store.runs.create({ studyId: s1, modelId: m1, datasetId: d, seed: 79, appVersion: 't', total: 6 });

@@ -15,8 +15,8 @@ function setUp() {
   const store = openStore(file);
   const d = store.datasets.insert(dataset('d', [example('1', 'a good film', 'positive')]));
   const m = store.models.register({ path: '/m.gguf', sha256: 'a'.repeat(64), fileSize: 1 });
-  const study = store.studies.create('s', { name: 's', ...minimalConfig(d, m) });
-  const other = store.studies.create('t', { name: 't', ...minimalConfig(d, m) });
+  const study = store.studies.create('s', minimalConfig(d, m));
+  const other = store.studies.create('t', minimalConfig(d, m));
   const run = (studyId: number, seed: number, status: 'running' | 'queued' | 'done' | 'paused') => {
     const id = store.runs.create({ studyId, modelId: m, datasetId: d, seed, appVersion: 't', total: 1 });
     if (status !== 'queued') store.runs.setStatus(id, status);

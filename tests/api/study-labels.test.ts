@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StudyValidation } from '../../main/api/catalogue';
 import type { StudyRecord } from '../../main/store/types';
 import { ok, tempWorkbench } from './helpers';
+import { studyConfig } from '../store/helpers';
 
 const CSV = `id,text,label
 a1,"Recruiters charged fees that workers must repay from their wages.",yes
@@ -70,7 +71,7 @@ describe('API: gold labels that do not map are refused, with the values', () => 
 
   it('startRun: a stored study whose labels do not map (saved before this check) is refused at once; no run', async () => {
     // stored directly, as an older version of the workbench would have saved it
-    const id = t.wb.store.studies.create('old', config());
+    const id = t.wb.store.studies.create('old', studyConfig(config()));
     const r = await t.wb.call('startRun', { studyId: id });
     expect(r.ok).toBe(false);
     if (r.ok) return;

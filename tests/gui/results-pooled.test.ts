@@ -9,6 +9,7 @@ import { buildReportData } from '../../main/reports/build';
 import { finalizeRun } from '../../main/runner';
 import { ok } from '../api/helpers';
 import { chromiumAvailable, openBrowserMode, SCREENS_DIR, type BrowserModeSession } from './harness';
+import { studyConfig } from '../store/helpers';
 
 /**
  * Issue 10 in the GUI, in Debian's Chromium against browser mode over a real SQLite file: three seeds of
@@ -60,7 +61,7 @@ describe.skipIf(!chromiumAvailable)('Results and Inspector: pooled figures, metr
     s = await openBrowserMode();
     const { store } = s.t.wb;
     dir = mkdtempSync(join(tmpdir(), 'rw-gui-pooled-'));
-    const studyId = store.studies.create('three seeds', { name: 'three seeds', task: { kind: 'sentiment' }, dataset: { builtin: 'msst-en' }, models: [{ path: 'm.gguf' }], seeds: [28, 79, 96] });
+    const studyId = store.studies.create('three seeds', studyConfig({ name: 'three seeds', task: { kind: 'sentiment' }, dataset: { builtin: 'msst-en' }, models: [{ path: 'm.gguf' }], seeds: [28, 79, 96] }));
     for (const seed of [28, 79, 96]) {
       const file = join(dir, `seed-${seed}.jsonl`);
       const lines = TEXTS.map(([text, label, rationale], i) => {

@@ -11,7 +11,7 @@ import { documentOf, documentTokens, importEraser, maskRuns, toEraser, writeEras
 import { exportData } from '../../main/reports/exports';
 import { openStore } from '../../main/store';
 import { cliInProcess } from '../fixtures/cli-in-process';
-import { dataset, example, minimalConfig } from '../store/helpers';
+import { dataset, example, minimalConfig, studyConfig } from '../store/helpers';
 
 const root = mkdtempSync(join(tmpdir(), 'rw-eraser-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -195,7 +195,7 @@ describe('ERASER export of a run, and back', () => {
       const ind = 'Excessive overtime';
       const d = store.datasets.insert(dataset('news', [example('n1', 'Workers did forced overtime every week.', ind, [2, 3]), example('n2', 'The factory opened a canteen.', 'Abuse of vulnerability')]));
       const m = store.models.register({ path: '/models/m.gguf', sha256: 'c'.repeat(64), fileSize: 1 });
-      const s = store.studies.create('fl', { ...minimalConfig(d, m), task: { kind: 'forced-labour', indicator: 'Excessive overtime' } });
+      const s = store.studies.create('fl', studyConfig({ ...minimalConfig(d, m), task: { kind: 'forced-labour', indicator: 'Excessive overtime' } }));
       const runId = store.runs.create({ studyId: s, modelId: m, datasetId: d, seed: 28, appVersion: 't', total: 2 });
       for (const ex of store.datasets.examples(d)) store.results.put(runId, ex.id, { rawOutputs: {}, label: 'yes', correct: null });
       const data = exportData(store, [runId]);

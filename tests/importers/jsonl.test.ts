@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { importJsonlRun } from '../../main/importers/jsonl';
 import { finalizeRun } from '../../main/runner';
 import { openStore } from '../../main/store';
+import { studyConfig } from '../store/helpers';
 
 // "A warm, heartfelt film." tokens as a tokenizer might give them: the comma is its own token
 const TEXT = 'A warm, heartfelt film.';
@@ -27,9 +28,9 @@ function setup(matching: 'paper' | 'robust', lines: object[], labelMap?: Record<
   const file = join(dir, 'runs.jsonl');
   writeFileSync(file, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
   const store = openStore(join(dir, 'w.sqlite'));
-  const studyId = store.studies.create(`s ${matching}`, {
+  const studyId = store.studies.create(`s ${matching}`, studyConfig({
     name: `s ${matching}`, task: { kind: 'sentiment', ...(labelMap ? { labelMap } : {}) }, dataset: { builtin: 'msst-en' }, models: [{ path: 'm.gguf' }], selfExplanation: { matching },
-  });
+  }));
   return { store, file, studyId };
 }
 

@@ -14,6 +14,7 @@ import { importPaperRun, paperRunNames } from '../../main/importers/paper';
 import { buildReportData } from '../../main/reports/build';
 import { finalizeRun } from '../../main/runner';
 import { openStore } from '../../main/store';
+import { studyConfig } from '../store/helpers';
 
 const SST = resolve(__dirname, '../../..', 'shared/data/paper-responses/sst');
 const round2 = (x: number) => Math.round(x * 100) / 100;
@@ -29,10 +30,10 @@ const pick = (ms: Metric[], name: string, scope: Record<string, unknown> = {}) =
 function newStudy(db: string): number {
   const store = openStore(db);
   try {
-    return store.studies.create('paper sst', {
+    return store.studies.create('paper sst', studyConfig({
       name: 'paper sst', task: { kind: 'sentiment' }, language: 'en', dataset: { builtin: 'sst' },
       models: [{ path: 'imported' }], seeds: [28], explanations: ['human', 'self', 'lrp-cp'], selfExplanation: { matching: 'robust' },
-    });
+    }));
   } finally {
     store.close();
   }

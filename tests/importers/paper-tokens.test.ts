@@ -23,6 +23,7 @@ import {
   type PaperRecord,
 } from '../../main/importers/paper';
 import { openStore, type Store, type TokenInfo } from '../../main/store';
+import { studyConfig } from '../store/helpers';
 
 const SST = resolve(__dirname, '../../..', 'shared/data/paper-responses/sst');
 const file = (model: string, seed = 28) =>
@@ -33,10 +34,10 @@ function newStore(): { store: Store; studyId: number; db: string } {
   const dir = mkdtempSync(join(tmpdir(), 'rw-paper-tokens-'));
   const db = join(dir, 'w.sqlite');
   const store = openStore(db);
-  const studyId = store.studies.create('paper sst', {
+  const studyId = store.studies.create('paper sst', studyConfig({
     name: 'paper sst', task: { kind: 'sentiment' }, language: 'en', dataset: { builtin: 'sst' },
     models: [{ path: 'imported' }], seeds: [28], explanations: ['human', 'self', 'lrp-cp'], selfExplanation: { matching: 'paper' },
-  });
+  }));
   return { store, studyId, db };
 }
 

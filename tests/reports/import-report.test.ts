@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { cliInProcess as cli } from '../fixtures/cli-in-process';
 import { openStore } from '../../main/store';
 import { kappa, SHARED } from './paper-fixture';
+import { studyConfig } from '../store/helpers';
 
 interface PaperLine { content: string; true_label: number; gold_label_rationales: number[]; rationales_checked?: string }
 
@@ -65,7 +66,7 @@ describe('import-run jsonl → metrics → report', () => {
     writeFileSync(file, jsonl.join('\n') + '\n');
 
     const store = openStore(db);
-    const studyId = store.studies.create('imported SST', { name: 'imported SST', task: { kind: 'sentiment' }, dataset: { builtin: 'msst-en' }, models: [{ path: 'llama.gguf' }], seeds: [28] });
+    const studyId = store.studies.create('imported SST', studyConfig({ name: 'imported SST', task: { kind: 'sentiment' }, dataset: { builtin: 'msst-en' }, models: [{ path: 'llama.gguf' }], seeds: [28] }));
     store.close();
 
     const imp = await cli(['--db', db, '--json', 'import-run', file, '--format', 'jsonl', '--study', String(studyId), '--model', 'Llama-2-13B', '--seed', '28']);
@@ -114,7 +115,7 @@ describe('import-run jsonl → metrics → report', () => {
     writeFileSync(file, '{"text":"ok text","label":"a","prediction":"a"}\n{"text":"x y","label":"a","prediction":"a","rationale":[1,0,1]}\n');
     const db = join(dir, 'w.sqlite');
     const store = openStore(db);
-    const studyId = store.studies.create('s', { name: 's', task: { kind: 'sentiment' }, dataset: { builtin: 'msst-en' }, models: [{ path: 'm.gguf' }] });
+    const studyId = store.studies.create('s', studyConfig({ name: 's', task: { kind: 'sentiment' }, dataset: { builtin: 'msst-en' }, models: [{ path: 'm.gguf' }] }));
     store.close();
     const r = await cli(['--db', db, 'import-run', file, '--format', 'jsonl', '--study', String(studyId)]);
     expect(r.code).toBe(1);

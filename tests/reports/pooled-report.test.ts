@@ -19,6 +19,7 @@ import { htmlToPdf } from '../../main/reports/pdf';
 import { openStore } from '../../main/store';
 import { cliInProcess as cli } from '../fixtures/cli-in-process';
 import { kappa } from './paper-fixture';
+import { studyConfig } from '../store/helpers';
 
 const TEXTS: [string, string, number[]][] = [
   ['A warm and funny film', 'positive', [0, 1, 0, 1, 0]],
@@ -64,7 +65,7 @@ describe('metrics pooled over seeds', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rw-pooled-'));
     const db = join(dir, 'w.sqlite');
     const store0 = openStore(db);
-    const studyId = store0.studies.create('three seeds', { name: 'three seeds', task: { kind: 'sentiment' }, dataset: { builtin: 'msst-en' }, models: [{ path: 'm.gguf' }], seeds: [28, 79, 96] });
+    const studyId = store0.studies.create('three seeds', studyConfig({ name: 'three seeds', task: { kind: 'sentiment' }, dataset: { builtin: 'msst-en' }, models: [{ path: 'm.gguf' }], seeds: [28, 79, 96] }));
     store0.close();
     const runIds: number[] = [];
     for (const seed of [28, 79, 96]) {

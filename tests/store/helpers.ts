@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ParsedDataset, ParsedExample } from '../../main/datasets/types';
+import { parseStudyConfig, StudyConfigError, type StudyConfig } from '../../main/config/study-schema';
 import type { Store } from '../../main/store';
 
 /** A fresh temp dir per test file; removed by the returned cleanup. */
@@ -55,8 +56,20 @@ export function snapshot(store: Store): Record<string, unknown[]> {
   return Object.fromEntries(tables.map((t) => [t, store.db.prepare(`SELECT * FROM "${t}" ORDER BY rowid`).all()]));
 }
 
-export const minimalConfig = (datasetId: number, modelId: number) => ({
-  task: { kind: 'sentiment' },
-  dataset: { id: datasetId },
-  models: [{ id: modelId }],
-});
+/**
+ * A validated study configuration, as the store takes it (its callers parse; the store does not): `raw`
+ * parsed with parseStudyConfig, problems thrown. `name` defaults to "study" (the store sets it from
+ * create's/update's name argument anyway).
+ */
+export function studyConfig(raw: Record<string, unknown>): StudyConfig {
+  const r = parseStudyConfig({ name: 'study', ...raw });
+  if (!r.ok) throw new StudyConfigError(r.errors);
+  return r.config;
+}
+
+export const minimalConfig = (datasetId: number, modelId: number): StudyConfig =>
+  studyConfig({
+    task: { kind: 'sentiment' },
+    dataset: { id: datasetId },
+    models: [{ id: modelId }],
+  });
