@@ -19,7 +19,7 @@ describe('run: continuous masks are size-matched at each level', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rw-levels-'));
     const db = join(dir, 'w.sqlite');
     const study = await setup(dir, db);
-    const r = runCli(['--db', db, '--json', 'run', study]);
+    const r = await runCli(['--db', db, '--json', 'run', study]);
     expect(r.stderr).not.toMatch(/error:/);
     expect(r.status).toBe(0);
     const store = openStore(db);

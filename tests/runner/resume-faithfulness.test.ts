@@ -6,17 +6,17 @@
  * the resumed process starts the first example after the kill from an empty cache while the uninterrupted
  * one starts it from the previous example's. Real CLI in child processes, a tiny generated model.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { cliEntry, repo, setup, storedCount, tsx } from './tiny-study';
+import { cliEntry, repo, runCli as runTinyCli, setup, storedCount, tsx } from './tiny-study';
 
 const N = 6;
 // one thread: on a shared machine two llama.cpp threads wait on each other (10x slower); both runs alike
-const runCli = (args: string[]) => spawnSync(tsx, [cliEntry, ...args, '--threads', '1'], { cwd: repo, encoding: 'utf8', timeout: 600_000 });
+const runCli = (args: string[]) => runTinyCli([...args, '--threads', '1'], { timeoutMs: 600_000 });
 
 interface Stored { external_id: string; label: string; answer_prob: number; option_probs: string; raw_outputs: string; masks: string; rel: string }
 
@@ -59,7 +59,7 @@ describe('runner: a resumed run is bit-identical to an uninterrupted one', () =>
     const studyA = await studyIn(dirA, dbA);
     const studyB = await studyIn(dirB, dbB);
 
-    const a = runCli(['--db', dbA, '--json', 'run', studyA]);
+    const a = await runCli(['--db', dbA, '--json', 'run', studyA]);
     expect(a.stderr).not.toMatch(/error:/);
     expect(a.status).toBe(0);
     const ref = stored(dbA);
@@ -74,7 +74,7 @@ describe('runner: a resumed run is bit-identical to an uninterrupted one', () =>
     expect(partial).toBeGreaterThanOrEqual(3);
     expect(partial).toBeLessThan(N);
 
-    const b = runCli(['--db', dbB, '--json', 'run', studyB, '--resume']);
+    const b = await runCli(['--db', dbB, '--json', 'run', studyB, '--resume']);
     expect(b.stderr).not.toMatch(/error:/);
     expect(b.status).toBe(0);
     const after = stored(dbB);

@@ -22,7 +22,7 @@ describe('runner: SIGKILL and --resume', () => {
 
     // reference: uninterrupted
     // one llama.cpp thread (both runs alike): on a shared machine two threads wait on each other (10x slower)
-    const a = runCli(['--db', dbA, '--json', 'run', studyA, '--threads', '1']);
+    const a = await runCli(['--db', dbA, '--json', 'run', studyA, '--threads', '1']);
     expect(a.stderr).not.toMatch(/error:/);
     expect(a.status).toBe(0);
     const ref = results(dbA);
@@ -48,7 +48,7 @@ describe('runner: SIGKILL and --resume', () => {
     expect(partial.length).toBeGreaterThanOrEqual(2);
     expect(partial.length).toBeLessThan(SENTENCES.length);
 
-    const b = runCli(['--db', dbB, '--json', 'run', studyB, '--resume', '--threads', '1']);
+    const b = await runCli(['--db', dbB, '--json', 'run', studyB, '--resume', '--threads', '1']);
     expect(b.status).toBe(0);
     const summary = JSON.parse(b.stdout);
     expect(summary.runs).toHaveLength(1);

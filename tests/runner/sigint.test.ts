@@ -72,7 +72,7 @@ describe('runner: Ctrl-C (SIGINT) and --resume', () => {
       store.close();
     }
 
-    const b = runCli(['--db', db, '--json', 'run', study, '--resume']);
+    const b = await runCli(['--db', db, '--json', 'run', study, '--resume']);
     expect(b.stderr).not.toMatch(/error/i);
     expect(b.status).toBe(0);
     const s2 = JSON.parse(b.stdout);
@@ -84,7 +84,7 @@ describe('runner: Ctrl-C (SIGINT) and --resume', () => {
     expect(after.map((r) => r.external_id)).toEqual(SENTENCES.map((_, i) => `s${i + 1}`));
     for (const p of partial) expect(after.find((r) => r.example_id === p.example_id)).toEqual(p);
     // a further --resume has nothing to do but still lists the finished run (for its summary and --report)
-    const c = runCli(['--db', db, '--json', 'run', study, '--resume']);
+    const c = await runCli(['--db', db, '--json', 'run', study, '--resume']);
     expect(c.status).toBe(0);
     expect(JSON.parse(c.stdout).runs).toEqual([expect.objectContaining({ runId: run.id, status: 'done', processed: 0, resumed: SENTENCES.length })]);
     expect(c.stderr).toMatch(/all runs already done/);

@@ -13,8 +13,8 @@ import { openStore } from '../../main/store';
 import { startCli, waitFor } from './cli-process';
 import { results, runCli, SENTENCES, setup, storedCount } from './tiny-study';
 
-function expectResumeCompletes(db: string, study: string, runId: number, partial: number) {
-  const b = runCli(['--db', db, '--json', 'run', study, '--resume']);
+async function expectResumeCompletes(db: string, study: string, runId: number, partial: number) {
+  const b = await runCli(['--db', db, '--json', 'run', study, '--resume']);
   expect(b.stderr).not.toMatch(/error/i);
   expect(b.status).toBe(0);
   expect(JSON.parse(b.stdout).runs).toEqual([expect.objectContaining({ runId, status: 'done', resumed: partial, processed: SENTENCES.length - partial })]);
@@ -55,7 +55,7 @@ describe('runner: SIGTERM and SIGKILL', () => {
     } finally {
       store.close();
     }
-    expectResumeCompletes(db, study, runId, partial);
+    await expectResumeCompletes(db, study, runId, partial);
   }, 400_000);
 
   it('SIGKILL: the run reads as interrupted once its lease is over, `runs` says resume, --resume completes', async () => {
@@ -91,12 +91,12 @@ describe('runner: SIGTERM and SIGKILL', () => {
       store.close();
     }
 
-    const listing = runCli(['--db', db, 'runs']);
+    const listing = await runCli(['--db', db, 'runs']);
     expect(listing.status).toBe(0);
     expect(listing.stdout).toMatch(new RegExp(`^${run.id}\\s+resume test\\s+28\\s+interrupted — resume\\s+${partial}/12\\s+resume: run <study.json \\| resume test> --resume$`, 'm'));
-    const json = runCli(['--db', db, '--json', 'runs']);
+    const json = await runCli(['--db', db, '--json', 'runs']);
     expect(JSON.parse(json.stdout)).toEqual([expect.objectContaining({ id: run.id, status: 'interrupted', heldBy: null })]);
 
-    expectResumeCompletes(db, study, run.id, partial);
+    await expectResumeCompletes(db, study, run.id, partial);
   }, 400_000);
 });

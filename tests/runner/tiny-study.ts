@@ -2,7 +2,7 @@
  * A tiny generated study for the runner's process tests: 12 English sentences with rationales stored as a
  * dataset, a 2-layer synthetic-vocabulary llama GGUF (real llama.cpp + LRP engine), scoring mode.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,8 +47,35 @@ export async function setup(dir: string, db: string): Promise<string> {
   return study;
 }
 
-export function runCli(args: string[]) {
-  return spawnSync(tsx, [cliEntry, ...args], { cwd: repo, encoding: 'utf8', timeout: 240_000 });
+export interface CliRun {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * The CLI in a child process, awaited. Not spawnSync: a whole study run blocks the test worker's event loop
+ * for its duration, and under load vitest's worker RPC then times out ("Timeout calling onTaskUpdate"),
+ * failing the suite although every test passed.
+ */
+export function runCli(args: string[], opts: { timeoutMs?: number } = {}): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(tsx, [cliEntry, ...args], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 240_000);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (status, signal) => {
+      clearTimeout(timer);
+      resolve({ status, signal, stdout, stderr });
+    });
+  });
 }
 
 export interface Row { external_id: string; example_id: number; label: string; answer_prob: number; masks: string; rel: string }
