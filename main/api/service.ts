@@ -334,6 +334,13 @@ function makeImpl(wb: Workbench): Impl {
       storedConfig(need(store.studies.get(run.studyId), `study ${run.studyId}`, 'studyId'));
       const r = await wb.engine.call('startStudy', { dbFile: wb.options.dbFile, studyId: run.studyId, resume: true, appVersion: wb.options.version });
       if (!r.started) throw new ApiError('conflict', `study ${run.studyId} is already running`);
+      // The study stopped before it took this run up again (e.g. its dataset is gone): the run carries the
+      // reason, so the failure is still visible after a reload, and the answer says it.
+      if (!r.runIds.includes(a.runId) && r.error !== undefined) {
+        const error = `resume failed before the run continued: ${r.error}`;
+        store.runs.finish(a.runId, { status: 'failed', error });
+        throw new ApiError('failed', `run ${a.runId} did not resume: ${r.error}`);
+      }
       await runIdsSoon(wb, run.studyId);
       return need(store.runs.get(a.runId), `run ${a.runId}`, 'runId');
     },

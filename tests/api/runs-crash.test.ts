@@ -120,6 +120,20 @@ describe('API: a crash in one study\'s engine process stays there', () => {
     expect(t.wb.store.runs.list({ studyId: study.id })).toEqual([]);
   }, 120_000);
 
+  it('resumeRun of a study that fails before the run continues: the run is failed with the reason, the answer says it', async () => {
+    const study = await save('dataset gone', { dataset: { id: 999 } });
+    // a stopped run of that study (made as an older state of the database would have it)
+    const runId = t.wb.store.runs.create({ studyId: study.id, modelId: model.id, datasetId, seed: 28, appVersion: 't', total: 1 });
+    t.wb.store.runs.setStatus(runId, 'stopped');
+    const r = await t.wb.call('resumeRun', { runId });
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.error.code).toBe('failed');
+    expect(!r.ok && r.error.message).toMatch(new RegExp(`^run ${runId} did not resume: dataset 999 does not exist in `));
+    const stored = t.wb.store.runs.get(runId)!;
+    expect(stored.status).toBe('failed');
+    expect(stored.error).toMatch(/^resume failed before the run continued: dataset 999 does not exist in /);
+  }, 120_000);
+
   it('a model file broken after registration: its run fails with the problems, the engine is unharmed', async () => {
     const broken = (ok(await t.wb.call('registerModel', { file: t.upload(await ensureDemoModel(), 'broken.gguf') })) as { model: ModelRecord }).model;
     // same content as the first model: register the mutated copy under a path of its own

@@ -144,6 +144,18 @@ describe('predict CLI', () => {
     expect(JSON.parse(lines[0])).toEqual({ error: { code: 'failed', message: expect.stringContaining('no-such-model.gguf') } });
   });
 
+  it('a model without a chat template: the error names --template, and --template makes it run', async () => {
+    const stories = path.resolve(REPO, '../shared/models/stories260K.gguf');
+    const r = await cliInProcess(['predict', '--model', stories, '--text', 'fine', '--mode', 'scoring', '--json', '--threads', '1']);
+    expect(r.code).not.toBe(0);
+    expect(JSON.parse(r.stderr.trim()).error.message).toMatch(/has no chat template \(tokenizer\.chat_template\); give one \(command line: --template FILE/);
+    const template = path.join(tmp, 'plain.jinja');
+    writeFileSync(template, "{% for m in messages %}{{ m['content'] }}\n{% endfor %}");
+    const ok = await cliInProcess(['predict', '--model', stories, '--text', 'fine', '--mode', 'scoring', '--json', '--threads', '1', '--template', template]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(['positive', 'negative']).toContain((JSON.parse(ok.stdout) as PredictJson).label);
+  });
+
   it('a file that is not a GGUF: exit code != 0 and one error line', async () => {
     const r = await cliInProcess(['predict', '--model', path.join(REPO, 'package.json'), '--text', 'fine', '--json']);
     expect(r.code).not.toBe(0);
