@@ -5,14 +5,14 @@ import type { ImportReport } from './catalogue';
 export function importReport(dataset: DatasetRecord, examples: StoredExample[]): ImportReport {
   const languages: Record<string, number> = {};
   const labels: Record<string, number> = {};
-  let withRationale = 0;
   let withoutLabels = 0;
   for (const e of examples) {
     languages[e.language] = (languages[e.language] ?? 0) + 1;
     if (e.labels.length === 0) withoutLabels++;
     for (const l of e.labels) labels[l] = (labels[l] ?? 0) + 1;
-    if (e.rationaleMask !== null || e.rationaleSpans.length > 0) withRationale++;
   }
+  // counted by the store, by one rule: a rationale that marks something (an all-zero mask is none)
+  const withRationale = dataset.withRationale;
   const warnings: string[] = [];
   const without = examples.length - withRationale;
   if (without > 0) warnings.push(`${without} of ${examples.length} examples have no human rationale; plausibility skips them`);

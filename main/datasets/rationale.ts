@@ -28,18 +28,26 @@ export function spanProblem(span: CharSpan, length: number): string | null {
   return null;
 }
 
+/** A word without the punctuation and symbols around it ("months," -> "months", "«noioso.»" -> "noioso"). */
+const core = (w: string) => w.replace(/^[\p{P}\p{S}]+|[\p{P}\p{S}]+$/gu, '');
+
 /**
- * Marks listed words in the text's words. Each listed word must equal a whitespace word of the
- * text exactly; repeated words take successive occurrences (searching forward from the previous
+ * Marks listed words in the text's words. A listed word matches a whitespace word of the text exactly, or,
+ * when no unmarked word matches exactly, with the punctuation around both left out (so "months" marks
+ * "months," in the text); repeated words take successive occurrences (searching forward from the previous
  * match first, then from the start), so ["good", "good"] marks two different "good"s.
  * Returns the mask, or the first listed word that cannot be placed.
  */
 export function wordsToMask(words: WordSpan[], listed: string[]): { mask: number[] } | { missing: string } {
   const mask = words.map(() => 0);
   let from = 0;
+  const find = (same: (x: WordSpan) => boolean) => {
+    const i = words.findIndex((x, j) => j >= from && mask[j] === 0 && same(x));
+    return i >= 0 ? i : words.findIndex((x, j) => mask[j] === 0 && same(x));
+  };
   for (const w of listed) {
-    let idx = words.findIndex((x, i) => i >= from && mask[i] === 0 && x.text === w);
-    if (idx < 0) idx = words.findIndex((x, i) => mask[i] === 0 && x.text === w);
+    let idx = find((x) => x.text === w);
+    if (idx < 0 && core(w) !== '') idx = find((x) => core(x.text) === core(w));
     if (idx < 0) return { missing: w };
     mask[idx] = 1;
     from = idx + 1;

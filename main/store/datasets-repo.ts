@@ -90,7 +90,8 @@ const SELECT_DATASET = `
   SELECT d.id, d.name, d.format, d.source_path, d.source_sha256, d.language, d.label_set, d.created_at,
     (SELECT count(*) FROM examples e WHERE e.dataset_id = d.id) AS example_count,
     (SELECT count(*) FROM examples e WHERE e.dataset_id = d.id
-       AND (e.rationale_mask IS NOT NULL OR json_array_length(e.rationale_spans) > 0)) AS with_rationale
+       -- a rationale marks something: a mask with a 1, or a span (an all-zero mask is no rationale)
+       AND (EXISTS (SELECT 1 FROM json_each(e.rationale_mask) WHERE value = 1) OR json_array_length(e.rationale_spans) > 0)) AS with_rationale
   FROM datasets d WHERE d.state = 'ready'`;
 
 function toRecord(r: DatasetRow): DatasetRecord {

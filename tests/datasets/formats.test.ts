@@ -192,6 +192,28 @@ describe('generic JSONL', () => {
   });
 });
 
+describe('rationale word lists: attached punctuation', () => {
+  const t = tempDir();
+  afterAll(() => t.cleanup());
+  it('a listed word marks the text word with punctuation around it when nothing matches exactly; exact words win', () => {
+    const rows = [
+      { id: 'a', text: 'Paid after three months, if at all.', label: 'yes', rationale: ['months', 'all'] },
+      // Italian with guillemets; the exact "noioso" (second) wins over the punctuated first one
+      { id: 'b', text: '«noioso.» Davvero noioso', label: 'negative', rationale: ['noioso'] },
+      { id: 'c', text: 'Kept "passports" (all of them).', label: 'yes', rationale: ['"passports"', 'them'] },
+    ];
+    const d = importFile(t.file('punct.jsonl', rows.map((r) => JSON.stringify(r)).join('\n') + '\n'), { format: 'jsonl', language: 'en' });
+    expect(selected(d.examples[0])).toEqual(['months,', 'all.']);
+    expect(selected(d.examples[1])).toEqual(['noioso']);
+    expect(selected(d.examples[2])).toEqual(['"passports"', 'them).']);
+  });
+
+  it('a word that is not in the text is still refused with row and field', () => {
+    const f = t.file('absent.jsonl', JSON.stringify({ id: 'a', text: 'Paid after months.', label: 'yes', rationale: ['weeks'] }) + '\n');
+    expect(() => importFile(f, { format: 'jsonl', language: 'en' })).toThrow(/row 1, field "rationale".*weeks/);
+  });
+});
+
 describe('malformed CSV/JSONL input is refused with file, row and field', () => {
   const t = tempDir();
   afterAll(() => t.cleanup());

@@ -42,6 +42,13 @@ describe('datasets repository', () => {
     expect(store.datasets.get(id)!.withRationale).toBe(1);
   });
 
+  it('an all-zero rationale mask is no rationale: "with a human rationale" counts rationales that mark something', () => {
+    const empty = { ...example('z', 'nothing marked here', 'positive'), rationaleMask: [0, 0, 0] };
+    const id = store.datasets.insert(dataset('zeros', [empty, example('m', 'one word marked', 'negative', [1])]));
+    expect(store.datasets.examples(id)[0].rationaleMask).toEqual([0, 0, 0]);
+    expect(store.datasets.get(id)!.withRationale).toBe(1);
+  });
+
   it('pages examples with offset and limit', () => {
     const id = store.datasets.insert(dataset('big', many(25)));
     expect(store.datasets.examples(id).map((e) => e.ordinal)).toEqual([...Array(25).keys()]);
