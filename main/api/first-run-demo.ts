@@ -8,12 +8,11 @@
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { StudyConfig } from '../config/study-schema';
-import { importFile } from '../datasets';
 import { registerModel } from '../models/registry';
 import { buildReportData } from '../reports/build';
 import { renderReportHtml } from '../reports/html';
-import { resolveBuiltinDataset, resolveStudies, studyConfigOf } from '../studies/builtins';
-import { ensureDemoModel } from '../runner';
+import { resolveStudies, studyConfigOf } from '../studies/builtins';
+import { builtinDatasetId, ensureDemoModel } from '../runner';
 import { openStore, type Store } from '../store';
 import type { LaunchStudy } from './jobs';
 
@@ -33,14 +32,6 @@ export type FirstRunDemoResult =
   /** A run was paused, stopped or failed before the end: no report (the runs can be resumed in the GUI). */
   | { status: 'incomplete'; runIds: number[]; studyIds: number[]; reason: string };
 
-/** The demo's dataset in the store: the stored copy of the same file (same sha256, name, format), else imported now. */
-function demoDatasetId(store: Store, builtin: string): number {
-  const d = resolveBuiltinDataset(builtin);
-  const parsed = importFile(d.file, { format: d.entry.format, language: d.entry.language, name: d.name, labelsFile: d.labelsFile });
-  const existing = store.datasets.list().find((x) => x.sourceSha256 === parsed.sourceSha256 && x.name === parsed.name && x.format === parsed.format);
-  return existing ? existing.id : store.datasets.insert(parsed);
-}
-
 /**
  * The demo studies as they are stored: the study files' configurations with the dataset named by
  * its stored id and the demo model by its registered id, so they read (and can be edited and
@@ -59,7 +50,7 @@ async function storeDemoStudies(store: Store, emit: (e: unknown) => void): Promi
       const { path: _path, ...rest } = m;
       models.push({ ...rest, id: modelId });
     }
-    const dataset = config.dataset.builtin !== undefined ? { id: demoDatasetId(store, config.dataset.builtin) } : config.dataset;
+    const dataset = config.dataset.builtin !== undefined ? { id: builtinDatasetId(store, config.dataset.builtin) } : config.dataset;
     const stored = { ...config, dataset, models };
     const same = store.studies.list().filter((x) => x.name === stored.name && JSON.stringify(x.config) === JSON.stringify(stored)).pop();
     out.push({ studyId: same ? same.id : store.studies.create(stored.name, stored) });

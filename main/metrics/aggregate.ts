@@ -119,24 +119,24 @@ export function groupKeyString(k: GroupKey): string {
   return JSON.stringify([k.model, k.seed, k.language, k.indicator]);
 }
 
-/** Groups records, then for each group and metric: mean + bootstrap CI over defined values. Groups sorted by key. */
-export function aggregate(records: readonly ExampleMetrics[], opts: AggregateOptions = {}): GroupSummary[] {
-  const groups = new Map<string, { key: GroupKey; recs: ExampleMetrics[] }>();
+/** Records grouped by key, in the order of their key strings (the summaries' order; `ks` also seeds the bootstrap). */
+function groupsOf<K>(records: readonly ExampleMetrics[], keyOf: (r: ExampleMetrics) => K, keyString: (k: K) => string): { ks: string; key: K; recs: ExampleMetrics[] }[] {
+  const groups = new Map<string, { ks: string; key: K; recs: ExampleMetrics[] }>();
   for (const r of records) {
-    const key: GroupKey = {
-      model: r.model ?? '',
-      seed: String(r.seed ?? ''),
-      language: r.language ?? '',
-      indicator: r.indicator ?? '',
-    };
-    const ks = groupKeyString(key);
-    const g = groups.get(ks) ?? { key, recs: [] };
+    const key = keyOf(r);
+    const ks = keyString(key);
+    const g = groups.get(ks) ?? { ks, key, recs: [] };
     g.recs.push(r);
     groups.set(ks, g);
   }
+  return [...groups.keys()].sort().map((ks) => groups.get(ks)!);
+}
+
+/** Groups records, then for each group and metric: mean + bootstrap CI over defined values. Groups sorted by key. */
+export function aggregate(records: readonly ExampleMetrics[], opts: AggregateOptions = {}): GroupSummary[] {
   const out: GroupSummary[] = [];
-  for (const ks of [...groups.keys()].sort()) {
-    const { key, recs } = groups.get(ks)!;
+  const groups = groupsOf(records, (r): GroupKey => ({ model: r.model ?? '', seed: String(r.seed ?? ''), language: r.language ?? '', indicator: r.indicator ?? '' }), groupKeyString);
+  for (const { ks, key, recs } of groups) {
     const skipped: Record<string, number> = {};
     const units: Unit[] = [];
     for (const r of recs) {
@@ -185,17 +185,13 @@ export interface PooledSummary {
  * thus reflects that the seeds of one example are not independent observations.
  */
 export function aggregatePooled(records: readonly ExampleMetrics[], opts: AggregateOptions = {}): PooledSummary[] {
-  const groups = new Map<string, { key: PooledKey; recs: ExampleMetrics[] }>();
-  for (const r of records) {
-    const key: PooledKey = { model: r.model ?? '', language: r.language ?? '', indicator: r.indicator ?? '' };
-    const ks = JSON.stringify(['pooled', key.model, key.language, key.indicator]);
-    const g = groups.get(ks) ?? { key, recs: [] };
-    g.recs.push(r);
-    groups.set(ks, g);
-  }
   const out: PooledSummary[] = [];
-  for (const ks of [...groups.keys()].sort()) {
-    const { key, recs } = groups.get(ks)!;
+  const groups = groupsOf(
+    records,
+    (r): PooledKey => ({ model: r.model ?? '', language: r.language ?? '', indicator: r.indicator ?? '' }),
+    (k) => JSON.stringify(['pooled', k.model, k.language, k.indicator]),
+  );
+  for (const { ks, key, recs } of groups) {
     const skipped: Record<string, number> = {};
     const byExample = new Map<string, Unit>();
     let evaluated = 0;

@@ -58,7 +58,12 @@ function datasetIdFor(store: Store, config: StudyConfig): number {
     if (!store.datasets.get(config.dataset.id)) throw new Error(`dataset ${config.dataset.id} does not exist in ${store.file}`);
     return config.dataset.id;
   }
-  const d = resolveBuiltinDataset(config.dataset.builtin!);
+  return builtinDatasetId(store, config.dataset.builtin!);
+}
+
+/** A built-in dataset in the store: the stored copy of the same file (same sha256, name, format), else imported now. */
+export function builtinDatasetId(store: Store, builtin: string): number {
+  const d = resolveBuiltinDataset(builtin);
   const parsed = importFile(d.file, { format: d.entry.format, language: d.entry.language, name: d.name, labelsFile: d.labelsFile });
   const existing = store.datasets.list().find((x) => x.sourceSha256 === parsed.sourceSha256 && x.name === parsed.name && x.format === parsed.format);
   return existing ? existing.id : store.datasets.insert(parsed);
