@@ -1,3 +1,4 @@
+import { BINARISATIONS, DEFAULT_EXPLANATIONS, DEFAULT_METRICS, DEFAULT_SEEDS, EXPLANATION_METHODS, METRICS, MODEL_MODES, TASK_KINDS } from '../api/vocabulary';
 import { threadsProblem } from '../models/session-threads';
 import { z } from 'zod';
 import { placeholderProblem, TURN1_PLACEHOLDERS, type TaskSpec } from '../protocol/prompts';
@@ -12,26 +13,8 @@ import { taskOptionLabels } from '../protocol/gold';
  * defaults of the app version that reads it.
  */
 
-export const TASK_KINDS = ['sentiment', 'forced-labour', 'claim-verification', 'custom'] as const;
-export const MODEL_MODES = ['paper', 'constrained', 'scoring'] as const;
-export const EXPLANATION_METHODS = ['human', 'self', 'lrp-cp', 'lrp-attn', 'lrp-contrast', 'occlusion', 'random'] as const;
-export const BINARISATIONS = ['top-k-human', 'fixed-k', 'top-p', 'one-over-n'] as const;
-export const METRICS = [
-  'accuracy',
-  'invalid-rate',
-  'kappa',
-  'f1',
-  'precision',
-  'recall',
-  'iou-f1',
-  'auprc',
-  'prob-drop',
-  'comprehensiveness',
-  'sufficiency',
-  'aopc-comprehensiveness',
-  'aopc-sufficiency',
-  'relevance-share',
-] as const;
+// The vocabulary lists live in the API contract (the renderer's form shows them); re-exported for the engine's code.
+export { BINARISATIONS, DEFAULT_EXPLANATIONS, DEFAULT_METRICS, DEFAULT_SEEDS, EXPLANATION_METHODS, METRICS, MODEL_MODES, TASK_KINDS };
 // Placeholders of prompt templates are the protocol's (protocol/prompts.ts): turn 1 takes {text} and {options}
 // (once each), turn 2 also {k} and {label}; both turns may add the task's own (TASK_PLACEHOLDERS: {indicator}
 // {definition} for forced-labour, {claim} for claim-verification).
@@ -51,10 +34,6 @@ export const DEFAULT_LABELS: Record<Exclude<(typeof TASK_KINDS)[number], 'custom
   // Climate-FEVER evidence labels.
   'claim-verification': ['SUPPORTS', 'REFUTES', 'NOT_ENOUGH_INFO'],
 };
-export const DEFAULT_SEEDS = [28, 79, 96];
-export const DEFAULT_METRICS: (typeof METRICS)[number][] = ['accuracy', 'invalid-rate', 'kappa', 'f1', 'recall', 'prob-drop'];
-/** Paper: human, self-explanation, LRP and contrastive LRP, against a random baseline. */
-export const DEFAULT_EXPLANATIONS = ['human', 'self', 'lrp-cp', 'lrp-contrast', 'random'] as const;
 
 const GATED = new Set(['lrp-cp', 'lrp-contrast']);
 

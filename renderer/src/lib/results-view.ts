@@ -1,5 +1,5 @@
 import type { FilteredMetric, MetricsQueryResult, PooledModelMetrics, RunFacet } from '../../../main/api/catalogue';
-import { METRIC_LABEL, methodLabel, pairLabel, pooledLabel } from '../../../main/metrics/names';
+import { METRIC_LABEL, methodLabel, pairLabel, pooledLabel } from '../../../main/api/vocabulary';
 
 /**
  * How the Results screen lays out what queryMetrics answers: each run's (seed's) figures, and next to a

@@ -1,5 +1,5 @@
-import { tokenScoresToWordScores, type Span } from '../../../main/metrics/plausibility';
-import type { TokenInfo } from '../../../main/store/types';
+import { tokenScoresToWordScores, type Span } from '../../../main/api/word-scores';
+import type { TokenInfo } from '../../../main/api/records';
 
 export type WordPool = 'max' | 'sum';
 

@@ -1,0 +1,40 @@
+/**
+ * The study vocabulary the renderer shows and the schema accepts: one list each, here, in the API
+ * contract (main/config/study-schema.ts builds its enums from these). Pure data, no imports of Node
+ * code, so the renderer bundles it; the form's choices never drift from what the schema accepts.
+ */
+export const TASK_KINDS = ['sentiment', 'forced-labour', 'claim-verification', 'custom'] as const;
+export const MODEL_MODES = ['paper', 'constrained', 'scoring'] as const;
+export const EXPLANATION_METHODS = ['human', 'self', 'lrp-cp', 'lrp-attn', 'lrp-contrast', 'occlusion', 'random'] as const;
+export const BINARISATIONS = ['top-k-human', 'fixed-k', 'top-p', 'one-over-n'] as const;
+export const METRICS = [
+  'accuracy',
+  'invalid-rate',
+  'kappa',
+  'f1',
+  'precision',
+  'recall',
+  'iou-f1',
+  'auprc',
+  'prob-drop',
+  'comprehensiveness',
+  'sufficiency',
+  'aopc-comprehensiveness',
+  'aopc-sufficiency',
+  'relevance-share',
+] as const;
+
+/** Defaults the schema fills and the form starts from. Paper: human, self-explanation, LRP and contrastive LRP, against a random baseline. */
+export const DEFAULT_EXPLANATIONS = ['human', 'self', 'lrp-cp', 'lrp-contrast', 'random'] as const;
+export const DEFAULT_METRICS: (typeof METRICS)[number][] = ['accuracy', 'invalid-rate', 'kappa', 'f1', 'recall', 'prob-drop'];
+export const DEFAULT_SEEDS = [28, 79, 96];
+
+export type TaskKind = (typeof TASK_KINDS)[number];
+export type ExplanationMethod = (typeof EXPLANATION_METHODS)[number];
+export type MetricName = (typeof METRICS)[number];
+export type Binarisation = (typeof BINARISATIONS)[number];
+
+// Display names and definitions of metrics and methods, and the ILO indicator list: defined where the
+// engine uses them, part of the contract the renderer sees.
+export { METRIC_LABEL, METRIC_DEFINITION, METHOD_LABEL, metricLabel, methodLabel, pairLabel, pooledLabel } from '../metrics/names';
+export { ILO_INDICATORS, iloIndicator, iloNumber, indicatorNamed, indicatorTitle, type IndicatorName } from '../protocol/indicators';
