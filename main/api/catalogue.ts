@@ -14,6 +14,8 @@ const Id = z.number().int().positive();
 /** An opaque file handle id (see files.ts), never a path. */
 const Handle = z.string().regex(/^[0-9a-f]{32}$/, 'must be a file handle from a dialog or an upload');
 const Format = z.enum(['msst', 'rafola', 'climate-fever', 'csv', 'jsonl']);
+/** A model catalogue entry's name (main/models/catalogue.ts). */
+const CatalogueName = z.string().regex(/^[a-z0-9][a-z0-9.-]{0,99}$/, 'must be a model catalogue entry name such as "qwen2.5-7b-instruct"');
 const Language = z.string().regex(/^[a-z]{2,3}$/, 'must be an ISO 639 code such as "en"');
 /**
  * The Results screen's example filters (language, indicator, model, correct or not), one schema for
@@ -53,7 +55,11 @@ export const requests = {
   listModels: z.object({}).strict(),
   inspectModel: z.object({ file: Handle }).strict(),
   registerModel: z.object({ file: Handle }).strict(),
-  /** An hf: address (hf:user/repo/file.gguf) or an https URL; never a local path. */
+  // ---- model catalogue and downloads (main/models/catalogue.ts, registry-download.ts) ----
+  /**
+   * A catalogue entry's name, or an hf: address (hf:user/repo/file.gguf) or an https URL; never a local path.
+   * `acceptUnverified`: the user's confirmation to download an entry whose SHA-256 is not published.
+   */
   downloadModel: z
     .object({
       address: z
@@ -61,10 +67,28 @@ export const requests = {
         .trim()
         .regex(/^(hf:[\w.-]+\/[\w.-]+(\/[\w.\/-]+)?(:[\w.-]+)?|https:\/\/\S+)$/, 'must be an hf: address such as hf:user/repo/model.Q4_K_M.gguf, or an https URL')
         // the file is saved under the models directory by its name: no segment may climb out of it
-        .refine((a) => !/(^|[\/\\:])\.\.([\/\\:]|$)/.test(a) && !a.includes('\\'), 'must not contain ".." segments or backslashes'),
+        .refine((a) => !/(^|[\/\\:])\.\.([\/\\:]|$)/.test(a) && !a.includes('\\'), 'must not contain ".." segments or backslashes')
+        .optional(),
+      entry: CatalogueName.optional(),
+      acceptUnverified: z.boolean().optional(),
     })
-    .strict(),
+    .strict()
+    .superRefine((a, ctx) => {
+      if (a.address === undefined && a.entry === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['address'], message: 'give a catalogue entry or an address (hf: address or https URL)' });
+      }
+      if (a.address !== undefined && a.entry !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['entry'], message: 'give a catalogue entry or an address, not both' });
+      }
+      if (a.acceptUnverified !== undefined && a.entry === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['acceptUnverified'], message: 'only for a catalogue entry' });
+      }
+    }),
   cancelDownload: z.object({ downloadId: Id }).strict(),
+  listCatalogue: z.object({}).strict(),
+  pauseDownload: z.object({ downloadId: Id }).strict(),
+  /** Deletes what a stopped download of this entry kept (its part file). */
+  discardDownload: z.object({ entry: CatalogueName }).strict(),
   listStudies: z.object({}).strict(),
   getStudy: z.object({ studyId: Id }).strict(),
   builtinStudies: z.object({}).strict(),
@@ -188,11 +212,62 @@ export type PlainResult = Omit<ResultRecord, 'relevance'> & {
 export interface DownloadState {
   downloadId: number;
   address: string;
-  status: 'running' | 'done' | 'failed' | 'cancelled';
+  /** The catalogue entry downloaded (absent for an hf:/https address). */
+  entry?: string;
+  /** verifying: all bytes are in and the SHA-256 is being compared; paused: stopped by the user, part kept. */
+  status: 'running' | 'verifying' | 'paused' | 'done' | 'failed' | 'cancelled';
+  /** checking: hashing the bytes kept from before a resume. */
+  phase?: 'checking' | 'downloading' | 'verifying';
   downloaded: number;
+  /** 0 while unknown. */
   total: number;
+  /** Bytes per second (recent), and seconds left at that rate. */
+  rate?: number;
+  etaSeconds?: number | null;
+  /** Bytes kept from an earlier attempt this one continued from. */
+  resumedFrom?: number;
+  /** After a stop: bytes kept in the part file for a resume (0: nothing kept). */
+  partBytes?: number;
+  /** verified: matches the published SHA-256; unverified: none published (the user accepted); mismatch: refused. */
+  verification?: 'verified' | 'unverified' | 'mismatch';
+  /** The SHA-256 computed over the downloaded file. */
+  sha256?: string;
+  note?: string;
   message?: string;
   modelId?: number;
+}
+
+/** A model catalogue entry as the Models screen shows it (main/models/catalogue.ts). */
+export interface CatalogueItem {
+  name: string;
+  title: string;
+  publisher: string;
+  quantizedBy: string;
+  architecture: string;
+  parameters: string;
+  quantization: string;
+  file: string;
+  url: string;
+  /** Exact size when published, else null (approxBytes: the rounded published figure, or null). */
+  sizeBytes: number | null;
+  approxBytes: number | null;
+  /** Published SHA-256, or null: "hash not published — verification unavailable". */
+  sha256: string | null;
+  licence: { name: string; url: string };
+  contextLength: number;
+  laptop: boolean;
+  sources: string[];
+  /** The registry runs this architecture; when not, `notRunnable` says why and downloading is refused. */
+  runnable: boolean;
+  notRunnable?: string;
+  /** RAM (or VRAM, all layers offloaded) estimate; null without a published size. */
+  fit: { needBytes: number; contextSize: number; fits: boolean; note: string } | null;
+  /** Bytes kept by a stopped download (resume continues from there); 0 when none. */
+  partBytes: number;
+  /** The registered model downloaded from this entry, if any. */
+  modelId: number | null;
+  /** The download under way for this entry, if any. */
+  download: DownloadState | null;
 }
 
 // ---- Filtered metrics (the Results screen's filters; computed by metrics-query.ts) ----
@@ -292,6 +367,9 @@ export interface Responses {
   registerModel: { model: ModelRecord; inspection: ModelInspection };
   downloadModel: { downloadId: number };
   cancelDownload: { cancelling: boolean };
+  listCatalogue: CatalogueItem[];
+  pauseDownload: { pausing: boolean };
+  discardDownload: { discarded: boolean };
   listStudies: StudyRecord[];
   getStudy: StudyRecord;
   builtinStudies: BuiltinStudy[];

@@ -11,6 +11,7 @@ import { renderReportHtml } from '../reports/html';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { downloadModel, inspectModel, registerModel } from '../models/registry';
+import { downloadVerified, DownloadInterrupted, HashMismatchError } from '../models/registry-download';
 import type { DownloadState } from './catalogue';
 import { toInspection, type ModelInspectionData } from './model-info';
 import { previewPrompt } from './preview';
@@ -271,9 +272,90 @@ export const jobs = {
     return { started: true };
   },
 
+  // ---- model catalogue downloads (verified, resumable; registry-download.ts downloadVerified) ----
+
+  /**
+   * Downloads a catalogue entry in the background: progress (bytes, rate, ETA) as events; the part file is kept
+   * when it stops with good bytes (paused, connection lost), deleted on cancel or a hash mismatch; only a
+   * complete file whose SHA-256 matches the published one (or, with no published hash, one the user accepted
+   * unverified) is registered.
+   */
+  async downloadEntry(
+    a: { dbFile: string; directory: string; downloadId: number; entry: string; title: string; url: string; file: string; sha256: string | null; expectedBytes: number | null },
+    emit: (e: unknown) => void,
+  ): Promise<{ started: true }> {
+    const controller = new AbortController();
+    downloads.set(a.downloadId, controller);
+    const state: DownloadState = { downloadId: a.downloadId, address: a.url, entry: a.entry, status: 'running', downloaded: 0, total: a.expectedBytes ?? 0 };
+    const send = () => emit({ type: 'download', download: { ...state } });
+    send();
+    downloadVerified({
+      url: a.url,
+      directory: a.directory,
+      file: a.file,
+      sha256: a.sha256,
+      expectedBytes: a.expectedBytes,
+      signal: controller.signal,
+      idleTimeoutMs: Number(process.env.RW_DOWNLOAD_TIMEOUT_MS ?? 30_000),
+      onProgress: (p) => {
+        state.status = p.phase === 'verifying' ? 'verifying' : 'running';
+        state.phase = p.phase;
+        state.downloaded = p.downloaded;
+        state.total = p.total ?? 0;
+        state.rate = p.rate;
+        state.etaSeconds = p.etaSeconds;
+        state.resumedFrom = p.resumedFrom;
+        send();
+      },
+    })
+      .then(async (r) => {
+        state.downloaded = state.total = r.bytes;
+        state.sha256 = r.sha256;
+        state.verification = r.verified ? 'verified' : 'unverified';
+        state.resumedFrom = r.resumedFrom;
+        if (r.restartedFromZero) state.note = 'the server ignored the resume request (no Range support): downloaded again from the start';
+        const store = openStore(a.dbFile);
+        try {
+          const { id } = await registerModel(store, r.path);
+          const rec = store.models.get(id)!;
+          store.models.register({ ...rec, metadata: { ...rec.metadata, displayName: a.title, catalogueEntry: a.entry } });
+          state.modelId = id;
+          state.status = 'done';
+        } catch (e) {
+          state.status = 'failed';
+          state.message = `downloaded${r.verified ? ' and verified' : ''}, but not registered: ${e instanceof Error ? e.message : String(e)}`;
+        } finally {
+          store.close();
+        }
+      })
+      .catch((e: Error) => {
+        state.message = e.message;
+        state.partBytes = e instanceof DownloadInterrupted ? e.partBytes : 0;
+        if (e instanceof HashMismatchError) {
+          state.verification = 'mismatch';
+          state.sha256 = e.actual;
+        }
+        state.status = controller.signal.aborted ? (controller.signal.reason === 'cancel' ? 'cancelled' : 'paused') : 'failed';
+      })
+      .finally(() => {
+        downloads.delete(a.downloadId);
+        send();
+        if (state.status === 'done') emit({ type: 'models-changed' });
+      });
+    return { started: true };
+  },
+
+  /** Pauses a download: the part file stays for a later resume (also after a restart). */
+  async pauseDownload(a: { downloadId: number }): Promise<{ pausing: boolean }> {
+    const c = downloads.get(a.downloadId);
+    c?.abort('pause');
+    return { pausing: !!c };
+  },
+
+  /** Cancels a download; a catalogue download's part file is deleted. */
   async cancelDownload(a: { downloadId: number }): Promise<{ cancelling: boolean }> {
     const c = downloads.get(a.downloadId);
-    c?.abort();
+    c?.abort('cancel');
     return { cancelling: !!c };
   },
 

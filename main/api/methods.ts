@@ -15,6 +15,10 @@ export const METHOD_NAMES = [
   'registerModel',
   'downloadModel',
   'cancelDownload',
+  // model catalogue downloads
+  'listCatalogue',
+  'pauseDownload',
+  'discardDownload',
   'listStudies',
   'getStudy',
   'builtinStudies',

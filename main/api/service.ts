@@ -15,6 +15,10 @@ import { importReport } from './import-summary';
 import { selectResults } from './result-filter';
 import { apiStudyConfig } from './study-input';
 import { toErrorData } from './to-error';
+import { CATALOGUE, catalogueEntry, catalogueFit, isRunnable, type CatalogueEntry } from '../models/catalogue';
+import { discardPartialDownload, partialDownload } from '../models/registry-download';
+import { SUPPORTED_ARCHITECTURES } from '../models/registry';
+import type { CatalogueItem, DownloadState } from './catalogue';
 import type { ResultRecord, StudyRecord } from '../store/types';
 import type { PlainResult } from './catalogue';
 
@@ -43,6 +47,8 @@ export interface WorkbenchOptions {
    * it the engine prints with Chromium through playwright-core (browser mode, CLI).
    */
   renderPdf?: (htmlFile: string, pdfFile: string) => Promise<void>;
+  /** The model catalogue the API offers (default: main/models/catalogue.ts's CATALOGUE; tests pass loopback entries). */
+  catalogue?: readonly CatalogueEntry[];
 }
 
 type Impl = { [M in MethodName]: (arg: ParsedRequest<M>) => Promise<Responses[M]> | Responses[M] };
@@ -55,8 +61,14 @@ export class Workbench {
   private readonly impl: Impl;
   /** Set by close(): work still in flight then fails because the app is stopping, not by itself. */
   closed = false;
+  /**
+   * The model catalogue listCatalogue and downloadModel({ entry }) use: the built-in one unless the options give
+   * another. Never set from the API (tests replace it with entries served by a loopback server).
+   */
+  catalogue: readonly CatalogueEntry[];
 
   constructor(readonly options: WorkbenchOptions) {
+    this.catalogue = options.catalogue ?? CATALOGUE;
     this.store = openStore(options.dbFile);
     this.files = new FileHandles(options.uploadDir ?? `${options.dataDir}/uploads`);
     this.engine = new Engine({
@@ -204,8 +216,35 @@ async function stopRun(wb: Workbench, runId: number, then: 'paused' | 'stopped')
 
 let nextDownloadId = 1;
 
+// ---- model catalogue and downloads ----
+const modelsDir = (wb: Workbench) => join(wb.options.dataDir, 'models');
+
+function entryOf(wb: Workbench, name: string): CatalogueEntry {
+  const e = catalogueEntry(wb.catalogue, name);
+  if (!e) throw new ApiError('not_found', `no model catalogue entry "${name}" (known: ${wb.catalogue.map((c) => c.name).join(', ')})`, { entry: 'no such catalogue entry' });
+  return e;
+}
+
+const notRunnable = (e: CatalogueEntry) =>
+  `its architecture "${e.architecture}" is not one this workbench runs yet (${SUPPORTED_ARCHITECTURES.join(', ')})`;
+
+/** The latest state of each download this process started, by id (from the engine's 'download' events). */
+const downloadStateMaps = new WeakMap<Workbench, Map<number, DownloadState>>();
+function downloadStates(wb: Workbench): Map<number, DownloadState> {
+  let m = downloadStateMaps.get(wb);
+  if (!m) {
+    const map = new Map<number, DownloadState>();
+    wb.onEvent((ev) => {
+      if (ev.type === 'download') map.set(ev.download.downloadId, ev.download);
+    });
+    downloadStateMaps.set(wb, (m = map));
+  }
+  return m;
+}
+
 function makeImpl(wb: Workbench): Impl {
   const { store } = wb;
+  downloadStates(wb); // follow download events from the start
   const need = <T>(v: T | undefined, what: string, field: string): T => {
     if (v === undefined) throw new ApiError('not_found', `${what} not found`, { [field]: `${what} not found` });
     return v;
@@ -271,12 +310,60 @@ function makeImpl(wb: Workbench): Impl {
       wb.emit({ type: 'models-changed' });
       return { model, inspection: { ...r.inspection, name: file.name } };
     },
+    // ---- model catalogue and downloads ----
     async downloadModel(a) {
       const downloadId = nextDownloadId++;
-      await wb.engine.call('downloadModel', { dbFile: wb.options.dbFile, address: a.address, directory: join(wb.options.dataDir, 'models'), downloadId });
+      const directory = modelsDir(wb);
+      if (a.entry !== undefined) {
+        const e = entryOf(wb, a.entry);
+        if (!isRunnable(e)) throw new ApiError('invalid', `${e.title}: ${notRunnable(e)}; not downloaded`, { entry: notRunnable(e) });
+        if (e.sha256 === null && a.acceptUnverified !== true) {
+          throw new ApiError('invalid', `${e.title}: hash not published — verification unavailable; download it only if you accept an unverified file (acceptUnverified)`, {
+            acceptUnverified: 'hash not published — verification unavailable: confirm to download without verification',
+          });
+        }
+        const running = [...downloadStates(wb).values()].find((d) => d.entry === e.name && (d.status === 'running' || d.status === 'verifying'));
+        if (running) return { downloadId: running.downloadId };
+        await wb.engine.call('downloadEntry', {
+          dbFile: wb.options.dbFile, directory, downloadId, entry: e.name, title: e.title, url: e.url, file: e.file, sha256: e.sha256, expectedBytes: e.sizeBytes,
+        });
+        return { downloadId };
+      }
+      await wb.engine.call('downloadModel', { dbFile: wb.options.dbFile, address: a.address!, directory, downloadId });
       return { downloadId };
     },
     cancelDownload: (a) => wb.engine.call('cancelDownload', { downloadId: a.downloadId }),
+    pauseDownload: (a) => wb.engine.call('pauseDownload', { downloadId: a.downloadId }),
+    discardDownload(a) {
+      const e = entryOf(wb, a.entry);
+      const active = [...downloadStates(wb).values()].some((d) => d.entry === e.name && (d.status === 'running' || d.status === 'verifying'));
+      if (active) throw new ApiError('conflict', `${e.title} is downloading: cancel it instead`);
+      const had = partialDownload(modelsDir(wb), e.file) !== null;
+      discardPartialDownload(modelsDir(wb), e.file);
+      return { discarded: had };
+    },
+    listCatalogue(): CatalogueItem[] {
+      const dir = modelsDir(wb);
+      const models = store.models.list();
+      const machine = { freeBytes: freemem(), totalBytes: totalmem() };
+      const states = [...downloadStates(wb).values()];
+      return wb.catalogue.map((e) => {
+        const part = partialDownload(dir, e.file);
+        const model = models.find((m) => (e.sha256 !== null && m.sha256 === e.sha256) || m.path === join(dir, e.file));
+        const download = states.filter((d) => d.entry === e.name).at(-1) ?? null;
+        return {
+          name: e.name, title: e.title, publisher: e.publisher, quantizedBy: e.quantizedBy, architecture: e.architecture,
+          parameters: e.parameters, quantization: e.quantization, file: e.file, url: e.url, sizeBytes: e.sizeBytes,
+          approxBytes: e.approxBytes, sha256: e.sha256, licence: e.licence, contextLength: e.contextLength, laptop: e.laptop,
+          sources: e.sources, runnable: isRunnable(e), ...(isRunnable(e) ? {} : { notRunnable: notRunnable(e) }),
+          fit: catalogueFit(e, machine),
+          // a part of another URL is not this entry's (the downloader discards it when this entry starts)
+          partBytes: part && part.url === e.url ? part.bytes : 0,
+          modelId: model?.id ?? null,
+          download,
+        };
+      });
+    },
     listStudies: () => store.studies.list({ latestOnly: true }),
     getStudy: (a) => need(store.studies.get(a.studyId), `study ${a.studyId}`, 'studyId'),
     builtinStudies: () => builtinStudies(),
