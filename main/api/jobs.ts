@@ -11,7 +11,7 @@ import { renderReportHtml } from '../reports/html';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { downloadModel, inspectModel, registerModel } from '../models/registry';
-import { downloadVerified, DownloadInterrupted, HashMismatchError } from '../models/registry-download';
+import { DownloadError, downloadVerified, DownloadInterrupted, HashMismatchError } from '../models/registry-download';
 import type { DownloadState } from './catalogue';
 import { toInspection, type ModelInspectionData } from './model-info';
 import { previewPrompt } from './preview';
@@ -31,6 +31,8 @@ export interface ImportJobArgs {
 
 /** Studies running in this process, by study id: aborting stops them cleanly after the example in flight. */
 const downloads = new Map<number, AbortController>();
+/** Catalogue downloads under way in this process, by target file (directory + name). */
+const downloadingFiles = new Set<string>();
 
 const active = new Map<number, { controller: AbortController; then: 'paused' | 'stopped' }>();
 
@@ -284,6 +286,10 @@ export const jobs = {
     a: { dbFile: string; directory: string; downloadId: number; entry: string; title: string; url: string; file: string; sha256: string | null; expectedBytes: number | null },
     emit: (e: unknown) => void,
   ): Promise<{ started: true }> {
+    // one writer per part file
+    const key = join(a.directory, a.file);
+    if (downloadingFiles.has(key)) throw Object.assign(new Error(`${a.title} is already downloading`), { code: 'conflict' });
+    downloadingFiles.add(key);
     const controller = new AbortController();
     downloads.set(a.downloadId, controller);
     const state: DownloadState = { downloadId: a.downloadId, address: a.url, entry: a.entry, status: 'running', downloaded: 0, total: a.expectedBytes ?? 0 };
@@ -329,7 +335,8 @@ export const jobs = {
         }
       })
       .catch((e: Error) => {
-        state.message = e.message;
+        // the entry names the address already: the reason alone
+        state.message = e instanceof DownloadError ? e.reason : e.message;
         state.partBytes = e instanceof DownloadInterrupted ? e.partBytes : 0;
         if (e instanceof HashMismatchError) {
           state.verification = 'mismatch';
@@ -339,6 +346,7 @@ export const jobs = {
       })
       .finally(() => {
         downloads.delete(a.downloadId);
+        downloadingFiles.delete(key);
         send();
         if (state.status === 'done') emit({ type: 'models-changed' });
       });

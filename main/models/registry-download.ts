@@ -19,7 +19,7 @@ export interface DownloadOptions {
 }
 
 export class DownloadError extends Error {
-  constructor(public readonly uri: string, reason: string) {
+  constructor(public readonly uri: string, public readonly reason: string) {
     super(`${uri}: ${reason}`);
     this.name = 'DownloadError';
   }

@@ -131,6 +131,27 @@ describe('catalogue download: verified, resumable, never registering a bad file'
     }
   }, 120_000);
 
+  it('two downloads of one entry at once: the second gets the first one\'s id or a conflict, never a second writer', async () => {
+    const dir = mkdtempSync(join(work, 'twice-'));
+    const s = open(dir);
+    try {
+      server.options.chunk = 4096;
+      const before = server.ranges.length;
+      const [x, y] = await Promise.all([s.wb.call('downloadModel', { entry: 'loopback-llama' }), s.wb.call('downloadModel', { entry: 'loopback-llama' })]);
+      const ids = [x, y].filter((e) => e.ok).map((e) => (e.ok ? (e.value as { downloadId: number }).downloadId : 0));
+      for (const e of [x, y]) if (!e.ok) expect(e.error.code).toBe('conflict');
+      expect(ids.length).toBeGreaterThan(0);
+      server.options.chunk = null;
+      const done = await s.settled(ids[0]);
+      expect(done.status, done.message).toBe('done');
+      expect(sha(join(s.models, 'loopback-llama.gguf'))).toBe(model.sha256);
+      expect(server.ranges.length - before).toBe(1); // one request: one writer
+    } finally {
+      server.options.chunk = null;
+      s.wb.close();
+    }
+  }, 90_000);
+
   it('(c) a corrupted copy (one byte flipped) is refused with the mismatch named, nothing registered, the part deleted', async () => {
     const dir = mkdtempSync(join(work, 'c-'));
     const s = open(dir);
@@ -255,6 +276,14 @@ describe('catalogue download: verified, resumable, never registering a bad file'
       const unknown = await s.wb.call('downloadModel', { entry: 'no-such-model' });
       expect(!unknown.ok && unknown.error.message).toMatch(/no model catalogue entry "no-such-model"/);
       expect(!unknown.ok && unknown.error.fields?.entry).toBeTruthy();
+      // entry names are names: a path is refused at the boundary, before anything reads or writes a file
+      for (const bad of ['/etc/passwd', '../../etc/passwd', 'loopback-llama/../../x', 'C:\\x', '']) {
+        for (const [method, arg] of [['downloadModel', { entry: bad }], ['discardDownload', { entry: bad }]] as const) {
+          const env = await s.wb.call(method, arg);
+          expect(env.ok).toBe(false);
+          if (!env.ok) expect(env.error.fields?.entry).toMatch(/catalogue entry name/);
+        }
+      }
       const item = await s.item('loopback-gemma');
       expect(item.runnable).toBe(false);
       expect(item.notRunnable).toMatch(/gemma3/);
