@@ -6,8 +6,7 @@ import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSyn
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { once } from 'node:events';
 import { resolveModelFile } from 'node-llama-cpp';
 
 export interface DownloadOptions {
@@ -321,15 +320,24 @@ export async function downloadVerified(opts: VerifiedDownloadOptions): Promise<V
     if (status !== 416) {
       const meter = rateMeter();
       let last = 0;
-      const limit = total;
-      const counter = new Transform({
-        transform(chunk: Buffer, _enc, done) {
-          received += chunk.length;
-          if (limit !== null && offset + received > limit) {
-            done(new DownloadError(url, `the server sent more than the ${limit} bytes it announced`));
-            return;
+      const ws = createWriteStream(part, { flags: offset > 0 ? 'a' : 'w' });
+      let writeError: Error | null = null;
+      ws.on('error', (e) => void (writeError = e));
+      report({ phase: 'downloading', downloaded: offset, total, resumedFrom });
+      // read, hash and write chunk by chunk; when the connection breaks, what was received is flushed to the part
+      // before anything else (a pipeline would destroy the file stream and drop its buffered bytes)
+      let failure: unknown = null;
+      try {
+        for await (const chunk of res as AsyncIterable<Buffer>) {
+          if (total !== null && offset + received + chunk.length > total) {
+            failure = new DownloadError(url, `the server sent more than the ${total} bytes it announced; the partial file was deleted`);
+            res.destroy();
+            break;
           }
+          received += chunk.length;
           hash.update(chunk);
+          if (!ws.write(chunk)) await once(ws, 'drain');
+          if (writeError) throw writeError;
           const now = Date.now();
           const downloaded = offset + received;
           const rate = meter(downloaded);
@@ -337,19 +345,17 @@ export async function downloadVerified(opts: VerifiedDownloadOptions): Promise<V
             last = now;
             report({ phase: 'downloading', downloaded, total, rate, resumedFrom });
           }
-          done(null, chunk);
-        },
-      });
-      report({ phase: 'downloading', downloaded: offset, total, resumedFrom });
-      try {
-        await pipeline(res, counter, createWriteStream(part, { flags: offset > 0 ? 'a' : 'w' }));
-      } catch (e) {
-        if (e instanceof DownloadError && /more than/.test(e.message)) {
-          discardPartialDownload(directory, file);
-          throw new DownloadError(url, `${e.message.slice(url.length + 2)}; the partial file was deleted`);
         }
-        return stopped(e);
+      } catch (e) {
+        failure = e;
       }
+      await new Promise<void>((resolve) => ws.end(() => resolve()));
+      if (writeError) failure ??= writeError;
+      if (failure instanceof DownloadError && /more than/.test(failure.reason)) {
+        discardPartialDownload(directory, file);
+        throw failure;
+      }
+      if (failure !== null) return stopped(failure);
       if (signal.aborted) return stopped(signal.reason);
       const have = offset + received;
       if (total !== null && have < total) return stopped(new Error(`the server closed the connection after ${have} bytes`));
