@@ -36,7 +36,11 @@ export interface CatalogueEntry {
   contextLength: number;
   /** Small enough for a laptop (a few GB of RAM). */
   laptop: boolean;
-  /** Hyperparameters from the model's config.json, for the memory estimate before the file exists. */
+  /**
+   * Hyperparameters from the model's config.json, for the memory estimate before the file exists (Llama 3.1 8B
+   * and Gemma 3 12B's checked against stored copies of their configs; the others as their model cards give them,
+   * not re-checked here; they only move the estimate's KV-cache and activation terms).
+   */
   hparams: { nLayer: number; nEmbd: number; nFf: number; nHead: number; nHeadKv: number; headDim: number; nVocab: number };
   /** Where sizeBytes, approxBytes and sha256 were read. */
   sources: string[];
