@@ -152,6 +152,32 @@ describe('catalogue download: verified, resumable, never registering a bad file'
     }
   }, 90_000);
 
+  it('discardDownload deletes what a stopped download kept; a running one must be cancelled instead', async () => {
+    const dir = mkdtempSync(join(work, 'x-'));
+    const s = open(dir);
+    try {
+      server.options.dropAt = half;
+      const failed = await s.download('loopback-llama');
+      expect(failed.partBytes).toBeGreaterThan(0);
+      server.options.dropAt = null;
+      expect(ok(await s.wb.call('discardDownload', { entry: 'loopback-llama' }))).toEqual({ discarded: true });
+      expect(existsSync(join(s.models, 'loopback-llama.gguf.part'))).toBe(false);
+      expect(existsSync(join(s.models, 'loopback-llama.gguf.part.json'))).toBe(false);
+      expect((await s.item('loopback-llama')).partBytes).toBe(0);
+      expect(ok(await s.wb.call('discardDownload', { entry: 'loopback-llama' }))).toEqual({ discarded: false });
+      server.options.chunk = 2048;
+      const { downloadId } = ok(await s.wb.call('downloadModel', { entry: 'loopback-llama' })) as { downloadId: number };
+      const busy = await s.wb.call('discardDownload', { entry: 'loopback-llama' });
+      expect(!busy.ok && busy.error.code).toBe('conflict');
+      server.options.chunk = null;
+      expect((await s.settled(downloadId)).status).toBe('done');
+    } finally {
+      server.options.chunk = null;
+      server.options.dropAt = null;
+      s.wb.close();
+    }
+  }, 90_000);
+
   it('(c) a corrupted copy (one byte flipped) is refused with the mismatch named, nothing registered, the part deleted', async () => {
     const dir = mkdtempSync(join(work, 'c-'));
     const s = open(dir);
