@@ -1,4 +1,7 @@
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateModel } from '../../main/gguf/generate';
+import { ok } from '../api/helpers';
 import { chromiumAvailable, openBrowserMode } from './harness';
 import type { Journey } from './journey/context';
 import * as chapter from './journey/03-template-model';
@@ -68,4 +71,28 @@ describe.skipIf(!chromiumAvailable)('Models: choosing a chat template (Chromium)
     expect(await j.s.page.getByTestId(`model-ram-${j.modelId}`).textContent()).toMatch(/fits/);
     await j.s.shot('models-hardware');
   });
+
+  it('the study form refuses a model without a template, naming it and the Models screen; offers GPU offload', async () => {
+    const { page } = j.s;
+    // a second template-less model (generated), registered but left without a template
+    const file = join(j.dir, 'plain.gguf');
+    await generateModel({ path: file, arch: 'llama', seed: 7, nLayer: 1, nEmbd: 32, nHead: 2, nFf: 64, vocab: 'synthetic', chatTemplate: null });
+    ok(await j.s.t.wb.call('registerModel', { file: j.s.t.upload(file) }));
+    await page.getByRole('tab', { name: 'Study' }).click();
+    await page.getByLabel('Built-in study').selectOption('demo-sentiment-en');
+    await page.getByRole('button', { name: 'Load' }).click();
+    await page.getByTestId('study-message').filter({ hasText: 'Demo: sentiment, English' }).waitFor();
+    await page.getByRole('checkbox', { name: 'plain.gguf' }).check();
+    const err = page.getByTestId('field-error-models');
+    await err.filter({ hasText: 'plain.gguf' }).waitFor({ timeout: 30_000 });
+    expect(await err.textContent()).toMatch(/model "plain\.gguf" \(id \d+\) cannot be used: it has no chat template .*choose one for it on the Models screen/);
+    expect(await page.getByTestId('study-valid').textContent()).toMatch(/problem/);
+    await j.s.shot('study-model-without-template');
+    // GPU offload: chosen next to the models, with what it covers and that LRP stays on the CPU
+    await page.getByRole('checkbox', { name: 'plain.gguf' }).uncheck();
+    await page.getByLabel(/GPU offload/).selectOption('auto');
+    expect(await page.locator('label[for="st-gpu"]').textContent()).toMatch(/LRP always runs on the CPU/);
+    await page.getByTestId('study-valid').filter({ hasText: 'configuration valid' }).waitFor({ timeout: 30_000 });
+    await j.s.shot('study-gpu-offload');
+  }, 120_000);
 });
