@@ -95,7 +95,10 @@ export function modelChatTemplate(m: TemplateHolder): string | null {
 export function templateProblem(m: TemplateHolder): string | null {
   if (modelChatTemplate(m) !== null) return null;
   const why = m.chatTemplate ? `its chat template does not render (${templateRenderProblem(m.chatTemplate)})` : 'it has no chat template (tokenizer.chat_template)';
-  return `model "${displayName(m)}" (id ${m.id}) cannot be used: ${why}; choose one for it on the Models screen (a family such as Llama 2 or a custom Jinja text)`;
+  return (
+    `model "${displayName(m)}" (id ${m.id}) cannot be used: ${why}; choose one for it on the Models screen (a family such as Llama 2 or a custom Jinja text)` +
+    ` or on the command line: models template ${m.id} --family NAME | --template FILE`
+  );
 }
 
 /** How a model's template is described to the user (Models screen). */

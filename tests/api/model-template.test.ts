@@ -41,7 +41,7 @@ describe('API: a model without a chat template, then with a chosen one', () => {
     expect(model.templateChoice).toBeNull();
     expect(model.template.source).toBe('none');
     expect(model.template.problem).toBe(
-      `model "my-stories.gguf" (id ${model.id}) cannot be used: it has no chat template (tokenizer.chat_template); choose one for it on the Models screen (a family such as Llama 2 or a custom Jinja text)`,
+      `model "my-stories.gguf" (id ${model.id}) cannot be used: it has no chat template (tokenizer.chat_template); choose one for it on the Models screen (a family such as Llama 2 or a custom Jinja text) or on the command line: models template ${model.id} --family NAME | --template FILE`,
     );
   });
 
