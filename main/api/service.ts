@@ -163,16 +163,15 @@ function labelField(l: StudyLabels): string {
 const modelEntry = (m: ModelRecord): ModelEntry => ({ ...m, template: templateStatus(m) });
 
 /**
- * The study's registered models that cannot be used (no usable chat template, or not registered), keyed by
- * the field of each: checked before any model runs (form validation, save, start), naming the model and where
- * to fix it. Models given by path (study files, CLI) are checked by the runner when it registers them.
+ * The study's registered models that cannot be used (no usable chat template), keyed by the field of each:
+ * checked before any model runs (form validation, save, start), naming the model and where to fix it. Models
+ * given by path (study files, CLI) are checked by the runner when it registers them.
  */
 function modelFields(store: Store, config: StudyConfig): Record<string, string> {
   const fields: Record<string, string> = {};
   config.models.forEach((m, i) => {
-    if (m.id === undefined) return;
-    const rec = store.models.get(m.id);
-    const problem = rec ? templateProblem(rec) : `model ${m.id} is not registered (register it on the Models screen)`;
+    const rec = m.id !== undefined ? store.models.get(m.id) : undefined;
+    const problem = rec && templateProblem(rec);
     if (problem) fields[`models[${i}].id`] = problem;
   });
   return fields;
