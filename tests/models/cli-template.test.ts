@@ -10,7 +10,7 @@ import { shared } from '../api/helpers';
  * The command line's side of a GGUF without a chat template (issue 12 item 1): `run` refuses a study with
  * such a model before any run exists, naming `models template ... --template FILE`; once a template is chosen
  * for the registered model (`models template`, or the Models screen: the same stored choice), `run` of a study
- * that names the same file renders with it and completes.
+ * that names the same file renders with it and completes, and `predict --study` of a study naming it by id uses it.
  */
 describe('CLI: a registered model without a chat template', () => {
   const dir = mkdtempSync(join(tmpdir(), 'rw-cli-tpl-'));
@@ -57,5 +57,12 @@ describe('CLI: a registered model without a chat template', () => {
     const [result] = after.results.list(runs[0].id, { relevance: false });
     expect((result.tokens ?? []).map((t) => t.text).join('')).toContain('[/INST]');
     after.close();
+
+    // predict with a study naming the registered model by id renders with the chosen template too
+    const byId = join(dir, 'study-by-id.json');
+    writeFileSync(byId, JSON.stringify({ name: 'by id', task: { kind: 'sentiment' }, dataset: { builtin: 'demo-sentiment-en' }, models: [{ id: 1, mode: 'scoring' }], limits: { threads: 1 } }));
+    const predicted = await cliInProcess(['--db', db, 'predict', '--study', byId, '--text', 'A fine film.', '--json']);
+    expect(predicted.code, predicted.err).toBe(0);
+    expect((JSON.parse(predicted.out) as { prompt: string }).prompt).toMatch(/^<s> ?\[INST\] [\s\S]*A fine film\.[\s\S]* \[\/INST\]$/);
   }, 180_000);
 });
