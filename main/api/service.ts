@@ -363,8 +363,9 @@ function makeImpl(wb: Workbench): Impl {
     async startRun(a) {
       const study = need(store.studies.get(a.studyId), `study ${a.studyId}`, 'studyId');
       // answered here, at once, rather than as a failure of the background job (e.g. a study saved before this check)
-      refuseUnmappedLabels(store, storedConfig(study));
-      refuseUnusableModels(store, storedConfig(study));
+      const config = storedConfig(study);
+      refuseUnmappedLabels(store, config);
+      refuseUnusableModels(store, config);
       const r = await wb.engine.call('startStudy', { dbFile: wb.options.dbFile, studyId: a.studyId, resume: false, appVersion: wb.options.version });
       if (!r.started) throw new ApiError('conflict', `study ${a.studyId} is already running`);
       // No run was made: the study failed before its first run (its reason); runs that failed carry theirs.
