@@ -1,4 +1,4 @@
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelEntry, StudyValidation, TemplateFamilyInfo, TemplatePreview } from '../../main/api/catalogue';
@@ -81,6 +81,15 @@ describe('API: a model without a chat template, then with a chosen one', () => {
     const both = await t.wb.call('setModelTemplate', { modelId: model.id, family: 'llama2', template: 'x' });
     expect(!both.ok && both.error.fields?.template).toMatch(/exactly one/);
     expect(t.wb.store.models.get(model.id)!.templateChoice).toBeNull();
+  });
+
+  it('a template is text, never a path: a path given as the template is rendered as the text it is, the file unread', async () => {
+    const secret = join(t.dir, 'secret.jinja');
+    writeFileSync(secret, 'SECRET-MARK {% for m in messages %}{{ m.content }}{% endfor %}');
+    const r = await t.wb.call('previewModelTemplate', { modelId: model.id, template: secret });
+    expect(r.ok).toBe(false);
+    expect(JSON.stringify(r)).not.toContain('SECRET-MARK');
+    expect(!r.ok && r.error.fields?.template).toMatch(/dropped or rewrote part of turn 1/);
   });
 
   it('previews a family on the model\'s own vocabulary before saving, then stores it with the model', async () => {
