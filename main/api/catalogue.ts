@@ -4,6 +4,8 @@ import type { DatasetRecord, MetricRecord, ModelRecord, ResultRecord, RunRecord,
 import type { ApiErrorData, Envelope } from './errors';
 import type { MethodName } from './methods';
 import type { ModelInspectionData } from './model-info';
+import type { HardwareInfo } from '../models/hardware';
+import type { TemplateStatus } from '../protocol/template-families';
 
 /**
  * The workbench's operation catalogue: one request schema per method. The IPC handlers and the
@@ -29,6 +31,16 @@ const FilterArg = z
     correct: z.enum(['all', 'correct', 'incorrect']).default('all'),
   })
   .strict();
+
+/** A chat template for a registered model: exactly one of a family's id or a custom Jinja text. */
+const TemplateChoiceArg = z
+  .object({
+    modelId: Id,
+    family: z.string().trim().min(1).max(40).optional(),
+    template: z.string().min(1, 'must not be empty').max(200_000).optional(),
+  })
+  .strict()
+  .refine((a) => (a.family === undefined) !== (a.template === undefined), { message: 'give exactly one of a family or a custom template', path: ['template'] });
 
 export const requests = {
   appInfo: z.object({}).strict(),
@@ -117,6 +129,13 @@ export const requests = {
   /** Metrics of the runs and examples the Results screen's filters choose (see metrics-query.ts). */
   queryMetrics: FilterArg.extend({ runIds: z.array(Id).max(10_000).optional() }).strict(),
   exportRun: z.object({ runId: Id, format: z.enum(['csv', 'jsonl', 'pdf']) }).strict(),
+  // Models: chat templates for template-less GGUFs, hardware and GPU offload (issue 12 items 1, 11)
+  templateFamilies: z.object({}).strict(),
+  /** The two-turn test chat rendered with a family's or a custom template, by the model's own vocabulary. */
+  previewModelTemplate: TemplateChoiceArg,
+  /** Stores the choice with the model once it renders the test chat (else: the render error at its field). */
+  setModelTemplate: TemplateChoiceArg,
+  hardwareInfo: z.object({}).strict(),
 } satisfies Record<MethodName, z.ZodType>;
 
 // Compile-time check that methods.ts lists exactly the catalogue's keys.
@@ -164,6 +183,56 @@ export interface ModelFit {
   fits: boolean;
   note: string;
 }
+
+// ---- Models: chat templates and hardware (issue 12 items 1, 11) ----
+
+/** A registered model as listed, with the chat template it renders with (protocol/template-families.ts). */
+export type ModelEntry = ModelRecord & { template: TemplateStatus };
+export type { TemplateStatus };
+
+/** A known chat template family the Models screen offers for a model without a usable template. */
+export interface TemplateFamilyInfo {
+  id: string;
+  name: string;
+  /** Text the family writes around turns, which its preview shows. */
+  markers: string[];
+}
+
+export interface TemplatePreview {
+  /** The family's id, or null for a custom text. */
+  family: string | null;
+  /** A short two-turn chat as the model would see it. */
+  rendered: string;
+  tokenCount: number;
+  markers: string[];
+}
+
+/** How much of a model fits in the GPU's free memory. */
+export interface VramFit {
+  /** Bytes of VRAM with every layer offloaded. */
+  needBytes: number;
+  freeBytes: number;
+  totalLayers: number;
+  layersThatFit: number;
+  fits: 'full' | 'partial' | 'none';
+  note: string;
+}
+
+export interface ModelHardwareFit {
+  modelId: number;
+  /** RAM fit on the CPU (null: the model's file cannot be read). */
+  ram: ModelFit | null;
+  /** VRAM fit for offload; null on a machine without a GPU (CPU only). */
+  vram: VramFit | null;
+  /** Why a fit is missing (e.g. the file is gone). */
+  note?: string;
+}
+
+export interface HardwareReport {
+  hardware: HardwareInfo;
+  models: ModelHardwareFit[];
+}
+export type { HardwareInfo };
 
 export interface StudyValidation {
   ok: boolean;
@@ -362,7 +431,7 @@ export interface Responses {
   deleteDataset: { deleted: boolean };
   listExamples: Page<StoredExample>;
   getExample: StoredExample;
-  listModels: ModelRecord[];
+  listModels: ModelEntry[];
   inspectModel: ModelInspection;
   registerModel: { model: ModelRecord; inspection: ModelInspection };
   downloadModel: { downloadId: number };
@@ -387,6 +456,10 @@ export interface Responses {
   listMetrics: MetricRecord[];
   queryMetrics: MetricsQueryResult;
   exportRun: ExportResult;
+  templateFamilies: TemplateFamilyInfo[];
+  previewModelTemplate: TemplatePreview;
+  setModelTemplate: { model: ModelEntry; preview: TemplatePreview };
+  hardwareInfo: HardwareReport;
 }
 
 export type Request<M extends MethodName> = z.input<(typeof requests)[M]>;

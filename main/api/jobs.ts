@@ -17,6 +17,12 @@ import { toInspection, type ModelInspectionData } from './model-info';
 import { previewPrompt } from './preview';
 import { firstRunDemo, type FirstRunDemoArgs } from './first-run-demo';
 import { queryMetrics, type MetricsFilter, type MetricsQueryResult } from './metrics-query';
+import { renderTemplateChat } from './model-template';
+import { detectHardware } from '../models/hardware';
+import { inspectHeader } from '../models/registry';
+import { ramFit, vramFit } from './model-info';
+import { estimateFit } from '../models/registry-fit';
+import type { HardwareReport, ModelHardwareFit } from './catalogue';
 
 export interface ImportJobArgs {
   dbFile: string;
@@ -365,6 +371,30 @@ export const jobs = {
     const c = downloads.get(a.downloadId);
     c?.abort('cancel');
     return { cancelling: !!c };
+  },
+
+  /** The test chat rendered with a chosen template by the model's vocabulary (model-template.ts). */
+  renderTemplateChat,
+
+  /** This machine's GPU, RAM and cores (models/hardware.ts) and how each registered model fits them. */
+  async hardwareInfo(a: { dbFile: string }): Promise<HardwareReport> {
+    const hardware = await detectHardware();
+    const store = openStore(a.dbFile);
+    try {
+      const models: ModelHardwareFit[] = [];
+      for (const m of store.models.list()) {
+        try {
+          // the header only (no hash): a fit estimate must not read a multi-GB file
+          const info = { ...inspectHeader(m.path), sha256: m.sha256 };
+          models.push({ modelId: m.id, ram: ramFit(await estimateFit(info)), vram: await vramFit(info, hardware.gpu) });
+        } catch (e) {
+          models.push({ modelId: m.id, ram: null, vram: null, note: `cannot read ${m.path}: ${(e as Error).message}` });
+        }
+      }
+      return { hardware, models };
+    } finally {
+      store.close();
+    }
   },
 
   /** Test helper: proves a job ran in another process. */

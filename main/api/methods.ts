@@ -36,6 +36,11 @@ export const METHOD_NAMES = [
   'listMetrics',
   'queryMetrics',
   'exportRun',
+  // Models: chat templates for template-less GGUFs, hardware and GPU offload (issue 12 items 1, 11)
+  'templateFamilies',
+  'previewModelTemplate',
+  'setModelTemplate',
+  'hardwareInfo',
 ] as const;
 
 export type MethodName = (typeof METHOD_NAMES)[number];

@@ -1,7 +1,8 @@
 import { loadVocabOnly } from '../models/session';
 import { parseStudyConfig } from '../config/study-schema';
 import { importFile } from '../datasets';
-import { chatTemplateOf, renderChat } from '../protocol';
+import { renderChat } from '../protocol';
+import { modelChatTemplate, templateProblem } from '../protocol/template-families';
 import { resolveBuiltinDataset } from '../studies/builtins';
 import { promptFor } from '../protocol/task';
 import { openStore } from '../store';
@@ -45,12 +46,9 @@ export async function previewPrompt(a: { dbFile: string; config: unknown; modelI
     }
     const m = await loadVocabOnly(model.path);
     try {
-      let template: string;
-      try {
-        template = chatTemplateOf(m);
-      } catch (e) {
-        throw new ApiError('invalid', (e as Error).message, { models: 'the model has no chat template' });
-      }
+      // the template a run of this model renders with: chosen on the Models screen, else the GGUF's own
+      const template = modelChatTemplate(model);
+      if (template === null) throw new ApiError('invalid', templateProblem(model)!, { models: templateProblem(model)! });
       const chat = renderChat(m, template, [{ role: 'user', pieces: prompt.turn1 }]);
       return {
         prompt: chat.full,

@@ -20,7 +20,10 @@ import { discardPartialDownload, partialDownload } from '../models/registry-down
 import { SUPPORTED_ARCHITECTURES } from '../models/registry';
 import type { CatalogueItem, DownloadState } from './catalogue';
 import type { ResultRecord, StudyRecord } from '../store/types';
-import type { PlainResult } from './catalogue';
+import type { ModelEntry, PlainResult, TemplatePreview } from './catalogue';
+import { TEMPLATE_FAMILIES, templateProblem, templateStatus } from '../protocol/template-families';
+import { choiceOf } from './model-template';
+import type { ModelRecord } from '../store/types';
 
 /** Float32Array does not survive JSON (HTTP) or reads oddly across IPC: send plain number arrays. */
 function plainResult(r: ResultRecord): PlainResult {
@@ -166,6 +169,42 @@ function labelField(l: StudyLabels): string {
   return `${l.count} of ${l.checked} examples have a gold label that maps to none of the options (${l.options.join(', ')}): ${values}; map each to an option or leave it out`;
 }
 
+// ---- Models: chat templates (issue 12 item 1) ----
+
+/** A registered model with the chat template it renders with (template-families.ts decides). */
+const modelEntry = (m: ModelRecord): ModelEntry => ({ ...m, template: templateStatus(m) });
+
+/**
+ * The study's registered models that cannot be used (no usable chat template), keyed by the field of each:
+ * checked before any model runs (form validation, save, start), naming the model and where to fix it. Models
+ * given by path (study files, CLI) are checked by the runner when it registers them.
+ */
+function modelFields(store: Store, config: StudyConfig): Record<string, string> {
+  const fields: Record<string, string> = {};
+  config.models.forEach((m, i) => {
+    const rec = m.id !== undefined ? store.models.get(m.id) : undefined;
+    const problem = rec && templateProblem(rec);
+    if (problem) fields[`models[${i}].id`] = problem;
+  });
+  return fields;
+}
+
+function refuseUnusableModels(store: Store, config: StudyConfig): void {
+  const fields = modelFields(store, config);
+  const problems = Object.values(fields);
+  if (problems.length) throw new ApiError('invalid', problems.join('; '), fields);
+}
+
+/** The test chat rendered with a model's chosen template, or the render error at the argument's field. */
+async function templatePreview(wb: Workbench, a: { modelId: number; family?: string; template?: string }): Promise<{ preview: TemplatePreview; choice: { family: string | null; template: string } }> {
+  const model = wb.store.models.get(a.modelId);
+  if (!model) throw new ApiError('not_found', `model ${a.modelId} not found`, { modelId: 'model not found' });
+  const choice = choiceOf(a);
+  const r = await wb.engine.call('renderTemplateChat', { path: model.path, template: choice.template, field: a.family !== undefined ? 'family' : 'template' });
+  const markers = TEMPLATE_FAMILIES.find((f) => f.id === choice.family)?.markers ?? [];
+  return { choice, preview: { family: choice.family, rendered: r.rendered, tokenCount: r.tokenCount, markers } };
+}
+
 /** Refuses a study whose gold labels do not map, with every value listed (the runner would refuse it too). */
 function refuseUnmappedLabels(store: Store, config: StudyConfig): void {
   const l = studyLabels(store, config);
@@ -287,7 +326,7 @@ function makeImpl(wb: Workbench): Impl {
       return { items: store.datasets.examples(a.datasetId, { offset: a.offset, limit: a.limit }), total: ds.exampleCount, offset: a.offset };
     },
     getExample: (a) => need(store.datasets.example(a.exampleId), `example ${a.exampleId}`, 'exampleId'),
-    listModels: () => store.models.list(),
+    listModels: () => store.models.list().map(modelEntry),
     async inspectModel(a) {
       const file = fileOf(wb, a.file, 'file');
       const info = await withUserNames(wb, [file], () => wb.engine.call('inspectModel', { path: file.path }));
@@ -379,7 +418,11 @@ function makeImpl(wb: Workbench): Impl {
       const r = parseStudyConfig(config);
       const labels = labelsOfDraft(store, config);
       const labelFields: Record<string, string> = labels && !labels.ok ? { 'task.labelMap': labelField(labels) } : {};
-      if (r.ok) return { ok: !labels || labels.ok, fields: labelFields, config: r.config, ...(labels ? { labels } : {}) };
+      if (r.ok) {
+        // a model without a usable chat template is a problem of the form, before anything runs
+        const fields = { ...labelFields, ...modelFields(store, r.config) };
+        return { ok: (!labels || labels.ok) && Object.keys(fields).length === 0, fields, config: r.config, ...(labels ? { labels } : {}) };
+      }
       const fields: Record<string, string> = { ...labelFields };
       for (const e of r.errors) fields[e.path] = fields[e.path] ? `${fields[e.path]}; ${e.message}` : e.message;
       return { ok: false, fields, ...(labels ? { labels } : {}) };
@@ -396,6 +439,7 @@ function makeImpl(wb: Workbench): Impl {
         throw new ApiError('invalid', new StudyConfigError(parsed.errors).message, fields);
       }
       refuseUnmappedLabels(store, parsed.config);
+      refuseUnusableModels(store, parsed.config);
       const id = a.studyId === undefined ? store.studies.create(a.name, parsed.config) : store.studies.update(a.studyId, parsed.config, a.name);
       return { study: need(store.studies.get(id), 'study', 'studyId') };
     },
@@ -406,7 +450,9 @@ function makeImpl(wb: Workbench): Impl {
     async startRun(a) {
       const study = need(store.studies.get(a.studyId), `study ${a.studyId}`, 'studyId');
       // answered here, at once, rather than as a failure of the background job (e.g. a study saved before this check)
-      refuseUnmappedLabels(store, storedConfig(study));
+      const config = storedConfig(study);
+      refuseUnmappedLabels(store, config);
+      refuseUnusableModels(store, config);
       const r = await wb.engine.call('startStudy', { dbFile: wb.options.dbFile, studyId: a.studyId, resume: false, appVersion: wb.options.version });
       if (!r.started) throw new ApiError('conflict', `study ${a.studyId} is already running`);
       // No run was made: the study failed before its first run (its reason); runs that failed carry theirs.
@@ -464,5 +510,16 @@ function makeImpl(wb: Workbench): Impl {
       const h = wb.files.registerPath(path);
       return { name: h.name, bytes: h.size, download: h.handle };
     },
+    // ---- Models: chat templates and hardware (issue 12 items 1, 11) ----
+    templateFamilies: () => TEMPLATE_FAMILIES.map(({ id, name, markers }) => ({ id, name, markers })),
+    previewModelTemplate: async (a) => (await templatePreview(wb, a)).preview,
+    async setModelTemplate(a) {
+      // stored only once it renders the test chat with the model's own vocabulary
+      const { choice, preview } = await templatePreview(wb, a);
+      store.models.setTemplate(a.modelId, choice);
+      wb.emit({ type: 'models-changed' });
+      return { model: modelEntry(need(store.models.get(a.modelId), `model ${a.modelId}`, 'modelId')), preview };
+    },
+    hardwareInfo: () => wb.engine.call('hardwareInfo', { dbFile: wb.options.dbFile }),
   };
 }

@@ -186,6 +186,9 @@ const model = z
     mode: z.enum(MODEL_MODES).default('paper'),
     // '_' (paper, Llama), 'unk' = the model's unknown token (paper, Mistral), or any literal string.
     filler: z.string().min(1).default('_'),
+    // GPU offload for prediction, generation and masked evaluation (models/session.ts gpuPlan): 'auto', a
+    // number of layers, or 0; absent = 0 (CPU only). The LRP engine runs on the CPU whatever this says.
+    gpuLayers: z.union([z.literal('auto'), z.int().min(0).max(10_000)], { error: 'expected "auto" or a whole number of layers (0 = CPU only)' }).optional(),
   })
   .refine((m) => (m.path === undefined) !== (m.id === undefined), {
     message: 'give exactly one of "path" (a GGUF file) or "id" (a registered model)',

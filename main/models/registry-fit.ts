@@ -60,3 +60,43 @@ export async function estimateFit(info: ModelInfo, opts: FitOptions = {}): Promi
     fitsFree: requiredBytes <= freeBytes, fitsTotal: requiredBytes <= totalBytes, source,
   };
 }
+
+/** How much of a model fits in a GPU's memory (all layers offloaded, or how many of them). */
+export interface GpuFitEstimate {
+  /** Layers node-llama-cpp can offload (the blocks plus the output layer). */
+  totalLayers: number;
+  /** VRAM the model plus one context needs with every layer offloaded. */
+  fullBytes: number;
+  /** The most layers whose weights and context fit in the free VRAM (0..totalLayers). */
+  layersThatFit: number;
+  vramFreeBytes: number;
+  vramTotalBytes: number;
+  source: 'node-llama-cpp' | 'header';
+}
+
+/**
+ * VRAM fit for GPU offload: node-llama-cpp's estimate of the GPU part of the weights and of one context per
+ * number of offloaded layers when it can read the file, else the header's total split evenly over the layers.
+ */
+export async function estimateGpuFit(info: ModelInfo, vram: { free: number; total: number }, opts: Omit<FitOptions, 'freeBytes' | 'totalBytes'> = {}): Promise<GpuFitEstimate> {
+  const contextSize = opts.contextSize ?? Math.min(info.contextLength ?? 4096, 4096);
+  const batchSize = opts.batchSize ?? 512;
+  let needFor: (layers: number) => number;
+  let totalLayers: number;
+  let source: GpuFitEstimate['source'] = 'node-llama-cpp';
+  try {
+    const insights = await GgufInsights.from(await readGgufFileInfo(info.path, { logWarnings: false }));
+    totalLayers = insights.totalLayers;
+    needFor = (k) =>
+      insights.estimateModelResourceRequirements({ gpuLayers: k }).gpuVram +
+      insights.estimateContextResourceRequirements({ contextSize, modelGpuLayers: k, batchSize }).gpuVram;
+  } catch {
+    const e = headerEstimate(info, contextSize, batchSize);
+    totalLayers = info.hparams.nLayer + 1;
+    needFor = (k) => ((e.weights + e.context) * k) / totalLayers;
+    source = 'header';
+  }
+  let layersThatFit = 0;
+  for (let k = 1; k <= totalLayers; k++) if (needFor(k) <= vram.free) layersThatFit = k;
+  return { totalLayers, fullBytes: needFor(totalLayers), layersThatFit, vramFreeBytes: vram.free, vramTotalBytes: vram.total, source };
+}

@@ -2,10 +2,30 @@ import { getLlama, Llama, LlamaLogLevel, type LlamaContext, type LlamaContextSeq
 import { inspectHeader } from './registry';
 import { checkThreads, physicalCoreCount } from './session-threads';
 
+/**
+ * How many of a model's layers go to the GPU for prediction, generation and masked evaluation (a study's
+ * `models[].gpuLayers`): 'auto' = as many as fit in free VRAM (node-llama-cpp decides), a number = that many
+ * (at most the model's), 0 = none (CPU only, the default). Without a GPU every choice runs on the CPU. The LRP
+ * engine (native/) always runs on the CPU.
+ */
+export type GpuLayers = 'auto' | number;
+
+/**
+ * The Llama instance and loadModel options for a gpuLayers choice: 0 loads no GPU binding at all (the CPU
+ * build, as before offload existed); anything else asks node-llama-cpp for its GPU build ('auto': CUDA, Vulkan
+ * or Metal when this machine has one, else the CPU build, so a CPU-only machine falls back cleanly).
+ */
+export function gpuPlan(gpuLayers: GpuLayers | undefined): { gpu: false | 'auto'; load: { gpuLayers?: GpuLayers } } {
+  if (gpuLayers === undefined || gpuLayers === 0) return { gpu: false, load: {} };
+  return { gpu: 'auto', load: { gpuLayers } };
+}
+
 /** Settings the session reads (from the app settings or CLI flags). */
 export interface SessionSettings {
   /** false = CPU only; 'auto' = let node-llama-cpp pick CUDA/Vulkan/Metal when its prebuilt binary has one. */
   gpu: false | 'auto';
+  /** Layers offloaded when `gpu` is 'auto' (default: node-llama-cpp's 'auto'). */
+  gpuLayers?: GpuLayers;
   /** Threads for evaluation; default: physical cores (never node-llama-cpp's own default). */
   threads?: number;
   /** KV-cache size in tokens; prompts that do not fit are skipped with a reason by the protocol. */
@@ -112,7 +132,7 @@ export class ModelSession {
     // A malformed header can abort llama.cpp (GGML_ASSERT) and the whole process with it: refuse it first.
     inspectHeader(modelPath);
     const llama = await sessionLlama(this.settings.gpu, this.threads);
-    const model = await llama.loadModel({ modelPath, loadSignal: signal });
+    const model = await llama.loadModel({ modelPath, loadSignal: signal, ...(this.settings.gpu && this.settings.gpuLayers !== undefined ? { gpuLayers: this.settings.gpuLayers } : {}) });
     try {
       const context = await model.createContext({
         contextSize: Math.min(this.settings.contextSize, model.trainContextSize),

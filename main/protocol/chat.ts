@@ -27,7 +27,7 @@ export function chatTemplateOf(model: LlamaModel, override?: string): string {
   if (override) return override;
   const t = (model.fileInfo.metadata as { tokenizer?: { chat_template?: unknown } }).tokenizer?.chat_template;
   if (typeof t !== 'string' || t.length === 0) {
-    throw new Error(`${model.filename ?? 'model'} has no chat template (tokenizer.chat_template); give one (command line: --template FILE, a Jinja chat template such as the model family's)`);
+    throw new Error(`${model.filename ?? 'model'} has no chat template (tokenizer.chat_template); give one (command line: --template FILE, a Jinja chat template such as the model family's; in the app: choose one for the model on the Models screen)`);
   }
   return t;
 }

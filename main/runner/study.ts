@@ -11,7 +11,9 @@ import type { StudyConfig } from '../config/study-schema';
 import { importFile } from '../datasets/index';
 import { inspectHeader, registerModel } from '../models/registry';
 import { openLrpModel, type LrpModel } from '../lrp';
-import { chatTemplateOf, fillerToken, type IndicatorDefinitions } from '../protocol';
+import { fillerToken, type IndicatorDefinitions } from '../protocol';
+import { modelChatTemplate, templateProblem } from '../protocol/template-families';
+import { gpuPlan, sessionLlama } from '../models/session';
 import { GoldLabelError, studyLabelCheck } from '../protocol/gold';
 import type { Store } from '../store';
 import { expandPath, REPO_ROOT, resolveBuiltinDataset, studyConfigOf, type StudyToRun } from '../studies/builtins';
@@ -120,6 +122,13 @@ export async function runStudies(store: Store, studies: StudyToRun[], opts: Stud
     p.datasetId = datasetIdFor(store, p.config);
     const labels = studyLabelCheck(store, p.config, p.datasetId);
     if (!labels.check.ok) throw new GoldLabelError(labels.check, labels.dataset);
+    // a registered model without a usable chat template is refused before any run exists (a model given by
+    // path is checked when it is registered, below, still before its runs are made)
+    for (const m of p.config.models) {
+      const rec = m.id !== undefined ? store.models.get(m.id) : undefined;
+      const problem = rec && templateProblem(rec);
+      if (problem) throw new Error(problem);
+    }
   }
   for (const { s, config: parsed, datasetId } of prepared) {
     if (opts.signal?.aborted) break;
@@ -139,6 +148,10 @@ export async function runStudies(store: Store, studies: StudyToRun[], opts: Stud
       const file = m.path ? await modelPathFor(m.path) : store.models.get(m.id!)?.path;
       if (!file) throw new Error(`model ${m.id} is not registered`);
       const modelId = m.id ?? (await registerModel(store, file)).id;
+      // the template the model renders with: chosen for it (Models screen) or its GGUF's own (template-families.ts)
+      const record = store.models.get(modelId)!;
+      const template = modelChatTemplate(record);
+      if (template === null) throw new Error(templateProblem(record)!);
       // runs of this study, model and dataset per seed: resumed when unfinished and --resume, else new
       const runFor = (seed: number): number | null => {
         const prev = store.runs.list({ studyId, modelId, datasetId }).filter((r) => r.seed === seed).pop();
@@ -161,8 +174,10 @@ export async function runStudies(store: Store, studies: StudyToRun[], opts: Stud
       try {
         // the file may have changed since it was registered: a malformed header aborts llama.cpp, so check it again
         inspectHeader(file);
-        const llama = await llamaFor(threads);
-        model = await llama.loadModel({ modelPath: file });
+        // GPU offload as the study's model entry asks (0 or absent: the CPU build, as always)
+        const plan = gpuPlan(m.gpuLayers);
+        const llama = plan.gpu ? await sessionLlama(plan.gpu, threads) : await llamaFor(threads);
+        model = await llama.loadModel({ modelPath: file, ...plan.load });
         context = await model.createContext({ contextSize: Math.min(model.trainContextSize, config.limits.maxContextTokens + config.limits.maxNewTokens + 512), threads, sequences: 1 });
       } catch (e) {
         // the runs exist: they carry the reason instead of staying queued
@@ -176,7 +191,7 @@ export async function runStudies(store: Store, studies: StudyToRun[], opts: Stud
       let lrp: LrpModel | null = null;
       try {
         if (needsLrp) lrp = openLrpModel(file, { threads });
-        const rt = { llama, model, sequence, template: chatTemplateOf(model) };
+        const rt = { llama, model, sequence, template };
         const filler = fillerToken(model, m.filler === 'unk' ? 'unknown' : m.filler === '_' ? 'underscore' : { token: model.tokenize(m.filler, false, 'trimLeadingSpace')[0] });
         for (const { seed, runId } of seeds) {
           if (opts.signal?.aborted) break;

@@ -221,7 +221,23 @@ const v4IndicatorNames: Migration = {
   },
 };
 
-export const MIGRATIONS: readonly Migration[] = [v1CoreTables, v2RunsAndResults, v3LeasesAndStagedImports, v4IndicatorNames];
+/**
+ * A chat template chosen for a registered model whose GGUF has none (Models screen): the Jinja text as chosen
+ * (a family's text is recorded, not only its name, so a later app version's family text changes no run) and
+ * the family's id, NULL for a custom text. Re-registering the file keeps the choice.
+ */
+const v5ChosenChatTemplates: Migration = {
+  version: 5,
+  name: 'chat templates chosen for models',
+  up(db) {
+    db.exec(`
+      ALTER TABLE models ADD COLUMN chosen_template TEXT;
+      ALTER TABLE models ADD COLUMN chosen_template_family TEXT;
+    `);
+  },
+};
+
+export const MIGRATIONS: readonly Migration[] = [v1CoreTables, v2RunsAndResults, v3LeasesAndStagedImports, v4IndicatorNames, v5ChosenChatTemplates];
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 
 export class SchemaVersionError extends Error {

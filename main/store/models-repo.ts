@@ -16,6 +16,8 @@ interface ModelRow {
   vocabulary: string | null;
   metadata: string;
   registered_at: string;
+  chosen_template: string | null;
+  chosen_template_family: string | null;
 }
 
 export interface ModelsRepo {
@@ -27,6 +29,11 @@ export interface ModelsRepo {
   get(id: number): ModelRecord | undefined;
   bySha(sha256: string): ModelRecord | undefined;
   list(): ModelRecord[];
+  /**
+   * Records the chat template chosen for a model (null clears it); false when there is no such model.
+   * The text is stored as given: api/model-template.ts checks it renders before it comes here.
+   */
+  setTemplate(id: number, choice: { family: string | null; template: string } | null): boolean;
 }
 
 function toRecord(r: ModelRow): ModelRecord {
@@ -43,6 +50,7 @@ function toRecord(r: ModelRow): ModelRecord {
     vocabulary: fromJson(r.vocabulary),
     metadata: JSON.parse(r.metadata),
     registeredAt: r.registered_at,
+    templateChoice: r.chosen_template === null ? null : { family: r.chosen_template_family, template: r.chosen_template },
   };
 }
 
@@ -62,6 +70,7 @@ export function modelsRepo(db: Db): ModelsRepo {
   const byId = db.prepare(`SELECT * FROM models WHERE id = ?`);
   const bySha = db.prepare(`SELECT * FROM models WHERE sha256 = ?`);
   const all = db.prepare(`SELECT * FROM models ORDER BY id`);
+  const setChosen = db.prepare(`UPDATE models SET chosen_template = ?, chosen_template_family = ? WHERE id = ?`);
 
   return {
     register(m) {
@@ -95,5 +104,12 @@ export function modelsRepo(db: Db): ModelsRepo {
       return r && toRecord(r);
     },
     list: () => (all.all() as ModelRow[]).map(toRecord),
+    setTemplate(id, choice) {
+      if (choice !== null && (typeof choice.template !== 'string' || choice.template.length === 0)) {
+        throw new StoreError(`model ${id}: field "template" must be a non-empty Jinja text`);
+      }
+      const r = retryBusy(db, 'model template', () => setChosen.run(choice?.template ?? null, choice?.family ?? null, id));
+      return r.changes > 0;
+    },
   };
 }

@@ -40,6 +40,11 @@ export interface ModelInput {
 export interface ModelRecord extends Required<ModelInput> {
   id: number;
   registeredAt: string;
+  /**
+   * The chat template chosen for the model (Models screen) when its GGUF has no usable one: a family's id
+   * (protocol/template-families.ts) or null for a custom Jinja text, and the text. Null when none was chosen.
+   */
+  templateChoice: { family: string | null; template: string } | null;
 }
 
 export interface StudyRecord<C = unknown> {

@@ -1,8 +1,11 @@
 import { CliUsageError, parseFlags, withStore, type CliContext } from '../context';
+import { readFileSync } from 'node:fs';
 import { estimateFit, inspectModel, registerModel, type ModelInfo } from '../../models/registry';
+import { choiceOf, renderTemplateChat } from '../../api/model-template';
+import { TEMPLATE_FAMILY_IDS } from '../../protocol/template-families';
 
 export const summary = 'inspect, register and list GGUF models';
-export const usage = 'models inspect <gguf> | models register <gguf> [--copy-to DIR] | models list';
+export const usage = `models inspect <gguf> | models register <gguf> [--copy-to DIR] | models list | models template <id> (--family ${TEMPLATE_FAMILY_IDS.join('|')} | --template FILE)`;
 
 const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
 
@@ -63,6 +66,25 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
     for (const r of rows) ctx.out(r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd());
     return 0;
+  }
+  if (sub === 'template') {
+    // the chat template a registered model without a usable one renders with (as the Models screen chooses it)
+    const { positional, flags } = parseFlags(rest, { family: 'string', template: 'string' });
+    const id = Number(positional[0]);
+    if (positional.length !== 1 || !Number.isInteger(id) || id < 1) throw new CliUsageError(`usage: ${usage}`);
+    if ((flags.family === undefined) === (flags.template === undefined)) throw new CliUsageError(`give exactly one of --family NAME or --template FILE; usage: ${usage}`);
+    const arg = flags.family !== undefined ? { family: flags.family as string } : { template: readFileSync(flags.template as string, 'utf8') };
+    const choice = choiceOf(arg);
+    return withStore(ctx, async (store) => {
+      const model = store.models.get(id);
+      if (!model) throw new Error(`model ${id} is not registered in ${ctx.dbPath}`);
+      // stored only once it renders a two-turn chat with the model's own vocabulary
+      const r = await renderTemplateChat({ path: model.path, template: choice.template, field: flags.family !== undefined ? 'family' : 'template' });
+      store.models.setTemplate(id, choice);
+      if (ctx.json) ctx.out(JSON.stringify({ id, family: choice.family, rendered: r.rendered, tokenCount: r.tokenCount }));
+      else ctx.out(`model ${id}: chat template ${choice.family ?? `from ${flags.template}`}; a two-turn chat renders as:\n${r.rendered}`);
+      return 0;
+    });
   }
   throw new CliUsageError(`usage: ${usage}`);
 }

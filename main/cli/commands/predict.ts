@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { StudyConfig } from '../../config/study-schema';
 import { ModelSession } from '../../models/session';
+import { modelChatTemplate } from '../../protocol/template-families';
 import { checkThreads } from '../../models/session-threads';
 import { chatTemplateOf, runExample, type ClassifyMode, type PromptTemplates, type TaskSpec } from '../../protocol/index';
 import { builtinDefinitions, DEFAULT_DEFINITIONS, readDefinitionsFile } from '../../protocol/indicator-definitions';
@@ -57,7 +58,8 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   process.once('SIGINT', onSigint);
   try {
     const out = await session.use(path.resolve(modelPath), async (m) => {
-      const template = chatTemplateOf(m.model, flags.template ? readFileSync(flags.template as string, 'utf8') : undefined);
+      // --template wins; else a registered model's template (chosen for it, template-families.ts); else the file's own
+      const template = chatTemplateOf(m.model, flags.template ? readFileSync(flags.template as string, 'utf8') : study?.chatTemplate);
       const rt = { llama: m.llama, model: m.model, sequence: m.sequence, template };
       return runExample(rt, { text }, {
         task,
@@ -122,6 +124,8 @@ interface StudyChoice {
   modelPath?: string;
   /** The study's answer mode when all its models share one. */
   mode?: string;
+  /** The chat template of the study's registered model (chosen for it on the Models screen, or its own). */
+  chatTemplate?: string;
 }
 
 /**
@@ -155,6 +159,7 @@ async function fromStudy(flags: Record<string, string | boolean | number | undef
   const { spec } = taskFor(config, example, defs?.indicators);
   const modes = [...new Set(config.models.map((m) => m.mode))];
   let modelPath: string | undefined;
+  let chatTemplate: string | undefined;
   if (flags.model === undefined) {
     if (config.models.length !== 1) {
       throw new CliUsageError(`study ${s.name} has ${config.models.length} models (${config.models.map((m) => m.path ?? `id ${m.id}`).join(', ')}); choose one with --model FILE`);
@@ -162,11 +167,13 @@ async function fromStudy(flags: Record<string, string | boolean | number | undef
     const m = config.models[0];
     if (m.path) modelPath = await modelPathFor(m.path);
     else {
-      modelPath = await withStore(ctx, (store) => store.models.get(m.id!)?.path);
-      if (!modelPath) throw new Error(`study ${s.name}: model ${m.id} is not registered in ${ctx.dbPath}`);
+      const rec = await withStore(ctx, (store) => store.models.get(m.id!));
+      if (!rec) throw new Error(`study ${s.name}: model ${m.id} is not registered in ${ctx.dbPath}`);
+      modelPath = rec.path;
+      chatTemplate = modelChatTemplate(rec) ?? undefined;
     }
   }
-  return { name: s.name, file: s.file, config, task: spec, templates: config.prompts, modelPath, mode: modes.length === 1 ? modes[0] : undefined };
+  return { name: s.name, file: s.file, config, task: spec, templates: config.prompts, modelPath, mode: modes.length === 1 ? modes[0] : undefined, ...(chatTemplate ? { chatTemplate } : {}) };
 }
 
 function taskSpec(flags: Record<string, string | boolean | number | undefined>): TaskSpec {
