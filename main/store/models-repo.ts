@@ -1,5 +1,6 @@
 import type { Db } from './db';
 import { fromJson, nowIso, toJson } from './json';
+import { nameProblem } from './names';
 import { StoreError, type ModelInput, type ModelRecord } from './types';
 import { retryBusy } from './write';
 
@@ -27,6 +28,10 @@ export interface ModelsRepo {
   get(id: number): ModelRecord | undefined;
   bySha(sha256: string): ModelRecord | undefined;
   list(): ModelRecord[];
+
+  // ---- housekeeping (issue 12 item 6); deletion is deletions-repo.ts (it deletes the model's runs with it) ----
+  /** Sets the name the lists show (metadata.displayName; names.ts); returns the renamed record. */
+  rename(id: number, name: string): ModelRecord;
 }
 
 function toRecord(r: ModelRow): ModelRecord {
@@ -62,6 +67,7 @@ export function modelsRepo(db: Db): ModelsRepo {
   const byId = db.prepare(`SELECT * FROM models WHERE id = ?`);
   const bySha = db.prepare(`SELECT * FROM models WHERE sha256 = ?`);
   const all = db.prepare(`SELECT * FROM models ORDER BY id`);
+  const rename = db.prepare(`UPDATE models SET metadata = json_set(metadata, '$.displayName', ?) WHERE id = ?`);
 
   return {
     register(m) {
@@ -95,5 +101,12 @@ export function modelsRepo(db: Db): ModelsRepo {
       return r && toRecord(r);
     },
     list: () => (all.all() as ModelRow[]).map(toRecord),
+    // ---- housekeeping (issue 12 item 6) ----
+    rename(id, name) {
+      const problem = nameProblem(name);
+      if (problem) throw new StoreError(`model ${id}: field "name" ${problem}`);
+      if (retryBusy(db, 'model rename', () => rename.run(name.trim(), id).changes) === 0) throw new StoreError(`model ${id} does not exist`);
+      return toRecord(byId.get(id) as ModelRow);
+    },
   };
 }
