@@ -80,7 +80,8 @@ export const requests = {
     })
     .strict(),
   cancelDownload: z.object({ downloadId: Id }).strict(),
-  listStudies: z.object({}).strict(),
+  /** The newest version of each study; `allVersions`: every version (a run names the version it ran, e.g. the run monitor). */
+  listStudies: z.object({ allVersions: z.boolean().default(false) }).strict(),
   getStudy: z.object({ studyId: Id }).strict(),
   builtinStudies: z.object({}).strict(),
   validateStudyConfig: z.object({ config: z.unknown() }).strict(),

@@ -58,7 +58,8 @@ export function deletionSummary(i: DeletionImpact, file?: ModelFileFate): string
     case 'model':
       parts.push(`Deleting model “${i.name}” ${runs ? `also deletes its ${runs}` : 'deletes no run: none used it'}.`);
       if (i.keptStudies.length) {
-        parts.push(`${plural(i.keptStudies.length, 'study', 'studies')} name it (${i.keptStudies.map((s) => `“${s.name}”`).join(', ')}): they stay, and need another model before they run again.`);
+        const one = i.keptStudies.length === 1;
+        parts.push(`${plural(i.keptStudies.length, 'study', 'studies')} ${one ? 'names' : 'name'} it (${i.keptStudies.map((s) => `“${s.name}”`).join(', ')}): ${one ? 'it stays' : 'they stay'}, and ${one ? 'needs' : 'need'} another model before ${one ? 'it runs' : 'they run'} again.`);
       }
       if (file) parts.push(file.deleted ? `The file ${file.path} is deleted: ${file.reason}.` : `The file ${file.path} is not deleted: ${file.reason}.`);
       break;

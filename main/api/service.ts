@@ -305,7 +305,7 @@ function makeImpl(wb: Workbench): Impl {
       return { downloadId };
     },
     cancelDownload: (a) => wb.engine.call('cancelDownload', { downloadId: a.downloadId }),
-    listStudies: () => store.studies.list({ latestOnly: true }),
+    listStudies: (a) => store.studies.list({ latestOnly: !a.allVersions }),
     getStudy: (a) => need(store.studies.get(a.studyId), `study ${a.studyId}`, 'studyId'),
     builtinStudies: () => builtinStudies(),
     validateStudyConfig(a): StudyValidation {

@@ -191,7 +191,7 @@ export function deletionsRepo(db: Db, repos: { datasets: DatasetsRepo; runs: Run
       examples: p.examples,
       keptStudies: group(p.kept),
       modelPath: p.modelPath,
-      refused: refusals.length ? `${kind} “${p.name}” cannot be deleted now: ${refusals.join('; ')}` : null,
+      refused: refusals.length ? `${kind === 'run' ? (p.name === `run ${id}` ? p.name : `run ${id} “${p.name}”`) : `${kind} “${p.name}”`} cannot be deleted now: ${refusals.join('; ')}` : null,
     };
   };
 

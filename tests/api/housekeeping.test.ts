@@ -74,7 +74,7 @@ describe('API: housekeeping — rename, delete with consequences, study versions
     expect(t.wb.store.datasets.get(again.dataset.id)).toBeUndefined();
     expect(t.wb.store.datasets.get(csv.id)).toEqual(csv);
     // the first import of a content names no duplicate
-    const fresh = await call<ImportReport>('importDataset', { file: t.wb.files.registerUpload('fresh.csv', readFileSync(CSV, 'utf8').replace('A warm', 'A cold')).handle, format: 'csv' });
+    const fresh = await call<ImportReport>('importDataset', { file: t.uploadBytes('fresh.csv', readFileSync(CSV, 'utf8').replace('A warm', 'A cold')), format: 'csv' });
     expect(fresh.duplicateOf).toEqual([]);
     expect(fresh.warnings.some((w) => w.startsWith('same content'))).toBe(false);
     await call('deleteDataset', { datasetId: fresh.dataset.id, confirm: true });
@@ -121,6 +121,9 @@ describe('API: housekeeping — rename, delete with consequences, study versions
     // one row in the list: the newest version, under the same name
     const listed = (await call<StudyRecord[]>('listStudies', {})).filter((s) => s.rootId === first.rootId);
     expect(listed.map((s) => [s.id, s.name, s.version])).toEqual([[v2.id, 'Forced labour, take 1', 2]]);
+    // every version, for whoever shows a run's study (the run names the version it ran)
+    const all = (await call<StudyRecord[]>('listStudies', { allVersions: true })).filter((s) => s.rootId === first.rootId);
+    expect(all.map((s) => [s.id, s.version])).toEqual([[first.id, 1], [v2.id, 2]]);
     // v2 has no runs: saving it again edits it in place
     const v2b = (await call<{ study: StudyRecord }>('saveStudy', { studyId: v2.id, name: 'Forced labour, take 1', config: config(csv.id, [copied.id], { seeds: [96, 5] }) })).study;
     expect([v2b.id, v2b.version]).toEqual([v2.id, 2]);

@@ -149,6 +149,7 @@ describe.skipIf(!chromiumAvailable)('GUI housekeeping (Chromium, browser mode)',
     await page.getByTestId('study-message').filter({ hasText: `Saved study ${spare.id} “spare study”.` }).waitFor();
     expect((j.s.t.wb.store.studies.get(spare.id)!.config as { seeds: number[] }).seeds).toEqual([5, 6]);
     expect(j.s.t.wb.store.studies.list().filter((s) => s.name === 'spare study')).toHaveLength(1);
+    await page.evaluate(() => window.scrollTo(0, 0));
     await j.s.shot('housekeeping-04-study-reopened');
 
     // the demo study has a run: opened and saved, it becomes version 2 under the same name
@@ -188,6 +189,8 @@ describe.skipIf(!chromiumAvailable)('GUI housekeeping (Chromium, browser mode)',
     await chapter09.run(j);
     // the demo's study and run stay (the chapter checks the store; here: by name)
     expect(j.s.t.wb.store.studies.list({ latestOnly: true }).map((s) => s.name)).toEqual(['demo study']);
+    // its run ran version 1 (the study is at version 2 now): the run monitor still names the study
+    await j.s.page.getByTestId('runs-table').locator('tbody tr td:nth-child(2)').filter({ hasText: 'demo study' }).waitFor();
     expect(j.s.pageErrors).toEqual([]);
   });
 });
