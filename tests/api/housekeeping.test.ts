@@ -1,7 +1,8 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeletionAnswer, ImportReport } from '../../main/api/catalogue';
+import { demoReportPath, startFirstRunDemo } from '../../main/api/first-run';
 import { generateModel } from '../../main/gguf/generate';
 import { DEMO_MODEL_OPTIONS, ensureDemoModel } from '../../main/runner';
 import type { DatasetRecord, ModelRecord, RunRecord, StudyRecord } from '../../main/store/types';
@@ -276,4 +277,22 @@ describe('API: housekeeping — rename, delete with consequences, study versions
     expect(t.wb.store.integrityCheck()).toBe('ok');
     expect(t.wb.store.db.pragma('foreign_key_check')).toEqual([]);
   });
+});
+
+describe('first-run demo after deletions', () => {
+  it('a data directory whose demo finished once does not run it again when its runs were deleted', async () => {
+    const t = tempWorkbench();
+    try {
+      // the demo's report is there (it finished once); every run has since been deleted
+      mkdirSync(join(t.dir, 'reports'));
+      writeFileSync(demoReportPath(t.dir), '%PDF-1.4 demo');
+      expect(t.wb.store.runs.list()).toEqual([]);
+      const r = await startFirstRunDemo(t.wb, { log: () => undefined });
+      expect(r).toEqual({ status: 'skipped', reason: `the demo ran before (its report is ${demoReportPath(t.dir)})` });
+      expect(t.wb.store.runs.list()).toEqual([]);
+      expect(t.wb.store.datasets.list()).toEqual([]);
+    } finally {
+      t.cleanup();
+    }
+  }, 120_000);
 });
