@@ -185,6 +185,49 @@ describe.skipIf(!chromiumAvailable)('GUI housekeeping (Chromium, browser mode)',
     expect(await page.getByTestId('study-editing').textContent()).toContain('Editing “demo study”, version 2.');
   });
 
+  it('Run monitor: a running run cannot be deleted (the dialog says why); once stopped, Delete removes it with its results', async () => {
+    const { page } = j.s;
+    const store = j.s.t.wb.store;
+    const study = store.studies.latest(demoStudy.id)!;
+    const runId = store.runs.create({ studyId: study.id, modelId: model.id, datasetId: demoDataset, seed: 79, appVersion: 'test', total: 4 });
+    // this process leases it and marks it running, as a runner does
+    const lease = store.runs.claim(runId);
+    await page.getByRole('tab', { name: 'Run monitor' }).click();
+    const actions = page.getByTestId(`row-actions-run-${runId}`);
+    await actions.getByRole('button', { name: 'Delete' }).click();
+    const dialog = page.getByTestId('delete-dialog');
+    await dialog.getByRole('alert').filter({ hasText: `run ${runId} cannot be deleted now: run ${runId} of study “demo study” is running: pause or cancel it first` }).waitFor();
+    expect(await dialog.getByRole('button', { name: /^Delete/ }).count()).toBe(0);
+    await j.s.shot('housekeeping-06-running-run-refused');
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    expect(store.runs.get(runId)!.status).toBe('running');
+
+    store.runs.finish(runId, { status: 'stopped' });
+    lease.release();
+    await page.getByRole('tab', { name: 'Datasets' }).click();
+    await page.getByRole('tab', { name: 'Run monitor' }).click();
+    await actions.getByRole('button', { name: 'Delete' }).click();
+    await dialog.getByTestId('delete-summary').filter({ hasText: `Deleting run ${runId} of study “demo study” also deletes its 0 results.` }).waitFor();
+    await dialog.getByRole('button', { name: 'Delete run' }).click();
+    await actions.waitFor({ state: 'detached' });
+    expect(store.runs.get(runId)).toBeUndefined();
+  });
+
+  it('Models: Delete says which runs go and that the workbench\'s copy of the file goes with it; Cancel keeps everything', async () => {
+    const { page } = j.s;
+    await page.getByRole('tab', { name: 'Models' }).click();
+    await page.getByTestId(`row-actions-model-${model.id}`).getByRole('button', { name: 'Delete' }).click();
+    const dialog = page.getByTestId('delete-dialog');
+    const runs = j.s.t.wb.store.runs.list({ modelId: model.id }).length;
+    await dialog.getByTestId('delete-summary').filter({ hasText: `Deleting model “demo.gguf” also deletes its ${runs} runs` }).waitFor();
+    expect(await dialog.getByTestId('delete-file').textContent()).toBe(`File deleted: ${model.path}`);
+    await j.s.shot('housekeeping-07-delete-model');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    expect(j.s.t.wb.store.models.get(model.id)).toBeDefined();
+    expect(j.s.t.wb.store.runs.list({ modelId: model.id })).toHaveLength(runs);
+  });
+
   it(`journey chapter 09 alone: ${chapter09.title}`, async () => {
     await chapter09.run(j);
     // the demo's study and run stay (the chapter checks the store; here: by name)
