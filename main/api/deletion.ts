@@ -38,7 +38,10 @@ export function removeModelFile(fate: ModelFileFate): void {
 const n = (k: number) => k.toLocaleString('en-US');
 const plural = (k: number, one: string, many = `${one}s`) => `${n(k)} ${k === 1 ? one : many}`;
 
-/** The one sentence the GUI shows before the user confirms (and the API answers): what the deletion takes along. */
+/**
+ * What the deletion takes along, in words: shown before the user confirms, and answered by the API. Whether it
+ * is refused now (a run is running) is the impact's `refused`, shown apart.
+ */
 export function deletionSummary(i: DeletionImpact, file?: ModelFileFate): string {
   const runs = i.runs.length ? `${plural(i.runs.length, 'run')} with ${plural(i.results, 'result')}` : '';
   const parts: string[] = [];
@@ -67,6 +70,5 @@ export function deletionSummary(i: DeletionImpact, file?: ModelFileFate): string
       parts.push(`Deleting ${i.name === `run ${i.id}` ? i.name : `run ${i.id} “${i.name}”`} of study “${i.runs[0]?.studyName ?? '?'}” also deletes its ${plural(i.results, 'result')}.`);
       break;
   }
-  if (i.refused) parts.push(`Refused: ${i.refused}.`);
   return parts.join(' ');
 }

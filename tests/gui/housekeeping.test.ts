@@ -179,7 +179,8 @@ describe.skipIf(!chromiumAvailable)('GUI housekeeping (Chromium, browser mode)',
     expect(j.s.t.wb.store.studies.get(spare.id)).toBeDefined();
     await page.getByTestId(`row-actions-study-${spare.id}`).getByRole('button', { name: 'Delete' }).click();
     await dialog.getByRole('button', { name: 'Delete study' }).click();
-    await list.getByText('spare, renamed').waitFor({ state: 'detached' });
+    await dialog.waitFor({ state: 'detached' });
+    await list.getByRole('button', { name: 'Open study “spare, renamed”' }).waitFor({ state: 'detached' });
     expect(j.s.t.wb.store.studies.get(spare.id)).toBeUndefined();
     // the study open in the form (the demo study) is still the one being edited
     expect(await page.getByTestId('study-editing').textContent()).toContain('Editing “demo study”, version 2.');
