@@ -25,9 +25,9 @@ export interface ModelFileFate {
 /** What deleting a model does to its file: see the module comment. `sharedWith`: other model records on the same path. */
 export function modelFileFate(path: string, dataDir: string, sharedWith: number): ModelFileFate {
   const dir = resolve(workbenchModelsDir(dataDir)) + sep;
-  if (!resolve(path).startsWith(dir)) return { path, deleted: false, reason: 'your file stays where it is: the workbench registered it there and made no copy' };
-  if (sharedWith > 0) return { path, deleted: false, reason: `the workbench's copy stays: ${sharedWith} other model record(s) use it` };
-  return { path, deleted: true, reason: "the workbench's own copy (an upload or a download under the data directory) is deleted" };
+  if (!resolve(path).startsWith(dir)) return { path, deleted: false, reason: 'it is your file, registered where it is (the workbench made no copy)' };
+  if (sharedWith > 0) return { path, deleted: false, reason: `${sharedWith} other model record(s) use it` };
+  return { path, deleted: true, reason: "it is the workbench's own copy (an upload or a download under the data directory)" };
 }
 
 /** Deletes the file a fate says goes; a file already gone is fine. */
@@ -64,7 +64,7 @@ export function deletionSummary(i: DeletionImpact, file?: ModelFileFate): string
         const one = i.keptStudies.length === 1;
         parts.push(`${plural(i.keptStudies.length, 'study', 'studies')} ${one ? 'names' : 'name'} it (${i.keptStudies.map((s) => `“${s.name}”`).join(', ')}): ${one ? 'it stays' : 'they stay'}, and ${one ? 'needs' : 'need'} another model before ${one ? 'it runs' : 'they run'} again.`);
       }
-      if (file) parts.push(file.deleted ? `The file ${file.path} is deleted: ${file.reason}.` : `The file ${file.path} is not deleted: ${file.reason}.`);
+      if (file) parts.push(`The file ${file.path} ${file.deleted ? 'is deleted' : 'stays'}: ${file.reason}.`);
       break;
     case 'run':
       parts.push(`Deleting ${i.name === `run ${i.id}` ? i.name : `run ${i.id} “${i.name}”`} of study “${i.runs[0]?.studyName ?? '?'}” also deletes its ${plural(i.results, 'result')}.`);

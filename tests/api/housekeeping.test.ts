@@ -211,10 +211,10 @@ describe('API: housekeeping — rename, delete with consequences, study versions
     expect(askOwn.deleted).toBe(false);
     expect(askOwn.impact.runs.map((r) => r.id)).toEqual([mine]);
     expect(askOwn.impact.keptStudies.map((k) => k.name)).toEqual(['two models']);
-    expect(askOwn.file).toEqual({ path: ownFile, deleted: false, reason: 'your file stays where it is: the workbench registered it there and made no copy' });
+    expect(askOwn.file).toEqual({ path: ownFile, deleted: false, reason: 'it is your file, registered where it is (the workbench made no copy)' });
     expect(askOwn.summary).toBe(
       `Deleting model “My model” also deletes its 1 run with 3 results. 1 study names it (“two models”): it stays, and needs another model before it runs again. ` +
-        `The file ${ownFile} is not deleted: your file stays where it is: the workbench registered it there and made no copy.`,
+        `The file ${ownFile} stays: it is your file, registered where it is (the workbench made no copy).`,
     );
     await call('deleteModel', { modelId: own.id, confirm: true });
     expect(t.wb.store.models.get(own.id)).toBeUndefined();
@@ -228,7 +228,8 @@ describe('API: housekeeping — rename, delete with consequences, study versions
     const backup = join(t.dir, 'backup.gguf');
     copyFileSync(copied.path, backup);
     const askCopied = await call<DeletionAnswer>('deleteModel', { modelId: copied.id });
-    expect(askCopied.file).toEqual({ path: copied.path, deleted: true, reason: "the workbench's own copy (an upload or a download under the data directory) is deleted" });
+    expect(askCopied.file).toEqual({ path: copied.path, deleted: true, reason: "it is the workbench's own copy (an upload or a download under the data directory)" });
+    expect(askCopied.summary).toContain(`The file ${copied.path} is deleted: it is the workbench's own copy (an upload or a download under the data directory).`);
     expect(existsSync(copied.path)).toBe(true);
     await call('deleteModel', { modelId: copied.id, confirm: true });
     expect(existsSync(copied.path)).toBe(false);
