@@ -221,7 +221,7 @@ describe.skipIf(!chromiumAvailable)('GUI housekeeping (Chromium, browser mode)',
     const dialog = page.getByTestId('delete-dialog');
     const runs = j.s.t.wb.store.runs.list({ modelId: model.id }).length;
     await dialog.getByTestId('delete-summary').filter({ hasText: `Deleting model “demo.gguf” also deletes its ${runs} runs` }).waitFor();
-    expect(await dialog.getByTestId('delete-file').textContent()).toBe(`File deleted: ${model.path}`);
+    expect(await dialog.getByTestId('delete-file').textContent()).toBe(`The file goes with it: ${model.path}`);
     await j.s.shot('housekeeping-07-delete-model');
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await dialog.waitFor({ state: 'detached' });
