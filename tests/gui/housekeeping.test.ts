@@ -174,6 +174,7 @@ describe.skipIf(!chromiumAvailable)('GUI housekeeping (Chromium, browser mode)',
     await page.getByTestId(`row-actions-study-${spare.id}`).getByRole('button', { name: 'Delete' }).click();
     const dialog = page.getByTestId('delete-dialog');
     await dialog.getByTestId('delete-summary').filter({ hasText: 'Deleting study “spare, renamed” deletes nothing else: it has no runs.' }).waitFor();
+    await page.evaluate(() => window.scrollTo(0, 0));
     await j.s.shot('housekeeping-05-delete-study');
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     expect(j.s.t.wb.store.studies.get(spare.id)).toBeDefined();
