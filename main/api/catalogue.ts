@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import type { LabelCheck } from '../protocol/gold';
 import type { DatasetRecord, MetricRecord, ModelRecord, ResultRecord, RunRecord, StoredExample, StudyRecord } from '../store/types';
+import type { DeletionImpact } from '../store/deletions-repo';
+import { nameProblem } from '../store/names';
+import type { ModelFileFate } from './deletion';
 import type { ApiErrorData, Envelope } from './errors';
 import type { MethodName } from './methods';
 import type { ModelInspectionData } from './model-info';
@@ -41,6 +44,17 @@ const TemplateChoiceArg = z
   })
   .strict()
   .refine((a) => (a.family === undefined) !== (a.template === undefined), { message: 'give exactly one of a family or a custom template', path: ['template'] });
+// ---- housekeeping (issue 12 item 6) ----
+/** A name a person gives a dataset, model, study or run (store/names.ts), trimmed. */
+const DisplayName = z
+  .string()
+  .superRefine((v, ctx) => {
+    const p = nameProblem(v);
+    if (p) ctx.addIssue({ code: z.ZodIssueCode.custom, message: p });
+  })
+  .transform((v) => v.trim());
+/** Without it a delete answers what it would take along and deletes nothing; `true` deletes (deletion.ts). */
+const Confirm = z.boolean().default(false);
 
 export const requests = {
   appInfo: z.object({}).strict(),
@@ -55,7 +69,7 @@ export const requests = {
       labels: Handle.optional(),
     })
     .strict(),
-  deleteDataset: z.object({ datasetId: Id }).strict(),
+  deleteDataset: z.object({ datasetId: Id, confirm: Confirm }).strict(),
   listExamples: z
     .object({
       datasetId: Id,
@@ -101,7 +115,8 @@ export const requests = {
   pauseDownload: z.object({ downloadId: Id }).strict(),
   /** Deletes what a stopped download of this entry kept (its part file). */
   discardDownload: z.object({ entry: CatalogueName }).strict(),
-  listStudies: z.object({}).strict(),
+  /** The newest version of each study; `allVersions`: every version (a run names the version it ran, e.g. the run monitor). */
+  listStudies: z.object({ allVersions: z.boolean().default(false) }).strict(),
   getStudy: z.object({ studyId: Id }).strict(),
   builtinStudies: z.object({}).strict(),
   validateStudyConfig: z.object({ config: z.unknown() }).strict(),
@@ -136,6 +151,14 @@ export const requests = {
   /** Stores the choice with the model once it renders the test chat (else: the render error at its field). */
   setModelTemplate: TemplateChoiceArg,
   hardwareInfo: z.object({}).strict(),
+  // ---- housekeeping (issue 12 item 6) ----
+  renameDataset: z.object({ datasetId: Id, name: DisplayName }).strict(),
+  renameModel: z.object({ modelId: Id, name: DisplayName }).strict(),
+  renameStudy: z.object({ studyId: Id, name: DisplayName }).strict(),
+  renameRun: z.object({ runId: Id, name: DisplayName }).strict(),
+  deleteModel: z.object({ modelId: Id, confirm: Confirm }).strict(),
+  deleteStudy: z.object({ studyId: Id, confirm: Confirm }).strict(),
+  deleteRun: z.object({ runId: Id, confirm: Confirm }).strict(),
 } satisfies Record<MethodName, z.ZodType>;
 
 // Compile-time check that methods.ts lists exactly the catalogue's keys.
@@ -169,6 +192,30 @@ export interface ImportReport {
   labels: Record<string, number>;
   /** Non-fatal observations (e.g. examples without rationale). */
   warnings: string[];
+  /**
+   * Datasets imported before from a file with the same content (SHA-256), oldest first; empty when none. The new
+   * dataset is kept: the GUI offers to delete the new copy (deleteDataset) or keep both.
+   */
+  duplicateOf?: DatasetDuplicate[];
+}
+
+/** An earlier import of the same content (ImportReport.duplicateOf). */
+export interface DatasetDuplicate {
+  id: number;
+  name: string;
+  createdAt: string;
+}
+
+/**
+ * The answer of deleteDataset/deleteModel/deleteStudy/deleteRun: without `confirm`, what the deletion would take
+ * along (deleted: false); with it, what it took (deleted: true). `summary` says it in one sentence.
+ */
+export interface DeletionAnswer {
+  deleted: boolean;
+  impact: DeletionImpact;
+  summary: string;
+  /** deleteModel: what happens (happened) to the model's file. */
+  file?: ModelFileFate;
 }
 
 /** What the engine reports about a GGUF file, plus the display name the API adds. */
@@ -428,7 +475,7 @@ export interface Responses {
   appInfo: AppInfo;
   listDatasets: DatasetRecord[];
   importDataset: ImportReport;
-  deleteDataset: { deleted: boolean };
+  deleteDataset: DeletionAnswer;
   listExamples: Page<StoredExample>;
   getExample: StoredExample;
   listModels: ModelEntry[];
@@ -460,6 +507,15 @@ export interface Responses {
   previewModelTemplate: TemplatePreview;
   setModelTemplate: { model: ModelEntry; preview: TemplatePreview };
   hardwareInfo: HardwareReport;
+  // ---- housekeeping (issue 12 item 6) ----
+  renameDataset: DatasetRecord;
+  renameModel: ModelRecord;
+  /** The version that carries the new name (a new one when the newest had runs; studies-repo.ts). */
+  renameStudy: StudyRecord;
+  renameRun: RunRecord;
+  deleteModel: DeletionAnswer;
+  deleteStudy: DeletionAnswer;
+  deleteRun: DeletionAnswer;
 }
 
 export type Request<M extends MethodName> = z.input<(typeof requests)[M]>;

@@ -37,6 +37,8 @@ export async function startFirstRunDemo(
   const runs = wb.store.runs.list().length;
   if (runs > 0) return { status: 'skipped', reason: `the database already has ${runs} run${runs === 1 ? '' : 's'}` };
   const pdf = demoReportPath(wb.options.dataDir);
+  // runs can be deleted (housekeeping): a data directory whose demo finished once is not a fresh install
+  if (existsSync(pdf)) return { status: 'skipped', reason: `the demo ran before (its report is ${pdf})` };
   // The Electron shell prints with printToPDF: the engine then writes the report's HTML for it.
   const viaShell = wb.options.renderPdf;
   const reportFile = viaShell ? pdf.replace(/\.pdf$/, '.html') : pdf;

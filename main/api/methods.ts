@@ -41,6 +41,14 @@ export const METHOD_NAMES = [
   'previewModelTemplate',
   'setModelTemplate',
   'hardwareInfo',
+  // housekeeping (issue 12 item 6): rename, and delete with the consequences first (deletion.ts)
+  'renameDataset',
+  'renameModel',
+  'renameStudy',
+  'renameRun',
+  'deleteModel',
+  'deleteStudy',
+  'deleteRun',
 ] as const;
 
 export type MethodName = (typeof METHOD_NAMES)[number];

@@ -16,3 +16,4 @@ export type {
   MetricRecord,
 } from '../store/types';
 export { RUN_STATUSES, STORED_RUN_STATUSES } from '../store/types';
+export type { AffectedStudy, DeletedRun, DeletionImpact, DeletionKind } from '../store/deletions-repo';

@@ -12,6 +12,8 @@ import { ApiError, type Envelope } from './errors';
 import { FileHandles, type FileEntry } from './files';
 import { METHOD_NAMES, type MethodName } from './methods';
 import { importReport } from './import-summary';
+import { deletionSummary, modelFileFate, removeModelFile } from './deletion';
+import type { DeletionKind } from '../store/deletions-repo';
 import { selectResults } from './result-filter';
 import { apiStudyConfig } from './study-input';
 import { toErrorData } from './to-error';
@@ -288,6 +290,30 @@ function makeImpl(wb: Workbench): Impl {
     if (v === undefined) throw new ApiError('not_found', `${what} not found`, { [field]: `${what} not found` });
     return v;
   };
+  /**
+   * housekeeping (issue 12 item 6): what deleting takes along (store/deletions-repo.ts); with `confirm`, deletes
+   * it in one transaction, then a model's file when the workbench made it (deletion.ts). A running run refuses.
+   */
+  const remove = (kind: DeletionKind, id: number, confirm: boolean): Responses['deleteDataset'] => {
+    const field = `${kind}Id`;
+    const options = { isStudyActive: (studyId: number) => wb.engine.studyPid(studyId) !== undefined };
+    const exists = { dataset: () => store.datasets.get(id), model: () => store.models.get(id), study: () => store.studies.get(id), run: () => store.runs.get(id) }[kind];
+    need(exists(), `${kind} ${id}`, field);
+    const fileOfModel = () => {
+      if (kind !== 'model') return undefined;
+      const m = store.models.get(id)!;
+      return modelFileFate(m.path, wb.options.dataDir, store.models.list().filter((o) => o.id !== id && o.path === m.path).length);
+    };
+    let impact = store.deletions.impact(kind, id, options);
+    const file = fileOfModel();
+    if (!confirm) return { deleted: false, impact, summary: deletionSummary(impact, file), ...(file ? { file } : {}) };
+    if (impact.refused) throw new ApiError('conflict', impact.refused, { [field]: impact.refused });
+    impact = store.deletions.delete(kind, id, options);
+    if (file) removeModelFile(file);
+    if (kind === 'dataset') wb.emit({ type: 'datasets-changed' });
+    if (kind === 'model') wb.emit({ type: 'models-changed' });
+    return { deleted: true, impact, summary: deletionSummary(impact, file), ...(file ? { file } : {}) };
+  };
   const unavailable = (what: string) => {
     throw new ApiError('unavailable', `${what} is not available in this build yet`);
   };
@@ -314,13 +340,15 @@ function makeImpl(wb: Workbench): Impl {
       }));
       wb.emit({ type: 'datasets-changed' });
       const dataset = need(store.datasets.get(datasetId), 'dataset', 'file');
-      return importReport(dataset, store.datasets.examples(datasetId));
+      // housekeeping (issue 12 item 6): an earlier import of the same content is named, not silently added to
+      const duplicateOf = store.datasets.sameContent(datasetId).map((d) => ({ id: d.id, name: d.name, createdAt: d.createdAt }));
+      const report = importReport(dataset, store.datasets.examples(datasetId));
+      if (duplicateOf.length) {
+        report.warnings.unshift(`same content as dataset “${duplicateOf[0].name}” imported on ${duplicateOf[0].createdAt.slice(0, 10)}${duplicateOf.length > 1 ? ` (and ${duplicateOf.length - 1} more)` : ''}: keep both, or delete the new copy`);
+      }
+      return { ...report, duplicateOf };
     },
-    deleteDataset(a) {
-      const deleted = store.datasets.delete(a.datasetId);
-      if (deleted) wb.emit({ type: 'datasets-changed' });
-      return { deleted };
-    },
+    deleteDataset: (a) => remove('dataset', a.datasetId, a.confirm),
     listExamples(a) {
       const ds = need(store.datasets.get(a.datasetId), `dataset ${a.datasetId}`, 'datasetId');
       return { items: store.datasets.examples(a.datasetId, { offset: a.offset, limit: a.limit }), total: ds.exampleCount, offset: a.offset };
@@ -403,7 +431,7 @@ function makeImpl(wb: Workbench): Impl {
         };
       });
     },
-    listStudies: () => store.studies.list({ latestOnly: true }),
+    listStudies: (a) => store.studies.list({ latestOnly: !a.allVersions }),
     getStudy: (a) => need(store.studies.get(a.studyId), `study ${a.studyId}`, 'studyId'),
     builtinStudies: () => builtinStudies(),
     validateStudyConfig(a): StudyValidation {
@@ -497,6 +525,30 @@ function makeImpl(wb: Workbench): Impl {
     },
     // In the engine process: "correct or not" recomputes metrics over every chosen result.
     queryMetrics: (a) => wb.engine.call('queryMetrics', { dbFile: wb.options.dbFile, filter: a }),
+    // ---- housekeeping (issue 12 item 6): renames, and deletions with the consequences first ----
+    renameDataset(a) {
+      need(store.datasets.get(a.datasetId), `dataset ${a.datasetId}`, 'datasetId');
+      const d = store.datasets.rename(a.datasetId, a.name);
+      wb.emit({ type: 'datasets-changed' });
+      return d;
+    },
+    renameModel(a) {
+      need(store.models.get(a.modelId), `model ${a.modelId}`, 'modelId');
+      const m = store.models.rename(a.modelId, a.name);
+      wb.emit({ type: 'models-changed' });
+      return m;
+    },
+    renameStudy(a) {
+      need(store.studies.get(a.studyId), `study ${a.studyId}`, 'studyId');
+      return need(store.studies.get(store.studies.rename(a.studyId, a.name)), 'study', 'studyId');
+    },
+    renameRun(a) {
+      need(store.runs.get(a.runId), `run ${a.runId}`, 'runId');
+      return store.runs.rename(a.runId, a.name);
+    },
+    deleteModel: (a) => remove('model', a.modelId, a.confirm),
+    deleteStudy: (a) => remove('study', a.studyId, a.confirm),
+    deleteRun: (a) => remove('run', a.runId, a.confirm),
     async exportRun(a) {
       need(store.runs.get(a.runId), `run ${a.runId}`, 'runId');
       const dir = join(wb.options.dataDir, 'exports');

@@ -2,6 +2,7 @@ import type { ParsedDataset, ParsedExample } from '../datasets/types';
 import type { Db } from './db';
 import { fromJson, nowIso, toJson } from './json';
 import type { Lease, LeasesRepo } from './leases';
+import { nameProblem } from './names';
 import { StoreError, type DatasetRecord, type StoredExample } from './types';
 import { isBusy, retryBusy, sleepSync, writeTransaction } from './write';
 
@@ -84,6 +85,19 @@ export interface DatasetsRepo {
    * The dataset disappears at once (made pending); its examples go in chunks, finished at the next open if killed.
    */
   delete(id: number): boolean;
+
+  // ---- housekeeping (issue 12 item 6): rename, duplicates, deletion with what goes with it (deletions-repo.ts) ----
+  /** Gives the dataset another name (names.ts); returns the renamed record. */
+  rename(id: number, name: string): DatasetRecord;
+  /** The other datasets whose imported file had the same content (SHA-256), oldest first. */
+  sameContent(id: number): DatasetRecord[];
+  /**
+   * The first half of delete(), to run inside a caller's transaction (deletions-repo.ts, which deletes the runs
+   * first): hides the dataset (pending, with this process's lease). Returns false if absent.
+   */
+  hideForDelete(id: number): boolean;
+  /** The second half: deletes a hidden dataset's examples in chunks, then the dataset (after the caller's commit). */
+  purgeDeleted(id: number): void;
 }
 
 const SELECT_DATASET = `
@@ -201,6 +215,8 @@ export function datasetsRepo(db: Db, leases: LeasesRepo): DatasetsRepo {
   const purgeExamples = db.prepare(`DELETE FROM examples WHERE id IN (SELECT id FROM examples WHERE dataset_id = ? LIMIT ${PURGE_CHUNK_ROWS})`);
   const delPending = db.prepare(`DELETE FROM datasets WHERE id = ? AND state = 'pending'`);
   const delLease = db.prepare(`DELETE FROM leases WHERE kind = 'import' AND target_id = ?`);
+  const rename = db.prepare(`UPDATE datasets SET name = ? WHERE id = ?`);
+  const sameSha = db.prepare(`${SELECT_DATASET} AND d.source_sha256 = ? AND d.id <> ? ORDER BY d.id`);
 
   const checkMeta = (m: DatasetMeta) => {
     if (typeof m?.name !== 'string' || m.name === '') throw new StoreError('dataset: field "name" must be a non-empty string');
@@ -358,5 +374,19 @@ export function datasetsRepo(db: Db, leases: LeasesRepo): DatasetsRepo {
       purge(id);
       return true;
     },
+    // ---- housekeeping (issue 12 item 6) ----
+    rename: writeTransaction(db, 'dataset rename', (id: number, name: string): DatasetRecord => {
+      const problem = nameProblem(name);
+      if (problem) throw new StoreError(`dataset ${id}: field "name" ${problem}`);
+      if (!getOne.get(id)) throw new StoreError(`dataset ${id} does not exist`);
+      rename.run(name.trim(), id);
+      return toRecord(getOne.get(id) as DatasetRow);
+    }),
+    sameContent(id) {
+      const d = getOne.get(id) as DatasetRow | undefined;
+      return d ? (sameSha.all(d.source_sha256, id) as DatasetRow[]).map(toRecord) : [];
+    },
+    hideForDelete: (id) => hideForDelete(id),
+    purgeDeleted: (id) => purge(id),
   };
 }

@@ -1,4 +1,5 @@
 import { datasetsRepo, type DatasetsRepo } from './datasets-repo';
+import { deletionsRepo, type DeletionsRepo } from './deletions-repo';
 import { leasesRepo, type LeasesRepo } from './leases';
 import { enableWal, integrityCheck, openDatabase, type Db } from './db';
 import { metricsRepo, type MetricsRepo } from './metrics-repo';
@@ -19,6 +20,8 @@ export interface Store {
   readonly runs: RunsRepo;
   readonly results: ResultsRepo;
   readonly metrics: MetricsRepo;
+  /** Deleting a dataset, model, study or run with what goes with it (deletions-repo.ts). */
+  readonly deletions: DeletionsRepo;
   /** Which process holds a run or a pending import (see leases.ts). */
   readonly leases: LeasesRepo;
   /** The raw connection, for diagnostics and tests; prefer the repositories. */
@@ -62,13 +65,15 @@ export function openStore(file: string, options: StoreOptions = {}): Store {
     // Leftovers of a killed import are invisible; failing to delete them now (a write refused past the retry
     // deadline) must not stop the store from opening. The next open tries again.
   }
+  const runs = runsRepo(db, leases);
   return {
     file,
     migrated,
     datasets,
     models: modelsRepo(db),
     studies: studiesRepo(db),
-    runs: runsRepo(db, leases),
+    runs,
+    deletions: deletionsRepo(db, { datasets, runs }),
     results: resultsRepo(db),
     metrics: metricsRepo(db),
     leases,
@@ -87,6 +92,8 @@ export { isBusy, retryBusy, writeTransaction, type WriteRetryPolicy } from './wr
 export type { ModelsRepo } from './models-repo';
 export type { StudiesRepo } from './studies-repo';
 export type { RunsRepo } from './runs-repo';
+export { DELETION_KINDS, type AffectedStudy, type DeletedRun, type DeletionImpact, type DeletionKind, type DeletionsRepo } from './deletions-repo';
+export { NAME_MAX, nameProblem } from './names';
 export type { ResultsRepo } from './results-repo';
 export type { MetricsRepo } from './metrics-repo';
 export * from './types';

@@ -237,7 +237,23 @@ const v5ChosenChatTemplates: Migration = {
   },
 };
 
-export const MIGRATIONS: readonly Migration[] = [v1CoreTables, v2RunsAndResults, v3LeasesAndStagedImports, v4IndicatorNames, v5ChosenChatTemplates];
+/**
+ * Housekeeping (issue 12 item 6): a run can be given a name (runs.name, NULL = "run <id>"), and datasets are
+ * looked up by their content hash (source_sha256, the SHA-256 of the imported file, stored since v1) to warn
+ * about a duplicate import.
+ */
+const v6Housekeeping: Migration = {
+  version: 6,
+  name: 'run names, dataset content-hash index',
+  up(db) {
+    db.exec(`
+      ALTER TABLE runs ADD COLUMN name TEXT CHECK (name IS NULL OR length(trim(name)) > 0);
+      CREATE INDEX datasets_sha256 ON datasets(source_sha256);
+    `);
+  },
+};
+
+export const MIGRATIONS: readonly Migration[] = [v1CoreTables, v2RunsAndResults, v3LeasesAndStagedImports, v4IndicatorNames, v5ChosenChatTemplates, v6Housekeeping];
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 
 export class SchemaVersionError extends Error {

@@ -1,5 +1,6 @@
 import type { Db } from './db';
 import { fromJson, nowIso, toJson } from './json';
+import { nameProblem } from './names';
 import { StoreError, type ModelInput, type ModelRecord } from './types';
 import { retryBusy } from './write';
 
@@ -34,6 +35,10 @@ export interface ModelsRepo {
    * The text is stored as given: api/model-template.ts checks it renders before it comes here.
    */
   setTemplate(id: number, choice: { family: string | null; template: string } | null): boolean;
+
+  // ---- housekeeping (issue 12 item 6); deletion is deletions-repo.ts (it deletes the model's runs with it) ----
+  /** Sets the name the lists show (metadata.displayName; names.ts); returns the renamed record. */
+  rename(id: number, name: string): ModelRecord;
 }
 
 function toRecord(r: ModelRow): ModelRecord {
@@ -71,6 +76,7 @@ export function modelsRepo(db: Db): ModelsRepo {
   const bySha = db.prepare(`SELECT * FROM models WHERE sha256 = ?`);
   const all = db.prepare(`SELECT * FROM models ORDER BY id`);
   const setChosen = db.prepare(`UPDATE models SET chosen_template = ?, chosen_template_family = ? WHERE id = ?`);
+  const rename = db.prepare(`UPDATE models SET metadata = json_set(metadata, '$.displayName', ?) WHERE id = ?`);
 
   return {
     register(m) {
@@ -110,6 +116,13 @@ export function modelsRepo(db: Db): ModelsRepo {
       }
       const r = retryBusy(db, 'model template', () => setChosen.run(choice?.template ?? null, choice?.family ?? null, id));
       return r.changes > 0;
+    },
+    // ---- housekeeping (issue 12 item 6) ----
+    rename(id, name) {
+      const problem = nameProblem(name);
+      if (problem) throw new StoreError(`model ${id}: field "name" ${problem}`);
+      if (retryBusy(db, 'model rename', () => rename.run(name.trim(), id).changes) === 0) throw new StoreError(`model ${id} does not exist`);
+      return toRecord(byId.get(id) as ModelRow);
     },
   };
 }

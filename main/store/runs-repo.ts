@@ -3,6 +3,7 @@ import { nowIso } from './json';
 import { heldByAnotherProcess, isLive, LeaseHeldError, type Lease, type LeaseRecord, type LeasesRepo } from './leases';
 import { STORED_RUN_STATUSES, StoreError, type RunInput, type RunRecord, type StoredRunStatus } from './types';
 import { retryBusy, writeTransaction } from './write';
+import { nameProblem } from './names';
 
 interface RunRow {
   id: number;
@@ -19,6 +20,7 @@ interface RunRow {
   finished_at: string | null;
   timings: string;
   error: string | null;
+  name: string | null;
   /** From the run's lease (LEFT JOIN): absent when no process has leased the run since it last finished. */
   lease_host: string | null;
   lease_pid: number | null;
@@ -49,6 +51,10 @@ export interface RunsRepo {
   finish(id: number, end: { status?: 'done' | 'failed' | 'stopped'; timings?: Record<string, unknown>; error?: string | null }): void;
   /** Deletes the run with its results and metrics (and its lease). */
   delete(id: number): boolean;
+
+  // ---- housekeeping (issue 12 item 6); deleting with what goes with it is deletions-repo.ts ----
+  /** Names the run (names.ts); returns the renamed record. */
+  rename(id: number, name: string): RunRecord;
 }
 
 /** The one rule for 'interrupted': stored as running, and the lease of the process running it is over. */
@@ -72,6 +78,7 @@ function toRecord(r: RunRow): RunRecord {
     finishedAt: r.finished_at,
     timings: JSON.parse(r.timings),
     error: r.error,
+    name: r.name ?? null,
   };
 }
 
@@ -101,6 +108,7 @@ export function runsRepo(db: Db, leases: LeasesRepo): RunsRepo {
   );
   const del = db.prepare(`DELETE FROM runs WHERE id = ?`);
   const dropLease = db.prepare(`DELETE FROM leases WHERE kind = 'run' AND target_id = ?`);
+  const rename = db.prepare(`UPDATE runs SET name = ? WHERE id = ?`);
 
   const current = (id: number): RunRow => {
     const r = byId.get(id) as RunRow | undefined;
@@ -166,5 +174,12 @@ export function runsRepo(db: Db, leases: LeasesRepo): RunsRepo {
       dropLease.run(id);
       return del.run(id).changes > 0;
     }),
+    // ---- housekeeping (issue 12 item 6) ----
+    rename(id, name) {
+      const problem = nameProblem(name);
+      if (problem) throw new StoreError(`run ${id}: field "name" ${problem}`);
+      if (retryBusy(db, 'run rename', () => rename.run(name.trim(), id).changes) === 0) throw new StoreError(`run ${id} does not exist`);
+      return toRecord(current(id));
+    },
   };
 }

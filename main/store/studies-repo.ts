@@ -1,6 +1,7 @@
 import type { StudyConfig } from '../config/study-schema';
 import type { Db } from './db';
 import { nowIso } from './json';
+import { nameProblem } from './names';
 import { StoreError, type StudyRecord } from './types';
 import { writeTransaction } from './write';
 
@@ -38,6 +39,16 @@ export interface StudiesRepo {
    */
   update(id: number, config: StudyConfig, name?: string): number;
   hasRuns(id: number): boolean;
+
+  // ---- housekeeping (issue 12 item 6); deleting with the runs is deletions-repo.ts ----
+  /** The newest version of the study that `id` belongs to (what the lists show and the form edits). */
+  latest(id: number): StudyRecord<StudyConfig> | undefined;
+  /**
+   * Renames the study: its newest version gets the name (names.ts) by the rule of update(): in place when that
+   * version has no runs, else as a new version with the same configuration, so a run's record keeps the name
+   * and configuration it ran with. Returns the id of the version that carries the new name.
+   */
+  rename(id: number, name: string): number;
 }
 
 function toRecord(r: StudyRow): StudyRecord<StudyConfig> {
@@ -73,6 +84,7 @@ export function studiesRepo(db: Db): StudiesRepo {
   const byRoot = db.prepare(`SELECT * FROM studies WHERE root_id = ? ORDER BY version`);
   const maxVersion = db.prepare(`SELECT max(version) AS v FROM studies WHERE root_id = ?`);
   const runCount = db.prepare(`SELECT count(*) AS n FROM runs WHERE study_id = ?`);
+  const latestOf = db.prepare(`SELECT * FROM studies WHERE root_id = ? ORDER BY version DESC LIMIT 1`);
   const edit = db.prepare(`UPDATE studies SET name = ?, config = ?, updated_at = ? WHERE id = ?`);
 
   const hasRuns = (id: number) => (runCount.get(id) as { n: number }).n > 0;
@@ -112,5 +124,18 @@ export function studiesRepo(db: Db): StudiesRepo {
     },
     update: (id, config, name) => update(id, config, name),
     hasRuns,
+    // ---- housekeeping (issue 12 item 6) ----
+    latest(id) {
+      const r = getRow(id);
+      return r && toRecord(latestOf.get(r.root_id) as StudyRow);
+    },
+    rename(id, name) {
+      const problem = nameProblem(name);
+      if (problem) throw new StoreError(`study ${id}: field "name" ${problem}`);
+      const r = getRow(id);
+      if (!r) throw new StoreError(`study ${id} does not exist`);
+      const last = latestOf.get(r.root_id) as StudyRow;
+      return update(last.id, JSON.parse(last.config) as StudyConfig, name.trim());
+    },
   };
 }

@@ -95,6 +95,8 @@ export interface RunRecord {
   finishedAt: string | null;
   timings: Record<string, unknown>;
   error: string | null;
+  /** The name the user gave the run (rename); null: it is shown as "run <id>". */
+  name: string | null;
 }
 
 /** A model token with its character offsets in the prompt and the prompt segment it belongs to. */

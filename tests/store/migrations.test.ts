@@ -15,7 +15,7 @@ const NOW = '2024-01-01T00:00:00.000Z';
  * Data written with raw SQL in the shape of each schema version, as an app of that version would
  * have written it. seeds[v] runs on a database at version >= v.
  */
-const seeds: Record<number, (db: Db) => void> = {
+const seeds: Record<number, (db: Db, k: number) => void> = {
   1(db) {
     db.prepare(`INSERT INTO datasets (id, name, format, source_path, source_sha256, language, label_set, created_at)
       VALUES (1, 'mSST da', 'msst', '/d/da.xlsx', 'ab', 'da', '["positiv","negativ"]', ?)`).run(NOW);
@@ -30,7 +30,10 @@ const seeds: Record<number, (db: Db) => void> = {
     db.prepare(`INSERT INTO studies (id, name, config, version, root_id, created_at, updated_at)
       VALUES (7, 'old study', '{"name":"old study"}', 1, 7, ?, ?)`).run(NOW, NOW);
   },
-  2(db) {
+  2(db, k) {
+    // at version 4 or later an app writes the indicator by name (migration 4 rewrote older ones): a database
+    // created at such a version holds the name, as migration 4 would have left it
+    const indicator = k >= 4 ? '"Excessive overtime"' : '5';
     db.prepare(`INSERT INTO runs (id, study_id, model_id, dataset_id, seed, status, progress_done, progress_total, app_version, created_at)
       VALUES (3, 7, 5, 1, 28, 'paused', 1, 1, '0.0.9', ?)`).run(NOW);
     db.prepare(`INSERT INTO results (id, run_id, example_id, raw_outputs, label, correct, answer_prob, created_at)
@@ -39,9 +42,9 @@ const seeds: Record<number, (db: Db) => void> = {
     db.prepare(`INSERT INTO metrics (run_id, scope, name, value, n) VALUES (3, '{"level":"word"}', 'kappa', 0.5, 1)`).run();
     // a forced-labour study as stored before indicators were named: 5 = RaFoLa's (alphabetical) number
     db.prepare(`INSERT INTO studies (id, name, config, version, root_id, created_at, updated_at)
-      VALUES (8, 'overtime', '{"name":"overtime","task":{"kind":"forced-labour","labels":["yes","no"],"indicator":5}}', 1, 8, ?, ?)`).run(NOW, NOW);
+      VALUES (8, 'overtime', '{"name":"overtime","task":{"kind":"forced-labour","labels":["yes","no"],"indicator":${indicator}}}', 1, 8, ?, ?)`).run(NOW, NOW);
     db.prepare(`INSERT INTO runs (id, study_id, model_id, dataset_id, seed, status, app_version, created_at) VALUES (4, 8, 5, 1, 28, 'done', '0.0.9', ?)`).run(NOW);
-    db.prepare(`INSERT INTO metrics (run_id, scope, name, value, n) VALUES (4, '{"model":"m","indicator":"5"}', 'accuracy', 1, 1)`).run();
+    db.prepare(`INSERT INTO metrics (run_id, scope, name, value, n) VALUES (4, '{"model":"m","indicator":${k >= 4 ? indicator : '"5"'}}', 'accuracy', 1, 1)`).run();
   },
   // v3 adds tables only (leases, staged imports); v4 rewrites data only (forced-labour indicators by name)
   3() {},
@@ -53,7 +56,7 @@ const seeds: Record<number, (db: Db) => void> = {
 function createAtVersion(file: string, k: number): void {
   const db = openDatabase(file);
   migrate(db, file, MIGRATIONS.slice(0, k));
-  for (let v = 1; v <= k; v++) seeds[v](db);
+  for (let v = 1; v <= k; v++) seeds[v]?.(db, k);
   expect(schemaVersion(db)).toBe(k);
   db.close();
 }
@@ -109,6 +112,8 @@ describe('migrations', () => {
       expect(store.studies.get(7)).toMatchObject({ name: 'old study', version: 1, rootId: 7 });
       if (k >= 2) {
         expect(store.runs.get(3)).toMatchObject({ status: 'paused', seed: 28, progress: { done: 1, total: 1 } });
+        // v5: runs have a name (none until the user gives one)
+        expect(store.runs.get(3)!.name).toBeNull();
         const r = store.results.get(3, 10)!;
         expect(r).toMatchObject({ label: 'positiv', correct: true, answerProb: 0.75 });
         expect([...r.relevance[0].values]).toEqual([0.25, -1]);
