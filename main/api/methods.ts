@@ -32,6 +32,11 @@ export const METHOD_NAMES = [
   'listMetrics',
   'queryMetrics',
   'exportRun',
+  // welcome, settings (issue 12 items 9 and 13)
+  'firstRunStatus',
+  'demoReport',
+  'getSettings',
+  'saveSettings',
 ] as const;
 
 export type MethodName = (typeof METHOD_NAMES)[number];
