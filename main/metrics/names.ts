@@ -166,6 +166,13 @@ export const GLOSSARY: readonly GlossaryEntry[] = [
     methods: ['random', 'occlusion'],
   },
   {
+    id: 'relevance-share',
+    term: 'Relevance share (where LRP relevance lands)',
+    meaning: 'The share of an LRP explanation’s total relevance (absolute) on each part of the prompt: the text itself, the instructions, the answer options, the chat template.',
+    good: 'Most of it on the text means the explanation is about the text; a large share on the template or options means the answer leaned on the prompt’s wording.',
+    metrics: ['relevance-share'],
+  },
+  {
     id: 'interval',
     term: '95 % interval',
     meaning: 'The range the figure would plausibly fall in with other examples of the same kind: bootstrap over examples (1,000 resamples).',
