@@ -350,6 +350,9 @@ export interface FirstRunStatus {
     /** Examples done and total over the demo's runs so far (runs not created yet are not counted). */
     done: number;
     total: number;
+    /** How many studies the demo runs (one run each), and the share of them done (each run counts its part done). */
+    studies: number;
+    fraction: number;
     /** Whether the PDF report exists (demoReport answers it as a download). */
     report: boolean;
   };

@@ -108,6 +108,8 @@ export function firstRunStatus(wb: Workbench): FirstRunStatus {
       runIds: demoRuns.map((r) => r.id),
       done: demoRuns.reduce((n, r) => n + r.progress.done, 0),
       total: demoRuns.reduce((n, r) => n + r.progress.total, 0),
+      studies: names.size,
+      fraction: state === 'done' ? 1 : Math.min(1, demoRuns.reduce((f, r) => f + (r.progress.total ? r.progress.done / r.progress.total : 0), 0) / Math.max(1, names.size)),
       report,
     },
   };

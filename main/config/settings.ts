@@ -80,7 +80,7 @@ function checkLimits(s: Pick<Settings, 'contextSize' | 'threads'>): SettingsProb
   const problems: SettingsProblems = {};
   if (!r.ok) {
     for (const e of r.errors) {
-      if (e.path === 'limits.maxContextTokens') problems.contextSize = `context size ${e.message}, got ${JSON.stringify(s.contextSize)}`;
+      if (e.path === 'limits.maxContextTokens') problems.contextSize = `context size ${e.message}`;
       else if (e.path === 'limits.threads') problems.threads = `threads ${e.message}`;
     }
   }

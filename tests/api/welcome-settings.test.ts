@@ -38,7 +38,8 @@ describe('firstRunStatus and demoReport', () => {
       const d = store.datasets.insert(dataset('d', [example('1', 'a good film', 'positive', [1])]));
       const m = store.models.register({ path: '/m.gguf', sha256: 'a'.repeat(64), fileSize: 1 });
       let s = ok(await wb.call('firstRunStatus', {})) as FirstRunStatus;
-      expect(s).toEqual({ ownRuns: 0, demo: { state: 'none', studyIds: [], runIds: [], done: 0, total: 0, report: false } });
+      const studies = demoStudyNames().size;
+      expect(s).toEqual({ ownRuns: 0, demo: { state: 'none', studyIds: [], runIds: [], done: 0, total: 0, studies, fraction: 0, report: false } });
       // a demo study (stored under a built-in demo study's name, as first-run-demo.ts does) with two runs
       const demoName = [...demoStudyNames()][0];
       const demoStudy = store.studies.create(demoName, { ...minimalConfig(d, m), name: demoName });
@@ -49,6 +50,8 @@ describe('firstRunStatus and demoReport', () => {
       s = ok(await wb.call('firstRunStatus', {})) as FirstRunStatus;
       expect(s.ownRuns).toBe(0);
       expect(s.demo).toMatchObject({ state: 'incomplete', studyIds: [demoStudy], runIds: [r1, r2], done: 5, total: 10, report: false });
+      // two runs' parts done (4/4 and 1/6) over the demo's studies
+      expect(s.demo.fraction).toBeCloseTo((1 + 1 / 6) / studies, 12);
       const refused = await wb.call('demoReport', {});
       expect(refused.ok).toBe(false);
       if (!refused.ok) expect(refused.error.code).toBe('not_found');

@@ -29,7 +29,9 @@ export async function run(j: Journey): Promise<void> {
   if ((await status())?.demo.state === 'running') {
     const progress = page.getByTestId('demo-progress');
     await progress.waitFor();
-    expect(await progress.textContent()).toMatch(/The built-in demo is running on a small generated model: \d+ of (\d+|…) examples/);
+    expect(await progress.textContent()).toMatch(/Preparing the built-in demo|The built-in demo is running on a small generated model: study \d of \d, \d+ of \d+ examples done so far/);
+    // once its first run exists, which study it is on and how many examples are done (unless it ends first)
+    await Promise.race([progress.filter({ hasText: 'examples done so far' }).waitFor({ timeout: DEMO_MS }), page.getByTestId('demo-done').waitFor({ timeout: DEMO_MS })]);
     await j.s.shot('journey-01-demo-running');
   }
 

@@ -60,7 +60,8 @@ export async function run(j: Journey): Promise<void> {
   await j.s.shot('journey-08-export-pdf');
 
   // CSV: one row per stored result, each with the stored example, answer and correctness.
-  const csv = parseCsv(readFileSync(await download('CSV', `run-${runId}.csv`), 'utf8'));
+  // (a spreadsheet-friendly byte-order mark may lead the file)
+  const csv = parseCsv(readFileSync(await download('CSV', `run-${runId}.csv`), 'utf8').replace(/^\ufeff/, ''));
   const [head, ...rows] = csv;
   const col = (name: string) => head.indexOf(name);
   expect(rows).toHaveLength(stored.length);
