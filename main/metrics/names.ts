@@ -163,7 +163,14 @@ export const GLOSSARY: readonly GlossaryEntry[] = [
     term: 'Random baseline',
     meaning: 'Randomly chosen words (seeded, reproducible), as many as the other explanations select.',
     good: 'What chance looks like: an explanation method should beat it on every figure.',
-    methods: ['random', 'occlusion'],
+    methods: ['random'],
+  },
+  {
+    id: 'occlusion',
+    term: 'Occlusion',
+    meaning: 'A simple post-hoc explanation: each token of the text is masked in turn, and its score is how much the probability of the answer drops without it.',
+    good: 'Like LRP, not a score by itself: compared with the human rationale and tested by masking; a useful check on LRP.',
+    methods: ['occlusion'],
   },
   {
     id: 'relevance-share',
