@@ -28,6 +28,11 @@ export interface ResultsChoice {
   studyId: number | null;
   /** The user asked for every run at once (the long page). */
   all: boolean;
+  /**
+   * The app's current run when Results last showed: another screen that moves to another run (the Run
+   * monitor's "Results") makes Results open that run's study instead of the one chosen before.
+   */
+  seenRunId?: number | null;
 }
 
 /**
