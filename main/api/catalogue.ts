@@ -159,6 +159,22 @@ export const requests = {
   deleteModel: z.object({ modelId: Id, confirm: Confirm }).strict(),
   deleteStudy: z.object({ studyId: Id, confirm: Confirm }).strict(),
   deleteRun: z.object({ runId: Id, confirm: Confirm }).strict(),
+  // ---- welcome, settings (issue 12 items 9 and 13) ----
+  firstRunStatus: z.object({}).strict(),
+  /** The first-run demo's PDF report as a download handle (by its built-in name; never a path). */
+  demoReport: z.object({}).strict(),
+  getSettings: z.object({}).strict(),
+  /**
+   * contextSize / threads: a number, or null for the built-in default. dataDir (desktop only): a directory
+   * handle from the native dialog (pickFile('data-dir')), or "default"; absent leaves it as it is.
+   */
+  saveSettings: z
+    .object({
+      contextSize: z.number().int().nullable(),
+      threads: z.number().int().nullable(),
+      dataDir: z.union([Handle, z.literal('default')]).optional(),
+    })
+    .strict(),
 } satisfies Record<MethodName, z.ZodType>;
 
 // Compile-time check that methods.ts lists exactly the catalogue's keys.
@@ -516,6 +532,55 @@ export interface Responses {
   deleteModel: DeletionAnswer;
   deleteStudy: DeletionAnswer;
   deleteRun: DeletionAnswer;
+  // ---- welcome, settings (issue 12 items 9 and 13) ----
+  firstRunStatus: FirstRunStatus;
+  demoReport: ExportResult;
+  getSettings: SettingsView;
+  saveSettings: SettingsView & { restartNeeded: boolean; message: string };
+}
+
+// ---- welcome, settings (issue 12 items 9 and 13) ----
+
+/** Where the app stands on a first run: the user's own runs, and the first-run demo's progress and report. */
+export interface FirstRunStatus {
+  /** Runs that are not the first-run demo's: the welcome screen shows while there are none. */
+  ownRuns: number;
+  demo: {
+    /**
+     * none: no demo (turned off, or the database had runs); running: under way in this session; done: its
+     * report is written; incomplete / failed: stopped before the report (reason says why).
+     */
+    state: 'none' | 'running' | 'done' | 'incomplete' | 'failed';
+    reason?: string;
+    studyIds: number[];
+    runIds: number[];
+    /** Examples done and total over the demo's runs so far (runs not created yet are not counted). */
+    done: number;
+    total: number;
+    /** How many studies the demo runs (one run each), and the share of them done (each run counts its part done). */
+    studies: number;
+    fraction: number;
+    /** Whether the PDF report exists (demoReport answers it as a download). */
+    report: boolean;
+  };
+}
+
+export interface SettingsView {
+  /** As stored (null: the built-in default). */
+  settings: { contextSize: number | null; threads: number | null; dataDir: string | null };
+  /** What applies now: the built-in defaults where a setting is null, and the data directory in use. */
+  effective: { contextSize: number; threads: number; dataDir: string };
+  /** Where the data directory in use comes from. */
+  dataDirSource: 'environment' | 'settings' | 'default' | 'command line';
+  /** The data directory the next start will use, when it differs from the one in use. */
+  pendingDataDir: string | null;
+  /** Whether this front end may change the data directory (desktop: native dialog; browser mode: no). */
+  dataDirEditable: boolean;
+  threadsMax: number;
+  /** Problems of the stored file (values that were left at their defaults), by field. */
+  problems: Record<string, string>;
+  /** Where the settings file is (shown so the user can find it; the API never takes a path). */
+  file: string;
 }
 
 export type Request<M extends MethodName> = z.input<(typeof requests)[M]>;
@@ -527,7 +592,7 @@ export type WorkbenchApi = { [M in MethodName]: (arg: Request<M>) => Promise<Res
 /** What window.workbench exposes in Electron (the preload): the same methods, returning envelopes. */
 export type WorkbenchBridge = { [M in MethodName]: (arg: Request<M>) => Promise<Envelope<Responses[M]>> } & {
   /** Opens the native file dialog; null when the user cancels. */
-  pickFile(purpose: 'dataset' | 'labels' | 'model' | 'definitions'): Promise<Envelope<FileHandleInfo | null>>;
+  pickFile(purpose: 'dataset' | 'labels' | 'model' | 'definitions' | 'data-dir'): Promise<Envelope<FileHandleInfo | null>>;
   /** Asks where to save an export (native dialog) and copies it there; null when cancelled. */
   saveFile(download: string): Promise<Envelope<{ savedTo: string } | null>>;
   /** Subscribes to engine events; returns an unsubscribe function. */

@@ -6,7 +6,9 @@
  */
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FirstRunDemoResult } from './first-run-demo';
+import { resolveStudies } from '../studies/builtins';
+import type { FirstRunStatus } from './catalogue';
+import { DEMO_STUDY_GROUP, type FirstRunDemoResult } from './first-run-demo';
 import type { Workbench } from './service';
 
 export const DEMO_REPORT_NAME = 'demo-report.pdf';
@@ -39,6 +41,13 @@ export async function startFirstRunDemo(
   const pdf = demoReportPath(wb.options.dataDir);
   // runs can be deleted (housekeeping): a data directory whose demo finished once is not a fresh install
   if (existsSync(pdf)) return { status: 'skipped', reason: `the demo ran before (its report is ${pdf})` };
+  demoState.set(wb, { state: 'running' });
+  const outcome = await runDemo(wb, pdf, log);
+  demoState.set(wb, outcome.status === 'done' ? { state: 'done' } : outcome.status === 'incomplete' ? { state: 'incomplete', reason: outcome.reason } : { state: 'failed', reason: outcome.message });
+  return outcome;
+}
+
+async function runDemo(wb: Workbench, pdf: string, log: (line: string) => void): Promise<Exclude<FirstRunOutcome, { status: 'skipped' }>> {
   // The Electron shell prints with printToPDF: the engine then writes the report's HTML for it.
   const viaShell = wb.options.renderPdf;
   const reportFile = viaShell ? pdf.replace(/\.pdf$/, '.html') : pdf;
@@ -62,4 +71,48 @@ export async function startFirstRunDemo(
     log(`Demo study failed: ${message}`);
     return { status: 'failed', message };
   }
+}
+
+// ---- the welcome screen's view of the first run (issue 12 item 9) ----
+
+/** The first-run demo of this session, per workbench: set by startFirstRunDemo, read by firstRunStatus. */
+const demoState = new WeakMap<Workbench, { state: 'running' | 'done' | 'incomplete' | 'failed'; reason?: string }>();
+
+/** The names the built-in demo studies are stored under (studies/demo-*.json's "name"). */
+let demoNames: Set<string> | null = null;
+export function demoStudyNames(): Set<string> {
+  demoNames ??= new Set(resolveStudies(DEMO_STUDY_GROUP).map((s) => String((s.config as { name?: unknown }).name)));
+  return demoNames;
+}
+
+/**
+ * The user's own runs (not the demo's) and the demo's progress. The demo's studies are the stored studies
+ * named as the built-in demo studies (first-run-demo.ts stores them under those names). After a restart,
+ * when this session did not run the demo, its state is read from what is stored: the report written
+ * (done), demo runs without it (incomplete), or no demo runs (none).
+ */
+export function firstRunStatus(wb: Workbench): FirstRunStatus {
+  const names = demoStudyNames();
+  const studyIds = wb.store.studies.list().filter((s) => names.has(s.name)).map((s) => s.id);
+  const ids = new Set(studyIds);
+  const runs = wb.store.runs.list();
+  const demoRuns = runs.filter((r) => ids.has(r.studyId));
+  const report = existsSync(demoReportPath(wb.options.dataDir));
+  const live = demoState.get(wb);
+  const state: FirstRunStatus['demo']['state'] = live ? live.state : report ? 'done' : demoRuns.length ? 'incomplete' : 'none';
+  const reason = live?.reason ?? (state === 'incomplete' ? 'the demo stopped before its report was written; resume its runs in the Run monitor' : undefined);
+  return {
+    ownRuns: runs.length - demoRuns.length,
+    demo: {
+      state,
+      ...(reason !== undefined ? { reason } : {}),
+      studyIds,
+      runIds: demoRuns.map((r) => r.id),
+      done: demoRuns.reduce((n, r) => n + r.progress.done, 0),
+      total: demoRuns.reduce((n, r) => n + r.progress.total, 0),
+      studies: names.size,
+      fraction: state === 'done' ? 1 : Math.min(1, demoRuns.reduce((f, r) => f + (r.progress.total ? r.progress.done / r.progress.total : 0), 0) / Math.max(1, names.size)),
+      report,
+    },
+  };
 }

@@ -49,6 +49,11 @@ export const METHOD_NAMES = [
   'deleteModel',
   'deleteStudy',
   'deleteRun',
+  // welcome, settings (issue 12 items 9 and 13)
+  'firstRunStatus',
+  'demoReport',
+  'getSettings',
+  'saveSettings',
 ] as const;
 
 export type MethodName = (typeof METHOD_NAMES)[number];

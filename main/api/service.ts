@@ -27,6 +27,14 @@ import { TEMPLATE_FAMILIES, templateProblem, templateStatus } from '../protocol/
 import { choiceOf } from './model-template';
 import type { ModelRecord } from '../store/types';
 
+import { demoReportPath, firstRunStatus } from './first-run';
+import { NO_SETTINGS, readSettings, settingsFileIn, settingsProblems, withSettingsDefaults, writeSettings, type Settings } from '../config/settings';
+import { defaultConfigDir } from '../server/paths';
+import { maxThreads } from '../models/session-threads';
+import type { SettingsView } from './catalogue';
+import { existsSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
+
 /** Float32Array does not survive JSON (HTTP) or reads oddly across IPC: send plain number arrays. */
 function plainResult(r: ResultRecord): PlainResult {
   return { ...r, relevance: r.relevance.map((v) => ({ ...v, values: Array.from(v.values) })) };
@@ -54,6 +62,10 @@ export interface WorkbenchOptions {
   renderPdf?: (htmlFile: string, pdfFile: string) => Promise<void>;
   /** The model catalogue the API offers (default: main/models/catalogue.ts's CATALOGUE; tests pass loopback entries). */
   catalogue?: readonly CatalogueEntry[];
+  /** The settings file (main/config/settings.ts); default settings.json in the config directory (RW_CONFIG_DIR). */
+  settingsFile?: string;
+  /** Where `dataDir` came from, for the Settings screen; default: worked out from RW_DATA_DIR and the settings. */
+  dataDirSource?: SettingsView['dataDirSource'];
 }
 
 type Impl = { [M in MethodName]: (arg: ParsedRequest<M>) => Promise<Responses[M]> | Responses[M] };
@@ -437,7 +449,7 @@ function makeImpl(wb: Workbench): Impl {
     validateStudyConfig(a): StudyValidation {
       let config: unknown;
       try {
-        config = apiStudyConfig(a.config, wb.files);
+        config = withSettingsDefaults(apiStudyConfig(a.config, wb.files), readSettings(settingsFile(wb)).settings);
       } catch (e) {
         // a refused path or an unreadable definitions file is a field problem, shown next to its field
         if (e instanceof ApiError && e.fields) return { ok: false, fields: e.fields };
@@ -457,7 +469,8 @@ function makeImpl(wb: Workbench): Impl {
     },
     saveStudy(a) {
       // parsed once, here, where the study comes in; the store keeps the validated configuration as it is
-      const config = apiStudyConfig(a.config, wb.files);
+      // a new study's limits default to the settings' context size and threads (config/settings.ts)
+      const config = withSettingsDefaults(apiStudyConfig(a.config, wb.files), readSettings(settingsFile(wb)).settings);
       // the name argument is the study's name (the form sends it apart from the configuration)
       const named = config && typeof config === 'object' && !Array.isArray(config) ? { ...config, name: a.name } : config;
       const parsed = parseStudyConfig(named);
@@ -573,5 +586,72 @@ function makeImpl(wb: Workbench): Impl {
       return { model: modelEntry(need(store.models.get(a.modelId), `model ${a.modelId}`, 'modelId')), preview };
     },
     hardwareInfo: () => wb.engine.call('hardwareInfo', { dbFile: wb.options.dbFile }),
+    // ---- welcome, settings (issue 12 items 9 and 13) ----
+    firstRunStatus: () => firstRunStatus(wb),
+    demoReport() {
+      const pdf = demoReportPath(wb.options.dataDir);
+      if (!existsSync(pdf)) throw new ApiError('not_found', 'the demo report is not written yet (the first-run demo writes it when its runs are done)');
+      const h = wb.files.registerPath(pdf);
+      return { name: h.name, bytes: h.size, download: h.handle };
+    },
+    getSettings: () => settingsView(wb),
+    saveSettings(a) {
+      const file = settingsFile(wb);
+      const before = readSettings(file).settings;
+      let dataDir = before.dataDir;
+      if (a.dataDir !== undefined) {
+        if (wb.options.mode !== 'electron') {
+          throw new ApiError('invalid', 'browser mode does not change the data directory: start it with --data-dir DIR (or RW_DATA_DIR), or change it in the desktop app’s Settings', { dataDir: 'not changed from browser mode' });
+        }
+        dataDir = a.dataDir === 'default' ? null : fileOf(wb, a.dataDir, 'dataDir').path;
+      }
+      const next: Settings = { contextSize: a.contextSize, threads: a.threads, dataDir };
+      const problems = settingsProblems(next);
+      if (Object.keys(problems).length) {
+        throw new ApiError('invalid', `settings not saved: ${Object.entries(problems).map(([k, v]) => `${k}: ${v}`).join('; ')}`, problems);
+      }
+      writeSettings(file, next);
+      const view = settingsView(wb);
+      const restartNeeded = view.pendingDataDir !== null;
+      const message = restartNeeded
+        ? `Saved. The data directory changes to ${view.pendingDataDir} when the app starts again; until then it stays ${wb.options.dataDir}.`
+        : 'Saved. New studies use this context size and these threads unless they set their own.';
+      return { ...view, restartNeeded, message };
+    },
+  };
+}
+
+// ---- settings (issue 12 item 13) ----
+
+const settingsFile = (wb: Workbench) => wb.options.settingsFile ?? settingsFileIn(defaultConfigDir());
+
+/** The built-in defaults of a study's limits (what applies when a setting is null): the schema's own. */
+function schemaLimitDefaults(): { contextSize: number; threads: number } {
+  const r = parseStudyConfig({ name: 'defaults', task: { kind: 'sentiment' }, dataset: { builtin: 'demo-sentiment-en' }, models: [{ id: 1 }] });
+  if (!r.ok) throw new Error('the study schema refused its own minimal configuration');
+  return { contextSize: r.config.limits.maxContextTokens, threads: r.config.limits.threads };
+}
+
+function settingsView(wb: Workbench): SettingsView {
+  const file = settingsFile(wb);
+  const { settings, problems } = existsSync(file) ? readSettings(file) : { settings: { ...NO_SETTINGS }, problems: {} };
+  const defaults = schemaLimitDefaults();
+  const current = resolvePath(wb.options.dataDir);
+  const env = process.env.RW_DATA_DIR ? resolvePath(process.env.RW_DATA_DIR) : null;
+  const source: SettingsView['dataDirSource'] =
+    wb.options.dataDirSource ??
+    (env === current ? 'environment' : settings.dataDir !== null && resolvePath(settings.dataDir) === current ? 'settings' : current === resolvePath(defaultConfigDir()) ? 'default' : 'command line');
+  // RW_DATA_DIR wins over the setting at the next start too; else the setting, else the config directory.
+  const next = env ?? (settings.dataDir !== null ? resolvePath(settings.dataDir) : resolvePath(defaultConfigDir()));
+  return {
+    settings,
+    effective: { contextSize: settings.contextSize ?? defaults.contextSize, threads: settings.threads ?? defaults.threads, dataDir: current },
+    dataDirSource: source,
+    // given on the command line (--data-dir), it stays what the next command line says
+    pendingDataDir: source === 'command line' || next === current ? null : next,
+    dataDirEditable: wb.options.mode === 'electron',
+    threadsMax: maxThreads(),
+    problems,
+    file,
   };
 }

@@ -37,4 +37,6 @@ export type Binarisation = (typeof BINARISATIONS)[number];
 // Display names and definitions of metrics and methods, and the ILO indicator list: defined where the
 // engine uses them, part of the contract the renderer sees.
 export { METRIC_LABEL, METRIC_DEFINITION, METHOD_LABEL, metricLabel, methodLabel, pairLabel, pooledLabel } from '../metrics/names';
+// The glossary (Help screen and tooltips; issue 12 item 12).
+export { GLOSSARY, glossaryEntry, glossaryTooltip, metricGlossary, methodGlossary, metricTooltip, type GlossaryEntry } from '../metrics/names';
 export { ILO_INDICATORS, iloIndicator, iloNumber, indicatorNamed, indicatorTitle, type IndicatorName } from '../protocol/indicators';

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
+import { readSettings, settingsFileIn } from '../config/settings';
 
 /**
  * Where the workbench keeps its data: ONE directory and ONE SQLite file shared by the Electron app,
@@ -9,9 +10,12 @@ import path from 'node:path';
  *   Linux and others: $XDG_CONFIG_HOME/Rationale Workbench (default ~/.config/Rationale Workbench)
  *   macOS:            ~/Library/Application Support/Rationale Workbench
  *   Windows:          %APPDATA%\Rationale Workbench
+ * That directory is also the CONFIG directory, which holds settings.json (main/config/settings.ts); its
+ * `dataDir` setting moves the data directory (from the next start on).
  * Overrides (environment):
- *   RW_DATA_DIR  the data directory (database, uploads, exports, reports, models copied in)
- *   RW_DB        the database file alone (wins over RW_DATA_DIR for the database)
+ *   RW_DATA_DIR   the data directory (database, uploads, exports, reports, models copied in); wins over the setting
+ *   RW_DB         the database file alone (wins over RW_DATA_DIR for the database)
+ *   RW_CONFIG_DIR the config directory (settings.json)
  */
 export const PRODUCT_NAME = 'Rationale Workbench';
 export const DB_FILE_NAME = 'workbench.sqlite';
@@ -24,6 +28,23 @@ export function defaultDataDir(
   home: string = os.homedir(),
 ): string {
   if (env.RW_DATA_DIR) return env.RW_DATA_DIR;
+  const config = defaultConfigDir(env, platform, home);
+  // Only read where the file can be (this platform's own paths): a test asking for another platform's
+  // default gets that default.
+  const fromSettings = platform === process.platform ? readSettings(settingsFileIn(config)).settings.dataDir : null;
+  return fromSettings ?? platformDir(platform, env, home);
+}
+
+/** The config directory (settings.json): RW_CONFIG_DIR, else the platform's app directory (below). */
+export function defaultConfigDir(
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+  home: string = os.homedir(),
+): string {
+  return env.RW_CONFIG_DIR || platformDir(platform, env, home);
+}
+
+function platformDir(platform: NodeJS.Platform, env: NodeJS.ProcessEnv, home: string): string {
   const p = pathsFor(platform);
   if (platform === 'win32') return p.join(env.APPDATA || p.join(home, 'AppData', 'Roaming'), PRODUCT_NAME);
   if (platform === 'darwin') return p.join(home, 'Library', 'Application Support', PRODUCT_NAME);

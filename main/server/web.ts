@@ -38,7 +38,7 @@ export async function startBrowserMode(o: BrowserModeOptions = {}): Promise<Brow
   const staticDir = join(root, 'out', 'renderer');
   if (!existsSync(join(staticDir, 'index.html'))) throw new Error('the renderer is not built: run `npm run build:renderer` first');
   const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
-  const workbench = new Workbench({ dbFile, dataDir, mode: 'browser', version });
+  const workbench = new Workbench({ dbFile, dataDir, mode: 'browser', version, ...(o.dataDir !== undefined ? { dataDirSource: 'command line' as const } : {}) });
   const server = await startServer({ workbench, staticDir, port: o.port ?? 0 });
   log(`Rationale Workbench (browser mode) — database ${dbFile}`);
   log(`Open: ${server.openUrl}`);

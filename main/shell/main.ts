@@ -15,6 +15,7 @@ import { Workbench } from '../api/service';
 import { CONTENT_SECURITY_POLICY } from '../server/csp';
 import { demoDisabled, startFirstRunDemo } from '../api/first-run';
 import { dbFileIn } from '../server/paths';
+import { readSettings, settingsFileIn } from '../config/settings';
 import { forkUtilityProcess } from './engine-process';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -27,6 +28,8 @@ const FILTERS: Record<string, Electron.FileFilter[]> = {
   model: [{ name: 'GGUF models', extensions: ['gguf'] }],
   // forced-labour indicator definitions (RaFoLa's definitions.json format)
   definitions: [{ name: 'Indicator definitions', extensions: ['json'] }],
+  // the data directory (Settings): a folder, not a file
+  'data-dir': [],
 };
 
 app.enableSandbox();
@@ -103,7 +106,9 @@ app.on('web-contents-created', (_e, contents) => {
 });
 
 app.whenReady().then(() => {
-  const dataDir = app.getPath('userData');
+  // The settings file stays in the config directory (userData); its dataDir moves the data (unless RW_DATA_DIR does).
+  const settingsFile = settingsFileIn(process.env.RW_CONFIG_DIR || app.getPath('userData'));
+  const dataDir = (userDataOverride ? null : readSettings(settingsFile).settings.dataDir) ?? app.getPath('userData');
   mkdirSync(dataDir, { recursive: true });
   // The installed app is read-only (asar): the generated demo model lives with the user's data.
   // Set before the engine process is forked, which inherits it.
@@ -127,6 +132,8 @@ app.whenReady().then(() => {
     // A utility process, not child_process.fork: the packaged app's RunAsNode fuse is off.
     forkEngine: forkUtilityProcess,
     renderPdf: printReport,
+    settingsFile,
+    dataDirSource: userDataOverride ? 'environment' : dataDir === app.getPath('userData') ? 'default' : 'settings',
   });
   workbench = wb;
 
@@ -140,7 +147,7 @@ app.whenReady().then(() => {
     if (typeof purpose !== 'string' || !(purpose in FILTERS)) {
       return { ok: false, error: { code: 'invalid', message: `purpose must be one of ${Object.keys(FILTERS).join(', ')}` } };
     }
-    const r = await dialog.showOpenDialog(win!, { properties: ['openFile'], filters: FILTERS[purpose] });
+    const r = await dialog.showOpenDialog(win!, purpose === 'data-dir' ? { properties: ['openDirectory', 'createDirectory'] } : { properties: ['openFile'], filters: FILTERS[purpose] });
     if (r.canceled || !r.filePaths[0]) return { ok: true, value: null };
     return { ok: true, value: wb.files.registerPath(r.filePaths[0]) };
   });

@@ -1,16 +1,17 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { Workbench } from '../../main/api/service';
+import { Workbench, type WorkbenchOptions } from '../../main/api/service';
 
 export const repoRoot = resolve(__dirname, '../..');
 export const shared = resolve(repoRoot, '../shared');
 export const msst = (lang: 'EN' | 'DK' | 'IT') => join(shared, 'data/msst', `Multilingual_Interpretability_${lang}.xlsx`);
 
 /** A workbench over a fresh SQLite file in a temp dir; `upload` mimics browser mode's upload. */
-export function tempWorkbench(mode: 'browser' | 'electron' = 'browser') {
+export function tempWorkbench(mode: 'browser' | 'electron' = 'browser', extra: Partial<WorkbenchOptions> = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'rw-api-'));
-  const wb = new Workbench({ dbFile: join(dir, 'wb.sqlite'), dataDir: dir, mode, version: 'test' });
+  // the settings file in the temp dir too, never the user's own config directory
+  const wb = new Workbench({ dbFile: join(dir, 'wb.sqlite'), dataDir: dir, mode, version: 'test', settingsFile: join(dir, 'config', 'settings.json'), ...extra });
   return {
     wb,
     dir,

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { msst, repoRoot } from '../api/helpers';
 import { displayProblem, findElectronBinary } from '../../main/shell/electron-binary';
 import { buildRenderer, chromiumAvailable, openBrowserMode, SCREENS_DIR, type BrowserModeSession } from './harness';
+import { formatValue } from '../../renderer/src/lib/results-view';
 import { ensureDemoModel } from '../../main/runner';
 import { maskAgreement } from '../../main/metrics';
 
@@ -237,7 +238,8 @@ describe.skipIf(!chromiumAvailable)('GUI in browser mode (Chromium)', () => {
     const heat = s.page.getByTestId('plausibility-heatmap');
     if (kappas.length) {
       const mean = kappas.reduce((a, b) => a + b, 0) / kappas.length;
-      expect(await heat.locator('td[data-pair="human×self"]').textContent()).toBe(mean.toFixed(3));
+      // the cell's value (its 95 % interval is shown under it since issue 12 item 8)
+      expect(await heat.locator('td[data-pair="human×self"] .val').textContent()).toBe(formatValue(mean));
     }
     // Faithfulness bars: the answer probability after masking each set, averaged over the chosen examples.
     const sets = new Map<string, number[]>();
@@ -249,7 +251,8 @@ describe.skipIf(!chromiumAvailable)('GUI in browser mode (Chromium)', () => {
     if (sets.size) {
       expect(await bars.locator('.bar-row').count()).toBe(sets.size);
       for (const [k, ps] of sets) {
-        expect(await bars.locator(`.bar-row[data-set="${k}"] .num`).textContent()).toBe((ps.reduce((a, b) => a + b, 0) / ps.length).toFixed(3));
+        // each bar its own value: small probabilities with two significant digits (issue 12 item 8: all read "0.001")
+        expect(await bars.locator(`.bar-row[data-set="${k}"] .num`).textContent()).toBe(formatValue(ps.reduce((a, b) => a + b, 0) / ps.length));
       }
     } else {
       await s.page.getByTestId('no-explanation-metrics').waitFor();

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../../main/server/server';
+import { startFirstRunDemo, type FirstRunOutcome } from '../../main/api/first-run';
 import { repoRoot, tempWorkbench } from '../api/helpers';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -34,14 +35,26 @@ export interface BrowserModeSession {
   /** Messages the page logged as errors (uncaught exceptions, console.error, CSP violations). */
   pageErrors: string[];
   shot(name: string): Promise<string>;
+  /** The first-run demo's outcome (settles when it ends); 'skipped' unless asked for with `firstRunDemo`. */
+  demo: Promise<FirstRunOutcome>;
   close(): Promise<void>;
 }
 
+export interface BrowserModeOptions {
+  /**
+   * Run the first-run demo as `npm start` does on a fresh data directory (main/api/first-run.ts): in the
+   * engine process, in the background, started before the page opens. Default false (a fresh, empty database).
+   */
+  firstRunDemo?: boolean;
+}
+
 /** Browser mode over a fresh database, and Debian's Chromium at 1280x800 pointed at it. */
-export async function openBrowserMode(): Promise<BrowserModeSession> {
+export async function openBrowserMode(o: BrowserModeOptions = {}): Promise<BrowserModeSession> {
   buildRenderer();
   const t = tempWorkbench('browser');
   const server = await startServer({ workbench: t.wb, staticDir: RENDERER_OUT });
+  // Not awaited, as in web.ts: the page opens while the demo runs.
+  const demo: Promise<FirstRunOutcome> = o.firstRunDemo ? startFirstRunDemo(t.wb, { log: () => undefined }) : Promise.resolve({ status: 'skipped', reason: 'not asked for' });
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -66,6 +79,7 @@ export async function openBrowserMode(): Promise<BrowserModeSession> {
     page,
     t,
     pageErrors,
+    demo,
     async shot(name) {
       const file = join(SCREENS_DIR, `${name}.png`);
       await page.screenshot({ path: file, fullPage: true });
@@ -73,6 +87,8 @@ export async function openBrowserMode(): Promise<BrowserModeSession> {
     },
     async close() {
       await browser.close();
+      // the demo stops with the engine (close below); its outcome is then 'failed: stopped before...'
+      void demo.catch(() => undefined);
       await server.close();
       t.cleanup();
     },

@@ -18,7 +18,7 @@ describe.skipIf(!chromiumAvailable)("an analyst's journey (Chromium, browser mod
   const j = {} as Journey;
   beforeAll(async () => {
     j.dir = mkdtempSync(join(tmpdir(), 'rw-journey-'));
-    j.s = await openBrowserMode();
+    j.s = await openBrowserMode({ firstRunDemo: true });
   });
   afterAll(async () => {
     await j.s?.close();

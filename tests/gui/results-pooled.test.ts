@@ -133,7 +133,9 @@ describe.skipIf(!chromiumAvailable)('Results and Inspector: pooled figures, metr
     expect(await kRow.locator('.val').textContent()).toBe(fmt(k.value));
     expect(await kRow.locator('.n').textContent()).toBe(String(k.n));
     const heatCell = s.page.getByTestId('plausibility-heatmap').locator('td[data-pair="human×self"][data-pooled="28,79,96"]');
-    expect(await heatCell.textContent()).toBe(fmt(k.value));
+    // the cell's value (its 95 % interval is shown under it since issue 12 item 8)
+    expect(await heatCell.locator('.val').textContent()).toBe(fmt(k.value));
+    expect(await heatCell.locator('.cell-ci').textContent()).toBe(`${fmt(k.ciLow)} – ${fmt(k.ciHigh)}`);
     // the faithfulness bars: a pooled group after the seeds' groups
     const p = pooledFig('p', { set: 'human' });
     const bars = s.page.getByTestId('faithfulness-bars');

@@ -24,7 +24,7 @@ export class WorkbenchError extends Error {
   }
 }
 
-export type FilePurpose = 'dataset' | 'labels' | 'model' | 'definitions';
+export type FilePurpose = 'dataset' | 'labels' | 'model' | 'definitions' | 'data-dir';
 
 export interface Client {
   api: WorkbenchApi;
@@ -52,6 +52,8 @@ const ACCEPT: Record<FilePurpose, string> = {
   labels: '.csv,.tsv,.txt',
   model: '.gguf',
   definitions: '.json',
+  // never asked for in browser mode (the data directory is not chosen from a browser)
+  'data-dir': '',
 };
 
 function electronClient(bridge: WorkbenchBridge): Client {

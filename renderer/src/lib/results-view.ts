@@ -147,3 +147,120 @@ export function tableRows(cols: readonly Column[]): TableRow[] {
   }
   return out;
 }
+
+// ---- compact view: number format, plots (issue 12 item 8) ----
+
+/**
+ * A figure as the screen shows it: three decimals, and for small non-zero values two significant digits
+ * (answer probabilities of a few thousandths were all shown as "0.001"); large counts without decimals.
+ */
+export function formatValue(v: number | null | undefined): string {
+  if (v === null || v === undefined || Number.isNaN(v)) return '—';
+  const a = Math.abs(v);
+  if (a >= 100) return v.toFixed(0);
+  if (a === 0 || a >= 0.01) return v.toFixed(3);
+  return Number(v.toPrecision(2)).toString();
+}
+
+/** "0.12 – 0.34" or '' when there is no interval. */
+export function formatInterval(lo: number | null | undefined, hi: number | null | undefined): string {
+  return lo === null || lo === undefined || hi === null || hi === undefined ? '' : `${formatValue(lo)} – ${formatValue(hi)}`;
+}
+
+/** One point of a dot plot: a column's figure for one row (method), with its interval. */
+export interface PlotPoint {
+  column: Column;
+  value: number;
+  lo: number | null;
+  hi: number | null;
+  n: number | null;
+}
+
+export interface PlotRow {
+  /** Stored key of the row (a method or mask source). */
+  key: string;
+  label: string;
+  points: PlotPoint[];
+}
+
+/** The explanation methods in the order the plots list them (the paper's order, then the baselines). */
+export const PLOT_METHODS = ['self', 'lrp-cp', 'lrp-attn', 'lrp-contrast', 'occlusion', 'random', 'human'] as const;
+
+const ofScope = (f: Figure, name: string, scope: Record<string, unknown>) =>
+  f.name === name && Object.entries(scope).every(([k, v]) => f.scope[k] === v);
+
+/** The first figure of a column with this name and scope: the whole-run figure (language-scoped rows come after it). */
+export function figureOf(c: Column, name: string, scope: Record<string, unknown>): Figure | undefined {
+  return c.figures.find((f) => ofScope(f, name, scope) && f.scope.language === undefined) ?? c.figures.find((f) => ofScope(f, name, scope));
+}
+
+/**
+ * Rows of a dot plot: for each method (PLOT_METHODS order, then any other), each column's figure `name` with
+ * the scope `scopeOf(method)`; methods without any figure are left out, and so are empty values.
+ */
+export function plotRows(cols: readonly Column[], name: string, scopeOf: (method: string) => Record<string, unknown>, methods: readonly string[]): PlotRow[] {
+  const rows: PlotRow[] = [];
+  for (const m of methods) {
+    const points: PlotPoint[] = [];
+    for (const c of cols) {
+      const f = figureOf(c, name, scopeOf(m));
+      if (f && f.value !== null && Number.isFinite(f.value)) points.push({ column: c, value: f.value, lo: f.ciLow, hi: f.ciHigh, n: f.n });
+    }
+    if (points.length) rows.push({ key: m, label: methodLabel(m), points });
+  }
+  return rows;
+}
+
+/** κ of the human rationale against each method (word level), per column: the plausibility plot. */
+export function kappaRows(cols: readonly Column[]): PlotRow[] {
+  return plotRows(cols, 'kappa', (m) => ({ level: 'word', pair: `human×${m}` }), PLOT_METHODS.filter((m) => m !== 'human'));
+}
+
+/** Methods with a figure `name` under scope.set (comprehensiveness, sufficiency, AOPC), in plot order. */
+function setMethods(cols: readonly Column[], name: string): string[] {
+  const found = new Set(cols.flatMap((c) => c.figures.filter((f) => f.name === name && typeof f.scope.set === 'string').map((f) => String(f.scope.set))));
+  return [...PLOT_METHODS.filter((m) => found.has(m)), ...[...found].filter((m) => !(PLOT_METHODS as readonly string[]).includes(m)).sort()];
+}
+
+/** ERASER's faithfulness figures per method and column (those stored): comprehensiveness, sufficiency and their AOPC. */
+export function faithfulnessRows(cols: readonly Column[]): { name: string; rows: PlotRow[] }[] {
+  return ['comprehensiveness', 'sufficiency', 'aopc-comprehensiveness', 'aopc-sufficiency']
+    .map((name) => ({ name, rows: plotRows(cols, name, (m) => ({ set: m }), setMethods(cols, name)) }))
+    .filter((g) => g.rows.length);
+}
+
+/** The domain of a plot: its values and intervals, always including 0 (the chance / no-effect line). */
+export function plotDomain(rows: readonly PlotRow[], clamp?: [number, number]): [number, number] {
+  let lo = 0;
+  let hi = 0;
+  for (const r of rows) for (const p of r.points) {
+    lo = Math.min(lo, p.lo ?? p.value, p.value);
+    hi = Math.max(hi, p.hi ?? p.value, p.value);
+  }
+  if (clamp) {
+    lo = Math.max(lo, clamp[0]);
+    hi = Math.min(hi, clamp[1]);
+  }
+  if (hi - lo < 1e-9) hi = lo + 1;
+  const pad = (hi - lo) * 0.05;
+  return [lo < 0 ? lo - pad : lo, hi + pad];
+}
+
+/** The compact comparison: a few figures a reader looks at first, one row each, every column side by side. */
+export interface KeyFigure {
+  name: string;
+  scope: Record<string, unknown>;
+}
+
+export function keyFigures(cols: readonly Column[]): KeyFigure[] {
+  const wanted: KeyFigure[] = [
+    { name: 'accuracy', scope: {} },
+    { name: 'invalid-rate', scope: {} },
+    ...PLOT_METHODS.filter((m) => m !== 'human').map((m) => ({ name: 'kappa', scope: { level: 'word', pair: `human×${m}` } })),
+    ...(['self', 'lrp-cp'] as const).flatMap((m) => [
+      { name: 'comprehensiveness', scope: { set: m } },
+      { name: 'sufficiency', scope: { set: m } },
+    ]),
+  ];
+  return wanted.filter((k) => cols.some((c) => figureOf(c, k.name, k.scope)?.value != null));
+}

@@ -11,7 +11,29 @@ export const SCREENS = [
   { id: 'export', label: 'Export' },
 ] as const;
 
-export type ScreenId = (typeof SCREENS)[number]['id'];
+/** Screens reached from the header's buttons rather than the tabs (issue 12: first run, help, settings). */
+export const EXTRA_SCREENS = [
+  { id: 'welcome', label: 'Welcome' },
+  { id: 'glossary', label: 'Glossary' },
+  { id: 'settings', label: 'Settings' },
+] as const;
+
+export type ScreenId = (typeof SCREENS)[number]['id'] | (typeof EXTRA_SCREENS)[number]['id'];
+
+/**
+ * What the Results screen shows: one study (all its runs, models and seeds), one run, or every run.
+ * Not a filter of examples (filters.ts): it chooses runs. `studyId` is used when `f.run` is ''.
+ */
+export interface ResultsChoice {
+  studyId: number | null;
+  /** The user asked for every run at once (the long page). */
+  all: boolean;
+  /**
+   * The app's current run when Results last showed: another screen that moves to another run (the Run
+   * monitor's "Results") makes Results open that run's study instead of the one chosen before.
+   */
+  seenRunId?: number | null;
+}
 
 /**
  * The chosen run and the Results filters outlive a reload of the page (browser mode) the way the
@@ -37,6 +59,8 @@ export const ui = $state({
   exampleId: null as number | null,
   /** The Results screen's filters; the Inspector shows only the examples they choose. */
   filter: saved.filter,
+  /** The Results screen's study choice (when no single run is chosen); see ResultsChoice. */
+  results: { studyId: null, all: false } as ResultsChoice,
 });
 
 $effect.root(() => {
