@@ -26,7 +26,6 @@ import type { ModelEntry, PlainResult, TemplatePreview } from './catalogue';
 import { TEMPLATE_FAMILIES, templateProblem, templateStatus } from '../protocol/template-families';
 import { choiceOf } from './model-template';
 import type { ModelRecord } from '../store/types';
-
 import { demoReportPath, firstRunStatus } from './first-run';
 import { NO_SETTINGS, readSettings, settingsFileIn, settingsProblems, withSettingsDefaults, writeSettings, type Settings } from '../config/settings';
 import { defaultConfigDir } from '../server/paths';

@@ -7,6 +7,7 @@
  *     field, the data directory refused from browser mode (taken from a dialog's handle in the desktop app,
  *     applied at the next start and said so); a saved study takes the settings where it sets no limits.
  */
+import { TEMPLATE_FAMILIES } from '../../main/protocol/template-families';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,6 +103,8 @@ describe('getSettings and saveSettings', () => {
       // a new study without limits of its own takes the settings; one with its own keeps them
       const d = wb.store.datasets.insert(dataset('d', [example('1', 'a good film', 'positive', [1])]));
       const m = wb.store.models.register({ path: '/m.gguf', sha256: 'a'.repeat(64), fileSize: 1 });
+      // a study is saved only with a model that has a usable chat template (issue 12 item 1): choose one for it
+      wb.store.models.setTemplate(m, { family: 'llama2', template: TEMPLATE_FAMILIES.find((f) => f.id === 'llama2')!.template });
       const base = { task: { kind: 'sentiment' }, dataset: { id: d }, models: [{ id: m }] };
       const a = (ok(await wb.call('saveStudy', { name: 'a', config: base })) as { study: StudyRecord }).study;
       expect(a.config).toMatchObject({ limits: { maxContextTokens: 1024, threads: 1 } });

@@ -118,9 +118,9 @@ describe('migrations', () => {
         expect(r).toMatchObject({ label: 'positiv', correct: true, answerProb: 0.75 });
         expect([...r.relevance[0].values]).toEqual([0.25, -1]);
         expect(store.metrics.list(3)).toMatchObject([{ name: 'kappa', value: 0.5, scope: { level: 'word' } }]);
-        // v4: RaFoLa's number 5 is the name it meant, in the study and its runs' metric scopes (ILO 11). A database
-        // already at version 4 or later is not rewritten again (the seed's number stays: later migrations leave studies alone).
-        const indicator = k < 4 ? 'Excessive overtime' : 5;
+        // v4: RaFoLa's number 5 is the name it meant, in the study and its runs' metric scopes (ILO 11); a database
+        // created at version 4 or later already holds the name (see createAtVersion), which later migrations keep.
+        const indicator = 'Excessive overtime';
         expect((store.studies.get(8)!.config as { task: { indicator: unknown } }).task.indicator).toBe(indicator);
         expect(store.metrics.list(4)).toMatchObject([{ name: 'accuracy', scope: { model: 'm', indicator: String(indicator) } }]);
         // the study has a run: still frozen (the trigger is back)
