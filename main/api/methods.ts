@@ -32,6 +32,9 @@ export const METHOD_NAMES = [
   'listMetrics',
   'queryMetrics',
   'exportRun',
+  // import form and study fit (issue 12, items 3 and 5)
+  'previewDataset',
+  'checkStudyFit',
 ] as const;
 
 export type MethodName = (typeof METHOD_NAMES)[number];

@@ -38,3 +38,6 @@ export type Binarisation = (typeof BINARISATIONS)[number];
 // engine uses them, part of the contract the renderer sees.
 export { METRIC_LABEL, METRIC_DEFINITION, METHOD_LABEL, metricLabel, methodLabel, pairLabel, pooledLabel } from '../metrics/names';
 export { ILO_INDICATORS, iloIndicator, iloNumber, indicatorNamed, indicatorTitle, type IndicatorName } from '../protocol/indicators';
+
+/** What a study does with a text too long for a model's context (limits.tooLong): leave it out, or cut it to fit. */
+export const TOO_LONG_CHOICES = ['skip', 'truncate'] as const;

@@ -20,6 +20,8 @@ import { makeProcessor } from './example';
 import { modelName } from '../metrics/run-metrics';
 import { finalizeRun } from './finalize';
 import { runExamples, type LoopOutcome, type PhaseTimings } from './loop';
+import { runContextSize, tooLongExamples, TooLongError, type TooLong } from './fit';
+import { loadVocabOnly } from '../models/session';
 
 export interface StudyRunOptions {
   resume?: boolean;
@@ -106,6 +108,37 @@ export function withDefinitions(config: StudyConfig, definitions: IndicatorDefin
 }
 
 /**
+ * The examples of a study that do not fit each of its models' runs, counted with each model's own tokenizer
+ * (loaded vocabulary-only) against the context the run will create. A model without a chat template is left
+ * to the run, which refuses it with its own reason.
+ */
+export async function studyTooLong(store: Store, config: StudyConfig, datasetId: number): Promise<{ model: string; context: number; examples: TooLong[] }[]> {
+  let examples = store.datasets.examples(datasetId);
+  if (config.limits.maxExamples) examples = examples.slice(0, config.limits.maxExamples);
+  const defs = indicatorDefinitionsFor(config);
+  const out: { model: string; context: number; examples: TooLong[] }[] = [];
+  for (const m of config.models) {
+    const file = m.path ? await modelPathFor(m.path) : store.models.get(m.id!)?.path;
+    if (!file) continue;
+    const model = await loadVocabOnly(file);
+    try {
+      let template: string;
+      try {
+        template = chatTemplateOf(model);
+      } catch {
+        continue;
+      }
+      const contextSize = runContextSize(model.trainContextSize, config.limits);
+      const list = tooLongExamples({ model, template, contextSize }, config, examples, defs?.indicators);
+      if (list.length) out.push({ model: modelName(file), context: contextSize, examples: list });
+    } finally {
+      await model.dispose();
+    }
+  }
+  return out;
+}
+
+/**
  * Runs study files (NamedStudy: each parsed once, here, before anything runs) and stored studies
  * (ValidatedStudy: run from the stored configuration, not parsed again).
  */
@@ -120,6 +153,14 @@ export async function runStudies(store: Store, studies: StudyToRun[], opts: Stud
     p.datasetId = datasetIdFor(store, p.config);
     const labels = studyLabelCheck(store, p.config, p.datasetId);
     if (!labels.check.ok) throw new GoldLabelError(labels.check, labels.dataset);
+  }
+  // Texts too long for a model's context, with no choice made: the study is refused as a whole, every such
+  // text listed (runner/fit.ts), before any run exists or a model loads for inference.
+  for (const p of prepared) {
+    if (p.config.limits.tooLong !== undefined) continue;
+    const config = withDefinitions(p.config, opts.definitions);
+    const tooLong = await studyTooLong(store, config, p.datasetId);
+    if (tooLong.length) throw new TooLongError(p.s.name, tooLong);
   }
   for (const { s, config: parsed, datasetId } of prepared) {
     if (opts.signal?.aborted) break;
@@ -163,7 +204,7 @@ export async function runStudies(store: Store, studies: StudyToRun[], opts: Stud
         inspectHeader(file);
         const llama = await llamaFor(threads);
         model = await llama.loadModel({ modelPath: file });
-        context = await model.createContext({ contextSize: Math.min(model.trainContextSize, config.limits.maxContextTokens + config.limits.maxNewTokens + 512), threads, sequences: 1 });
+        context = await model.createContext({ contextSize: runContextSize(model.trainContextSize, config.limits), threads, sequences: 1 });
       } catch (e) {
         // the runs exist: they carry the reason instead of staying queued
         const msg = `model ${file} could not be loaded: ${e instanceof Error ? e.message : String(e)}`;

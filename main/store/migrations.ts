@@ -221,7 +221,19 @@ const v4IndicatorNames: Migration = {
   },
 };
 
-export const MIGRATIONS: readonly Migration[] = [v1CoreTables, v2RunsAndResults, v3LeasesAndStagedImports, v4IndicatorNames];
+/**
+ * A dataset's label mapping, chosen in the import form (dataset label -> a canonical label, or null to leave
+ * those examples out). The examples keep their labels as written; a study's task.labelMap starts from it.
+ */
+const v5DatasetLabelMap: Migration = {
+  version: 5,
+  name: 'dataset label mapping',
+  up(db) {
+    db.exec(`ALTER TABLE datasets ADD COLUMN label_map TEXT CHECK (label_map IS NULL OR json_valid(label_map))`);
+  },
+};
+
+export const MIGRATIONS: readonly Migration[] = [v1CoreTables, v2RunsAndResults, v3LeasesAndStagedImports, v4IndicatorNames, v5DatasetLabelMap];
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 
 export class SchemaVersionError extends Error {
