@@ -107,9 +107,13 @@ describe('migrations', () => {
         expect(r).toMatchObject({ label: 'positiv', correct: true, answerProb: 0.75 });
         expect([...r.relevance[0].values]).toEqual([0.25, -1]);
         expect(store.metrics.list(3)).toMatchObject([{ name: 'kappa', value: 0.5, scope: { level: 'word' } }]);
-        // v4: RaFoLa's number 5 is the name it meant, in the study and its runs' metric scopes (ILO 11)
-        expect((store.studies.get(8)!.config as { task: { indicator: unknown } }).task.indicator).toBe('Excessive overtime');
-        expect(store.metrics.list(4)).toMatchObject([{ name: 'accuracy', scope: { model: 'm', indicator: 'Excessive overtime' } }]);
+        // v4: RaFoLa's number 5 is the name it meant, in the study and its runs' metric scopes (ILO 11); a
+        // database made at version 4 or later was written by an app that already stored names, so only the
+        // ones made before it are rewritten (v5, the dataset label mapping, made k = 4 a case here)
+        if (k < 4) {
+          expect((store.studies.get(8)!.config as { task: { indicator: unknown } }).task.indicator).toBe('Excessive overtime');
+          expect(store.metrics.list(4)).toMatchObject([{ name: 'accuracy', scope: { model: 'm', indicator: 'Excessive overtime' } }]);
+        }
         // the study has a run: still frozen (the trigger is back)
         expect(() => store.db.prepare(`UPDATE studies SET name = 'x' WHERE id = 8`).run()).toThrow(/cannot be edited in place/);
       }
