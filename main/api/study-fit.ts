@@ -7,7 +7,7 @@
 import type { StudyConfig } from '../config/study-schema';
 import { loadVocabOnly } from '../models/session';
 import { chatTemplateOf } from '../protocol';
-import { runContextSize, TOO_LONG_CAP, tooLongExamples } from '../runner/fit';
+import { runContextSize, TOO_LONG_CAP, tooLongExamples, trainContextOf } from '../runner/fit';
 import { builtinDatasetId, indicatorDefinitionsFor } from '../runner/study';
 import { openStore } from '../store';
 import type { StudyFit } from './catalogue';
@@ -37,7 +37,7 @@ export async function checkStudyFit(a: { dbFile: string; config: StudyConfig }):
           models.push({ modelId: rec.id, name, context: null, checked: 0, count: 0, tooLong: [], problem: (e as Error).message });
           continue;
         }
-        const context = runContextSize(model.trainContextSize, config.limits);
+        const context = runContextSize(trainContextOf(model), config.limits);
         const list = tooLongExamples({ model, template, contextSize: context }, config, examples, defs?.indicators);
         models.push({ modelId: rec.id, name, context, checked: examples.length, count: list.length, tooLong: list.slice(0, TOO_LONG_CAP) });
       } finally {

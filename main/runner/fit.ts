@@ -30,6 +30,19 @@ export function runContextSize(trainContextSize: number, limits: StudyConfig['li
   return Math.min(trainContextSize, limits.maxContextTokens + limits.maxNewTokens + 512);
 }
 
+/**
+ * The context length a model was trained with, from its GGUF metadata: a vocabulary-only load (the fit check
+ * loads no weights) reports 0 as its trainContextSize.
+ */
+export function trainContextOf(model: LlamaModel): number {
+  if (model.trainContextSize > 0) return model.trainContextSize;
+  const md = model.fileInfo.metadata as unknown as Record<string, Record<string, unknown> | undefined>;
+  const arch = md.general?.architecture;
+  const n = typeof arch === 'string' ? md[arch]?.context_length : undefined;
+  if (typeof n === 'number' && n > 0) return n;
+  throw new Error(`${model.filename ?? 'model'}: no context length in its metadata (${String(arch)}.context_length)`);
+}
+
 /** Tokens one example needs under a study, and whether that fits. */
 export interface ExampleFit {
   /** Turn 1's prompt, chat template included. */

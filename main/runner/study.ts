@@ -20,7 +20,7 @@ import { makeProcessor } from './example';
 import { modelName } from '../metrics/run-metrics';
 import { finalizeRun } from './finalize';
 import { runExamples, type LoopOutcome, type PhaseTimings } from './loop';
-import { runContextSize, tooLongExamples, TooLongError, type TooLong } from './fit';
+import { runContextSize, trainContextOf, tooLongExamples, TooLongError, type TooLong } from './fit';
 import { loadVocabOnly } from '../models/session';
 
 export interface StudyRunOptions {
@@ -128,7 +128,7 @@ export async function studyTooLong(store: Store, config: StudyConfig, datasetId:
       } catch {
         continue;
       }
-      const contextSize = runContextSize(model.trainContextSize, config.limits);
+      const contextSize = runContextSize(trainContextOf(model), config.limits);
       const list = tooLongExamples({ model, template, contextSize }, config, examples, defs?.indicators);
       if (list.length) out.push({ model: modelName(file), context: contextSize, examples: list });
     } finally {
