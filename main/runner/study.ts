@@ -118,8 +118,11 @@ export async function studyTooLong(store: Store, config: StudyConfig, datasetId:
   const defs = indicatorDefinitionsFor(config);
   const out: { model: string; context: number; examples: TooLong[] }[] = [];
   for (const m of config.models) {
-    const file = m.path ? await modelPathFor(m.path) : store.models.get(m.id!)?.path;
+    const rec = m.id !== undefined ? store.models.get(m.id) : undefined;
+    const file = m.path ? await modelPathFor(m.path) : rec?.path;
     if (!file) continue;
+    // the name the user knows the model by (the app's uploads are stored under a name of our own)
+    const name = typeof rec?.metadata.displayName === 'string' ? rec.metadata.displayName : modelName(file);
     const model = await loadVocabOnly(file);
     try {
       let template: string;
@@ -130,7 +133,7 @@ export async function studyTooLong(store: Store, config: StudyConfig, datasetId:
       }
       const contextSize = runContextSize(trainContextOf(model), config.limits);
       const list = tooLongExamples({ model, template, contextSize }, config, examples, defs?.indicators);
-      if (list.length) out.push({ model: modelName(file), context: contextSize, examples: list });
+      if (list.length) out.push({ model: name, context: contextSize, examples: list });
     } finally {
       await model.dispose();
     }
