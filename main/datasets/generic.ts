@@ -107,6 +107,9 @@ function* jsonlRows(src: TextSource, problems: ProblemList): Generator<RawRow> {
     try {
       value = JSON.parse(line);
     } catch (e) {
+      // a first line that is not JSON: not a JSONL file at all (a JSON document, a CSV...); its other lines
+      // would only repeat the same problem
+      if (rows === 1) problems.fatal(`not valid JSON (${(e as Error).message}); a JSONL file has one JSON object per line`, lineNo);
       problems.add(`not valid JSON (${(e as Error).message})`, lineNo);
       return null;
     }

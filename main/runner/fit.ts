@@ -6,8 +6,8 @@
  *
  * An example fits when the whole protocol fits in the run's context: turn 1's prompt, the answer's tokens
  * (limits.maxNewTokens; a few in scoring mode), and, when the study asks for self-explanations, turn 2's
- * request with the template's markup around it and the longest self-explanation its grammar admits
- * (protocol/self-explanation-budget.ts). Turn 1's prompt alone must also stay within limits.maxContextTokens
+ * request with the template's markup around it and room for an answer of at least one item (as long as the
+ * text's longest, in the model's tokens; see exampleFit). Turn 1's prompt alone must also stay within limits.maxContextTokens
  * (the paper's limit; the runner skipped longer prompts after they were tokenized, which is what froze a
  * long text's run).
  */
@@ -81,10 +81,19 @@ export function exampleFit(rt: FitRuntime, config: StudyConfig, ex: StoredExampl
       const request = withRequest - promptTokens;
       const items = Math.max(1, k ?? ex.words.length);
       const unit = prompt.explainUnit;
-      const longest = unit === 'words' ? Math.max(1, ...ex.words.map((w) => jsonStringBytes(w.text))) : Math.min(jsonStringBytes(ex.text), DEFAULT_MAX_ITEM_CHARS.parts * 4);
-      // the longest output the grammar admits (every token is at least one byte): self-explanation.ts's budget
-      const output = config.selfExplanation.extractive ? extractiveMaxBytes('paper-list', items, longest) : freeBudget(items, DEFAULT_MAX_ITEM_CHARS[unit]);
-      turn2 = request + output;
+      // the longest item the answer may hold: the text's longest word, or a span of at most the item limit
+      const longestItem =
+        unit === 'words' ? ex.words.reduce((a, w) => (w.text.length > a.length ? w.text : a), '') : ex.text.slice(0, DEFAULT_MAX_ITEM_CHARS.parts);
+      // Room for the answer: at least one item as long as the text's longest in its JSON frame, in the model's
+      // own tokens (never more than the grammar's own bound, self-explanation-budget.ts), so turn 2 can always
+      // complete. More items take what the context has left: the runner gives turn 2 the room there is, and an
+      // answer that runs out is stored as truncated with its reason. Asking room for all k items at the byte
+      // bound refused texts that run fine (a demo paragraph "needed" 2,776 tokens for a 461-token prompt).
+      const perItem = rt.model.tokenize(`[{ "rationales": ${JSON.stringify(longestItem)} }]`, false).length;
+      const bound = config.selfExplanation.extractive
+        ? extractiveMaxBytes('paper-list', items, jsonStringBytes(longestItem))
+        : freeBudget(items, DEFAULT_MAX_ITEM_CHARS[unit]);
+      turn2 = request + Math.min(bound, perItem);
     }
   }
   const need = promptTokens + answer + turn2;

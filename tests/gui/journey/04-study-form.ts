@@ -24,7 +24,7 @@ export async function run(j: Journey): Promise<void> {
   await editor.waitFor({ timeout: 60_000 });
   await expect.poll(() => p.getByLabel('map label yes').inputValue(), { timeout: 15_000 }).toBe('to:yes');
   expect(await p.getByLabel('map label no').inputValue()).toBe('to:no');
-  expect(await p.getByTestId('label-map-from-import').isVisible()).toBe(true);
+  expect(await p.getByTestId('label-map-from-dataset').isVisible()).toBe(true);
 
   // Before any run, every text is counted with her model's tokenizer: the long report does not fit.
   const fit = p.getByTestId('fit-check');
