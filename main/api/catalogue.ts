@@ -9,6 +9,9 @@ import type { MethodName } from './methods';
 import type { ModelInspectionData } from './model-info';
 import type { HardwareInfo } from '../models/hardware';
 import type { TemplateStatus } from '../protocol/template-families';
+import type { DatasetPreview } from '../datasets/preview';
+import type { LongTexts } from '../datasets/length';
+import type { TooLong } from '../runner/fit';
 
 /**
  * The workbench's operation catalogue: one request schema per method. The IPC handlers and the
@@ -22,6 +25,10 @@ const Format = z.enum(['msst', 'rafola', 'climate-fever', 'csv', 'jsonl']);
 /** A model catalogue entry's name (main/models/catalogue.ts). */
 const CatalogueName = z.string().regex(/^[a-z0-9][a-z0-9.-]{0,99}$/, 'must be a model catalogue entry name such as "qwen2.5-7b-instruct"');
 const Language = z.string().regex(/^[a-z]{2,3}$/, 'must be an ISO 639 code such as "en"');
+/** The import form's label mapping: a label of the file -> a canonical label (targets checked by the service), or null. */
+const LabelMapArg = z
+  .record(z.string().min(1).max(500), z.string().min(1).max(200).nullable())
+  .refine((m) => Object.keys(m).length <= 1000, 'maps at most 1000 labels');
 /**
  * The Results screen's example filters (language, indicator, model, correct or not), one schema for
  * queryMetrics and for the Inspector's listResults; semantics in result-filter.ts.
@@ -67,6 +74,8 @@ export const requests = {
       name: z.string().trim().min(1).max(200).optional(),
       /** A separate `id,label` file (mSST carries no labels). */
       labels: Handle.optional(),
+      /** Dataset label -> canonical label (or null: leave those examples out); stored with the dataset. */
+      labelMap: LabelMapArg.optional(),
     })
     .strict(),
   deleteDataset: z.object({ datasetId: Id, confirm: Confirm }).strict(),
@@ -175,6 +184,13 @@ export const requests = {
       dataDir: z.union([Handle, z.literal('default')]).optional(),
     })
     .strict(),
+  // ---- import form and study fit (issue 12, items 3 and 5) ----
+  /** A dry run of importDataset: parsed and validated, nothing stored (problems, labels, long texts). */
+  previewDataset: z
+    .object({ file: Handle, format: Format, language: Language.optional(), labels: Handle.optional() })
+    .strict(),
+  /** Each chosen model's token count of every example against the context the run will use. */
+  checkStudyFit: z.object({ config: z.unknown() }).strict(),
 } satisfies Record<MethodName, z.ZodType>;
 
 // Compile-time check that methods.ts lists exactly the catalogue's keys.
@@ -208,6 +224,8 @@ export interface ImportReport {
   labels: Record<string, number>;
   /** Non-fatal observations (e.g. examples without rationale). */
   warnings: string[];
+  /** Texts longer than common contexts (estimated tokens: no model is chosen yet). */
+  longTexts: LongTexts[];
   /**
    * Datasets imported before from a file with the same content (SHA-256), oldest first; empty when none. The new
    * dataset is kept: the GUI offers to delete the new copy (deleteDataset) or keep both.
@@ -232,6 +250,36 @@ export interface DeletionAnswer {
   summary: string;
   /** deleteModel: what happens (happened) to the model's file. */
   file?: ModelFileFate;
+}
+
+// ---- import form and study fit (issue 12, items 3 and 5) ----
+
+/** The import form's dry run: what the import would find, nothing stored (datasets/preview.ts). */
+export interface DatasetPreviewResult extends DatasetPreview {
+  /** The labels a dataset label can be mapped to: the task options of the built-in tasks (protocol/gold.ts). */
+  canonicalLabels: string[];
+}
+
+/** checkStudyFit: per chosen model, the examples that will not fit the run's context (runner/fit.ts). */
+export interface StudyFit {
+  models: {
+    modelId: number | null;
+    name: string;
+    /** The context the run will create (tokens); null when the model could not be checked. */
+    context: number | null;
+    /** Examples counted, too long ones, and the first of them (TOO_LONG_CAP). */
+    checked: number;
+    count: number;
+    tooLong: TooLong[];
+    /** Why this model could not be checked (no chat template, not registered). */
+    problem?: string;
+  }[];
+  /** Too-long examples over all models. */
+  count: number;
+  /** The study's choice for them (limits.tooLong), null when none is made. */
+  choice: 'skip' | 'truncate' | null;
+  /** Nothing too long, or a choice made: the run may start. */
+  ok: boolean;
 }
 
 /** What the engine reports about a GGUF file, plus the display name the API adds. */
@@ -308,6 +356,11 @@ export interface StudyValidation {
    * a built-in one.
    */
   labels?: StudyLabels;
+  /**
+   * The label mapping stored with the study's dataset (chosen at import), kept to the entries that fit the
+   * study's task (targets among its options, or null): where the form's label-mapping editor starts.
+   */
+  datasetLabelMap?: Record<string, string | null>;
 }
 
 export type StudyLabels = LabelCheck & { dataset: { id: number; name: string } };
@@ -537,6 +590,8 @@ export interface Responses {
   demoReport: ExportResult;
   getSettings: SettingsView;
   saveSettings: SettingsView & { restartNeeded: boolean; message: string };
+  previewDataset: DatasetPreviewResult;
+  checkStudyFit: StudyFit;
 }
 
 // ---- welcome, settings (issue 12 items 9 and 13) ----

@@ -1,3 +1,4 @@
+import { longTexts, longTextWarning } from '../datasets/length';
 import type { DatasetRecord, StoredExample } from '../store/types';
 import type { ImportReport } from './catalogue';
 
@@ -19,5 +20,8 @@ export function importReport(dataset: DatasetRecord, examples: StoredExample[]):
   if (withoutLabels > 0) {
     warnings.push(`${withoutLabels} of ${examples.length} examples have no gold label; accuracy and "only correct" filtering need a labels file`);
   }
-  return { dataset, examples: examples.length, withRationale, withoutLabels, languages, labels, warnings };
+  // texts longer than common contexts, estimated (no model is chosen yet); the study form counts exactly
+  const long = longTexts(examples);
+  for (const l of long) warnings.push(longTextWarning(l, examples.length));
+  return { dataset, examples: examples.length, withRationale, withoutLabels, languages, labels, warnings, longTexts: long };
 }

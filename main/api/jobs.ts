@@ -15,6 +15,8 @@ import { DownloadError, downloadVerified, DownloadInterrupted, HashMismatchError
 import type { DownloadState } from './catalogue';
 import { toInspection, type ModelInspectionData } from './model-info';
 import { previewPrompt } from './preview';
+import { checkStudyFit } from './study-fit';
+import { previewDataset, type DatasetPreview } from '../datasets/preview';
 import { firstRunDemo, type FirstRunDemoArgs } from './first-run-demo';
 import { queryMetrics, type MetricsFilter, type MetricsQueryResult } from './metrics-query';
 import { renderTemplateChat } from './model-template';
@@ -33,6 +35,8 @@ export interface ImportJobArgs {
   language?: string;
   name?: string;
   labelsPath?: string;
+  /** The import form's label mapping, stored with the dataset. */
+  labelMap?: Record<string, string | null>;
 }
 
 /** Studies running in this process, by study id: aborting stops them cleanly after the example in flight. */
@@ -139,12 +143,28 @@ export const jobs = {
         ...(a.language ? { language: a.language } : {}),
         name: a.name ?? a.displayName.replace(/\.[^.]+$/, ''),
         ...(a.labelsPath ? { labelsFile: a.labelsPath } : {}),
+        ...(a.labelMap ? { labelMap: a.labelMap } : {}),
+        // the app's messages point to the import form's fields, not to command-line flags
+        where: 'gui',
       }, (meta) => store.datasets.beginImport(meta));
       return { datasetId };
     } finally {
       store.close();
     }
   },
+
+  /** The import form's dry run (datasets/preview.ts): parsed and validated as the import would, nothing stored. */
+  async previewDataset(a: Omit<ImportJobArgs, 'dbFile' | 'displayName' | 'name' | 'labelMap'>): Promise<DatasetPreview> {
+    return previewDataset(a.path, {
+      format: a.format,
+      ...(a.language ? { language: a.language } : {}),
+      ...(a.labelsPath ? { labelsFile: a.labelsPath } : {}),
+      where: 'gui',
+    });
+  },
+
+  /** The study form's fit check (study-fit.ts): each model's tokenizer against the run's context. */
+  checkStudyFit,
 
   async inspectModel(a: { path: string }): Promise<ModelInspectionData> {
     return toInspection(await inspectModel(a.path));

@@ -54,6 +54,9 @@ export const METHOD_NAMES = [
   'demoReport',
   'getSettings',
   'saveSettings',
+  // import form and study fit (issue 12, items 3 and 5)
+  'previewDataset',
+  'checkStudyFit',
 ] as const;
 
 export type MethodName = (typeof METHOD_NAMES)[number];

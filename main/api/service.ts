@@ -14,6 +14,7 @@ import { METHOD_NAMES, type MethodName } from './methods';
 import { importReport } from './import-summary';
 import { deletionSummary, modelFileFate, removeModelFile } from './deletion';
 import type { DeletionKind } from '../store/deletions-repo';
+import { canonicalLabels, labelMapForTask } from './canonical-labels';
 import { selectResults } from './result-filter';
 import { apiStudyConfig } from './study-input';
 import { toErrorData } from './to-error';
@@ -266,6 +267,17 @@ async function stopRun(wb: Workbench, runId: number, then: 'paused' | 'stopped')
   return wb.store.runs.get(runId)!;
 }
 
+/** The import form's label mapping: every target a canonical label (or null), all wrong ones named at once. */
+function checkedLabelMap(map: Record<string, string | null>): Record<string, string | null> {
+  const allowed = canonicalLabels();
+  const fields: Record<string, string> = {};
+  for (const [from, to] of Object.entries(map)) {
+    if (to !== null && !allowed.includes(to)) fields[`labelMap.${from}`] = `maps to ${JSON.stringify(to)}, which is not a canonical label (${allowed.join(', ')}, or null to leave those examples out)`;
+  }
+  if (Object.keys(fields).length) throw new ApiError('invalid', `labelMap: ${Object.entries(fields).map(([k, v]) => `${k.slice(9)} ${v}`).join('; ')}`, fields);
+  return map;
+}
+
 let nextDownloadId = 1;
 
 // ---- model catalogue and downloads ----
@@ -348,6 +360,7 @@ function makeImpl(wb: Workbench): Impl {
         language: a.language,
         name: a.name,
         labelsPath: labels?.path,
+        ...(a.labelMap ? { labelMap: checkedLabelMap(a.labelMap) } : {}),
       }));
       wb.emit({ type: 'datasets-changed' });
       const dataset = need(store.datasets.get(datasetId), 'dataset', 'file');
@@ -457,14 +470,17 @@ function makeImpl(wb: Workbench): Impl {
       const r = parseStudyConfig(config);
       const labels = labelsOfDraft(store, config);
       const labelFields: Record<string, string> = labels && !labels.ok ? { 'task.labelMap': labelField(labels) } : {};
+      // the mapping chosen at import, for the form's label-mapping editor to start from
+      const fromDataset = labels ? labelMapForTask(store.datasets.get(labels.dataset.id)?.labelMap, labels.options) : undefined;
+      const extra = { ...(labels ? { labels } : {}), ...(fromDataset ? { datasetLabelMap: fromDataset } : {}) };
       if (r.ok) {
         // a model without a usable chat template is a problem of the form, before anything runs
         const fields = { ...labelFields, ...modelFields(store, r.config) };
-        return { ok: (!labels || labels.ok) && Object.keys(fields).length === 0, fields, config: r.config, ...(labels ? { labels } : {}) };
+        return { ok: (!labels || labels.ok) && Object.keys(fields).length === 0, fields, config: r.config, ...extra };
       }
       const fields: Record<string, string> = { ...labelFields };
       for (const e of r.errors) fields[e.path] = fields[e.path] ? `${fields[e.path]}; ${e.message}` : e.message;
-      return { ok: false, fields, ...(labels ? { labels } : {}) };
+      return { ok: false, fields, ...extra };
     },
     saveStudy(a) {
       // parsed once, here, where the study comes in; the store keeps the validated configuration as it is
@@ -561,6 +577,24 @@ function makeImpl(wb: Workbench): Impl {
     deleteModel: (a) => remove('model', a.modelId, a.confirm),
     deleteStudy: (a) => remove('study', a.studyId, a.confirm),
     deleteRun: (a) => remove('run', a.runId, a.confirm),
+    // ---- import form and study fit (issue 12, items 3 and 5) ----
+    async previewDataset(a) {
+      const file = fileOf(wb, a.file, 'file');
+      const labels = a.labels ? fileOf(wb, a.labels, 'labels') : undefined;
+      const preview = await withUserNames(wb, [file, labels], () =>
+        wb.engine.call('previewDataset', { path: file.path, format: a.format, language: a.language, labelsPath: labels?.path }),
+      );
+      return { ...preview, canonicalLabels: canonicalLabels() };
+    },
+    async checkStudyFit(a) {
+      const parsed = parseStudyConfig(apiStudyConfig(a.config, wb.files));
+      if (!parsed.ok) {
+        const fields = Object.fromEntries(parsed.errors.map((e) => [e.path, e.message]));
+        throw new ApiError('invalid', `the study configuration has problems: ${parsed.errors[0].path}: ${parsed.errors[0].message}`, fields);
+      }
+      if (parsed.config.dataset.id !== undefined) need(store.datasets.get(parsed.config.dataset.id), `dataset ${parsed.config.dataset.id}`, 'dataset');
+      return wb.engine.call('checkStudyFit', { dbFile: wb.options.dbFile, config: parsed.config });
+    },
     async exportRun(a) {
       need(store.runs.get(a.runId), `run ${a.runId}`, 'runId');
       const dir = join(wb.options.dataDir, 'exports');

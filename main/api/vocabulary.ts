@@ -40,3 +40,6 @@ export { METRIC_LABEL, METRIC_DEFINITION, METHOD_LABEL, metricLabel, methodLabel
 // The glossary (Help screen and tooltips; issue 12 item 12).
 export { GLOSSARY, glossaryEntry, glossaryTooltip, metricGlossary, methodGlossary, metricTooltip, type GlossaryEntry } from '../metrics/names';
 export { ILO_INDICATORS, iloIndicator, iloNumber, indicatorNamed, indicatorTitle, type IndicatorName } from '../protocol/indicators';
+
+/** What a study does with a text too long for a model's context (limits.tooLong): leave it out, or cut it to fit. */
+export const TOO_LONG_CHOICES = ['skip', 'truncate'] as const;

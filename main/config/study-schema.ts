@@ -1,4 +1,4 @@
-import { BINARISATIONS, DEFAULT_EXPLANATIONS, DEFAULT_METRICS, DEFAULT_SEEDS, EXPLANATION_METHODS, METRICS, MODEL_MODES, TASK_KINDS } from '../api/vocabulary';
+import { BINARISATIONS, DEFAULT_EXPLANATIONS, DEFAULT_METRICS, DEFAULT_SEEDS, EXPLANATION_METHODS, METRICS, MODEL_MODES, TASK_KINDS, TOO_LONG_CHOICES } from '../api/vocabulary';
 import { threadsProblem } from '../models/session-threads';
 import { z } from 'zod';
 import { placeholderProblem, TURN1_PLACEHOLDERS, type TaskSpec } from '../protocol/prompts';
@@ -303,6 +303,10 @@ const limits = z.strictObject({
   // Paper skipped prompts over 3,000 tokens; the workbench records every skip.
   maxContextTokens: z.int().positive().default(3000),
   maxNewTokens: z.int().positive().default(100),
+  // A text too long for a model's context (runner/fit.ts): 'skip' it (stored as skipped, with the reason and
+  // its token count) or 'truncate' it to fit on a word boundary (recorded with the result). No default: a
+  // study with such texts and no choice is refused before it runs, the texts listed.
+  tooLong: z.enum(TOO_LONG_CHOICES).optional(),
   // one rule for every command and study: 1..twice the machine's CPUs (models/session-threads.ts)
   threads: z.int().min(1).superRefine((n, ctx) => {
     const problem = n >= 1 ? threadsProblem(n) : null;

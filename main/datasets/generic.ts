@@ -1,7 +1,9 @@
 import { CsvSyntaxError, csvRecords } from './csv';
+import { noLanguageMessage, type UserPlace } from './messages';
+import { ProblemList } from './problems';
 import { maskToSpans, spanProblem, spansToMask, wordsToMask } from './rationale';
 import { textChunks, type TextSource } from './source';
-import { DatasetError, type CharSpan, type ParsedExample, type RationaleSpan } from './types';
+import { type CharSpan, type ParsedExample, type RationaleSpan } from './types';
 import { splitWords } from './words';
 
 /**
@@ -15,6 +17,8 @@ import { splitWords } from './words';
 
 export interface GenericOptions {
   language?: string;
+  /** Where the user is, for messages that say what to do (the CLI's flag or the import form's field). */
+  where?: UserPlace;
 }
 
 const KNOWN = new Set(['text', 'label', 'id', 'language', 'rationale']);
@@ -37,71 +41,82 @@ export function parseJsonlDataset(src: TextSource, opts: GenericOptions): Parsed
 
 /**
  * The examples of a CSV file one at a time, read in chunks: memory holds one chunk and one
- * example, plus the ids seen (for the duplicate check). Throws DatasetError at the first problem;
- * a caller that must store all or nothing reads the whole stream before writing (see stream.ts).
+ * example, plus the ids seen (for the duplicate check). A row with a problem is noted and left out,
+ * and the reading goes on; at the end (or at a problem after which nothing can be read) it throws
+ * DatasetProblems with every problem found (problems.ts). A caller that must store all or nothing
+ * reads the whole stream before writing (see stream.ts).
  */
 export function csvExamples(src: TextSource, opts: GenericOptions): Generator<ParsedExample> {
-  return buildExamples(src.file, csvRows(src), opts, 'csv');
+  const problems = new ProblemList(src.file);
+  return buildExamples(src.file, csvRows(src, problems), opts, 'csv', problems);
 }
 
 /** The examples of a JSONL file one at a time (as csvExamples). */
 export function jsonlExamples(src: TextSource, opts: GenericOptions): Generator<ParsedExample> {
-  return buildExamples(src.file, jsonlRows(src), opts, 'jsonl');
+  const problems = new ProblemList(src.file);
+  return buildExamples(src.file, jsonlRows(src, problems), opts, 'jsonl', problems);
 }
 
-function* csvRows(src: TextSource): Generator<RawRow> {
+function* csvRows(src: TextSource, problems: ProblemList): Generator<RawRow> {
   const records = csvRecords(textChunks(src));
   const next = () => {
     try {
       return records.next();
     } catch (e) {
-      if (e instanceof CsvSyntaxError) throw new DatasetError(src.file, e.message, e.line);
+      // a quote never closed leaves the rest of the file unreadable: the problems so far, and this one
+      if (e instanceof CsvSyntaxError) problems.fatal(e.message, e.line);
       throw e;
     }
   };
   const first = next();
-  if (first.done) throw new DatasetError(src.file, 'the file is empty');
+  if (first.done) problems.fatal('the file is empty');
   const header = first.value.fields;
   const seen = new Set<string>();
   for (const h of header) {
-    if (seen.has(h)) throw new DatasetError(src.file, `the header names column "${h}" twice`, first.value.line);
+    if (seen.has(h)) problems.add(`the header names column "${h}" twice`, first.value.line);
     seen.add(h);
   }
   for (const col of ['text', 'label']) {
-    if (!seen.has(col)) {
-      throw new DatasetError(src.file, `missing column "${col}" (the header has: ${header.map((h) => JSON.stringify(h)).join(', ')})`, first.value.line);
-    }
+    if (!seen.has(col)) problems.add(`missing column "${col}" (the header has: ${header.map((h) => JSON.stringify(h)).join(', ')})`, first.value.line);
   }
+  // without its columns no row can be read
+  problems.throwIfAny();
   let rows = 0;
   for (let r = next(); !r.done; r = next()) {
     rows++;
     if (r.value.fields.length !== header.length) {
-      throw new DatasetError(src.file, `has ${r.value.fields.length} fields but the header has ${header.length}`, r.value.line);
+      problems.add(`has ${r.value.fields.length} fields but the header has ${header.length}`, r.value.line);
+      continue;
     }
     const values: Record<string, unknown> = {};
     header.forEach((h, i) => (values[h] = r.value.fields[i]));
     yield { row: r.value.line, values };
   }
-  if (rows === 0) throw new DatasetError(src.file, 'the file has a header but no rows');
+  if (rows === 0) problems.fatal('the file has a header but no rows');
 }
 
-function* jsonlRows(src: TextSource): Generator<RawRow> {
+function* jsonlRows(src: TextSource, problems: ProblemList): Generator<RawRow> {
   let rows = 0;
   let lineNo = 0;
   let partial = '';
   const parse = (line: string): RawRow | null => {
     lineNo++;
     if (line.trim() === '') return null;
+    rows++;
     let value: unknown;
     try {
       value = JSON.parse(line);
     } catch (e) {
-      throw new DatasetError(src.file, `not valid JSON (${(e as Error).message})`, lineNo);
+      // a first line that is not JSON: not a JSONL file at all (a JSON document, a CSV...); its other lines
+      // would only repeat the same problem
+      if (rows === 1) problems.fatal(`not valid JSON (${(e as Error).message}); a JSONL file has one JSON object per line`, lineNo);
+      problems.add(`not valid JSON (${(e as Error).message})`, lineNo);
+      return null;
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      throw new DatasetError(src.file, 'each line must be a JSON object', lineNo);
+      problems.add('each line must be a JSON object', lineNo);
+      return null;
     }
-    rows++;
     return { row: lineNo, values: value as Record<string, unknown> };
   };
   for (const chunk of textChunks(src)) {
@@ -114,42 +129,71 @@ function* jsonlRows(src: TextSource): Generator<RawRow> {
   }
   const r = parse(partial);
   if (r) yield r;
-  if (rows === 0) throw new DatasetError(src.file, 'the file has no rows');
+  if (rows === 0) problems.fatal('the file has no rows');
 }
 
-function* buildExamples(file: string, rows: Iterable<RawRow>, opts: GenericOptions, kind: 'csv' | 'jsonl'): Generator<ParsedExample> {
+/** A field's problem inside buildExamples: noted with its row and field, the row left out. */
+class FieldProblem extends Error {
+  constructor(readonly field: string, readonly detail: string) {
+    super(detail);
+  }
+}
+
+function* buildExamples(file: string, rows: Iterable<RawRow>, opts: GenericOptions, kind: 'csv' | 'jsonl', problems: ProblemList): Generator<ParsedExample> {
   const ids = new Map<string, number>();
   for (const { row, values } of rows) {
     const fail = (field: string, detail: string): never => {
-      throw new DatasetError(file, detail, row, field);
+      throw new FieldProblem(field, detail);
     };
-    const text = values.text;
-    if (text === undefined) fail('text', 'missing');
-    if (typeof text !== 'string') fail('text', `expected a string, got ${describe(text)}`);
-    const t = text as string;
-    if (t.trim() === '') fail('text', 'is empty');
+    // each field is checked on its own, so a row's every problem is listed; a failed field is undefined
+    let bad = false;
+    const check = <T>(f: () => T): T | undefined => {
+      try {
+        return f();
+      } catch (e) {
+        if (!(e instanceof FieldProblem)) throw e;
+        problems.add(e.detail, row, e.field);
+        bad = true;
+        return undefined;
+      }
+    };
+    const t = check(() => {
+      const text = values.text;
+      if (text === undefined) fail('text', 'missing');
+      if (typeof text !== 'string') fail('text', `expected a string, got ${describe(text)}`);
+      if ((text as string).trim() === '') fail('text', 'is empty');
+      return text as string;
+    });
 
-    const labels = readLabels(values.label, kind, (d) => fail('label', d));
-    const externalId = readId(values.id, row, kind, (d) => fail('id', d));
-    const prev = ids.get(externalId);
-    if (prev !== undefined) fail('id', `duplicate id "${externalId}" (also on row ${prev})`);
-    ids.set(ownString(externalId), row);
+    const labels = check(() => readLabels(values.label, kind, (d) => fail('label', d)));
+    const externalId = check(() => {
+      const id = readId(values.id, row, kind, (d) => fail('id', d));
+      const prev = ids.get(id);
+      if (prev !== undefined) fail('id', `duplicate id "${id}" (also on row ${prev})`);
+      return id;
+    });
+    if (externalId !== undefined) ids.set(ownString(externalId), row);
 
-    let language = opts.language;
-    if (values.language !== undefined && values.language !== '') {
-      if (typeof values.language !== 'string') fail('language', `expected a string, got ${describe(values.language)}`);
-      language = values.language as string;
-    }
-    if (!language) fail('language', 'no language: add a "language" column or pass --language');
+    const language = check(() => {
+      let language = opts.language;
+      if (values.language !== undefined && values.language !== '') {
+        if (typeof values.language !== 'string') fail('language', `expected a string, got ${describe(values.language)}`);
+        language = values.language as string;
+      }
+      if (!language) fail('language', noLanguageMessage(opts.where ?? 'cli'));
+      return language!;
+    });
 
-    const words = splitWords(t);
-    const rationale = parseRationale(values.rationale, t, words, (d) => fail('rationale', d));
+    // the rationale is read against the text: only when the text itself is fine
+    const words = t !== undefined ? splitWords(t) : [];
+    const rationale = t !== undefined ? check(() => parseRationale(values.rationale, t, words, (d) => fail('rationale', d))) : undefined;
+    if (bad || t === undefined || labels === undefined || externalId === undefined || language === undefined) continue;
     const meta: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(values)) if (!KNOWN.has(k)) meta[k] = v;
     const ex: ParsedExample = {
       externalId,
       text: t,
-      language: language!,
+      language,
       labels,
       words,
       rationaleMask: rationale?.mask ?? null,
@@ -158,6 +202,8 @@ function* buildExamples(file: string, rows: Iterable<RawRow>, opts: GenericOptio
     if (Object.keys(meta).length > 0) ex.meta = meta;
     yield ex;
   }
+  // every row read: the file is refused with all its problems, or it is whole
+  problems.throwIfAny();
 }
 
 /**
@@ -204,7 +250,8 @@ export function describe(v: unknown): string {
 /**
  * A rationale in any of the accepted shapes:
  *   - a 0/1 word mask: a JSON list [0,1,1] or a space-separated string "0 1 1" (one entry per whitespace word);
- *   - a list of words: a JSON list ["lovely","film"] or a space-separated string "lovely film"
+ *   - a list of words: a JSON list ["lovely","film"] or a string of words separated by spaces or ";"
+ *     ("lovely film", "lovely;film.")
  *     (a string made only of 0s and 1s is read as a mask); words must equal whitespace words of the text;
  *   - character spans: a JSON list [[start,end],...] (UTF-16 offsets, end-exclusive) or [{"start":..,"end":..},...].
  * Missing, null or "" means the example has no rationale. [] means a rationale that selects nothing.
@@ -230,7 +277,8 @@ export function parseRationale(
       if (!Array.isArray(parsed)) return fail('expected a JSON list');
       list = parsed;
     } else {
-      const parts = s.split(/\s+/);
+      // words as people list them: separated by spaces or by ";" ("paid;months,"), attached punctuation kept
+      const parts = s.split(/[\s;]+/).filter((p) => p !== '');
       list = parts.every((p) => p === '0' || p === '1') ? parts.map(Number) : parts;
     }
   } else if (Array.isArray(v)) {

@@ -5,11 +5,14 @@ import { ILO_INDICATORS } from '../protocol/indicators';
 import { parseRafola } from './rafola';
 import { defaultName, readSource } from './source';
 import { checkLanguageOption, datasetLanguage, readTextDataset, streamDataset, writeStream, type ExampleSink } from './stream';
+import type { UserPlace } from './messages';
 import { DatasetError, type DatasetFormat, type ParsedDataset, type ParsedExample } from './types';
 
 export { splitWords } from './words';
 export { streamDataset, type DatasetStream } from './stream';
 export { DatasetError } from './types';
+export { DatasetProblems, PROBLEM_CAP, type DatasetProblem } from './problems';
+export { noLanguageMessage, type UserPlace } from './messages';
 export type * from './types';
 export { CLIMATE_FEVER_LABELS, CLAIM_EVIDENCE_SEPARATOR } from './climate-fever';
 
@@ -23,6 +26,10 @@ export interface ImportOptions {
   name?: string;
   /** mSST only: an `id,label` CSV giving each example's gold label. */
   labelsFile?: string;
+  /** The import form's label mapping, stored with the dataset (its keys must be labels of the file). */
+  labelMap?: Record<string, string | null>;
+  /** Where the user is: messages name the CLI's flags or the import form's fields (default the CLI). */
+  where?: UserPlace;
 }
 
 /**
@@ -33,12 +40,12 @@ export interface ImportOptions {
  */
 export function importInto(file: string, opts: ImportOptions, begin: (meta: Omit<ParsedDataset, 'examples'>) => ExampleSink): number {
   if ((opts.format === 'csv' || opts.format === 'jsonl') && opts.labelsFile === undefined) {
-    const s = streamDataset(file, { format: opts.format, language: opts.language, name: opts.name });
+    const s = streamDataset(file, { format: opts.format, language: opts.language, name: opts.name, where: opts.where });
     const { examples: _examples, exampleCount: _count, ...meta } = s;
-    return writeStream(s, begin(meta));
+    return writeStream(s, begin(withLabelMap(file, meta, opts.labelMap)));
   }
-  const { examples, ...meta } = importFile(file, opts);
-  const sink = begin(meta);
+  const { examples, ...parsed } = importFile(file, opts);
+  const sink = begin(withLabelMap(file, parsed, opts.labelMap));
   try {
     sink.add(examples);
     return sink.commit();
@@ -49,6 +56,19 @@ export function importInto(file: string, opts: ImportOptions, begin: (meta: Omit
 }
 
 /**
+ * The dataset's metadata with the import's label mapping; refused (before anything is written) when it maps
+ * labels the file does not have, every one named.
+ */
+function withLabelMap<M extends Omit<ParsedDataset, 'examples'>>(file: string, meta: M, labelMap: Record<string, string | null> | undefined): M {
+  if (!labelMap || Object.keys(labelMap).length === 0) return meta;
+  const unknown = Object.keys(labelMap).filter((l) => !meta.labelSet.includes(l));
+  if (unknown.length) {
+    throw new DatasetError(file, `the label mapping names label${unknown.length > 1 ? 's' : ''} the file does not have: ${unknown.map((l) => JSON.stringify(l)).join(', ')} (its labels: ${meta.labelSet.map((l) => JSON.stringify(l)).join(', ')})`);
+  }
+  return { ...meta, labelMap };
+}
+
+/**
  * Reads and validates a whole dataset file. Throws DatasetError (naming file, row and field) on
  * the first problem; nothing is returned for a partly valid file, so callers can store all or nothing.
  */
@@ -56,12 +76,12 @@ export function importFile(file: string, opts: ImportOptions): ParsedDataset {
   if (!DATASET_FORMATS.includes(opts.format)) {
     throw new DatasetError(file, `unknown format "${opts.format}" (expected one of ${DATASET_FORMATS.join(', ')})`);
   }
-  checkLanguageOption(file, opts.language);
+  checkLanguageOption(file, opts.language, opts.where);
   if (opts.labelsFile !== undefined && opts.format !== 'msst') {
     throw new DatasetError(file, `--labels is only for the msst format (${opts.format} files carry their own labels)`);
   }
   // CSV and JSONL are read in chunks (stream.ts, which the import job streams from); here, whole.
-  if (opts.format === 'csv' || opts.format === 'jsonl') return readTextDataset(file, { format: opts.format, language: opts.language, name: opts.name });
+  if (opts.format === 'csv' || opts.format === 'jsonl') return readTextDataset(file, { format: opts.format, language: opts.language, name: opts.name, where: opts.where });
   const src = readSource(file);
   let examples: ParsedExample[];
   let language: string | null = opts.language ?? null;

@@ -1,5 +1,6 @@
 import { csvExamples, jsonlExamples } from './generic';
 import { statSync } from 'node:fs';
+import { badLanguageMessage, type UserPlace } from './messages';
 import { defaultName, openTextSource, type TextSource } from './source';
 import { DatasetError, type ParsedDataset, type ParsedExample } from './types';
 
@@ -20,6 +21,8 @@ export interface TextDatasetOptions {
   format: TextFormat;
   language?: string;
   name?: string;
+  /** Where the user is (messages name the CLI's flag or the import form's field); default the CLI. */
+  where?: UserPlace;
 }
 
 /** A validated dataset whose examples are read from the file again on each iteration. */
@@ -29,7 +32,7 @@ export interface DatasetStream extends Omit<ParsedDataset, 'examples'> {
 }
 
 export function streamDataset(file: string, opts: TextDatasetOptions): DatasetStream {
-  checkLanguageOption(file, opts.language);
+  checkLanguageOption(file, opts.language, opts.where);
   const src = openTextSource(file);
   const labels = new Set<string>();
   const langs = new Set<string>();
@@ -96,7 +99,7 @@ export function readTextDataset(file: string, opts: TextDatasetOptions): ParsedD
 }
 
 function examplesOf(src: TextSource, opts: TextDatasetOptions): Iterable<ParsedExample> {
-  const o = { language: opts.language };
+  const o = { language: opts.language, where: opts.where };
   return opts.format === 'csv' ? csvExamples(src, o) : jsonlExamples(src, o);
 }
 
@@ -121,9 +124,9 @@ function summary(file: string, src: TextSource, opts: TextDatasetOptions, labels
 }
 
 /** Refuses a --language option that is not a language code (importFile and streamDataset alike). */
-export function checkLanguageOption(file: string, language: string | undefined): void {
+export function checkLanguageOption(file: string, language: string | undefined, where: UserPlace = 'cli'): void {
   if (language !== undefined && !/^[a-z]{2,3}(-[A-Za-z0-9]+)*$/.test(language)) {
-    throw new DatasetError(file, `--language "${language}" is not a language code like en, da or it`);
+    throw new DatasetError(file, badLanguageMessage(language, where));
   }
 }
 

@@ -60,6 +60,12 @@ export interface ParsedDataset {
   language: string | null;
   /** The label vocabulary seen or declared (e.g. ["negative","positive"], RaFoLa indicator labels). */
   labelSet: string[];
+  /**
+   * The label mapping chosen at import (the import form): dataset label -> a canonical label, or null to leave
+   * those examples out. Stored with the dataset; the examples keep their labels as written, and a study's
+   * task.labelMap starts from it (protocol/gold.ts applies it).
+   */
+  labelMap?: Record<string, string | null>;
   examples: ParsedExample[];
 }
 

@@ -28,6 +28,7 @@ import {
 } from '../protocol';
 import type { RelevanceInput, ResultInput, StoredExample, TokenInfo } from '../store';
 import type { ExampleContext, ProcessExample } from './loop';
+import { exampleFit, TOO_LONG_REASON, truncateToFit, type Truncation } from './fit';
 
 export interface PipelineDeps {
   rt: ProtocolRuntime;
@@ -52,21 +53,39 @@ const time = async <T>(t: Record<string, number>, phase: string, f: () => Promis
 export function makeProcessor(deps: PipelineDeps): ProcessExample {
   const { rt, config } = deps;
   const methods = new Set(config.explanations.map((e) => e.method));
-  return async (ex: StoredExample, ctx: ExampleContext): Promise<ResultInput> => {
+  const fitRt = { model: rt.model, template: rt.template, contextSize: rt.sequence.contextSize };
+  return async (stored: StoredExample, ctx: ExampleContext): Promise<ResultInput> => {
     const tm = ctx.timings;
+    let ex = stored;
+    {
+      const { goldLabel: g } = promptFor(config, ex, deps.indicators);
+      // left out by the study's labelMap: stored as skipped, never run or scored
+      if (g.status === 'excluded') return { rawOutputs: { goldLabels: ex.labels }, label: null, skippedReason: 'excluded-label' };
+      // the study's label check (runner/study.ts) refuses these before a run starts; never scored
+      if (g.status === 'unmapped') throw new Error(`example ${ex.externalId}: gold label: ${g.reason}`);
+    }
+    // A text too long for the context (runner/fit.ts, the rule the study form's fit check counts by): skipped
+    // with its figures, or cut to fit as the study chose. Decided before anything is evaluated.
+    let truncated: Truncation | null = null;
+    const fit = exampleFit(fitRt, config, ex, deps.indicators);
+    if (!fit.fits) {
+      const tooLong = { promptTokens: fit.promptTokens, need: fit.need, context: fit.context, maxContextTokens: config.limits.maxContextTokens };
+      const cut = config.limits.tooLong === 'truncate' ? truncateToFit(fitRt, config, ex, deps.indicators) : null;
+      if (!cut) {
+        const why = config.limits.tooLong === 'truncate' ? '; not even its first word fits after the instructions' : '';
+        return { rawOutputs: { reason: `${TOO_LONG_REASON}: it needs ${fit.need} tokens, the context holds ${fit.context}${why}`, tooLong }, label: null, skippedReason: 'context-overflow' };
+      }
+      ex = cut.example;
+      truncated = cut.truncation;
+    }
     const { goldLabel: gold, rationale, prompt } = promptFor(config, ex, deps.indicators);
-    // left out by the study's labelMap: stored as skipped, never run or scored
-    if (gold.status === 'excluded') return { rawOutputs: { goldLabels: ex.labels }, label: null, skippedReason: 'excluded-label' };
-    // the study's label check (runner/study.ts) refuses these before a run starts; never scored
-    if (gold.status === 'unmapped') throw new Error(`example ${ex.externalId}: gold label: ${gold.reason}`);
+    // the same labels as checked above (a cut example keeps its labels)
+    if (gold.status !== 'ok') throw new Error(`example ${ex.externalId}: gold label changed while it was cut`);
     const turns: ChatTurn[] = [{ role: 'user', pieces: prompt.turn1 }];
     const sampling = { ...defaultSampling, seed: deps.seed };
-    const base: ResultInput = { rawOutputs: {}, label: null };
+    const base: ResultInput = { rawOutputs: truncated ? { truncated } : {}, label: null };
     // turn 1
     const chat = renderChat(rt.model, rt.template, turns);
-    if (chat.tokens.length + 2 > config.limits.maxContextTokens) {
-      return { ...base, skippedReason: 'context-overflow', rawOutputs: { promptTokens: chat.tokens.length, limit: config.limits.maxContextTokens } };
-    }
     const cls = await time(tm, 'prediction', () =>
       classify(rt, chat, turns, prompt, { mode: deps.mode, sampling, maxNewTokens: config.limits.maxNewTokens, signal: ctx.signal }),
     );
@@ -78,7 +97,7 @@ export function makeProcessor(deps: PipelineDeps): ProcessExample {
       return { id: t.id, text: t.text, start: inText ? inText.start : t.start, end: inText ? inText.end : t.end, segment: t.segment };
     });
     // gold: the option the example's gold label maps to (protocol/gold.ts), what `correct` is decided against
-    const rawOutputs: Record<string, unknown> = { turn1: cls.responseText, mode: cls.mode, stop: cls.stop ?? null, gold: gold.label };
+    const rawOutputs: Record<string, unknown> = { turn1: cls.responseText, mode: cls.mode, stop: cls.stop ?? null, gold: gold.label, ...(truncated ? { truncated } : {}) };
     if (cls.status === 'skipped') return { ...base, rawOutputs: { ...rawOutputs, reason: cls.reason }, skippedReason: 'context-overflow' };
     if (cls.status === 'invalid' || !cls.option || !cls.answer) {
       return { ...base, rawOutputs: { ...rawOutputs, reason: cls.reason ?? null }, label: 'invalid', correct: false, tokens, skippedReason: 'invalid-answer' };

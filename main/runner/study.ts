@@ -22,6 +22,8 @@ import { makeProcessor } from './example';
 import { modelName } from '../metrics/run-metrics';
 import { finalizeRun } from './finalize';
 import { runExamples, type LoopOutcome, type PhaseTimings } from './loop';
+import { runContextSize, trainContextOf, tooLongExamples, TooLongError, type TooLong } from './fit';
+import { loadVocabOnly } from '../models/session';
 
 export interface StudyRunOptions {
   resume?: boolean;
@@ -107,6 +109,46 @@ export function withDefinitions(config: StudyConfig, definitions: IndicatorDefin
   return { ...config, task: { ...config.task, definitions } };
 }
 
+/** A GGUF's own chat template, null when it has none (a model given by path, not registered yet). */
+function ownTemplate(model: Parameters<typeof chatTemplateOf>[0]): string | null {
+  try {
+    return chatTemplateOf(model);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The examples of a study that do not fit each of its models' runs, counted with each model's own tokenizer
+ * (loaded vocabulary-only) against the context the run will create. A model without a chat template is left
+ * to the run, which refuses it with its own reason.
+ */
+export async function studyTooLong(store: Store, config: StudyConfig, datasetId: number): Promise<{ model: string; context: number; examples: TooLong[] }[]> {
+  let examples = store.datasets.examples(datasetId);
+  if (config.limits.maxExamples) examples = examples.slice(0, config.limits.maxExamples);
+  const defs = indicatorDefinitionsFor(config);
+  const out: { model: string; context: number; examples: TooLong[] }[] = [];
+  for (const m of config.models) {
+    const rec = m.id !== undefined ? store.models.get(m.id) : undefined;
+    const file = m.path ? await modelPathFor(m.path) : rec?.path;
+    if (!file) continue;
+    // the name the user knows the model by (the app's uploads are stored under a name of our own)
+    const name = typeof rec?.metadata.displayName === 'string' ? rec.metadata.displayName : modelName(file);
+    const model = await loadVocabOnly(file);
+    try {
+      // the template the run will render with: a registered model's (chosen or its own; template-families.ts)
+      const template = rec ? modelChatTemplate(rec) : ownTemplate(model);
+      if (template === null) continue;
+      const contextSize = runContextSize(trainContextOf(model), config.limits);
+      const list = tooLongExamples({ model, template, contextSize }, config, examples, defs?.indicators);
+      if (list.length) out.push({ model: name, context: contextSize, examples: list });
+    } finally {
+      await model.dispose();
+    }
+  }
+  return out;
+}
+
 /**
  * Runs study files (NamedStudy: each parsed once, here, before anything runs) and stored studies
  * (ValidatedStudy: run from the stored configuration, not parsed again).
@@ -129,6 +171,14 @@ export async function runStudies(store: Store, studies: StudyToRun[], opts: Stud
       const problem = rec && templateProblem(rec);
       if (problem) throw new Error(problem);
     }
+  }
+  // Texts too long for a model's context, with no choice made: the study is refused as a whole, every such
+  // text listed (runner/fit.ts), before any run exists or a model loads for inference.
+  for (const p of prepared) {
+    if (p.config.limits.tooLong !== undefined) continue;
+    const config = withDefinitions(p.config, opts.definitions);
+    const tooLong = await studyTooLong(store, config, p.datasetId);
+    if (tooLong.length) throw new TooLongError(p.s.name, tooLong);
   }
   for (const { s, config: parsed, datasetId } of prepared) {
     if (opts.signal?.aborted) break;
@@ -178,7 +228,7 @@ export async function runStudies(store: Store, studies: StudyToRun[], opts: Stud
         const plan = gpuPlan(m.gpuLayers);
         const llama = plan.gpu ? await sessionLlama(plan.gpu, threads) : await llamaFor(threads);
         model = await llama.loadModel({ modelPath: file, ...plan.load });
-        context = await model.createContext({ contextSize: Math.min(model.trainContextSize, config.limits.maxContextTokens + config.limits.maxNewTokens + 512), threads, sequences: 1 });
+        context = await model.createContext({ contextSize: runContextSize(model.trainContextSize, config.limits), threads, sequences: 1 });
       } catch (e) {
         // the runs exist: they carry the reason instead of staying queued
         const msg = `model ${file} could not be loaded: ${e instanceof Error ? e.message : String(e)}`;

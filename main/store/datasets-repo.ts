@@ -44,6 +44,7 @@ interface DatasetRow {
   source_sha256: string;
   language: string | null;
   label_set: string;
+  label_map: string | null;
   created_at: string;
   example_count: number;
   with_rationale: number;
@@ -101,7 +102,7 @@ export interface DatasetsRepo {
 }
 
 const SELECT_DATASET = `
-  SELECT d.id, d.name, d.format, d.source_path, d.source_sha256, d.language, d.label_set, d.created_at,
+  SELECT d.id, d.name, d.format, d.source_path, d.source_sha256, d.language, d.label_set, d.label_map, d.created_at,
     (SELECT count(*) FROM examples e WHERE e.dataset_id = d.id) AS example_count,
     (SELECT count(*) FROM examples e WHERE e.dataset_id = d.id
        -- a rationale marks something: a mask with a 1, or a span (an all-zero mask is no rationale)
@@ -117,6 +118,7 @@ function toRecord(r: DatasetRow): DatasetRecord {
     sourceSha256: r.source_sha256,
     language: r.language,
     labelSet: JSON.parse(r.label_set) as string[],
+    ...(r.label_map !== null ? { labelMap: JSON.parse(r.label_map) as Record<string, string | null> } : {}),
     createdAt: r.created_at,
     exampleCount: r.example_count,
     withRationale: r.with_rationale,
@@ -193,8 +195,8 @@ function checkExample(datasetName: string, i: number, ex: ParsedExample): void {
 
 export function datasetsRepo(db: Db, leases: LeasesRepo): DatasetsRepo {
   const insertDataset = db.prepare(
-    `INSERT INTO datasets (name, format, source_path, source_sha256, language, label_set, created_at, state)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO datasets (name, format, source_path, source_sha256, language, label_set, label_map, created_at, state)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const insertExample = db.prepare(
     `INSERT INTO examples (dataset_id, ordinal, external_id, text, language, labels, words,
@@ -242,7 +244,7 @@ export function datasetsRepo(db: Db, leases: LeasesRepo): DatasetsRepo {
     }
   };
   const newDataset = (m: DatasetMeta, state: 'pending' | 'ready') =>
-    Number(insertDataset.run(m.name, m.format, m.sourcePath, m.sourceSha256, m.language, JSON.stringify(m.labelSet ?? []), nowIso(), state).lastInsertRowid);
+    Number(insertDataset.run(m.name, m.format, m.sourcePath, m.sourceSha256, m.language, JSON.stringify(m.labelSet ?? []), m.labelMap ? JSON.stringify(m.labelMap) : null, nowIso(), state).lastInsertRowid);
 
   /** Deletes a pending dataset's examples chunk by chunk (pausing between chunks), then the dataset and its lease. */
   const purge = (id: number) => {

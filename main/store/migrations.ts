@@ -253,7 +253,19 @@ const v6Housekeeping: Migration = {
   },
 };
 
-export const MIGRATIONS: readonly Migration[] = [v1CoreTables, v2RunsAndResults, v3LeasesAndStagedImports, v4IndicatorNames, v5ChosenChatTemplates, v6Housekeeping];
+/**
+ * A dataset's label mapping, chosen in the import form (dataset label -> a canonical label, or null to leave
+ * those examples out). The examples keep their labels as written; a study's task.labelMap starts from it.
+ */
+const v7DatasetLabelMap: Migration = {
+  version: 7,
+  name: 'dataset label mapping',
+  up(db) {
+    db.exec(`ALTER TABLE datasets ADD COLUMN label_map TEXT CHECK (label_map IS NULL OR json_valid(label_map))`);
+  },
+};
+
+export const MIGRATIONS: readonly Migration[] = [v1CoreTables, v2RunsAndResults, v3LeasesAndStagedImports, v4IndicatorNames, v5ChosenChatTemplates, v6Housekeeping, v7DatasetLabelMap];
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 
 export class SchemaVersionError extends Error {

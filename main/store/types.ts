@@ -10,6 +10,8 @@ export interface DatasetRecord {
   sourceSha256: string;
   language: string | null;
   labelSet: string[];
+  /** The label mapping chosen at import (dataset label -> canonical label, or null: leave out); the examples keep their labels. */
+  labelMap?: Record<string, string | null>;
   createdAt: string;
   exampleCount: number;
   /** Examples with a human rationale (a mask or at least one span). */
