@@ -115,3 +115,29 @@ export function meanCurve(curves: readonly Pick<FlippingCurve, 'flipped' | 'n' |
     n: curves.length,
   };
 }
+
+/** What a result stores under rawOutputs.flipping: k and each method's curve (its order follows from the stored relevance). */
+export interface StoredFlipping {
+  k: number;
+  curves: Record<string, Pick<FlippingCurve, 'n' | 'flipped' | 'p' | 'auc'>>;
+}
+
+/**
+ * The curves of every relevance of one example (lrp-*, occlusion, random), in the order given; p0 is read
+ * once. Scores must be over all model tokens; `textPositions` are the tokens that may be flipped.
+ */
+export async function flippingOfRelevances(
+  relevances: readonly { method: string; values: ArrayLike<number> }[],
+  textPositions: readonly number[],
+  k: number,
+  probAfterMasking: ProbAfterMasking,
+): Promise<StoredFlipping> {
+  const curves: StoredFlipping['curves'] = {};
+  let p0: number | undefined;
+  for (const r of relevances) {
+    const c = await kGreedyFlipping(Array.from(r.values), textPositions, k, probAfterMasking, p0);
+    p0 = c.p[0];
+    curves[r.method] = { n: c.n, flipped: c.flipped, p: c.p, auc: c.auc };
+  }
+  return { k, curves };
+}

@@ -55,7 +55,7 @@ export {
   sufficiency,
   aopc,
 } from './faithfulness';
-export { type FlippingCurve, FLIP_GRID, curveAt, flipSteps, flippedFraction, kGreedyFlipping, meanCurve, trapezoid, flippingK } from './flipping';
+export { type FlippingCurve, FLIP_GRID, curveAt, flipSteps, flippedFraction, kGreedyFlipping, meanCurve, trapezoid, flippingK, flippingOfRelevances, type StoredFlipping } from './flipping';
 export { type Level, type BinarisationChoice, type ExampleUnits, binarisationAt, wordScoresOf, levelMasks, describeBinarisation } from './levels';
 export {
   type BootstrapOptions,

@@ -11,6 +11,7 @@
  *     binarised at each level over that level's units (metrics/levels.ts).
  *   - rawOutputs.faithfulness: { p0, sets: {name: p after masking}, comprehensiveness: {name: v},
  *     sufficiency: {name: v}, aopcComprehensiveness: {name: v}, aopcSufficiency: {name: v} }.
+ *   - rawOutputs.flipping: { k, curves: {method: {n, flipped, p, auc}} } (metrics/flipping.ts).
  *   - skippedReason: every example not evaluated, with the reason; `label`/`correct` are kept for
  *     wrong answers so accuracy counts them.
  */
@@ -29,6 +30,7 @@ import {
   maskAgreement,
   relevanceShare,
   type DerivedMetric,
+  type StoredFlipping,
   type ExampleMetrics,
   type MetricSummary,
 } from './index';
@@ -116,6 +118,9 @@ export function exampleMetrics(r: ResultRecord, ex: StoredExample | undefined): 
     for (const [k, v] of Object.entries(f.aopcComprehensiveness ?? {})) m[`aopc-comprehensiveness:${k}`] = v;
     for (const [k, v] of Object.entries(f.aopcSufficiency ?? {})) m[`aopc-sufficiency:${k}`] = v;
   }
+  // k-greedy flipping (metrics/flipping.ts): the area under each method's curve
+  const flip = (r.rawOutputs?.flipping ?? null) as StoredFlipping | null;
+  for (const [method, c] of Object.entries(flip?.curves ?? {})) if (Number.isFinite(c.auc)) m[`flip:${method}`] = c.auc;
   void ex;
   return m;
 }
@@ -146,6 +151,7 @@ function keyToScope(key: string): { scope: Record<string, unknown>; name: string
     if (parts[1] === 'auprc' || parts[1] === 'average-precision') return { scope: { level: 'token', method: parts[2] }, name: parts[1] };
     return { scope: { level: parts[0], pair: parts[1] }, name: parts[2] };
   }
+  if (parts[0] === 'flip') return { scope: { method: parts[1] }, name: 'k-greedy-flipping' };
   if (parts[0] === 'share') return { scope: { method: parts[1], segment: parts[2] }, name: 'relevance-share' };
   if (parts[0] === 'faith') {
     if (parts[1] === 'p0') return { scope: { set: 'unmasked' }, name: 'p' };

@@ -3,10 +3,10 @@
  * import-run), and examples picked from the per-example metrics.
  */
 import type { MetricRecord, ResultRecord, RunRecord, Store, StoredExample } from '../store';
-import { describeBinarisation, type BinarisationChoice } from '../metrics';
+import { describeBinarisation, meanCurve, type BinarisationChoice, type StoredFlipping } from '../metrics';
 import { METHOD_LABEL as PRETTY, metricLabel, pairLabel as prettyPair, pooledLabel } from '../metrics/names';
 import { displayModelName, exampleMetrics, pairName, pooledByModel } from '../metrics/run-metrics';
-import type { Estimate, ExampleSource, ExampleView, FaithfulnessGroup, MethodNote, MetricTable, ReportData, ReportRun } from './types';
+import type { Estimate, ExampleSource, ExampleView, FaithfulnessGroup, FlippingCurves, MethodNote, MetricTable, ReportData, ReportRun } from './types';
 
 export interface BuildOptions {
   title?: string;
@@ -143,6 +143,16 @@ export function buildReportData(store: Store, runIds: number[], opts: BuildOptio
     const sets = [...new Set(cols.flatMap((c) => c.ms.filter((m) => m.name === name && m.scope.language === undefined).map((m) => String(m.scope.set))))];
     for (const s of sets) eraser.push({ label: `${name}: ${PRETTY[s] ?? s}`, cells: cells(name, { set: s }) });
   }
+  // k-greedy flipping: the area under each method's curve (metrics/flipping.ts)
+  const flipMethods = [...new Set(cols.flatMap((c) => c.ms.filter((m) => m.name === 'k-greedy-flipping' && m.scope.language === undefined).map((m) => String(m.scope.method))))];
+  if (flipMethods.length) {
+    tables.push({
+      title: 'Faithfulness, k-greedy flipping',
+      caption: `Area under the probability of the answer token while the text's tokens are replaced by the filler, k at a time (${flipKText(runs, store)}), most relevant first; x = share of the text replaced, from 0 to 1. Lower = the probability falls sooner = more faithful. Mean over examples [95 % bootstrap interval].`,
+      columns,
+      rows: flipMethods.map((m) => ({ label: `${metricLabel('k-greedy-flipping')}: ${PRETTY[m] ?? m}`, cells: cells('k-greedy-flipping', { method: m }) })),
+    });
+  }
   if (eraser.length) tables.push({ title: 'Faithfulness, ERASER comprehensiveness and sufficiency', caption: 'Higher comprehensiveness and lower sufficiency = more faithful. Tokens are replaced by the filler token, not deleted (see Method). AOPC: mean over 1/5/10/20/50 % of the text tokens.', columns, rows: eraser });
   const accRows: MetricTable['rows'] = [
     { label: metricLabel('accuracy'), cells: cells('accuracy', {}) },
@@ -179,6 +189,8 @@ export function buildReportData(store: Store, runIds: number[], opts: BuildOptio
     }));
   });
 
+  const flipping = flippingCurves(store, runs, col);
+
   const examples = pickExamples(store, runs, opts, mName);
   const notes: string[] = [];
   runs.forEach((run, i) => {
@@ -214,10 +226,40 @@ export function buildReportData(store: Store, runIds: number[], opts: BuildOptio
     heatmap,
     faithfulness,
     relevanceLocation,
+    ...(flipping.length ? { flipping } : {}),
     examples,
     method: methodNotes(studies.map((st) => st.config), { pooled: pooled.length > 0, imported: runs.filter((r) => typeof r.timings.imported === 'string').length, runs: runs.length }),
     notes,
   };
+}
+
+/** The k of each run's flipping curves, as stored with them ("k = 1", "k = 1 or 3"). */
+function flipKText(runs: RunRecord[], store: Store): string {
+  const ks = new Set<number>();
+  for (const r of runs) for (const res of store.results.list(r.id)) {
+    const f = res.rawOutputs?.flipping as StoredFlipping | undefined;
+    if (f && typeof f.k === 'number') ks.add(f.k);
+  }
+  return `k = ${[...ks].sort((a, b) => a - b).join(' or ') || '?'}`;
+}
+
+/** Each run's mean k-greedy flipping curve per method, over its evaluated examples. */
+function flippingCurves(store: Store, runs: RunRecord[], col: (r: RunRecord) => string): FlippingCurves[] {
+  const out: FlippingCurves[] = [];
+  for (const run of runs) {
+    const stored = store.results
+      .list(run.id)
+      .filter((r) => !r.skippedReason)
+      .flatMap((r) => (r.rawOutputs?.flipping ? [r.rawOutputs.flipping as StoredFlipping] : []));
+    if (!stored.length) continue;
+    const methods = [...new Set(stored.flatMap((f) => Object.keys(f.curves)))];
+    out.push({
+      label: col(run),
+      k: stored[0].k,
+      curves: methods.map((method) => ({ method: PRETTY[method] ?? method, ...meanCurve(stored.flatMap((f) => (f.curves[method] ? [f.curves[method]] : []))) })),
+    });
+  }
+  return out;
 }
 
 /** A study config as the report reads it (stored configs are complete, but old ones may lack fields). */

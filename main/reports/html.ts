@@ -3,7 +3,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { faithfulnessSvg, plausibilityHeatmapSvg, relevanceLocationSvg, tokenHeatmapHtml } from './charts';
+import { faithfulnessSvg, flippingSvg, plausibilityHeatmapSvg, relevanceLocationSvg, tokenHeatmapHtml } from './charts';
 import { divColor, esc, fmtEstimate, fmtInt, fmtParams } from './format';
 import type { ReportData } from './types';
 
@@ -89,6 +89,12 @@ export function renderReportHtml(data: ReportData): string {
     // heading, caption and chart kept on one page (the heading alone was left at the foot of the page before)
     s.push(`<div class="figure"><h2>Faithfulness</h2><p class="caption">Probability of the originally generated answer token after masking each set of text tokens at once (mean, 95 % bootstrap interval). The dashed line marks the probability before masking (p0). A faithful explanation's set lowers it more than a random set of the same size.</p>`);
     s.push(`${faithfulnessSvg(data.faithfulness)}</div>`);
+  }
+
+  if (data.flipping && data.flipping.length) {
+    s.push(`<div class="figure"><h2>k-greedy flipping</h2><p class="caption">Probability of the originally generated answer token while the text's tokens are replaced by the filler token k at a time, in the order of each method's relevance (most relevant first): mean over examples, each example's curve read at every 5 % of its text. A faithful relevance makes the curve fall early; its area is in the table "Faithfulness, k-greedy flipping".</p>`);
+    for (const g of data.flipping) s.push(flippingSvg(g));
+    s.push(`</div>`);
   }
 
   if (data.relevanceLocation && data.relevanceLocation.length) {
