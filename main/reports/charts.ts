@@ -233,26 +233,28 @@ const FLIP_COLORS = ['#1565c0', '#c62828', '#2e7d32', '#ef6c00', '#6a1b9a', '#75
 
 /**
  * k-greedy flipping curves of one run: the mean probability of the answer token (y, 0 to 1) against the
- * share of the text flipped (x, 0 to 1), one line per method, with a legend.
+ * share of the text flipped (x, 0 to 1), one line per method, with a legend. The y axis is zoomed to the
+ * curves' largest value (niceMax), as the faithfulness bars are: a tiny model's probabilities are far below 1.
  */
 export function flippingSvg(g: FlippingCurves): string {
-  const left = 44;
+  const left = 52;
   const top = 26;
   const plotW = 320;
   const plotH = 180;
   const width = left + plotW + 190;
   const height = top + plotH + 40;
+  const yMax = niceMax(Math.max(0, ...g.curves.flatMap((c) => c.p.filter(Number.isFinite))));
   const X = (x: number) => left + x * plotW;
-  const Y = (p: number) => top + (1 - p) * plotH;
+  const Y = (p: number) => top + (1 - p / yMax) * plotH;
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT} role="img" aria-label="k-greedy flipping ${esc(g.label)}">`);
   parts.push(`<text x="${left}" y="14" font-size="11" font-weight="bold">${esc(g.label)} · k = ${g.k}</text>`);
   for (const t of [0, 0.25, 0.5, 0.75, 1]) {
-    parts.push(`<line x1="${X(0)}" x2="${X(1)}" y1="${Y(t)}" y2="${Y(t)}" stroke="#e0e0e0"/>`);
-    parts.push(`<text x="${left - 4}" y="${Y(t) + 3}" font-size="9" text-anchor="end">${t}</text>`);
+    parts.push(`<line x1="${X(0)}" x2="${X(1)}" y1="${Y(t * yMax)}" y2="${Y(t * yMax)}" stroke="#e0e0e0"/>`);
+    parts.push(`<text x="${left - 4}" y="${Y(t * yMax) + 3}" font-size="9" text-anchor="end">${sig(t * yMax)}</text>`);
     parts.push(`<text x="${X(t)}" y="${top + plotH + 13}" font-size="9" text-anchor="middle">${Math.round(t * 100)}%</text>`);
   }
-  parts.push(`<rect x="${X(0)}" y="${Y(1)}" width="${plotW}" height="${plotH}" fill="none" stroke="#9e9e9e"/>`);
+  parts.push(`<rect x="${X(0)}" y="${Y(yMax)}" width="${plotW}" height="${plotH}" fill="none" stroke="#9e9e9e"/>`);
   parts.push(`<text x="${X(0.5)}" y="${top + plotH + 30}" font-size="10" text-anchor="middle">share of the text flipped (most relevant first)</text>`);
   parts.push(`<text x="10" y="${Y(0.5)}" font-size="10" text-anchor="middle" transform="rotate(-90 10 ${Y(0.5)})">p(answer)</text>`);
   g.curves.forEach((c, i) => {

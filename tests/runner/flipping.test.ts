@@ -12,6 +12,8 @@ import { openStore } from '../../main/store';
 import { positionsKey } from '../../main/protocol/mask';
 import { buildReportData } from '../../main/reports/build';
 import { renderReportHtml } from '../../main/reports/html';
+import { exportData, toJsonl } from '../../main/reports/exports';
+import { checkExport } from '../../main/reports/metrics-check';
 import { runCli, setup } from './tiny-study';
 
 interface Curve { n: number; flipped: number[]; p: number[]; auc: number }
@@ -76,6 +78,19 @@ describe('runner: k-greedy flipping', () => {
       const html = renderReportHtml(data);
       expect(html).toContain('<h2>k-greedy flipping</h2>');
       expect(html).toContain('aria-label="k-greedy flipping');
+
+      // the JSONL export recomputes every curve from its readouts (scripts/metrics-check.ts)
+      const jsonl = toJsonl(exportData(store, [run.id]));
+      const [check] = await checkExport(jsonl);
+      expect(check.problems).toEqual([]);
+      // a changed point is found
+      const lines = jsonl.split('\n');
+      const i = lines.findIndex((l) => l.includes('"flipping"'));
+      const row = JSON.parse(lines[i]);
+      row.rawOutputs.flipping.curves['lrp-cp'].p[1] += 1e-6;
+      lines[i] = JSON.stringify(row);
+      const [bad] = await checkExport(lines.join('\n'));
+      expect(bad.problems.some((p) => /flipping recomputes to/.test(p))).toBe(true);
     } finally {
       store.close();
     }
