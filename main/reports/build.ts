@@ -3,7 +3,7 @@
  * import-run), and examples picked from the per-example metrics.
  */
 import type { MetricRecord, ResultRecord, RunRecord, Store, StoredExample } from '../store';
-import { describeBinarisation, meanCurve, type BinarisationChoice, type StoredFlipping } from '../metrics';
+import { TOKEN_ROLES, describeBinarisation, meanCurve, type BinarisationChoice, type StoredFlipping } from '../metrics';
 import { METHOD_LABEL as PRETTY, metricLabel, pairLabel as prettyPair, pooledLabel } from '../metrics/names';
 import { displayModelName, exampleMetrics, pairName, pooledByModel } from '../metrics/run-metrics';
 import type { Estimate, ExampleSource, ExampleView, FaithfulnessGroup, FlippingCurves, MethodNote, MetricTable, ReportData, ReportRun } from './types';
@@ -180,14 +180,40 @@ export function buildReportData(store: Store, runIds: number[], opts: BuildOptio
     faithfulness.push({ label: c.label, unmasked: est(p0)!, bars: sets.map((m) => ({ set: PRETTY[String(m.scope.set)] ?? String(m.scope.set), value: est(m)! })) });
   }
 
+  // where relevance lands (metrics/token-roles.ts): each run's mean share of |R| and of positive R per token role
+  const roleOrder = (xs: string[]) => [...TOKEN_ROLES.filter((r) => xs.includes(r)), ...xs.filter((x) => !(TOKEN_ROLES as readonly string[]).includes(x)).sort()];
   const relevanceLocation = runs.flatMap((r) => {
     const ms = metrics.get(r.id)!.filter((m) => m.name === 'relevance-share' && m.scope.language === undefined);
     const methods = [...new Set(ms.map((m) => String(m.scope.method)))];
-    return methods.map((method) => ({
-      label: `${PRETTY[method] ?? method} · ${col(r)}`,
-      shares: Object.fromEntries(ms.filter((m) => m.scope.method === method).map((m) => [String(m.scope.segment), m.value ?? 0])),
-    }));
+    return methods.flatMap((method) => {
+      const abs = ms.filter((m) => m.scope.method === method && m.scope.segment !== undefined);
+      const pos = ms.filter((m) => m.scope.method === method && m.scope.of === 'positive');
+      const row = (rows: typeof ms, key: 'segment' | 'part', what: string) =>
+        rows.length ? [{ label: `${PRETTY[method] ?? method}, ${what} · ${col(r)}`, shares: Object.fromEntries(roleOrder(rows.map((m) => String(m.scope[key]))).map((k) => [k, rows.find((m) => m.scope[key] === k)!.value ?? 0])) }] : [];
+      return [...row(abs, 'segment', '|R|'), ...row(pos, 'part', 'R+')];
+    });
   });
+  const shareRoles = roleOrder([...new Set(cols.flatMap((c) => c.ms.filter((m) => m.name === 'relevance-share' && m.scope.language === undefined).map((m) => String(m.scope.segment ?? m.scope.part))))]);
+  const shareMethods = [...new Set(cols.flatMap((c) => c.ms.filter((m) => m.name === 'relevance-share').map((m) => String(m.scope.method))))];
+  if (shareRoles.length) {
+    const rows: MetricTable['rows'] = [];
+    for (const m of shareMethods) {
+      for (const role of shareRoles) {
+        const a = cells('relevance-share', { method: m, segment: role });
+        const p = cells('relevance-share', { method: m, part: role, of: 'positive' });
+        if (a.some(Boolean)) rows.push({ label: `${PRETTY[m] ?? m}: share of |R| on ${role}`, cells: a });
+        if (p.some(Boolean)) rows.push({ label: `${PRETTY[m] ?? m}: share of positive R on ${role}`, cells: p });
+      }
+    }
+    tables.push({
+      title: 'Where relevance lands',
+      caption:
+        'Share of the absolute relevance (|R|) and of the positive relevance (R+) on each kind of prompt token: BOS, the chat format, the instruction, the options’ letters and labels, the text. ' +
+        'Mean over examples [95 % bootstrap interval]. Top-k masks select among the text’s tokens only, as the study does.',
+      columns,
+      rows,
+    });
+  }
 
   const flipping = flippingCurves(store, runs, col);
 

@@ -159,6 +159,10 @@ function sigEstimate(e: { value: number | null; ciLow?: number | null; ciHigh?: 
 }
 
 const LOC_COLORS: Record<string, string> = {
+  bos: '#212121',
+  'chat-format': '#9e9e9e',
+  'option-letter': '#ad1457',
+  'option-label': '#ef6c00',
   text: '#2e7d32',
   instruction: '#1565c0',
   options: '#ef6c00',

@@ -98,7 +98,7 @@ export function renderReportHtml(data: ReportData): string {
   }
 
   if (data.relevanceLocation && data.relevanceLocation.length) {
-    s.push(`<div class="figure"><h2>Where relevance lands</h2><p class="caption">Share of absolute relevance on each part of the prompt, mean over examples.</p>`);
+    s.push(`<div class="figure"><h2>Where relevance lands</h2><p class="caption">Share of the absolute relevance (|R|) and of the positive relevance (R+) on each kind of prompt token (BOS, chat format, instruction, option letters and labels, text), mean over examples; intervals in the table “Where relevance lands”.</p>`);
     s.push(`${relevanceLocationSvg(data.relevanceLocation)}</div>`);
   }
 
