@@ -19,7 +19,7 @@ import { runCli, setup } from './tiny-study';
 interface Curve { n: number; flipped: number[]; p: number[]; auc: number }
 
 describe('runner: k-greedy flipping', () => {
-  it('stores each relevance’s curve (k = 1 for sentiment), aggregates its area and reports it', async () => {
+  it('stores each relevance’s curve (k = 1 for sentiment), aggregates its area and reports it; relevance shares by token role', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rw-flip-'));
     const db = join(dir, 'flip.sqlite');
     const file = await setup(dir, db);
@@ -66,7 +66,18 @@ describe('runner: k-greedy flipping', () => {
         expect(m.ciLow!).toBeLessThanOrEqual(m.value!);
       }
 
+      // where relevance lands, by token role: shares of |R| and of positive R sum to 1 over the roles
+      const shares = store.metrics.list(run.id).filter((m) => m.name === 'relevance-share' && m.scope.method === 'lrp-cp' && m.scope.language === undefined);
+      const abs = shares.filter((m) => m.scope.segment !== undefined);
+      const pos = shares.filter((m) => m.scope.of === 'positive');
+      expect(abs.map((m) => m.scope.segment).sort()).toEqual(expect.arrayContaining(['chat-format', 'instruction', 'option-label', 'option-letter', 'text']));
+      expect(pos.map((m) => m.scope.part).sort()).toEqual(abs.map((m) => m.scope.segment).sort());
+      expect(abs.reduce((a, m) => a + m.value!, 0)).toBeCloseTo(1, 6);
+      expect(pos.reduce((a, m) => a + m.value!, 0)).toBeCloseTo(1, 6);
+      for (const m of [...abs, ...pos]) expect(m.ciLow).not.toBeNull();
+
       const data = buildReportData(store, [run.id], { now: new Date(0) });
+      expect(data.tables.find((t) => t.title === 'Where relevance lands')!.rows.map((r) => r.label)).toContain('LRP (cp): share of positive R on text');
       expect(data.flipping).toHaveLength(1);
       expect(data.flipping![0].k).toBe(1);
       const lrp = data.flipping![0].curves.find((c) => c.method === 'LRP (cp)')!;
