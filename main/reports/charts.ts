@@ -177,10 +177,12 @@ export function relevanceLocationSvg(rows: RelevanceLocationRow[]): string {
   const plotW = 380;
   const barH = 18;
   const height = 30 + rows.length * (barH + 8) + 10;
-  const width = labelW + plotW + 20;
+  // the legend starts at the left edge (seven token roles do not fit beside the labels) and widens the chart if needed
+  const legendW = keys.reduce((a, k) => a + 24 + 7 * k.length, 4);
+  const width = Math.max(labelW + plotW + 20, legendW + 4);
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT} role="img" aria-label="relevance location">`);
-  let lx = labelW;
+  let lx = 4;
   keys.forEach((k, i) => {
     const c = LOC_COLORS[k] ?? ['#00838f', '#8d6e63', '#5e35b1'][i % 3];
     parts.push(`<rect x="${lx}" y="4" width="10" height="10" fill="${c}"/><text x="${lx + 14}" y="13" font-size="10">${esc(k)}</text>`);
