@@ -373,6 +373,16 @@ export function methodNotes(configs: unknown[], opts: { pooled: boolean; importe
           : 'Figures pooled over seeds appear when a report includes two or more seeds of one model and study.'),
     },
   ];
+  if (cfgs.some((c) => c?.metrics?.includes('k-greedy-flipping'))) {
+    notes.push({
+      topic: 'k-greedy flipping',
+      text:
+        'As the study’s final version: the text’s tokens are replaced by the filler token k at a time (k = 1 for sentiment, 3 for forced labour and claim verification, unless the study sets flipping.k), ' +
+        'in the order of the relevance, largest first, each step on the original input with all tokens so far replaced; after each step the probability of the originally generated answer token is read ' +
+        '(the authors’ xai/flipping.py, which steps by 5 % of the text). Ties in relevance go to the earlier token. The area under the curve over the share of the text replaced (trapezoids, 0 to 1) ' +
+        'is this workbench’s summary of the curve; the authors plot the curve and its end point.',
+    });
+  }
   return notes;
 }
 
