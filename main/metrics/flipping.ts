@@ -3,8 +3,8 @@
  * the longer RaFoLa and Climate-FEVER texts).
  *
  * What the authors' code does (oeberle/self_explanations_human_rationales, commit 751d8896,
- * `xai/flipping.py` lines 24-79 `flip`, called from `flipping_evaluation.py` (offset ~26,000: the block
- * "Flippig analysis / Prepare flipping analysis")):
+ * `xai/flipping.py` lines 24-79 `flip` (order: line 39; n = ceil(frac * N): line 51; softmax readout: line 63),
+ * called from `flipping_evaluation.py` lines 589-627 (ONLY_CONTEXT: 37 and 614; filler: 622-624; 21 fractions: 618)):
  *   - relevance outside the text ("context") is set to -10e6 (`ONLY_CONTEXT`), so only the text's tokens
  *     are ever removed, and N = the number of text tokens (`int(context_mask.sum())`);
  *   - tokens are ordered by relevance, largest first (`np.argsort(relevance)[::-1]`);
