@@ -22,12 +22,19 @@ export const METRICS = [
   'aopc-comprehensiveness',
   'aopc-sufficiency',
   'relevance-share',
+  'k-greedy-flipping',
 ] as const;
 
 /** Defaults the schema fills and the form starts from. Paper: human, self-explanation, LRP and contrastive LRP, against a random baseline. */
 export const DEFAULT_EXPLANATIONS = ['human', 'self', 'lrp-cp', 'lrp-contrast', 'random'] as const;
 export const DEFAULT_METRICS: (typeof METRICS)[number][] = ['accuracy', 'invalid-rate', 'kappa', 'f1', 'recall', 'prob-drop'];
 export const DEFAULT_SEEDS = [28, 79, 96];
+/**
+ * k-greedy flipping (metrics/flipping.ts): text tokens flipped per step when the study says k: 'task'.
+ * The study's final version: k = 1 for sentiment, k = 3 for the longer RaFoLa (forced labour) and
+ * Climate-FEVER texts; a custom task starts at 1.
+ */
+export const FLIPPING_K_BY_TASK: Readonly<Record<(typeof TASK_KINDS)[number], number>> = { sentiment: 1, 'forced-labour': 3, 'claim-verification': 3, custom: 1 };
 
 export type TaskKind = (typeof TASK_KINDS)[number];
 export type ExplanationMethod = (typeof EXPLANATION_METHODS)[number];

@@ -298,6 +298,12 @@ const selfExplanation = z.strictObject({
   occurrences: z.enum(['first', 'all']).default('first'),
 });
 
+// k-greedy flipping (metrics/flipping.ts): tokens flipped per step; 'task' = the study's k for the task
+// kind (FLIPPING_K_BY_TASK: 1 for sentiment, 3 for forced labour and claim verification).
+const flipping = z.strictObject({
+  k: z.union([z.literal('task'), z.int().positive()], { error: 'expected "task" or a positive integer' }).default('task'),
+});
+
 const limits = z.strictObject({
   maxExamples: z.int().positive().optional(),
   // Paper skipped prompts over 3,000 tokens; the workbench records every skip.
@@ -329,6 +335,8 @@ export const studyConfigSchema = z
     selfExplanation: selfExplanation.prefault({}),
     onlyCorrect: z.boolean().default(true),
     metrics: z.array(z.enum(METRICS)).min(1).superRefine(unique('metric')).default(DEFAULT_METRICS),
+    // optional: absent = { k: 'task' } (metrics/flipping.ts flippingK)
+    flipping: flipping.optional(),
     limits: limits.prefault({}),
   })
   .superRefine((c, ctx) => {

@@ -20,6 +20,7 @@ export const METRIC_LABEL: Readonly<Record<string, string>> = {
   'iou-recall': 'IOU recall (ERASER)',
   auprc: 'AUPRC (ERASER)',
   'average-precision': 'average precision (not ERASER)',
+  'k-greedy-flipping': 'k-greedy flipping (area)',
 };
 
 /** One line per metric whose name alone could mislead: what it is (tooltips, captions). */
@@ -30,6 +31,7 @@ export const METRIC_DEFINITION: Readonly<Record<string, string>> = {
   'iou-recall': 'ERASER’s partial-match recall (matched / gold spans), mean over examples with a gold span',
   auprc: 'ERASER’s AUPRC: trapezoid area under the precision-recall curve, mean over examples with a human rationale',
   'average-precision': 'scikit-learn’s average precision (step-wise sum); not ERASER’s AUPRC',
+  'k-greedy-flipping': 'area under the probability of the answer while the text’s tokens are replaced by the filler, k at a time, most relevant first (x: share of the text replaced); lower = more faithful',
   'invalid-rate': 'share of answers that name none of the task’s options; an invalid answer counts as wrong and is not scored for plausibility',
 };
 

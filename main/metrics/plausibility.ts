@@ -391,9 +391,12 @@ export interface SegmentShare {
   abs: number;
   /** Share of signed relevance: sum_{i in seg} r_i / sum_i r_i (can be < 0 or > 1; NaN when the total is 0). */
   signed: number;
+  /** Share of positive relevance: sum_{i in seg} max(r_i, 0) / sum_i max(r_i, 0) (NaN when no relevance is positive). */
+  positive: number;
   /** The raw sums, so callers can re-aggregate. */
   absSum: number;
   signedSum: number;
+  positiveSum: number;
   tokens: number;
 }
 
@@ -405,15 +408,18 @@ export function relevanceShare<S extends string = Segment>(
   if (relevance.length !== segments.length) throw new Error(`relevanceShare: ${relevance.length} relevances for ${segments.length} segment labels`);
   let totalAbs = 0;
   let totalSigned = 0;
-  const acc = new Map<S, { absSum: number; signedSum: number; tokens: number }>();
+  let totalPositive = 0;
+  const acc = new Map<S, { absSum: number; signedSum: number; positiveSum: number; tokens: number }>();
   for (let i = 0; i < relevance.length; i++) {
     const r = relevance[i];
     if (!Number.isFinite(r)) throw new Error(`relevanceShare: relevance at ${i} is ${r}`);
     totalAbs += Math.abs(r);
     totalSigned += r;
-    const a = acc.get(segments[i]) ?? { absSum: 0, signedSum: 0, tokens: 0 };
+    totalPositive += Math.max(r, 0);
+    const a = acc.get(segments[i]) ?? { absSum: 0, signedSum: 0, positiveSum: 0, tokens: 0 };
     a.absSum += Math.abs(r);
     a.signedSum += r;
+    a.positiveSum += Math.max(r, 0);
     a.tokens++;
     acc.set(segments[i], a);
   }
@@ -423,6 +429,7 @@ export function relevanceShare<S extends string = Segment>(
       ...a,
       abs: totalAbs === 0 ? Number.NaN : a.absSum / totalAbs,
       signed: totalSigned === 0 ? Number.NaN : a.signedSum / totalSigned,
+      positive: totalPositive === 0 ? Number.NaN : a.positiveSum / totalPositive,
     };
   }
   return out;

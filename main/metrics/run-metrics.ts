@@ -7,10 +7,13 @@
  *     lrp-attn, lrp-contrast, occlusion, random. Word masks are over the example's whitespace words;
  *     token masks are over `tokens` (the whole prompt), non-text tokens always 0.
  *   - relevance[method]: continuous scores over `tokens` (method = lrp-cp | lrp-attn | lrp-contrast |
- *     occlusion | random), for AUPRC / average precision and where relevance lands. Their masks are
+ *     occlusion | random), for AUPRC / average precision and where relevance lands (LRP: share of |R| on
+ *     each token role, scope {method, segment: role}, and of positive R, scope {method, part: role,
+ *     of: 'positive'}; roles in metrics/token-roles.ts). Their masks are
  *     binarised at each level over that level's units (metrics/levels.ts).
  *   - rawOutputs.faithfulness: { p0, sets: {name: p after masking}, comprehensiveness: {name: v},
  *     sufficiency: {name: v}, aopcComprehensiveness: {name: v}, aopcSufficiency: {name: v} }.
+ *   - rawOutputs.flipping: { k, curves: {method: {n, flipped, p, auc}} } (metrics/flipping.ts).
  *   - skippedReason: every example not evaluated, with the reason; `label`/`correct` are kept for
  *     wrong answers so accuracy counts them.
  */
@@ -28,7 +31,9 @@ import {
   iouRecallOf,
   maskAgreement,
   relevanceShare,
+  tokenRoles,
   type DerivedMetric,
+  type StoredFlipping,
   type ExampleMetrics,
   type MetricSummary,
 } from './index';
@@ -91,6 +96,7 @@ export function exampleMetrics(r: ResultRecord, ex: StoredExample | undefined): 
     }
   }
   const humanTok = masks['human/token'];
+  const roles = tokenRoles(tokens);
   for (const rel of r.relevance) {
     const values = Array.from(rel.values);
     if (values.length !== tokens.length || values.some((v) => !Number.isFinite(v))) continue;
@@ -100,8 +106,12 @@ export function exampleMetrics(r: ResultRecord, ex: StoredExample | undefined): 
       m[`token:average-precision:${rel.method}`] = averagePrecision(humanTok, values, textPos);
     }
     if ((CONTINUOUS as readonly string[]).includes(rel.method) && rel.method.startsWith('lrp')) {
-      const shares = relevanceShare(values, tokens.map((t) => t.segment));
-      for (const [seg, s] of Object.entries(shares)) m[`share:${rel.method}:${seg}`] = Number.isFinite(s.abs) ? s.abs : null;
+      // where relevance lands, by token role (metrics/token-roles.ts): shares of |R| and of positive R
+      const shares = relevanceShare(values, roles);
+      for (const [role, s] of Object.entries(shares)) {
+        m[`share:${rel.method}:${role}`] = Number.isFinite(s.abs) ? s.abs : null;
+        m[`share+:${rel.method}:${role}`] = Number.isFinite(s.positive) ? s.positive : null;
+      }
     }
   }
   const f = (r.rawOutputs?.faithfulness ?? null) as FaithfulnessRecord | null;
@@ -116,6 +126,9 @@ export function exampleMetrics(r: ResultRecord, ex: StoredExample | undefined): 
     for (const [k, v] of Object.entries(f.aopcComprehensiveness ?? {})) m[`aopc-comprehensiveness:${k}`] = v;
     for (const [k, v] of Object.entries(f.aopcSufficiency ?? {})) m[`aopc-sufficiency:${k}`] = v;
   }
+  // k-greedy flipping (metrics/flipping.ts): the area under each method's curve
+  const flip = (r.rawOutputs?.flipping ?? null) as StoredFlipping | null;
+  for (const [method, c] of Object.entries(flip?.curves ?? {})) if (Number.isFinite(c.auc)) m[`flip:${method}`] = c.auc;
   void ex;
   return m;
 }
@@ -146,6 +159,8 @@ function keyToScope(key: string): { scope: Record<string, unknown>; name: string
     if (parts[1] === 'auprc' || parts[1] === 'average-precision') return { scope: { level: 'token', method: parts[2] }, name: parts[1] };
     return { scope: { level: parts[0], pair: parts[1] }, name: parts[2] };
   }
+  if (parts[0] === 'flip') return { scope: { method: parts[1] }, name: 'k-greedy-flipping' };
+  if (parts[0] === 'share+') return { scope: { method: parts[1], part: parts[2], of: 'positive' }, name: 'relevance-share' };
   if (parts[0] === 'share') return { scope: { method: parts[1], segment: parts[2] }, name: 'relevance-share' };
   if (parts[0] === 'faith') {
     if (parts[1] === 'p0') return { scope: { set: 'unmasked' }, name: 'p' };

@@ -3,10 +3,10 @@
  * import-run), and examples picked from the per-example metrics.
  */
 import type { MetricRecord, ResultRecord, RunRecord, Store, StoredExample } from '../store';
-import { describeBinarisation, type BinarisationChoice } from '../metrics';
+import { TOKEN_ROLES, describeBinarisation, meanCurve, type BinarisationChoice, type StoredFlipping } from '../metrics';
 import { METHOD_LABEL as PRETTY, metricLabel, pairLabel as prettyPair, pooledLabel } from '../metrics/names';
 import { displayModelName, exampleMetrics, pairName, pooledByModel } from '../metrics/run-metrics';
-import type { Estimate, ExampleSource, ExampleView, FaithfulnessGroup, MethodNote, MetricTable, ReportData, ReportRun } from './types';
+import type { Estimate, ExampleSource, ExampleView, FaithfulnessGroup, FlippingCurves, MethodNote, MetricTable, ReportData, ReportRun } from './types';
 
 export interface BuildOptions {
   title?: string;
@@ -143,6 +143,16 @@ export function buildReportData(store: Store, runIds: number[], opts: BuildOptio
     const sets = [...new Set(cols.flatMap((c) => c.ms.filter((m) => m.name === name && m.scope.language === undefined).map((m) => String(m.scope.set))))];
     for (const s of sets) eraser.push({ label: `${name}: ${PRETTY[s] ?? s}`, cells: cells(name, { set: s }) });
   }
+  // k-greedy flipping: the area under each method's curve (metrics/flipping.ts)
+  const flipMethods = [...new Set(cols.flatMap((c) => c.ms.filter((m) => m.name === 'k-greedy-flipping' && m.scope.language === undefined).map((m) => String(m.scope.method))))];
+  if (flipMethods.length) {
+    tables.push({
+      title: 'Faithfulness, k-greedy flipping',
+      caption: `Area under the probability of the answer token while the text's tokens are replaced by the filler, k at a time (${flipKText(runs, store)}), most relevant first; x = share of the text replaced, from 0 to 1. Lower = the probability falls sooner = more faithful. Mean over examples [95 % bootstrap interval].`,
+      columns,
+      rows: flipMethods.map((m) => ({ label: `${metricLabel('k-greedy-flipping')}: ${PRETTY[m] ?? m}`, cells: cells('k-greedy-flipping', { method: m }) })),
+    });
+  }
   if (eraser.length) tables.push({ title: 'Faithfulness, ERASER comprehensiveness and sufficiency', caption: 'Higher comprehensiveness and lower sufficiency = more faithful. Tokens are replaced by the filler token, not deleted (see Method). AOPC: mean over 1/5/10/20/50 % of the text tokens.', columns, rows: eraser });
   const accRows: MetricTable['rows'] = [
     { label: metricLabel('accuracy'), cells: cells('accuracy', {}) },
@@ -170,14 +180,42 @@ export function buildReportData(store: Store, runIds: number[], opts: BuildOptio
     faithfulness.push({ label: c.label, unmasked: est(p0)!, bars: sets.map((m) => ({ set: PRETTY[String(m.scope.set)] ?? String(m.scope.set), value: est(m)! })) });
   }
 
+  // where relevance lands (metrics/token-roles.ts): each run's mean share of |R| and of positive R per token role
+  const roleOrder = (xs: string[]) => [...TOKEN_ROLES.filter((r) => xs.includes(r)), ...xs.filter((x) => !(TOKEN_ROLES as readonly string[]).includes(x)).sort()];
   const relevanceLocation = runs.flatMap((r) => {
     const ms = metrics.get(r.id)!.filter((m) => m.name === 'relevance-share' && m.scope.language === undefined);
     const methods = [...new Set(ms.map((m) => String(m.scope.method)))];
-    return methods.map((method) => ({
-      label: `${PRETTY[method] ?? method} · ${col(r)}`,
-      shares: Object.fromEntries(ms.filter((m) => m.scope.method === method).map((m) => [String(m.scope.segment), m.value ?? 0])),
-    }));
+    return methods.flatMap((method) => {
+      const abs = ms.filter((m) => m.scope.method === method && m.scope.segment !== undefined);
+      const pos = ms.filter((m) => m.scope.method === method && m.scope.of === 'positive');
+      const row = (rows: typeof ms, key: 'segment' | 'part', what: string) =>
+        rows.length ? [{ label: `${PRETTY[method] ?? method}, ${what} · ${col(r)}`, shares: Object.fromEntries(roleOrder(rows.map((m) => String(m.scope[key]))).map((k) => [k, rows.find((m) => m.scope[key] === k)!.value ?? 0])) }] : [];
+      return [...row(abs, 'segment', '|R|'), ...row(pos, 'part', 'R+')];
+    });
   });
+  const shareRoles = roleOrder([...new Set(cols.flatMap((c) => c.ms.filter((m) => m.name === 'relevance-share' && m.scope.language === undefined).map((m) => String(m.scope.segment ?? m.scope.part))))]);
+  const shareMethods = [...new Set(cols.flatMap((c) => c.ms.filter((m) => m.name === 'relevance-share').map((m) => String(m.scope.method))))];
+  if (shareRoles.length) {
+    const rows: MetricTable['rows'] = [];
+    for (const m of shareMethods) {
+      for (const role of shareRoles) {
+        const a = cells('relevance-share', { method: m, segment: role });
+        const p = cells('relevance-share', { method: m, part: role, of: 'positive' });
+        if (a.some(Boolean)) rows.push({ label: `${PRETTY[m] ?? m}: share of |R| on ${role}`, cells: a });
+        if (p.some(Boolean)) rows.push({ label: `${PRETTY[m] ?? m}: share of positive R on ${role}`, cells: p });
+      }
+    }
+    tables.push({
+      title: 'Where relevance lands',
+      caption:
+        'Share of the absolute relevance (|R|) and of the positive relevance (R+) on each kind of prompt token: BOS, the chat format, the instruction, the options’ letters and labels, the text. ' +
+        'Mean over examples [95 % bootstrap interval]. Top-k masks select among the text’s tokens only, as the study does.',
+      columns,
+      rows,
+    });
+  }
+
+  const flipping = flippingCurves(store, runs, col);
 
   const examples = pickExamples(store, runs, opts, mName);
   const notes: string[] = [];
@@ -214,10 +252,40 @@ export function buildReportData(store: Store, runIds: number[], opts: BuildOptio
     heatmap,
     faithfulness,
     relevanceLocation,
+    ...(flipping.length ? { flipping } : {}),
     examples,
     method: methodNotes(studies.map((st) => st.config), { pooled: pooled.length > 0, imported: runs.filter((r) => typeof r.timings.imported === 'string').length, runs: runs.length }),
     notes,
   };
+}
+
+/** The k of each run's flipping curves, as stored with them ("k = 1", "k = 1 or 3"). */
+function flipKText(runs: RunRecord[], store: Store): string {
+  const ks = new Set<number>();
+  for (const r of runs) for (const res of store.results.list(r.id)) {
+    const f = res.rawOutputs?.flipping as StoredFlipping | undefined;
+    if (f && typeof f.k === 'number') ks.add(f.k);
+  }
+  return `k = ${[...ks].sort((a, b) => a - b).join(' or ') || '?'}`;
+}
+
+/** Each run's mean k-greedy flipping curve per method, over its evaluated examples. */
+function flippingCurves(store: Store, runs: RunRecord[], col: (r: RunRecord) => string): FlippingCurves[] {
+  const out: FlippingCurves[] = [];
+  for (const run of runs) {
+    const stored = store.results
+      .list(run.id)
+      .filter((r) => !r.skippedReason)
+      .flatMap((r) => (r.rawOutputs?.flipping ? [r.rawOutputs.flipping as StoredFlipping] : []));
+    if (!stored.length) continue;
+    const methods = [...new Set(stored.flatMap((f) => Object.keys(f.curves)))];
+    out.push({
+      label: col(run),
+      k: stored[0].k,
+      curves: methods.map((method) => ({ method: PRETTY[method] ?? method, ...meanCurve(stored.flatMap((f) => (f.curves[method] ? [f.curves[method]] : []))) })),
+    });
+  }
+  return out;
 }
 
 /** A study config as the report reads it (stored configs are complete, but old ones may lack fields). */
@@ -305,6 +373,16 @@ export function methodNotes(configs: unknown[], opts: { pooled: boolean; importe
           : 'Figures pooled over seeds appear when a report includes two or more seeds of one model and study.'),
     },
   ];
+  if (cfgs.some((c) => c?.metrics?.includes('k-greedy-flipping'))) {
+    notes.push({
+      topic: 'k-greedy flipping',
+      text:
+        'As the study’s final version: the text’s tokens are replaced by the filler token k at a time (k = 1 for sentiment, 3 for forced labour and claim verification, unless the study sets flipping.k), ' +
+        'in the order of the relevance, largest first, each step on the original input with all tokens so far replaced; after each step the probability of the originally generated answer token is read ' +
+        '(the authors’ xai/flipping.py, which steps by 5 % of the text). Ties in relevance go to the earlier token. The area under the curve over the share of the text replaced (trapezoids, 0 to 1) ' +
+        'is this workbench’s summary of the curve; the authors plot the curve and its end point.',
+    });
+  }
   return notes;
 }
 

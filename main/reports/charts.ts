@@ -2,7 +2,7 @@
  * Charts drawn as inline SVG/HTML (no chart library): they print exactly as drawn and need no script.
  */
 import { divColor, esc, fmtEstimate, fmtNum, seqColor, seqTextDark } from './format';
-import type { ExampleView, FaithfulnessGroup, PlausibilityHeatmap, RelevanceLocationRow } from './types';
+import type { ExampleView, FaithfulnessGroup, FlippingCurves, PlausibilityHeatmap, RelevanceLocationRow } from './types';
 
 // max-width: a chart wider than the printable page scales down instead of being cut off at the margin
 const FONT = `font-family="DejaVu Sans, sans-serif" style="max-width:100%;height:auto"`;
@@ -159,6 +159,10 @@ function sigEstimate(e: { value: number | null; ciLow?: number | null; ciHigh?: 
 }
 
 const LOC_COLORS: Record<string, string> = {
+  bos: '#212121',
+  'chat-format': '#9e9e9e',
+  'option-letter': '#ad1457',
+  'option-label': '#ef6c00',
   text: '#2e7d32',
   instruction: '#1565c0',
   options: '#ef6c00',
@@ -173,10 +177,12 @@ export function relevanceLocationSvg(rows: RelevanceLocationRow[]): string {
   const plotW = 380;
   const barH = 18;
   const height = 30 + rows.length * (barH + 8) + 10;
-  const width = labelW + plotW + 20;
+  // the legend starts at the left edge (seven token roles do not fit beside the labels) and widens the chart if needed
+  const legendW = keys.reduce((a, k) => a + 24 + 7 * k.length, 4);
+  const width = Math.max(labelW + plotW + 20, legendW + 4);
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT} role="img" aria-label="relevance location">`);
-  let lx = labelW;
+  let lx = 4;
   keys.forEach((k, i) => {
     const c = LOC_COLORS[k] ?? ['#00838f', '#8d6e63', '#5e35b1'][i % 3];
     parts.push(`<rect x="${lx}" y="4" width="10" height="10" fill="${c}"/><text x="${lx + 14}" y="13" font-size="10">${esc(k)}</text>`);
@@ -227,4 +233,44 @@ export function tokenHeatmapHtml(ex: ExampleView): string {
     return `<tr><th>${esc(src.name)}</th><td class="toktext">${out.join('')}</td></tr>`;
   });
   return `<table class="tokheat">${rows.join('')}</table>`;
+}
+
+const FLIP_COLORS = ['#1565c0', '#c62828', '#2e7d32', '#ef6c00', '#6a1b9a', '#757575'];
+
+/**
+ * k-greedy flipping curves of one run: the mean probability of the answer token (y, 0 to 1) against the
+ * share of the text flipped (x, 0 to 1), one line per method, with a legend. The y axis is zoomed to the
+ * curves' largest value (niceMax), as the faithfulness bars are: a tiny model's probabilities are far below 1.
+ */
+export function flippingSvg(g: FlippingCurves): string {
+  const left = 52;
+  const top = 26;
+  const plotW = 320;
+  const plotH = 180;
+  const width = left + plotW + 190;
+  const height = top + plotH + 40;
+  const yMax = niceMax(Math.max(0, ...g.curves.flatMap((c) => c.p.filter(Number.isFinite))));
+  const X = (x: number) => left + x * plotW;
+  const Y = (p: number) => top + (1 - p / yMax) * plotH;
+  const parts: string[] = [];
+  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT} role="img" aria-label="k-greedy flipping ${esc(g.label)}">`);
+  parts.push(`<text x="${left}" y="14" font-size="11" font-weight="bold">${esc(g.label)} · k = ${g.k}</text>`);
+  for (const t of [0, 0.25, 0.5, 0.75, 1]) {
+    parts.push(`<line x1="${X(0)}" x2="${X(1)}" y1="${Y(t * yMax)}" y2="${Y(t * yMax)}" stroke="#e0e0e0"/>`);
+    parts.push(`<text x="${left - 4}" y="${Y(t * yMax) + 3}" font-size="9" text-anchor="end">${sig(t * yMax)}</text>`);
+    parts.push(`<text x="${X(t)}" y="${top + plotH + 13}" font-size="9" text-anchor="middle">${Math.round(t * 100)}%</text>`);
+  }
+  parts.push(`<rect x="${X(0)}" y="${Y(yMax)}" width="${plotW}" height="${plotH}" fill="none" stroke="#9e9e9e"/>`);
+  parts.push(`<text x="${X(0.5)}" y="${top + plotH + 30}" font-size="10" text-anchor="middle">share of the text flipped (most relevant first)</text>`);
+  parts.push(`<text x="10" y="${Y(0.5)}" font-size="10" text-anchor="middle" transform="rotate(-90 10 ${Y(0.5)})">p(answer)</text>`);
+  g.curves.forEach((c, i) => {
+    const color = FLIP_COLORS[i % FLIP_COLORS.length];
+    const pts = c.x.flatMap((x, j) => (Number.isFinite(c.p[j]) ? [`${X(x).toFixed(1)},${Y(c.p[j]).toFixed(1)}`] : []));
+    parts.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.join(' ')}"/>`);
+    const ly = top + 8 + i * 16;
+    parts.push(`<line x1="${left + plotW + 14}" x2="${left + plotW + 34}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2"/>`);
+    parts.push(`<text x="${left + plotW + 40}" y="${ly + 4}" font-size="10">${esc(c.method)} (n=${c.n})</text>`);
+  });
+  parts.push('</svg>');
+  return parts.join('');
 }

@@ -3,7 +3,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { faithfulnessSvg, plausibilityHeatmapSvg, relevanceLocationSvg, tokenHeatmapHtml } from './charts';
+import { faithfulnessSvg, flippingSvg, plausibilityHeatmapSvg, relevanceLocationSvg, tokenHeatmapHtml } from './charts';
 import { divColor, esc, fmtEstimate, fmtInt, fmtParams } from './format';
 import type { ReportData } from './types';
 
@@ -91,8 +91,14 @@ export function renderReportHtml(data: ReportData): string {
     s.push(`${faithfulnessSvg(data.faithfulness)}</div>`);
   }
 
+  if (data.flipping && data.flipping.length) {
+    s.push(`<div class="figure"><h2>k-greedy flipping</h2><p class="caption">Probability of the originally generated answer token while the text's tokens are replaced by the filler token k at a time, in the order of each method's relevance (most relevant first): mean over examples, each example's curve read at every 5 % of its text. A faithful relevance makes the curve fall early; its area is in the table "Faithfulness, k-greedy flipping".</p>`);
+    for (const g of data.flipping) s.push(flippingSvg(g));
+    s.push(`</div>`);
+  }
+
   if (data.relevanceLocation && data.relevanceLocation.length) {
-    s.push(`<div class="figure"><h2>Where relevance lands</h2><p class="caption">Share of absolute relevance on each part of the prompt, mean over examples.</p>`);
+    s.push(`<div class="figure"><h2>Where relevance lands</h2><p class="caption">Share of the absolute relevance (|R|) and of the positive relevance (R+) on each kind of prompt token (BOS, chat format, instruction, option letters and labels, text), mean over examples; intervals in the table “Where relevance lands”.</p>`);
     s.push(`${relevanceLocationSvg(data.relevanceLocation)}</div>`);
   }
 

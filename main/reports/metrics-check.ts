@@ -9,8 +9,10 @@
  * same function the runner uses (runMetrics), on records rebuilt from the export with the recomputed
  * faithfulness, and compared with the stored ones within a tolerance (1e-12 by default). An imported run
  * has no readouts: its faithfulness values are taken as exported, and the check says for how many examples.
+ * The k-greedy flipping curves (rawOutputs.flipping) are recomputed the same way, from the readouts and the
+ * exported relevance (metrics/flipping.ts).
  */
-import { aopc, comprehensiveness, sufficiency, type ProbAfterMasking } from '../metrics';
+import { aopc, comprehensiveness, flippingOfRelevances, sufficiency, type ProbAfterMasking, type StoredFlipping } from '../metrics';
 import { parsePositionsKey, positionsKey } from '../protocol/mask';
 import { runMetrics } from '../metrics/run-metrics';
 import type { MetricInput, ResultRecord, StoredExample } from '../store';
@@ -126,6 +128,23 @@ export async function recomputeFaithfulness(row: ExampleRow): Promise<{ faithful
   return { faithfulness: out, problems };
 }
 
+/**
+ * Recomputes an example's k-greedy flipping curves (rawOutputs.flipping) from its readouts and exported
+ * relevance, with the exported k and methods; null when it has none or no readouts (imported: as exported).
+ */
+export async function recomputeFlipping(row: ExampleRow): Promise<{ flipping: StoredFlipping | null; problems: string[] }> {
+  const f = (row.rawOutputs?.flipping ?? null) as StoredFlipping | null;
+  if (!f || row.maskedProbs === null) return { flipping: f, problems: [] };
+  const where = `run ${row.runId} example ${row.externalId}`;
+  const textPos = (row.tokens ?? []).flatMap((t, i) => (t.segment === 'text' ? [i] : []));
+  const methods = Object.keys(f.curves);
+  const missing = methods.filter((m) => !row.relevance[m]);
+  if (missing.length) return { flipping: null, problems: [`${where}: flipping curve of ${missing.join(', ')} has no relevance`] };
+  const out = await flippingOfRelevances(methods.map((m) => ({ method: m, values: row.relevance[m].values })), textPos, f.k, lookup(row));
+  const problems = JSON.stringify(out) === JSON.stringify(f) ? [] : [`${where}: flipping recomputes to ${JSON.stringify(out)}, the export says ${JSON.stringify(f)}`];
+  return { flipping: out, problems };
+}
+
 /** A result record as the store would give it, rebuilt from an exported row (faithfulness replaced). */
 function recordOf(row: ExampleRow, faithfulness: Faith | null, id: number): ResultRecord {
   return {
@@ -200,7 +219,12 @@ export async function checkExport(text: string, opts: { tolerance?: number; file
       problems.push(...r.problems);
       if (r.asExported) asExported++;
       readouts += Object.keys(row.maskedProbs ?? {}).length;
-      records.push(recordOf(row, r.faithfulness, i + 1));
+      const fl = await recomputeFlipping(row).catch((e: Error) => ({ flipping: null, problems: [e.message] }));
+      problems.push(...fl.problems);
+      const rec = recordOf(row, r.faithfulness, i + 1);
+      if (fl.flipping) rec.rawOutputs.flipping = fl.flipping;
+      else delete rec.rawOutputs.flipping;
+      records.push(rec);
       exMap.set(row.exampleId, { id: row.exampleId, language: row.language } as StoredExample);
     }
     problems.push(...compareMetrics(run.metrics, runMetrics(records, exMap, run.context), tolerance));

@@ -76,6 +76,17 @@ export interface FaithfulnessGroup {
   bars: { set: string; value: Estimate }[];
 }
 
+/**
+ * k-greedy flipping curves of one run (metrics/flipping.ts): per method, the mean over examples of the
+ * probability of the answer token at each share of the text flipped (the common grid, 0 to 1).
+ */
+export interface FlippingCurves {
+  label: string;
+  /** Tokens flipped per step. */
+  k: number;
+  curves: { method: string; x: number[]; p: number[]; n: number }[];
+}
+
 /** Where explanation relevance lands, as shares of the absolute relevance (sums to 1 per row). */
 export interface RelevanceLocationRow {
   label: string;
@@ -130,6 +141,7 @@ export interface ReportData {
   heatmap?: PlausibilityHeatmap | null;
   faithfulness?: FaithfulnessGroup[];
   relevanceLocation?: RelevanceLocationRow[];
+  flipping?: FlippingCurves[];
   examples: ExampleView[];
   /** The "Method" section: each convention that differs from the paper or ERASER. */
   method?: MethodNote[];

@@ -7,7 +7,7 @@
 import type { Token } from 'node-llama-cpp';
 import type { StudyConfig } from '../config/study-schema';
 import type { LrpModel } from '../lrp';
-import { aopc, comprehensiveness, hashSeed, levelMasks, mulberry32, sufficiency } from '../metrics';
+import { aopc, comprehensiveness, flippingK, flippingOfRelevances, hashSeed, levelMasks, mulberry32, sufficiency } from '../metrics';
 import { accentFoldNote, alignSelfExplanation } from '../protocol/align';
 import { rationaleMasks } from '../protocol/rationale-mask';
 import { isCorrect } from '../protocol/classify';
@@ -261,6 +261,11 @@ export function makeProcessor(deps: PipelineDeps): ProcessExample {
         }
         rawOutputs.faithfulness = { p0, sets, comprehensiveness: comp, sufficiency: suff, aopcComprehensiveness: aopcC, aopcSufficiency: aopcS };
       });
+    }
+    // k-greedy flipping of each relevance (metrics/flipping.ts): stored under rawOutputs.flipping
+    if (textPos.length && relevance.length && config.metrics.includes('k-greedy-flipping')) {
+      const k = flippingK(config.task.kind, config.flipping?.k);
+      rawOutputs.flipping = await time(tm, 'flipping', () => flippingOfRelevances(relevance, textPos, k, probAfter));
     }
     if (Object.keys(maskedProbs).length) rawOutputs.maskedProbs = maskedProbs;
     return { ...common, rawOutputs, selfExplanation, alignment, masks, relevance };
