@@ -509,6 +509,196 @@ std::vector<float> Model::forward_logprobs(const std::vector<int32_t>& tokens, c
   return logits;
 }
 
+// ================================================================ LRP backward: one function per rule
+// What the backward of one explanation shares between its layers: the threads, the rule set, the modified
+// gradient g of the residual stream [T, d] (the relevance's running "gradient"), and gh [T, d], the gradient at
+// the output of the norm in front of the branch being walked back.
+struct Model::BwdCtx {
+  Pool& pool;
+  int64_t T;
+  int d;
+  bool attn_rule, detach;
+  std::vector<float> g, gh, nw;  // [T, d], [T, d], [d]
+  BwdCtx(Pool& p, int64_t T_, int d_, bool attn, bool det)
+      : pool(p), T(T_), d(d_), attn_rule(attn), detach(det), g(T_ * d_, 0.f), gh(T_ * d_), nw(d_) {}
+};
+
+// RMSNorm y = w x r, r = 1/sqrt(mean x^2 + eps), identity rule (r frozen, sg(r)): both rule sets.
+// g[t] += (gy[t] * w) * r[t]: the residual stream receives the branch's gradient through its input norm.
+static void norm_rule(std::vector<float>& g, const std::vector<float>& gy, const Weight& normw, const std::vector<float>& r,
+                      std::vector<float>& nw, int64_t T, int d) {
+  dequant_row(normw, 0, 0, nw.data());
+  for (int64_t t = 0; t < T; t++)
+    for (int i = 0; i < d; i++) g[t * d + i] += gy[t * d + i] * nw[i] * r[t];
+}
+
+// p = silu(gate) * up: from g_p (in gp) to g_gate (gg) and g_up (gp, overwritten). CP with `detach`: the gate is
+// frozen, all relevance to up; otherwise the 1/2 - 1/2 product split, then the SiLU identity rule
+// (act = sg(sigmoid(gate)) * gate)
+static void gate_up_rule(const float* gate, const float* up, float* gp, float* gg, int64_t n, bool detach) {
+  map_avx(gate, n, gg, sigmoid_avx);  // gg holds sigmoid(gate) until overwritten below
+  for (int64_t i = 0; i < n; i++) {
+    const float sg = gg[i], act = gate[i] * sg;
+    if (detach) {
+      gg[i] = 0.f;           // frozen gate: all relevance to up
+      gp[i] = gp[i] * act;   // becomes g_up
+    } else {
+      gg[i] = 0.5f * gp[i] * up[i] * sg;  // 1/2 split, then SiLU identity rule: act = sg(sigmoid(gate)) * gate
+      gp[i] = 0.5f * gp[i] * act;
+    }
+  }
+}
+
+// dense gated FFN y = down(silu(gate h) * up h): g (gradient at y) -> gh (gradient at h)
+void Model::ffn_dense_backward(BwdCtx& b, const Layer& L, SavedLayer& S) const {
+  const int64_t T = b.T, F = L.gate.R;
+  std::vector<float> gp(T * F, 0.f), gg(T * F);
+  matmul_bwd(b.pool, L.down, 0, b.g.data(), T, gp.data());
+  gate_up_rule(S.gate.data(), S.up.data(), gp.data(), gg.data(), T * F, b.detach);
+  if (!b.detach) matmul_bwd(b.pool, L.gate, 0, gg.data(), T, b.gh.data());
+  matmul_bwd(b.pool, L.up, 0, gp.data(), T, b.gh.data());
+}
+
+// MoE FFN y = sum_k w_k expert_k(h): weight x expert frozen weight (CP) or 1/2 split (AttnLRP); router: no
+// relevance (CP), or the softmax rule on the renormalised top-k weights (AttnLRP). g -> gh
+void Model::ffn_moe_backward(BwdCtx& b, const Layer& L, SavedLayer& S) const {
+  const int64_t T = b.T;
+  const int d = b.d, E = hp_.n_expert, K = hp_.n_expert_used;
+  const int64_t F = L.gate_exps.R;
+  const std::vector<float>& g = b.g;
+  std::vector<float>& gh = b.gh;
+  std::vector<float> gw(T * K, 0.f);  // gradient at the expert weights (AttnLRP only)
+  for (int e = 0; e < E; e++) {
+    if (S.ex.empty() || S.ex[e].tok.empty()) continue;
+    auto& X = S.ex[e];
+    const int64_t Te = (int64_t)X.tok.size();
+    // weight x expert output: frozen weight (CP) or 1/2 split (AttnLRP)
+    std::vector<float> ge(Te * d), gp(Te * F, 0.f), gg(Te * F), gx(Te * d, 0.f);
+    for (int64_t i = 0; i < Te; i++) {
+      const int t = X.tok[i], kk = X.slot[i];
+      const float w = S.wsel[t * K + kk];
+      const float f = b.attn_rule ? 0.5f * w : w;
+      double dot = 0;
+      for (int j = 0; j < d; j++) {
+        ge[i * d + j] = f * g[t * d + j];
+        dot += (double)g[t * d + j] * X.y[i * d + j];
+      }
+      if (b.attn_rule) gw[t * K + kk] = (float)(0.5 * dot);
+    }
+    matmul_bwd(b.pool, L.down_exps, e, ge.data(), Te, gp.data());
+    gate_up_rule(X.gate.data(), X.up.data(), gp.data(), gg.data(), Te * F, b.detach);
+    if (!b.detach) matmul_bwd(b.pool, L.gate_exps, e, gg.data(), Te, gx.data());
+    matmul_bwd(b.pool, L.up_exps, e, gp.data(), Te, gx.data());
+    for (int64_t i = 0; i < Te; i++)
+      for (int j = 0; j < d; j++) gh[X.tok[i] * d + j] += gx[i * d + j];
+  }
+  if (b.attn_rule) {
+    // renormalised top-k weights = softmax over the selected router logits: softmax rule (true VJP)
+    std::vector<float> gl(T * E, 0.f);
+    for (int64_t t = 0; t < T; t++) {
+      double s = 0;
+      for (int kk = 0; kk < K; kk++) s += (double)S.wsel[t * K + kk] * gw[t * K + kk];
+      for (int kk = 0; kk < K; kk++)
+        gl[t * E + S.sel[t * K + kk]] = S.wsel[t * K + kk] * (float)(gw[t * K + kk] - s);
+    }
+    matmul_bwd(b.pool, L.router, 0, gl.data(), T, gh.data());
+  }
+}
+
+// rows[s] += sum_{t >= s} f * M[t, s] src[t] for M [T, T] (lower triangular), src rows at stride lds: a sum over t
+// that lands on row s, taken per s over a column of M with register accumulators (weighted_rows) instead of
+// adding into the row for every (t, s) pair. col, tmp: scratch of T and hd floats.
+static void add_columns(const float* M, int64_t T, float f, const float* src, size_t lds, float* rows, size_t ldr, int hd,
+                        float* col, float* tmp) {
+  for (int64_t s = 0; s < T; s++) {
+    for (int64_t t = s; t < T; t++) col[t - s] = f * M[t * T + s];
+    weighted_rows(col, T - s, src + s * lds, lds, tmp, hd);
+    float* row = rows + s * ldr;
+    for (int i = 0; i < hd; i++) row[i] += tmp[i];
+  }
+}
+
+// CP-LRP attention (o = sg(A) v): all relevance to v, gv[s] += sum_t A[t, s] go[t]; AttnLRP's o = A v 1/2 - 1/2
+// split sends half of it (f = 1/2)
+static void attention_value_rule(const float* A, int64_t T, float f, const float* go, size_t ldo, float* gv, size_t ldv,
+                                 int hd, float* col, float* tmp) {
+  add_columns(A, T, f, go, ldo, gv, ldv, hd, col, tmp);
+}
+
+// AttnLRP's softmax rule on the other half of o = A v: the true softmax VJP A (gA - sum A gA), through the
+// 1/sqrt(hd) scale, then q k^T split 1/2 - 1/2 into gq (rows t) and gk (rows s). Gs: [T, T] scratch.
+static void attention_softmax_rule(const float* A, int64_t T, int hd, float scale, const float* go, size_t ldo,
+                                   const float* q, size_t ldq, const float* k, const float* v, size_t ldkv, float* gq,
+                                   float* gk, float* Gs, float* gA, float* col, float* tmp) {
+  for (int64_t t = 0; t < T; t++) {
+    const float* At = A + t * T;
+    const float* gov = go + t * ldo;
+    double sAg = 0;
+    for (int64_t s = 0; s <= t; s++) {
+      gA[s] = 0.5f * dot_f32(gov, v + s * ldkv, hd);
+      sAg += (double)At[s] * gA[s];
+    }
+    float* gs = &Gs[t * T];  // 1/2 of the score gradient (the q k^T split)
+    for (int64_t s = 0; s <= t; s++) gs[s] = 0.5f * (At[s] * (gA[s] - (float)sAg) * scale);
+    weighted_rows(gs, t + 1, k, ldkv, gq + t * ldq, hd);
+  }
+  add_columns(Gs, T, 1.0f, q, ldq, gk, ldkv, hd, col, tmp);
+}
+
+// attention block o = softmax(q k^T / sqrt(hd)) v, y = wo o: g (gradient at y) -> gh (gradient at the attention
+// norm's output). The attention maps are recomputed per head from the saved q, k by the forward's attention_row.
+void Model::attention_backward(BwdCtx& b, const Layer& L, SavedLayer& S, const Rope& rope) const {
+  Pool& pool = b.pool;
+  const int64_t T = b.T;
+  const int H = hp_.n_head, hd = hp_.head_dim, Hkv = L.n_head_kv, grp = H / Hkv;
+  const bool attn_rule = b.attn_rule;
+  std::vector<float> go(T * H * hd, 0.f), gq(T * H * hd, 0.f), gk(T * Hkv * hd, 0.f), gv(T * Hkv * hd, 0.f);
+  matmul_bwd(pool, L.wo, 0, b.g.data(), T, go.data());
+  const float scale = 1.0f / sqrtf((float)hd);
+  // heads of one KV group write the same gk/gv rows: a thread owns whole groups
+  pool.run([&](int ith, int nth) {
+    std::vector<float> gA(T), col(T), tmp(hd), Ahead((size_t)T * T), Gs;
+    if (attn_rule) Gs.assign((size_t)T * T, 0.f);
+    for (int kh = ith; kh < Hkv; kh += nth)
+      for (int hh = kh * grp; hh < (kh + 1) * grp; hh++) {
+        // this head's probabilities, recomputed as the forward computed them (rows t, entries s <= t)
+        for (int64_t t = 0; t < T; t++)
+          attention_row(&S.q[(t * H + hh) * hd], &S.k[kh * hd], (size_t)Hkv * hd, t, hd, scale, &Ahead[t * T]);
+        attention_value_rule(Ahead.data(), T, attn_rule ? 0.5f : 1.0f, &go[hh * hd], (size_t)H * hd, &gv[kh * hd],
+                             (size_t)Hkv * hd, hd, col.data(), tmp.data());
+        if (attn_rule)
+          attention_softmax_rule(Ahead.data(), T, hd, scale, &go[hh * hd], (size_t)H * hd, &S.q[hh * hd], (size_t)H * hd,
+                                 &S.k[kh * hd], &S.v[kh * hd], (size_t)Hkv * hd, &gq[hh * hd], &gk[kh * hd], Gs.data(),
+                                 gA.data(), col.data(), tmp.data());
+      }
+  });
+  std::vector<float>& gh = b.gh;
+  std::fill(gh.begin(), gh.end(), 0.f);
+  matmul_bwd(pool, L.wv, 0, gv.data(), T, gh.data());
+  if (attn_rule) {
+    for (int64_t t = 0; t < T; t++) {
+      for (int hh = 0; hh < H; hh++) rope.apply(&gq[(t * H + hh) * hd], t, true);
+      for (int hh = 0; hh < Hkv; hh++) rope.apply(&gk[(t * Hkv + hh) * hd], t, true);
+    }
+    matmul_bwd(pool, L.wq, 0, gq.data(), T, gh.data());
+    matmul_bwd(pool, L.wk, 0, gk.data(), T, gh.data());
+  }
+}
+
+// layer l walked back, mirroring forward_layer in reverse: the FFN branch and its norm, then the attention branch
+// and its norm; b.g (the residual stream's gradient) is updated in place
+void Model::backward_layer(FwdCtx& cx, BwdCtx& b, int l, SavedLayer& S) const {
+  const Layer& L = layers_[l];
+  // ---- feed-forward (its output gradient is the residual gradient g)
+  std::fill(b.gh.begin(), b.gh.end(), 0.f);
+  if (hp_.n_expert == 0) ffn_dense_backward(b, L, S);
+  else ffn_moe_backward(b, L, S);
+  norm_rule(b.g, b.gh, L.ffn_norm, S.r2, b.nw, b.T, b.d);
+  // ---- attention
+  attention_backward(b, L, S, cx.rope);
+  norm_rule(b.g, b.gh, L.attn_norm, S.r1, b.nw, b.T, b.d);
+}
+
 // ================================================================ LRP backward
 // bytes of float activations the backward keeps for T tokens: every layer's (q, k, v, norms, FFN
 // gate/up or routed experts), or with checkpointing each layer's input plus one layer's activations
@@ -546,7 +736,7 @@ ExplainResult Model::explain(const ExplainRequest& req, const Progress& pr) {
   ExplainResult res;
   auto t0 = clk::now();
   const int64_t T = (int64_t)req.tokens.size();
-  const int d = hp_.n_embd, H = hp_.n_head, hd = hp_.head_dim;
+  const int d = hp_.n_embd;
   Saved sv;
   std::vector<float> x;
   // automatic checkpointing when a full save would take more than a quarter of the memory (e.g. an 8B Llama over
@@ -587,9 +777,10 @@ ExplainResult Model::explain(const ExplainRequest& req, const Progress& pr) {
   auto t1 = clk::now();
 
   // g: d(explained value)/d(residual stream) under the rule set, [T, d]
-  std::vector<float> g(T * d, 0.f), row(d);
+  BwdCtx bx(pool, T, d, attn_rule, detach);
+  std::vector<float>& g = bx.g;
   {
-    std::vector<float> gh(d);
+    std::vector<float> gh(d), row(d);
     dequant_row(output_, 0, target, gh.data());
     if (req.contrast >= 0) {
       dequant_row(output_, 0, req.contrast, row.data());
@@ -598,27 +789,6 @@ ExplainResult Model::explain(const ExplainRequest& req, const Progress& pr) {
     const float rr = sv.rf[T - 1];  // frozen norm scale
     for (int i = 0; i < d; i++) g[(T - 1) * d + i] = gh[i] * nwf[i] * rr;
   }
-  std::vector<float> nw(d), gh(T * d);
-  auto add_norm_grad = [&](const Weight& normw, const std::vector<float>& r) {
-    // residual += (g_h * w) * sg(r)
-    dequant_row(normw, 0, 0, nw.data());
-    for (int64_t t = 0; t < T; t++)
-      for (int i = 0; i < d; i++) g[t * d + i] += gh[t * d + i] * nw[i] * r[t];
-  };
-  // the FFN gate x up product and SiLU rules: from g_p (gradient at p = silu(gate) * up) to g_gate, g_up
-  auto gate_up_rule = [&](const float* gate, const float* up, float* gp, float* gg, int64_t n) {
-    map_avx(gate, n, gg, sigmoid_avx);  // gg holds sigmoid(gate) until overwritten below
-    for (int64_t i = 0; i < n; i++) {
-      const float sg = gg[i], act = gate[i] * sg;
-      if (detach) {
-        gg[i] = 0.f;           // frozen gate: all relevance to up
-        gp[i] = gp[i] * act;   // becomes g_up
-      } else {
-        gg[i] = 0.5f * gp[i] * up[i] * sg;  // 1/2 split, then SiLU identity rule: act = sg(sigmoid(gate)) * gate
-        gp[i] = 0.5f * gp[i] * act;
-      }
-    }
-  };
 
   // the forward's context: layers recomputed in checkpoint mode, and the rotary tables AttnLRP's q/k gradients
   // are rotated back with
@@ -626,120 +796,13 @@ ExplainResult Model::explain(const ExplainRequest& req, const Progress& pr) {
   FwdCtx cx(pool, hp_, T, ff.empty() ? nullptr : ff.data());
   for (int l = hp_.n_layer - 1; l >= 0; l--) {
     if (pr.cancelled()) throw LrpError("cancelled");
-    const Layer& L = layers_[l];
     Saved::L& S = sv.layers[l];
     if (checkpoint) {
       // recompute this layer from its saved input (same code and inputs: the same bits as a saved pass)
       std::vector<float> xl = std::move(sv.xin[l]);
       forward_layer(cx, l, xl, &S);
     }
-    const int Hkv = L.n_head_kv, grp = H / Hkv;
-    // ---- feed-forward (its output gradient is the residual gradient g)
-    std::fill(gh.begin(), gh.end(), 0.f);
-    if (hp_.n_expert == 0) {
-      const int64_t F = L.gate.R;
-      std::vector<float> gp(T * F, 0.f), gg(T * F);
-      matmul_bwd(pool, L.down, 0, g.data(), T, gp.data());
-      gate_up_rule(S.gate.data(), S.up.data(), gp.data(), gg.data(), T * F);
-      if (!detach) matmul_bwd(pool, L.gate, 0, gg.data(), T, gh.data());
-      matmul_bwd(pool, L.up, 0, gp.data(), T, gh.data());
-    } else {
-      const int E = hp_.n_expert, K = hp_.n_expert_used;
-      const int64_t F = L.gate_exps.R;
-      std::vector<float> gw(T * K, 0.f);  // gradient at the expert weights (AttnLRP only)
-      for (int e = 0; e < E; e++) {
-        if (S.ex.empty() || S.ex[e].tok.empty()) continue;
-        auto& X = S.ex[e];
-        const int64_t Te = (int64_t)X.tok.size();
-        // weight x expert output: frozen weight (CP) or 1/2 split (AttnLRP)
-        std::vector<float> ge(Te * d), gp(Te * F, 0.f), gg(Te * F), gx(Te * d, 0.f);
-        for (int64_t i = 0; i < Te; i++) {
-          const int t = X.tok[i], kk = X.slot[i];
-          const float w = S.wsel[t * K + kk];
-          const float f = attn_rule ? 0.5f * w : w;
-          double dot = 0;
-          for (int j = 0; j < d; j++) {
-            ge[i * d + j] = f * g[t * d + j];
-            dot += (double)g[t * d + j] * X.y[i * d + j];
-          }
-          if (attn_rule) gw[t * K + kk] = (float)(0.5 * dot);
-        }
-        matmul_bwd(pool, L.down_exps, e, ge.data(), Te, gp.data());
-        gate_up_rule(X.gate.data(), X.up.data(), gp.data(), gg.data(), Te * F);
-        if (!detach) matmul_bwd(pool, L.gate_exps, e, gg.data(), Te, gx.data());
-        matmul_bwd(pool, L.up_exps, e, gp.data(), Te, gx.data());
-        for (int64_t i = 0; i < Te; i++)
-          for (int j = 0; j < d; j++) gh[X.tok[i] * d + j] += gx[i * d + j];
-      }
-      if (attn_rule) {
-        // renormalised top-k weights = softmax over the selected router logits: softmax rule (true VJP)
-        std::vector<float> gl(T * E, 0.f);
-        for (int64_t t = 0; t < T; t++) {
-          double s = 0;
-          for (int kk = 0; kk < K; kk++) s += (double)S.wsel[t * K + kk] * gw[t * K + kk];
-          for (int kk = 0; kk < K; kk++)
-            gl[t * E + S.sel[t * K + kk]] = S.wsel[t * K + kk] * (float)(gw[t * K + kk] - s);
-        }
-        matmul_bwd(pool, L.router, 0, gl.data(), T, gh.data());
-      }
-    }
-    add_norm_grad(L.ffn_norm, S.r2);
-
-    // ---- attention
-    std::vector<float> go(T * H * hd, 0.f), gq(T * H * hd, 0.f), gk(T * Hkv * hd, 0.f), gv(T * Hkv * hd, 0.f);
-    matmul_bwd(pool, L.wo, 0, g.data(), T, go.data());
-    const float scale = 1.0f / sqrtf((float)hd);
-    // heads of one KV group write the same gk/gv rows: a thread owns whole groups. Sums over t that land on
-    // rows s (gv, gk) are taken per s over a column of A (or of the score gradient) with register accumulators
-    // (weighted_rows), instead of adding into the row for every (t, s) pair.
-    pool.run([&](int ith, int nth) {
-      std::vector<float> gA(T), col(T), tmp(hd), Ahead((size_t)T * T), Gs;
-      if (attn_rule) Gs.assign((size_t)T * T, 0.f);
-      // rows[s] += sum_{t >= s} f * M[t, s] src[t]  for M [T, T] (lower triangular), src rows at stride lds
-      auto add_columns = [&](const float* M, float f, const float* src, size_t lds, float* rows, size_t ldr) {
-        for (int64_t s = 0; s < T; s++) {
-          for (int64_t t = s; t < T; t++) col[t - s] = f * M[t * T + s];
-          weighted_rows(col.data(), T - s, src + s * lds, lds, tmp.data(), hd);
-          float* row = rows + s * ldr;
-          for (int i = 0; i < hd; i++) row[i] += tmp[i];
-        }
-      };
-      for (int kh = ith; kh < Hkv; kh += nth)
-        for (int hh = kh * grp; hh < (kh + 1) * grp; hh++) {
-          // this head's probabilities, recomputed as the forward computed them (rows t, entries s <= t)
-          for (int64_t t = 0; t < T; t++)
-            attention_row(&S.q[(t * H + hh) * hd], &S.k[kh * hd], (size_t)Hkv * hd, t, hd, scale, &Ahead[t * T]);
-          const float* Ah = Ahead.data();
-          // CP (frozen attention, o = sg(A) v): gv[s] += sum_t A[t, s] go[t]; AttnLRP splits o = A v 1/2-1/2
-          add_columns(Ah, attn_rule ? 0.5f : 1.0f, &go[hh * hd], (size_t)H * hd, &gv[kh * hd], (size_t)Hkv * hd);
-          if (!attn_rule) continue;
-          // AttnLRP: softmax VJP on the halved A-branch, then q k^T split 1/2-1/2
-          for (int64_t t = 0; t < T; t++) {
-            const float* A = Ah + t * T;
-            const float* gov = &go[(t * H + hh) * hd];
-            double sAg = 0;
-            for (int64_t s = 0; s <= t; s++) {
-              gA[s] = 0.5f * dot_f32(gov, &S.v[(s * Hkv + kh) * hd], hd);
-              sAg += (double)A[s] * gA[s];
-            }
-            float* gs = &Gs[t * T];  // 1/2 of the score gradient (the q k^T split)
-            for (int64_t s = 0; s <= t; s++) gs[s] = 0.5f * (A[s] * (gA[s] - (float)sAg) * scale);
-            weighted_rows(gs, t + 1, &S.k[kh * hd], (size_t)Hkv * hd, &gq[(t * H + hh) * hd], hd);
-          }
-          add_columns(Gs.data(), 1.0f, &S.q[hh * hd], (size_t)H * hd, &gk[kh * hd], (size_t)Hkv * hd);
-        }
-    });
-    std::fill(gh.begin(), gh.end(), 0.f);
-    matmul_bwd(pool, L.wv, 0, gv.data(), T, gh.data());
-    if (attn_rule) {
-      for (int64_t t = 0; t < T; t++) {
-        for (int hh = 0; hh < H; hh++) cx.rope.apply(&gq[(t * H + hh) * hd], t, true);
-        for (int hh = 0; hh < Hkv; hh++) cx.rope.apply(&gk[(t * Hkv + hh) * hd], t, true);
-      }
-      matmul_bwd(pool, L.wq, 0, gq.data(), T, gh.data());
-      matmul_bwd(pool, L.wk, 0, gk.data(), T, gh.data());
-    }
-    add_norm_grad(L.attn_norm, S.r1);
+    backward_layer(cx, bx, l, S);
     if (checkpoint) S = SavedLayer();  // at most one layer's activations live at a time
     if (pr.report) pr.report(hp_.n_layer + (hp_.n_layer - l), total, "backward");
   }
