@@ -1,4 +1,4 @@
-// Deterministic tiny (or benchmark-sized) llama / mixtral / qwen2 GGUF models with seeded random weights,
+// Deterministic tiny (or benchmark-sized) llama / mixtral / qwen2 / qwen3 / gemma3 GGUF models with seeded random weights,
 // a real or synthetic tokenizer and a chat template. Same options -> same bytes.
 import { rmSync } from 'node:fs';
 import { hashString, Sfc32 } from './prng';
@@ -15,8 +15,13 @@ export type TensorClass = 'embedding' | 'output' | 'attention' | 'ffn' | 'router
 export interface GenerateModelOptions {
   /** Where to write the .gguf file. */
   path: string;
-  /** `llama` (NORM rope; with `experts` the Mixtral layout) or `qwen2` (q/k/v biases, NEOX rope). */
-  arch?: 'llama' | 'qwen2';
+  /**
+   * `llama` (NORM rope; with `experts` the Mixtral layout), `qwen2` (q/k/v biases, NEOX rope), `qwen3` (per-head
+   * q/k RMS norms, no biases, NEOX rope) or `gemma3` (q/k norms, post-attention and post-FFN norms, GELU FFN,
+   * embeddings scaled by sqrt(d), interleaved sliding-window layers with their own rope base, tied output):
+   * llama.cpp's architecture names, hyperparameter keys and tensor names.
+   */
+  arch?: GeneratedArch;
   seed?: number;
   nLayer?: number;
   nEmbd?: number;
@@ -24,15 +29,23 @@ export interface GenerateModelOptions {
   /** Key/value heads (GQA when < nHead). Defaults to nHead. */
   nHeadKv?: number;
   nFf?: number;
+  /** Per-head dimension (`attention.key_length` / `value_length`, written when it differs from nEmbd / nHead). */
+  headDim?: number;
   contextLength?: number;
   ropeBase?: number;
   rmsEps?: number;
+  /**
+   * gemma3's local attention: window (`attention.sliding_window`, default 512), pattern (layer l is local when
+   * l % pattern < pattern - 1; written only when given, llama.cpp's default is 6) and the local layers' rope base
+   * (`rope.freq_base_swa`, default 10000).
+   */
+  slidingWindow?: { window?: number; pattern?: number; ropeBase?: number };
   /** Mixtral-style experts (llama architecture only). */
   experts?: { count: number; used: number };
   vocab?: VocabSource;
   /** Extra whole words for the synthetic vocabulary. */
   syntheticWords?: string[];
-  /** Output projection tied to token_embd (no `output` tensor). Default: true for qwen2, false for llama. */
+  /** Output projection tied to token_embd (no `output` tensor). Default: true for qwen2 and gemma3, false otherwise. */
   tiedOutput?: boolean;
   /** Weight type of every matrix (embedding, output, attention, ffn); default F32. Router stays F32 unless set. */
   weightType?: WritableType;
@@ -50,6 +63,8 @@ export interface GenerateModelOptions {
   tensors?: Record<string, Float32Array>;
 }
 
+export type GeneratedArch = 'llama' | 'qwen2' | 'qwen3' | 'gemma3';
+
 export interface GeneratedTensor {
   name: string;
   shape: number[];
@@ -61,7 +76,7 @@ export interface GeneratedModel {
   path: string;
   sha256: string;
   bytes: number;
-  arch: 'llama' | 'qwen2';
+  arch: GeneratedArch;
   nParams: number;
   nVocab: number;
   bos?: number;
@@ -71,6 +86,8 @@ export interface GeneratedModel {
   hparams: {
     nLayer: number; nEmbd: number; nHead: number; nHeadKv: number; headDim: number; nFf: number;
     contextLength: number; ropeBase: number; rmsEps: number; nExpert: number; nExpertUsed: number; tiedOutput: boolean;
+    /** gemma3 only */
+    slidingWindow?: { window: number; pattern?: number; ropeBase: number };
   };
   tensors: GeneratedTensor[];
   fileType: number;
@@ -112,16 +129,17 @@ function plan(o: Required<Pick<GenerateModelOptions, 'arch'>> & GenerateModelOpt
   const nHead = o.nHead ?? 4;
   const nHeadKv = o.nHeadKv ?? nHead;
   const nFf = o.nFf ?? nEmbd * 2;
-  if (nEmbd % nHead !== 0) throw new Error(`nEmbd ${nEmbd} is not divisible by nHead ${nHead}`);
+  if (o.headDim === undefined && nEmbd % nHead !== 0) throw new Error(`nEmbd ${nEmbd} is not divisible by nHead ${nHead}`);
   if (nHead % nHeadKv !== 0) throw new Error(`nHead ${nHead} is not divisible by nHeadKv ${nHeadKv}`);
-  const headDim = nEmbd / nHead;
+  const headDim = o.headDim ?? nEmbd / nHead;
   if (headDim % 2 !== 0) throw new Error(`head dimension ${headDim} must be even for RoPE`);
   const experts = o.experts;
   if (experts && o.arch !== 'llama') throw new Error('experts are only supported with arch "llama" (Mixtral layout)');
   if (experts && (experts.used < 1 || experts.used > experts.count)) {
     throw new Error(`experts.used ${experts.used} must be in 1..${experts.count}`);
   }
-  const tied = o.tiedOutput ?? o.arch === 'qwen2';
+  if (o.slidingWindow && o.arch !== 'gemma3') throw new Error('slidingWindow is only supported with arch "gemma3"');
+  const tied = o.tiedOutput ?? (o.arch === 'qwen2' || o.arch === 'gemma3');
   const base = o.weightType ?? 'F32';
   const typeOf = (cls: TensorClass): WritableType => o.types?.[cls] ?? (cls === 'router' ? 'F32' : base);
   const fb = o.typeFallback ?? false;
@@ -139,7 +157,9 @@ function plan(o: Required<Pick<GenerateModelOptions, 'arch'>> & GenerateModelOpt
   const w = (fanIn: number): number => Math.sqrt(3 / fanIn);
   const qDim = nHead * headDim;
   const kvDim = nHeadKv * headDim;
-  mat('token_embd.weight', [nEmbd, nVocab], 'embedding', 1);
+  // gemma3 multiplies the embeddings by sqrt(d): half-width sqrt(3/d) gives the scaled rows unit variance, as in
+  // the real model (unscaled, the tied output's logits for the input token dwarf all others)
+  mat('token_embd.weight', [nEmbd, nVocab], 'embedding', o.arch === 'gemma3' ? w(nEmbd) : 1);
   f32('output_norm.weight', [nEmbd], 'norm');
   if (!tied) mat('output.weight', [nEmbd, nVocab], 'output', w(nEmbd));
   for (let i = 0; i < nLayer; i++) {
@@ -153,7 +173,12 @@ function plan(o: Required<Pick<GenerateModelOptions, 'arch'>> & GenerateModelOpt
       f32(`${p}attn_k.bias`, [kvDim], 'bias');
       f32(`${p}attn_v.bias`, [kvDim], 'bias');
     }
+    if (o.arch === 'qwen3' || o.arch === 'gemma3') {
+      f32(`${p}attn_q_norm.weight`, [headDim], 'norm');
+      f32(`${p}attn_k_norm.weight`, [headDim], 'norm');
+    }
     mat(`${p}attn_output.weight`, [qDim, nEmbd], 'attention', w(qDim));
+    if (o.arch === 'gemma3') f32(`${p}post_attention_norm.weight`, [nEmbd], 'norm');
     f32(`${p}ffn_norm.weight`, [nEmbd], 'norm');
     if (experts) {
       mat(`${p}ffn_gate_inp.weight`, [nEmbd, experts.count], 'router', w(nEmbd));
@@ -165,15 +190,20 @@ function plan(o: Required<Pick<GenerateModelOptions, 'arch'>> & GenerateModelOpt
       mat(`${p}ffn_down.weight`, [nFf, nEmbd], 'ffn', w(nFf));
       mat(`${p}ffn_up.weight`, [nEmbd, nFf], 'ffn', w(nEmbd));
     }
+    if (o.arch === 'gemma3') f32(`${p}post_ffw_norm.weight`, [nEmbd], 'norm');
   }
+  const neox = o.arch !== 'llama';
   const hparams = {
     nLayer, nEmbd, nHead, nHeadKv, headDim, nFf,
     contextLength: o.contextLength ?? 512,
-    ropeBase: o.ropeBase ?? (o.arch === 'qwen2' ? 1_000_000 : 10_000),
-    rmsEps: o.rmsEps ?? (o.arch === 'qwen2' ? 1e-6 : 1e-5),
+    ropeBase: o.ropeBase ?? (neox ? 1_000_000 : 10_000),
+    rmsEps: o.rmsEps ?? (neox ? 1e-6 : 1e-5),
     nExpert: experts?.count ?? 0,
     nExpertUsed: experts?.used ?? 0,
     tiedOutput: tied,
+    ...(o.arch === 'gemma3'
+      ? { slidingWindow: { window: o.slidingWindow?.window ?? 512, pattern: o.slidingWindow?.pattern, ropeBase: o.slidingWindow?.ropeBase ?? 10_000 } }
+      : {}),
   };
   return { tensors, hparams, dominant: typeOf('attention') };
 }
@@ -191,6 +221,14 @@ function archKv(arch: string, h: GeneratedModel['hparams'], nVocab: number): Ggu
     kv.u32(`${arch}.rope.dimension_count`, h.headDim),
     kv.u32(`${arch}.vocab_size`, nVocab),
   ];
+  if (h.headDim * h.nHead !== h.nEmbd) {
+    out.push(kv.u32(`${arch}.attention.key_length`, h.headDim), kv.u32(`${arch}.attention.value_length`, h.headDim));
+  }
+  const sw = h.slidingWindow;
+  if (sw) {
+    out.push(kv.u32(`${arch}.attention.sliding_window`, sw.window), kv.f32(`${arch}.rope.freq_base_swa`, sw.ropeBase));
+    if (sw.pattern !== undefined) out.push(kv.u32(`${arch}.attention.sliding_window_pattern`, sw.pattern));
+  }
   if (h.nExpert) {
     out.push(kv.u32(`${arch}.expert_count`, h.nExpert), kv.u32(`${arch}.expert_used_count`, h.nExpertUsed));
   }

@@ -86,9 +86,9 @@ class Model {
   // the LRP backward of layer l, forward_layer in reverse; one function per rule (engine.cpp)
   struct BwdCtx;
   void backward_layer(FwdCtx& cx, BwdCtx& b, int l, SavedLayer& S) const;
-  void ffn_dense_backward(BwdCtx& b, const Layer& L, SavedLayer& S) const;
-  void ffn_moe_backward(BwdCtx& b, const Layer& L, SavedLayer& S) const;
-  void attention_backward(BwdCtx& b, const Layer& L, SavedLayer& S, const Rope& rope) const;
+  void ffn_dense_backward(BwdCtx& b, const Layer& L, SavedLayer& S, const float* gy) const;
+  void ffn_moe_backward(BwdCtx& b, const Layer& L, SavedLayer& S, const float* gy) const;
+  void attention_backward(BwdCtx& b, const Layer& L, SavedLayer& S, const Rope& rope, const float* gy) const;
   std::vector<float> rope_factors() const;
 
   HParams hp_;

@@ -28,13 +28,19 @@ struct Weight {
 struct Layer {
   Weight attn_norm;                         // attn_norm: RMSNorm before attention
   Weight wq, wk, wv, wo, bq, bk, bv, bo;    // attn_q/k/v/output (+ .bias: qwen2)
+  Weight q_norm, k_norm;                    // attn_q_norm, attn_k_norm: per-head RMSNorm of q and k (qwen3, gemma3)
+  Weight attn_post_norm;                    // post_attention_norm: RMSNorm of the attention output (gemma3)
   Weight ffn_norm;                          // ffn_norm: RMSNorm before the FFN
   Weight gate, up, down;                    // ffn_gate/up/down: dense gated FFN
   Weight router, gate_exps, up_exps, down_exps;  // ffn_gate_inp, ffn_*_exps: MoE FFN (Mixtral)
+  Weight ffn_post_norm;                     // post_ffw_norm: RMSNorm of the FFN output (gemma3)
   int n_head_kv = 0;
+  bool swa = false;                         // local sliding-window layer (gemma3): window n_swa, its own rope base
 };
 
-enum class Arch { Llama, Qwen2 };
+enum class Arch { Llama, Qwen2, Qwen3, Gemma3 };
+// the FFN's gate activation: SiLU (llama, qwen) or GELU, tanh form (gemma)
+enum class Act { SiLU, GeluTanh };
 
 struct HParams {
   Arch arch = Arch::Llama;
@@ -43,6 +49,11 @@ struct HParams {
   int n_vocab = 0, n_ctx = 0, n_expert = 0, n_expert_used = 0;
   float eps = 1e-5f, rope_base = 10000.f, rope_freq_scale = 1.f;
   bool rope_neox = false;
+  Act act = Act::SiLU;
+  float attn_scale = 1.f;        // applied to q . k (1/sqrt(head_dim))
+  float embd_scale = 1.f;        // input embeddings are multiplied by it (gemma3: sqrt(n_embd))
+  int n_swa = 0;                 // sliding window of the swa layers (0: none): key s is seen from t when t - s < n_swa
+  float rope_base_swa = 10000.f; // rope base of the swa layers (their freq scale is 1)
 };
 
 }  // namespace rw
