@@ -40,6 +40,11 @@ export interface GenerateModelOptions {
    * (`rope.freq_base_swa`, default 10000).
    */
   slidingWindow?: { window?: number; pattern?: number; ropeBase?: number };
+  /**
+   * Llama 3.1's rope scaling ("rope_type": "llama3"), written as llama.cpp's converter writes it: a `rope_freqs`
+   * tensor of per-frequency divisors (convert_hf_to_gguf.py, LlamaModel.generate_extra_tensors). llama only.
+   */
+  llama3RopeScaling?: { factor: number; lowFreqFactor: number; highFreqFactor: number; originalContext: number };
   /** Mixtral-style experts (llama architecture only). */
   experts?: { count: number; used: number };
   vocab?: VocabSource;
@@ -139,6 +144,7 @@ function plan(o: Required<Pick<GenerateModelOptions, 'arch'>> & GenerateModelOpt
     throw new Error(`experts.used ${experts.used} must be in 1..${experts.count}`);
   }
   if (o.slidingWindow && o.arch !== 'gemma3') throw new Error('slidingWindow is only supported with arch "gemma3"');
+  if (o.llama3RopeScaling && o.arch !== 'llama') throw new Error('llama3RopeScaling is only supported with arch "llama"');
   const tied = o.tiedOutput ?? (o.arch === 'qwen2' || o.arch === 'gemma3');
   const base = o.weightType ?? 'F32';
   const typeOf = (cls: TensorClass): WritableType => o.types?.[cls] ?? (cls === 'router' ? 'F32' : base);
@@ -162,6 +168,7 @@ function plan(o: Required<Pick<GenerateModelOptions, 'arch'>> & GenerateModelOpt
   mat('token_embd.weight', [nEmbd, nVocab], 'embedding', o.arch === 'gemma3' ? w(nEmbd) : 1);
   f32('output_norm.weight', [nEmbd], 'norm');
   if (!tied) mat('output.weight', [nEmbd, nVocab], 'output', w(nEmbd));
+  if (o.llama3RopeScaling) f32('rope_freqs.weight', [headDim / 2], 'norm');
   for (let i = 0; i < nLayer; i++) {
     const p = `blk.${i}.`;
     f32(`${p}attn_norm.weight`, [nEmbd], 'norm');
@@ -208,6 +215,28 @@ function plan(o: Required<Pick<GenerateModelOptions, 'arch'>> & GenerateModelOpt
   return { tensors, hparams, dominant: typeOf('attention') };
 }
 
+/**
+ * Llama 3.1's rope factors as llama.cpp's converter computes them: for each rotary frequency f_i = base^(-2i/dim)
+ * (float32), wavelength 2 pi / f_i; short wavelengths keep factor 1, long ones get `factor`, the band between is
+ * interpolated smoothly.
+ */
+export function llama3RopeFactors(base: number, dim: number, s: NonNullable<GenerateModelOptions['llama3RopeScaling']>): Float32Array {
+  const lowWavelen = s.originalContext / s.lowFreqFactor;
+  const highWavelen = s.originalContext / s.highFreqFactor;
+  const out = new Float32Array(dim / 2);
+  for (let i = 0; i < dim / 2; i++) {
+    const freq = Math.fround(1 / Math.fround(Math.pow(base, Math.fround((2 * i) / dim))));
+    const wavelen = (2 * Math.PI) / freq;
+    if (wavelen < highWavelen) out[i] = 1;
+    else if (wavelen > lowWavelen) out[i] = s.factor;
+    else {
+      const smooth = (s.originalContext / wavelen - s.lowFreqFactor) / (s.highFreqFactor - s.lowFreqFactor);
+      out[i] = 1 / ((1 - smooth) / s.factor + smooth);
+    }
+  }
+  return out;
+}
+
 function archKv(arch: string, h: GeneratedModel['hparams'], nVocab: number): GgufKv[] {
   const out = [
     kv.u32(`${arch}.context_length`, h.contextLength),
@@ -243,7 +272,8 @@ export function generateModelSync(options: GenerateModelOptions): GeneratedModel
   const vocab = buildVocab(o.vocab ?? 'synthetic', { extraWords: o.syntheticWords });
   const { tensors, hparams, dominant } = plan(o, vocab.size);
 
-  const planted = o.tensors ?? {};
+  const planted: Record<string, Float32Array> = { ...o.tensors };
+  if (o.llama3RopeScaling) planted['rope_freqs.weight'] ??= llama3RopeFactors(hparams.ropeBase, hparams.headDim, o.llama3RopeScaling);
   const byName = new Map(tensors.map((t) => [t.name, t]));
   for (const [name, values] of Object.entries(planted)) {
     const t = byName.get(name);

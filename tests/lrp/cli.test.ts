@@ -94,9 +94,11 @@ describe('cli lrp --text tokenizes as the protocol (the model runner) does', () 
 });
 
 // `predict` and `lrp` on generated models of the newer architectures, each with its family's chat template:
-// qwen3 (Qwen 2's real BPE vocabulary, Qwen 3's template: the protocol renders it with thinking off) and gemma3
-// (Llama 2's SentencePiece vocabulary standing in for Gemma's, Gemma 3's template: no system role).
-describe('cli predict and lrp on qwen3 and gemma3 models', () => {
+// qwen3 (Qwen 2's real BPE vocabulary, Qwen 3's template: the protocol renders it with thinking off), gemma3
+// (Llama 2's SentencePiece vocabulary standing in for Gemma's, Gemma 3's template: no system role), Mistral 7B
+// v0.3's shape (its 32768-token layout, Llama 2's template format) and Llama 3.1 (Llama 3's real BPE vocabulary and
+// template, rope scaling).
+describe('cli predict and lrp on qwen3, gemma3, mistral v0.3 and llama 3.1 models', () => {
   const models = modelDir('lrp-cli-arch-');
   let llama: Llama | undefined;
   afterAll(async () => {
@@ -107,6 +109,8 @@ describe('cli predict and lrp on qwen3 and gemma3 models', () => {
   const specs = [
     ['qwen3', { arch: 'qwen3', vocab: 'qwen2', chatTemplate: 'qwen3', tiedOutput: true, contextLength: 1024 }],
     ['gemma3', { arch: 'gemma3', vocab: 'llama-spm', chatTemplate: 'gemma3', contextLength: 1024, slidingWindow: { window: 16, pattern: 2 } }],
+    ['mistral', { arch: 'llama', vocab: 'mistral-v3-layout', chatTemplate: 'llama2', nHeadKv: 1, ropeBase: 1e6, contextLength: 1024 }],
+    ['llama31', { arch: 'llama', vocab: 'llama-bpe', chatTemplate: 'llama3', ropeBase: 500000, contextLength: 1024, llama3RopeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 64 } }],
   ] as const;
   for (const [arch, spec] of specs) {
     it(`${arch}: lrp --chat explains the template's tokens (CP-LRP conserves); predict answers with a label`, async () => {
@@ -115,7 +119,7 @@ describe('cli predict and lrp on qwen3 and gemma3 models', () => {
       const m = await llama.loadModel({ modelPath: f, vocabOnly: true });
       let chat;
       try {
-        chat = renderChat(m, CHAT_TEMPLATES[arch], [{ role: 'user', pieces: [{ segment: 'text', text }] }]);
+        chat = renderChat(m, CHAT_TEMPLATES[spec.chatTemplate], [{ role: 'user', pieces: [{ segment: 'text', text }] }]);
       } finally {
         await m.dispose();
       }
@@ -125,8 +129,9 @@ describe('cli predict and lrp on qwen3 and gemma3 models', () => {
         expect(chat.full.endsWith('<|im_start|>assistant\n<think>\n\n</think>\n\n')).toBe(true);
       } else {
         expect(chat.thinking).toBeNull();
-        expect(chat.full).toContain(`<start_of_turn>user\n${text}<end_of_turn>\n<start_of_turn>model\n`);
       }
+      if (arch === 'gemma3') expect(chat.full).toContain(`<start_of_turn>user\n${text}<end_of_turn>\n<start_of_turn>model\n`);
+      if (arch === 'mistral') expect(chat.tokens.slice(0, 2).map(Number)).toEqual([1, 3]); // <s> [INST]: v0.3's control token id
       const r = cli(['lrp', '--model', f, '--text', text, '--chat', '--json', '--threads', '2']);
       expect(r.status, r.stderr).toBe(0);
       const o = JSON.parse(r.stdout);

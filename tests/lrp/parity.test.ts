@@ -40,6 +40,8 @@ const toks = [1, 5, 300, 47, 200, 9, 33, 100, 7];
 // [name, spec or path, bound on max |log p engine - log p llama.cpp| over all positions and all tokens with p > 1e-30]
 const experts = { count: 4, used: 2 };
 const gemmaSwa = { window: 4, pattern: 2 };
+const llama31 = { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 64 };
+const mistral: TinyOptions = { arch: 'llama', nHead: 4, nHeadKv: 1, ropeBase: 1e6, vocab: 'mistral-v3-layout' };
 const cases: [string, TinyOptions | string, number][] = [
   ['stories260K (trained, F32)', stories, 1e-4],
   ['llama F32', { arch: 'llama', weightType: 'F32' }, 1e-4],
@@ -75,6 +77,13 @@ const cases: [string, TinyOptions | string, number][] = [
   ['gemma3 BF16', { arch: 'gemma3', weightType: 'BF16', slidingWindow: gemmaSwa }, BOUND_BF16],
   ['gemma3 Q8_0', { arch: 'gemma3', weightType: 'Q8_0', slidingWindow: gemmaSwa }, BOUND_Q],
   ['gemma3 Q4_K', { arch: 'gemma3', weightType: 'Q4_K', nEmbd: 256, nFf: 256, slidingWindow: gemmaSwa }, BOUND_Q],
+  // Llama 3.1: rope base 500000 and its rope scaling as the converter writes it (rope_freqs: here factors 1, 2.44
+  // and 8 over the 8 frequencies); Mistral 7B v0.3's shape: 32768-token vocabulary (v0.3's control tokens at 3..770),
+  // 4 query heads per KV head, rope base 1e6. Measured: F32 2.6e-6 and 8.9e-6, Q4_K 6.7e-2, Q8_0 6.9e-2.
+  ['llama 3.1 rope scaling F32', { arch: 'llama', weightType: 'F32', ropeBase: 500000, llama3RopeScaling: llama31 }, 1e-4],
+  ['llama 3.1 rope scaling Q4_K', { arch: 'llama', weightType: 'Q4_K', nEmbd: 256, nFf: 256, nHead: 8, ropeBase: 500000, llama3RopeScaling: llama31 }, BOUND_Q],
+  ['mistral v0.3 shape F32', { ...mistral, weightType: 'F32' }, 1e-4],
+  ['mistral v0.3 shape Q8_0', { ...mistral, weightType: 'Q8_0' }, BOUND_Q],
 ];
 
 describe('engine forward = llama.cpp forward', () => {

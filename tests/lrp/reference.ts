@@ -88,10 +88,12 @@ function rmsScale(x: Vec, eps: number) {
 }
 
 // rotation of pair (a, b) at position p; NORM rope pairs adjacent dims, NEOX pairs i and i + n/2
-function rope(M: RefModel, v: Vec, off: number, p: number, sign: 1 | -1, base = M.base) {
+function rope(M: RefModel, v: Vec, off: number, p: number, sign: 1 | -1, base = M.base, local = false) {
   const half = M.nRot / 2, neox = M.neox;
+  // Llama 3.1's rope scaling: per-frequency divisors from the rope_freqs tensor (not on gemma3's local layers)
+  const ff = !local && M.has('rope_freqs.weight') ? M.m('rope_freqs.weight').w : undefined;
   for (let i = 0; i < half; i++) {
-    const th = p * Math.pow(base, (-2 * i) / M.nRot);
+    const th = (p * Math.pow(base, (-2 * i) / M.nRot)) / (ff ? ff[i] : 1);
     const c = Math.cos(th), s = sign * Math.sin(th);
     const a = off + (neox ? i : 2 * i), b = off + (neox ? i + half : 2 * i + 1);
     const x0 = v[a], x1 = v[b];
@@ -134,9 +136,10 @@ export function reference(M: RefModel, tokens: number[], opts: { target: number;
     }
     const swa = M.swa(l), base = swa ? M.baseSwa : M.base;
     S.base = base;
+    S.swa = swa;
     for (let t = 0; t < T; t++) {
-      for (let h = 0; h < H; h++) rope(M, q[t], h * hd, t, 1, base);
-      for (let h = 0; h < Hk; h++) rope(M, k[t], h * hd, t, 1, base);
+      for (let h = 0; h < H; h++) rope(M, q[t], h * hd, t, 1, base, swa);
+      for (let h = 0; h < Hk; h++) rope(M, k[t], h * hd, t, 1, base, swa);
     }
     const s0 = (t: number) => (swa ? Math.max(0, t - M.nSwa + 1) : 0); // first key visible from t
     // A[h][t][s]
@@ -304,8 +307,8 @@ export function reference(M: RefModel, tokens: number[], opts: { target: number;
     const gh1 = linT(M.m(p + 'attn_v.weight'), gv);
     if (attnRule) {
       for (let t = 0; t < T; t++) {
-        for (let h = 0; h < H; h++) rope(M, gq[t], h * hd, t, -1, S.base);
-        for (let h = 0; h < Hk; h++) rope(M, gk[t], h * hd, t, -1, S.base);
+        for (let h = 0; h < H; h++) rope(M, gq[t], h * hd, t, -1, S.base, S.swa);
+        for (let h = 0; h < Hk; h++) rope(M, gk[t], h * hd, t, -1, S.base, S.swa);
       }
       if (S.rq) {
         // per-head q/k norms: identity rule (1/rms frozen), as every RMSNorm
