@@ -17,7 +17,8 @@ export interface GenerateModelOptions {
   path: string;
   /**
    * `llama` (NORM rope; with `experts` the Mixtral layout), `qwen2` (q/k/v biases, NEOX rope), `qwen3` (per-head
-   * q/k RMS norms, no biases, NEOX rope) or `gemma3` (q/k norms, post-attention and post-FFN norms, GELU FFN,
+   * q/k RMS norms, no biases, NEOX rope), `qwen3moe` (qwen3 with `experts`, `expert_feed_forward_length` = nFf) or
+   * `gemma3` (q/k norms, post-attention and post-FFN norms, GELU FFN,
    * embeddings scaled by sqrt(d), interleaved sliding-window layers with their own rope base, tied output):
    * llama.cpp's architecture names, hyperparameter keys and tensor names.
    */
@@ -45,7 +46,7 @@ export interface GenerateModelOptions {
    * tensor of per-frequency divisors (convert_hf_to_gguf.py, LlamaModel.generate_extra_tensors). llama only.
    */
   llama3RopeScaling?: { factor: number; lowFreqFactor: number; highFreqFactor: number; originalContext: number };
-  /** Mixtral-style experts (llama architecture only). */
+  /** Mixtral-style experts (llama: the Mixtral layout; required for qwen3moe). */
   experts?: { count: number; used: number };
   vocab?: VocabSource;
   /** Extra whole words for the synthetic vocabulary. */
@@ -68,7 +69,7 @@ export interface GenerateModelOptions {
   tensors?: Record<string, Float32Array>;
 }
 
-export type GeneratedArch = 'llama' | 'qwen2' | 'qwen3' | 'gemma3';
+export type GeneratedArch = 'llama' | 'qwen2' | 'qwen3' | 'qwen3moe' | 'gemma3';
 
 export interface GeneratedTensor {
   name: string;
@@ -139,7 +140,8 @@ function plan(o: Required<Pick<GenerateModelOptions, 'arch'>> & GenerateModelOpt
   const headDim = o.headDim ?? nEmbd / nHead;
   if (headDim % 2 !== 0) throw new Error(`head dimension ${headDim} must be even for RoPE`);
   const experts = o.experts;
-  if (experts && o.arch !== 'llama') throw new Error('experts are only supported with arch "llama" (Mixtral layout)');
+  if (experts && o.arch !== 'llama' && o.arch !== 'qwen3moe') throw new Error('experts are only supported with arch "llama" (Mixtral layout) or "qwen3moe"');
+  if (!experts && o.arch === 'qwen3moe') throw new Error('arch "qwen3moe" needs experts');
   if (experts && (experts.used < 1 || experts.used > experts.count)) {
     throw new Error(`experts.used ${experts.used} must be in 1..${experts.count}`);
   }
@@ -180,7 +182,7 @@ function plan(o: Required<Pick<GenerateModelOptions, 'arch'>> & GenerateModelOpt
       f32(`${p}attn_k.bias`, [kvDim], 'bias');
       f32(`${p}attn_v.bias`, [kvDim], 'bias');
     }
-    if (o.arch === 'qwen3' || o.arch === 'gemma3') {
+    if (o.arch === 'qwen3' || o.arch === 'qwen3moe' || o.arch === 'gemma3') {
       f32(`${p}attn_q_norm.weight`, [headDim], 'norm');
       f32(`${p}attn_k_norm.weight`, [headDim], 'norm');
     }
@@ -260,6 +262,7 @@ function archKv(arch: string, h: GeneratedModel['hparams'], nVocab: number): Ggu
   }
   if (h.nExpert) {
     out.push(kv.u32(`${arch}.expert_count`, h.nExpert), kv.u32(`${arch}.expert_used_count`, h.nExpertUsed));
+    if (arch === 'qwen3moe') out.push(kv.u32(`${arch}.expert_feed_forward_length`, h.nFf));
   }
   return out;
 }

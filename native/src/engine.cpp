@@ -93,11 +93,12 @@ Model::Model(const std::string& path, int threads) : threads_(std::max(1, thread
   if (hp_.arch_name == "llama") hp_.arch = Arch::Llama;
   else if (hp_.arch_name == "qwen2") hp_.arch = Arch::Qwen2;
   else if (hp_.arch_name == "qwen3") hp_.arch = Arch::Qwen3;
+  else if (hp_.arch_name == "qwen3moe") hp_.arch = Arch::Qwen3Moe;
   else if (hp_.arch_name == "gemma3") hp_.arch = Arch::Gemma3;
-  else throw LrpError(fmt("'%s': unsupported architecture '%s' (supported: llama, llama with experts, qwen2, qwen3, gemma3)", path.c_str(), hp_.arch_name.c_str()));
+  else throw LrpError(fmt("'%s': unsupported architecture '%s' (supported: llama, llama with experts, qwen2, qwen3, qwen3moe, gemma3)", path.c_str(), hp_.arch_name.c_str()));
   // llama.cpp's rope type per architecture (llama_model_rope_type): llama NORM, the others NEOX
   hp_.rope_neox = hp_.arch != Arch::Llama;
-  const bool qk_norm = hp_.arch == Arch::Qwen3 || hp_.arch == Arch::Gemma3;
+  const bool qk_norm = hp_.arch == Arch::Qwen3 || hp_.arch == Arch::Qwen3Moe || hp_.arch == Arch::Gemma3;
   const bool gemma = hp_.arch == Arch::Gemma3;
   const std::string A = hp_.arch_name + ".";
   auto need_int = [&](const std::string& k) -> int64_t {
@@ -123,6 +124,8 @@ Model::Model(const std::string& path, int threads) : threads_(std::max(1, thread
   hp_.rope_base = (float)opt_float("rope.freq_base", 10000.0);
   hp_.n_expert = (int)opt_int("expert_count", 0);
   hp_.n_expert_used = (int)opt_int("expert_used_count", 0);
+  if (hp_.arch == Arch::Qwen3Moe && hp_.n_expert <= 0)
+    throw LrpError(fmt("'%s': qwen3moe without expert_count", path.c_str()));
   if (hp_.n_head <= 0 || hp_.n_embd % hp_.n_head) throw LrpError(fmt("'%s': head_count %d does not divide embedding_length %d", path.c_str(), hp_.n_head, hp_.n_embd));
   hp_.head_dim = (int)opt_int("attention.key_length", hp_.n_embd / hp_.n_head);
   hp_.n_rot = (int)opt_int("rope.dimension_count", hp_.head_dim);
@@ -244,6 +247,8 @@ Model::Model(const std::string& path, int threads) : threads_(std::max(1, thread
         L.down = get(p + "ffn_down.weight", true, L.gate.R, d);
       }
     }
+    // the experts' FFN width (qwen3moe: expert_feed_forward_length; feed_forward_length is the unused dense one)
+    if (hp_.n_expert > 0 && !layers_.empty()) hp_.n_ff = (int)layers_[0].gate_exps.R;
     for (auto* w : {&tok_embd_, &out_norm_})
       if (w->type != GGML_TYPE_F32 && w == &out_norm_) throw LrpError(fmt("'%s': output_norm must be F32", path.c_str()));
     for (const Layer& L : layers_)

@@ -38,7 +38,7 @@ struct Layer {
   bool swa = false;                         // local sliding-window layer (gemma3): window n_swa, its own rope base
 };
 
-enum class Arch { Llama, Qwen2, Qwen3, Gemma3 };
+enum class Arch { Llama, Qwen2, Qwen3, Qwen3Moe, Gemma3 };
 // the FFN's gate activation: SiLU (llama, qwen) or GELU, tanh form (gemma)
 enum class Act { SiLU, GeluTanh };
 

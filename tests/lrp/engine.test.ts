@@ -25,6 +25,7 @@ describe('engine = float64 explicit-rule reference', () => {
     ['qwen3 F32 (q/k norms)', { arch: 'qwen3', weightType: 'F32' }],
     ['qwen3 F32 head dim 32', { arch: 'qwen3', weightType: 'F32', headDim: 32 }],
     ['qwen3 Q4_K', { arch: 'qwen3', weightType: 'Q4_K', nEmbd: 256, nFf: 256, nLayer: 1 }],
+    ['qwen3moe F32 (q/k norms, experts)', { arch: 'qwen3moe', weightType: 'F32', experts: { count: 4, used: 2 } }],
     // 3 layers, pattern 3: layers 0, 1 local (window 3, rope base 10000), layer 2 global; 7 tokens meet the window
     ['gemma3 F32 (post-norms, GELU, sliding window)', { arch: 'gemma3', weightType: 'F32', nLayer: 3, slidingWindow: { window: 3, pattern: 3 } }],
     ['gemma3 Q8_0', { arch: 'gemma3', weightType: 'Q8_0', slidingWindow: { window: 4, pattern: 2 } }],
@@ -63,6 +64,7 @@ describe('CP-LRP conservation (bias-free models)', () => {
     ['llama+experts F32', { arch: 'llama', weightType: 'F32', experts: { count: 4, used: 2 } }],
     // q/k norms only shape the (frozen) attention; post-norms and GELU take the identity rule: still conserving
     ['qwen3 F32', { arch: 'qwen3', weightType: 'F32' }],
+    ['qwen3moe F32', { arch: 'qwen3moe', weightType: 'F32', experts: { count: 4, used: 2 } }],
     ['gemma3 F32', { arch: 'gemma3', weightType: 'F32', slidingWindow: { window: 4, pattern: 2 } }],
     ['gemma3 Q4_K', { arch: 'gemma3', weightType: 'Q4_K', nEmbd: 256, nFf: 256, slidingWindow: { window: 4, pattern: 2 } }],
     ['mistral v0.3 shape Q8_0', { arch: 'llama', weightType: 'Q8_0', nHead: 4, nHeadKv: 1, ropeBase: 1e6, vocab: 'mistral-v3-layout' }],

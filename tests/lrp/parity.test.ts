@@ -71,6 +71,9 @@ const cases: [string, TinyOptions | string, number][] = [
   ['qwen3 BF16', { arch: 'qwen3', weightType: 'BF16' }, BOUND_BF16],
   ['qwen3 Q8_0', { arch: 'qwen3', weightType: 'Q8_0' }, BOUND_Q],
   ['qwen3 Q4_K', { arch: 'qwen3', weightType: 'Q4_K', nEmbd: 256, nFf: 256 }, BOUND_Q],
+  // qwen3moe (qwen3 + experts, softmax top-k renormalised as Mixtral): F32 2.0e-6, Q4_K 6.9e-2
+  ['qwen3moe F32', { arch: 'qwen3moe', weightType: 'F32', experts }, 1e-4],
+  ['qwen3moe Q4_K', { arch: 'qwen3moe', weightType: 'Q4_K', nEmbd: 256, nFf: 256, experts }, BOUND_Q],
   ['gemma3 F32 (sliding window 4 on layer 0)', { arch: 'gemma3', weightType: 'F32', slidingWindow: gemmaSwa }, 1e-4],
   ['gemma3 F32 (defaults: window 512, pattern 6)', { arch: 'gemma3', weightType: 'F32' }, 1e-4],
   ['gemma3 F16', { arch: 'gemma3', weightType: 'F16', slidingWindow: gemmaSwa }, BOUND_F16],
