@@ -46,6 +46,11 @@ export interface GenerateModelOptions {
    * tensor of per-frequency divisors (convert_hf_to_gguf.py, LlamaModel.generate_extra_tensors). llama only.
    */
   llama3RopeScaling?: { factor: number; lowFreqFactor: number; highFreqFactor: number; originalContext: number };
+  /**
+   * Linear rope scaling (`rope.scaling.type` linear, `rope.scaling.factor`): angles divided by the factor (Gemma 3
+   * 4B and up: factor 8 on the global layers; its local layers keep scale 1).
+   */
+  ropeScalingLinear?: number;
   /** Mixtral-style experts (llama: the Mixtral layout; required for qwen3moe). */
   experts?: { count: number; used: number };
   vocab?: VocabSource;
@@ -92,6 +97,7 @@ export interface GeneratedModel {
   hparams: {
     nLayer: number; nEmbd: number; nHead: number; nHeadKv: number; headDim: number; nFf: number;
     contextLength: number; ropeBase: number; rmsEps: number; nExpert: number; nExpertUsed: number; tiedOutput: boolean;
+    ropeScalingLinear?: number;
     /** gemma3 only */
     slidingWindow?: { window: number; pattern?: number; ropeBase: number };
   };
@@ -210,6 +216,7 @@ function plan(o: Required<Pick<GenerateModelOptions, 'arch'>> & GenerateModelOpt
     nExpert: experts?.count ?? 0,
     nExpertUsed: experts?.used ?? 0,
     tiedOutput: tied,
+    ...(o.ropeScalingLinear !== undefined ? { ropeScalingLinear: o.ropeScalingLinear } : {}),
     ...(o.arch === 'gemma3'
       ? { slidingWindow: { window: o.slidingWindow?.window ?? 512, pattern: o.slidingWindow?.pattern, ropeBase: o.slidingWindow?.ropeBase ?? 10_000 } }
       : {}),
@@ -254,6 +261,9 @@ function archKv(arch: string, h: GeneratedModel['hparams'], nVocab: number): Ggu
   ];
   if (h.headDim * h.nHead !== h.nEmbd) {
     out.push(kv.u32(`${arch}.attention.key_length`, h.headDim), kv.u32(`${arch}.attention.value_length`, h.headDim));
+  }
+  if (h.ropeScalingLinear !== undefined) {
+    out.push(kv.str(`${arch}.rope.scaling.type`, 'linear'), kv.f32(`${arch}.rope.scaling.factor`, h.ropeScalingLinear));
   }
   const sw = h.slidingWindow;
   if (sw) {

@@ -29,6 +29,8 @@ describe('engine = float64 explicit-rule reference', () => {
     // 3 layers, pattern 3: layers 0, 1 local (window 3, rope base 10000), layer 2 global; 7 tokens meet the window
     ['gemma3 F32 (post-norms, GELU, sliding window)', { arch: 'gemma3', weightType: 'F32', nLayer: 3, slidingWindow: { window: 3, pattern: 3 } }],
     ['gemma3 Q8_0', { arch: 'gemma3', weightType: 'Q8_0', slidingWindow: { window: 4, pattern: 2 } }],
+    // Gemma 3 4B+: linear rope scaling 8 on the global layers only
+    ['gemma3 F32 rope scaling', { arch: 'gemma3', weightType: 'F32', ropeScalingLinear: 8, slidingWindow: { window: 4, pattern: 2 } }],
     ['llama 3.1 rope scaling F32', { arch: 'llama', weightType: 'F32', ropeBase: 500000, llama3RopeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 64 } }],
     ['mistral v0.3 shape F32 (32768 tokens, 4:1 GQA)', { arch: 'llama', weightType: 'F32', nHead: 4, nHeadKv: 1, ropeBase: 1e6, vocab: 'mistral-v3-layout' }],
   ];

@@ -76,6 +76,8 @@ const cases: [string, TinyOptions | string, number][] = [
   ['qwen3moe Q4_K', { arch: 'qwen3moe', weightType: 'Q4_K', nEmbd: 256, nFf: 256, experts }, BOUND_Q],
   ['gemma3 F32 (sliding window 4 on layer 0)', { arch: 'gemma3', weightType: 'F32', slidingWindow: gemmaSwa }, 1e-4],
   ['gemma3 F32 (defaults: window 512, pattern 6)', { arch: 'gemma3', weightType: 'F32' }, 1e-4],
+  // Gemma 3 4B+: linear rope scaling (factor 8) on the global layer only (measured 4.0e-5; 3 layers, pattern 3: 7.5e-5)
+  ['gemma3 F32 rope scaling 8 on the global layer', { arch: 'gemma3', weightType: 'F32', ropeScalingLinear: 8, slidingWindow: gemmaSwa }, 1e-4],
   ['gemma3 F16', { arch: 'gemma3', weightType: 'F16', slidingWindow: gemmaSwa }, BOUND_F16],
   ['gemma3 BF16', { arch: 'gemma3', weightType: 'BF16', slidingWindow: gemmaSwa }, BOUND_BF16],
   ['gemma3 Q8_0', { arch: 'gemma3', weightType: 'Q8_0', slidingWindow: gemmaSwa }, BOUND_Q],

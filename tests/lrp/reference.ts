@@ -19,6 +19,8 @@ export class RefModel {
   nExpert: number; nUsed: number; V: number;
   /** gemma3: GELU FFN, embedding scale sqrt(d), window of the local layers and their rope base */
   gelu: boolean; embdScale: number; nSwa: number; swaPattern: number; baseSwa: number; neox: boolean;
+  /** linear rope scaling: angles x freqScale (1 / rope.scaling.factor), not on gemma3's local layers */
+  freqScale: number;
   private cache = new Map<string, Mat>();
   constructor(file: string) {
     this.f = readGguf(file);
@@ -34,6 +36,7 @@ export class RefModel {
     this.gelu = gemma; this.embdScale = gemma ? Math.sqrt(this.d) : 1; this.neox = A !== 'llama';
     this.nSwa = gemma ? n('attention.sliding_window', 0) : 0; this.swaPattern = n('attention.sliding_window_pattern', 6);
     this.baseSwa = n('rope.freq_base_swa', 10000);
+    this.freqScale = metaString(this.f, `${A}.rope.scaling.type`) === 'linear' ? 1 / n('rope.scaling.factor', 1) : 1;
   }
   /** local (sliding-window) layer: l % pattern < pattern - 1 (llama_hparams::set_swa_pattern) */
   swa(l: number) { return this.nSwa > 0 && (this.swaPattern === 0 || l % this.swaPattern < this.swaPattern - 1); }
@@ -93,7 +96,7 @@ function rope(M: RefModel, v: Vec, off: number, p: number, sign: 1 | -1, base = 
   // Llama 3.1's rope scaling: per-frequency divisors from the rope_freqs tensor (not on gemma3's local layers)
   const ff = !local && M.has('rope_freqs.weight') ? M.m('rope_freqs.weight').w : undefined;
   for (let i = 0; i < half; i++) {
-    const th = (p * Math.pow(base, (-2 * i) / M.nRot)) / (ff ? ff[i] : 1);
+    const th = ((local ? 1 : M.freqScale) * p * Math.pow(base, (-2 * i) / M.nRot)) / (ff ? ff[i] : 1);
     const c = Math.cos(th), s = sign * Math.sin(th);
     const a = off + (neox ? i : 2 * i), b = off + (neox ? i + half : 2 * i + 1);
     const x0 = v[a], x1 = v[b];
