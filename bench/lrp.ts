@@ -2,7 +2,8 @@
 // and Q4_K: engine forward, forward + CP-LRP backward, their ratio, tokens/s, peak RSS of a process doing only
 // the engine work, and the engine's forward against node-llama-cpp's evaluation of the same tokens (same run,
 // same machine, 2 threads each); also forward + AttnLRP backward. Then the same sizes in the qwen3 and gemma3
-// layouts (Q4_K) next to llama: LRP/fwd and AttnLRP/fwd per architecture. Models are cached under .cache/bench-lrp/,
+// layouts (Q4_K) next to llama: LRP/fwd and AttnLRP/fwd per architecture (`npm run bench -- lrp --archs`: only
+// that table). Models are cached under .cache/bench-lrp/,
 // named by a hash of everything that determines their bytes, so reruns reuse them and any change regenerates.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -174,7 +175,8 @@ async function main(): Promise<void> {
   console.log(`saved activations (estimate): ${(actBytes / 2 ** 20).toFixed(1)} MiB`);
   const recompute: string[][] = [['type', 'fwd ms', 'fwd+LRP ms', 'LRP/fwd', 'saved MiB (save)', 'saved MiB (recompute)', 'engine RSS MiB (save)', 'engine RSS MiB (recompute)']];
   const rows: string[][] = [['type', 'file MiB', 'fwd ms', 'fwd+LRP ms', 'LRP/fwd', 'fwd+attn ms', 'attn/fwd', 'fwd tok/s', 'LRP tok/s', 'peak RSS MiB', 'engine RSS MiB', 'engine/(file+act)', 'fwd ms (paired)', 'llama.cpp ms (paired)', 'fwd/llama.cpp']];
-  for (const [name, type] of [['F16', G.F16], ['Q8_0', G.Q8_0], ['Q4_K', G.Q4_K]] as const) {
+  const archsOnly = process.argv.includes('--archs');
+  for (const [name, type] of archsOnly ? [] : ([['F16', G.F16], ['Q8_0', G.Q8_0], ['Q4_K', G.Q4_K]] as const)) {
     const { file, generatedMs } = cachedModel(name, type);
     console.log(generatedMs === undefined ? `cached ${path.relative(root, file)}` : `generated ${path.relative(root, file)} in ${(generatedMs / 1000).toFixed(1)} s`);
     const size = statSync(file).size;
@@ -225,11 +227,14 @@ async function main(): Promise<void> {
     const w = t[0].map((_, i) => Math.max(...t.map((r) => r[i].length)));
     for (const r of t) console.log(r.map((x, i) => x.padStart(w[i])).join('  '));
   };
-  table(rows);
-  console.log(`LRP = CP-LRP (gate half), attn = AttnLRP; each best of ${REPEATS} after a warm-up forward (engine-only child); fwd/llama.cpp: best of ${PAIRS} each, measured in alternation in this process`);
-  console.log('targets: LRP/fwd <= 3, fwd/llama.cpp <= 1.5, engine/(file+act) < 1.5 (engine RSS = peak RSS of the engine-only child minus its RSS before opening the model)');
-  console.log('\nactivations: recompute (each layer recomputed from its input in the backward; chosen automatically when saving all would exceed 1/4 of RAM), CP-LRP, separate child:');
-  table(recompute);
+  if (!archsOnly) printMain();
+  function printMain() {
+    table(rows);
+    console.log(`LRP = CP-LRP (gate half), attn = AttnLRP; each best of ${REPEATS} after a warm-up forward (engine-only child); fwd/llama.cpp: best of ${PAIRS} each, measured in alternation in this process`);
+    console.log('targets: LRP/fwd <= 3, fwd/llama.cpp <= 1.5, engine/(file+act) < 1.5 (engine RSS = peak RSS of the engine-only child minus its RSS before opening the model)');
+    console.log('\nactivations: recompute (each layer recomputed from its input in the backward; chosen automatically when saving all would exceed 1/4 of RAM), CP-LRP, separate child:');
+    table(recompute);
+  }
   console.log('\narchitectures: the same sizes as qwen3 (q/k norms) and gemma3 (q/k norms, post-norms, GELU, 5 of 6 layers with a 32-token window), Q4_K:');
   table(archs);
 }

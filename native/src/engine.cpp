@@ -464,8 +464,9 @@ void Model::forward_layer(FwdCtx& cx, int l, std::vector<float>& x, SavedLayer* 
     for (int hh = ith; hh < H; hh += nth) {
       const int kh = hh / grp;
       for (int64_t t = 0; t < T; t++) {
-        attention_row(&q[(t * H + hh) * hd], &k[kh * hd], (size_t)Hkv * hd, t, hd, scale, a.data(), window_start(t, window));
-        weighted_rows(a.data(), t + 1, &v[kh * hd], (size_t)Hkv * hd, &o[(t * H + hh) * hd], hd);
+        const int64_t s0 = window_start(t, window);  // sliding window: the rows before s0 have a = 0, skipped
+        attention_row(&q[(t * H + hh) * hd], &k[kh * hd], (size_t)Hkv * hd, t, hd, scale, a.data(), s0);
+        weighted_rows(a.data() + s0, t + 1 - s0, &v[(s0 * Hkv + kh) * hd], (size_t)Hkv * hd, &o[(t * H + hh) * hd], hd);
       }
     }
   });
