@@ -1,7 +1,9 @@
 // npm run bench:lrp — the LRP engine on a generated ~100M-parameter llama model at 128 tokens, in F16, Q8_0
 // and Q4_K: engine forward, forward + CP-LRP backward, their ratio, tokens/s, peak RSS of a process doing only
 // the engine work, and the engine's forward against node-llama-cpp's evaluation of the same tokens (same run,
-// same machine, 2 threads each); also forward + AttnLRP backward. Models are cached under .cache/bench-lrp/,
+// same machine, 2 threads each); also forward + AttnLRP backward. Then the same sizes in the qwen3 and gemma3
+// layouts (Q4_K) next to llama: LRP/fwd and AttnLRP/fwd per architecture (`npm run bench -- lrp --archs`: only
+// that table). Models are cached under .cache/bench-lrp/,
 // named by a hash of everything that determines their bytes, so reruns reuse them and any change regenerates.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -28,7 +30,8 @@ function paramsCount(): number {
 
 // Weights are rows drawn from a pool of 256 random rows per (type, row length), quantized once: timing does
 // not depend on the values, and quantizing 100M values to K-quants in TypeScript would take minutes.
-function makeModel(file: string, type: number): void {
+type BenchArch = 'llama' | 'qwen3' | 'gemma3';
+function makeModel(file: string, type: number, A: BenchArch): void {
   let seed = 12345;
   const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296) * 2 - 1;
   const pools = new Map<string, Uint8Array[]>();
@@ -66,29 +69,39 @@ function makeModel(file: string, type: number): void {
     });
   };
   const { nLayer, d, ff, nHead, nHeadKv, vocab } = cfg;
-  mat('token_embd.weight', d, vocab, type, 1);
+  const hd = d / nHead;
+  mat('token_embd.weight', d, vocab, type, A === 'gemma3' ? 1 / Math.sqrt(d) : 1);
   for (let l = 0; l < nLayer; l++) {
     const p = `blk.${l}.`;
     mat(p + 'attn_norm.weight', d, 1, G.F32, 0.1, 1);
     mat(p + 'attn_q.weight', d, d, type, 1.5 / Math.sqrt(d));
     mat(p + 'attn_k.weight', d, d, type, 1.5 / Math.sqrt(d));
     mat(p + 'attn_v.weight', d, d, type, 1.5 / Math.sqrt(d));
+    if (A !== 'llama') {
+      mat(p + 'attn_q_norm.weight', hd, 1, G.F32, 0.1, 1);
+      mat(p + 'attn_k_norm.weight', hd, 1, G.F32, 0.1, 1);
+    }
     mat(p + 'attn_output.weight', d, d, type, 1 / Math.sqrt(d));
+    if (A === 'gemma3') mat(p + 'post_attention_norm.weight', d, 1, G.F32, 0.1, 1);
     mat(p + 'ffn_norm.weight', d, 1, G.F32, 0.1, 1);
     mat(p + 'ffn_gate.weight', d, ff, type, 1.5 / Math.sqrt(d));
     mat(p + 'ffn_up.weight', d, ff, type, 1.5 / Math.sqrt(d));
     mat(p + 'ffn_down.weight', ff, d, type, 1 / Math.sqrt(ff));
+    if (A === 'gemma3') mat(p + 'post_ffw_norm.weight', d, 1, G.F32, 0.1, 1);
   }
   mat('output_norm.weight', d, 1, G.F32, 0.1, 1);
   mat('output.weight', d, vocab, type, 2 / Math.sqrt(d));
-  const A = 'llama';
+  // gemma3: Gemma 3's pattern (5 local layers of window 32 here, so the 128 tokens meet it, then 1 global)
+  const archKv = A === 'gemma3'
+    ? [kv.u32(`${A}.attention.sliding_window`, 32), kv.u32(`${A}.attention.sliding_window_pattern`, 6), kv.f32(`${A}.rope.freq_base`, 1e6), kv.f32(`${A}.rope.freq_base_swa`, 1e4)]
+    : A === 'qwen3' ? [kv.f32(`${A}.rope.freq_base`, 1e6)] : [];
   writeGguf(file + '.tmp', {
     kv: [
       kv.str('general.architecture', A), kv.str('general.name', 'bench-100M'),
       kv.u32(`${A}.block_count`, nLayer), kv.u32(`${A}.context_length`, 512), kv.u32(`${A}.embedding_length`, d),
       kv.u32(`${A}.feed_forward_length`, ff), kv.u32(`${A}.attention.head_count`, nHead),
       kv.u32(`${A}.attention.head_count_kv`, nHeadKv), kv.f32(`${A}.attention.layer_norm_rms_epsilon`, 1e-5),
-      kv.u32(`${A}.rope.dimension_count`, d / nHead),
+      kv.u32(`${A}.rope.dimension_count`, d / nHead), ...archKv,
       ...copiedVocab({ path: stories }).kv,
     ],
     tensors,
@@ -100,18 +113,18 @@ function makeModel(file: string, type: number): void {
  * The cached model for `type`: .cache/bench-lrp/bench-100M-<type>-<hash>.gguf, the hash covering the sizes, the
  * type, the generator's own source and the tokenizer file's size and mtime. Stale files of the same type go.
  */
-function cachedModel(name: string, type: number): { file: string; generatedMs?: number } {
+function cachedModel(name: string, type: number, arch: BenchArch = 'llama'): { file: string; generatedMs?: number } {
   const tok = statSync(stories);
-  const key = JSON.stringify({ cfg, type, generator: makeModel.toString(), tokenizer: [tok.size, tok.mtimeMs] });
+  const key = JSON.stringify({ cfg, type, arch, generator: makeModel.toString(), tokenizer: [tok.size, tok.mtimeMs] });
   const hash = createHash('sha256').update(key).digest('hex').slice(0, 16);
-  const prefix = `bench-100M-${name}`;
+  const prefix = arch === 'llama' ? `bench-100M-${name}` : `bench-100M-${arch}-${name}`;
   const file = path.join(cacheDir, `${prefix}-${hash}.gguf`);
   if (existsSync(file)) return { file };
   for (const old of readdirSync(cacheDir)) {
     if (old === `${prefix}.gguf` || (old.startsWith(`${prefix}-`) && old.endsWith('.gguf'))) rmSync(path.join(cacheDir, old), { force: true });
   }
   const t0 = performance.now();
-  makeModel(file, type);
+  makeModel(file, type, arch);
   return { file, generatedMs: performance.now() - t0 };
 }
 
@@ -162,7 +175,8 @@ async function main(): Promise<void> {
   console.log(`saved activations (estimate): ${(actBytes / 2 ** 20).toFixed(1)} MiB`);
   const recompute: string[][] = [['type', 'fwd ms', 'fwd+LRP ms', 'LRP/fwd', 'saved MiB (save)', 'saved MiB (recompute)', 'engine RSS MiB (save)', 'engine RSS MiB (recompute)']];
   const rows: string[][] = [['type', 'file MiB', 'fwd ms', 'fwd+LRP ms', 'LRP/fwd', 'fwd+attn ms', 'attn/fwd', 'fwd tok/s', 'LRP tok/s', 'peak RSS MiB', 'engine RSS MiB', 'engine/(file+act)', 'fwd ms (paired)', 'llama.cpp ms (paired)', 'fwd/llama.cpp']];
-  for (const [name, type] of [['F16', G.F16], ['Q8_0', G.Q8_0], ['Q4_K', G.Q4_K]] as const) {
+  const archsOnly = process.argv.includes('--archs');
+  for (const [name, type] of archsOnly ? [] : ([['F16', G.F16], ['Q8_0', G.Q8_0], ['Q4_K', G.Q4_K]] as const)) {
     const { file, generatedMs } = cachedModel(name, type);
     console.log(generatedMs === undefined ? `cached ${path.relative(root, file)}` : `generated ${path.relative(root, file)} in ${(generatedMs / 1000).toFixed(1)} s`);
     const size = statSync(file).size;
@@ -199,16 +213,30 @@ async function main(): Promise<void> {
       (((e.maxRssKb - e.baseKb) * 1024) / 2 ** 20).toFixed(0), (((rc.maxRssKb - rc.baseKb) * 1024) / 2 ** 20).toFixed(0),
     ]);
   }
+  // the same sizes in the other architectures' layouts, Q4_K: what q/k norms, post-norms, GELU and the sliding
+  // window cost next to llama (engine-only child, as above)
+  const archs: string[][] = [['arch (Q4_K)', 'fwd ms', 'fwd+LRP ms', 'LRP/fwd', 'fwd+attn ms', 'attn/fwd']];
+  for (const arch of ['llama', 'qwen3', 'gemma3'] as const) {
+    const { file, generatedMs } = cachedModel('Q4_K', G.Q4_K, arch);
+    if (generatedMs !== undefined) console.log(`generated ${path.relative(root, file)} in ${(generatedMs / 1000).toFixed(1)} s`);
+    const e = runChild(`${arch} Q4_K`, file, 'save');
+    archs.push([arch, e.fwd.toFixed(0), e.lrp.toFixed(0), (e.lrp / e.fwd).toFixed(2), e.attn.toFixed(0), (e.attn / e.fwd).toFixed(2)]);
+  }
   await llama.dispose();
   const table = (t: string[][]) => {
     const w = t[0].map((_, i) => Math.max(...t.map((r) => r[i].length)));
     for (const r of t) console.log(r.map((x, i) => x.padStart(w[i])).join('  '));
   };
-  table(rows);
-  console.log(`LRP = CP-LRP (gate half), attn = AttnLRP; each best of ${REPEATS} after a warm-up forward (engine-only child); fwd/llama.cpp: best of ${PAIRS} each, measured in alternation in this process`);
-  console.log('targets: LRP/fwd <= 3, fwd/llama.cpp <= 1.5, engine/(file+act) < 1.5 (engine RSS = peak RSS of the engine-only child minus its RSS before opening the model)');
-  console.log('\nactivations: recompute (each layer recomputed from its input in the backward; chosen automatically when saving all would exceed 1/4 of RAM), CP-LRP, separate child:');
-  table(recompute);
+  if (!archsOnly) printMain();
+  function printMain() {
+    table(rows);
+    console.log(`LRP = CP-LRP (gate half), attn = AttnLRP; each best of ${REPEATS} after a warm-up forward (engine-only child); fwd/llama.cpp: best of ${PAIRS} each, measured in alternation in this process`);
+    console.log('targets: LRP/fwd <= 3, fwd/llama.cpp <= 1.5, engine/(file+act) < 1.5 (engine RSS = peak RSS of the engine-only child minus its RSS before opening the model)');
+    console.log('\nactivations: recompute (each layer recomputed from its input in the backward; chosen automatically when saving all would exceed 1/4 of RAM), CP-LRP, separate child:');
+    table(recompute);
+  }
+  console.log('\narchitectures: the same sizes as qwen3 (q/k norms) and gemma3 (q/k norms, post-norms, GELU, 5 of 6 layers with a 32-token window), Q4_K:');
+  table(archs);
 }
 
 await main();

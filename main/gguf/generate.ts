@@ -1,4 +1,4 @@
-// Deterministic tiny (or benchmark-sized) llama / mixtral / qwen2 GGUF models with seeded random weights,
+// Deterministic tiny (or benchmark-sized) llama / mixtral / qwen2 / qwen3 / gemma3 GGUF models with seeded random weights,
 // a real or synthetic tokenizer and a chat template. Same options -> same bytes.
 import { rmSync } from 'node:fs';
 import { hashString, Sfc32 } from './prng';
@@ -15,8 +15,14 @@ export type TensorClass = 'embedding' | 'output' | 'attention' | 'ffn' | 'router
 export interface GenerateModelOptions {
   /** Where to write the .gguf file. */
   path: string;
-  /** `llama` (NORM rope; with `experts` the Mixtral layout) or `qwen2` (q/k/v biases, NEOX rope). */
-  arch?: 'llama' | 'qwen2';
+  /**
+   * `llama` (NORM rope; with `experts` the Mixtral layout), `qwen2` (q/k/v biases, NEOX rope), `qwen3` (per-head
+   * q/k RMS norms, no biases, NEOX rope), `qwen3moe` (qwen3 with `experts`, `expert_feed_forward_length` = nFf) or
+   * `gemma3` (q/k norms, post-attention and post-FFN norms, GELU FFN,
+   * embeddings scaled by sqrt(d), interleaved sliding-window layers with their own rope base, tied output):
+   * llama.cpp's architecture names, hyperparameter keys and tensor names.
+   */
+  arch?: GeneratedArch;
   seed?: number;
   nLayer?: number;
   nEmbd?: number;
@@ -24,15 +30,33 @@ export interface GenerateModelOptions {
   /** Key/value heads (GQA when < nHead). Defaults to nHead. */
   nHeadKv?: number;
   nFf?: number;
+  /** Per-head dimension (`attention.key_length` / `value_length`, written when it differs from nEmbd / nHead). */
+  headDim?: number;
   contextLength?: number;
   ropeBase?: number;
   rmsEps?: number;
-  /** Mixtral-style experts (llama architecture only). */
+  /**
+   * gemma3's local attention: window (`attention.sliding_window`, default 512), pattern (layer l is local when
+   * l % pattern < pattern - 1; written only when given, llama.cpp's default is 6) and the local layers' rope base
+   * (`rope.freq_base_swa`, default 10000).
+   */
+  slidingWindow?: { window?: number; pattern?: number; ropeBase?: number };
+  /**
+   * Llama 3.1's rope scaling ("rope_type": "llama3"), written as llama.cpp's converter writes it: a `rope_freqs`
+   * tensor of per-frequency divisors (convert_hf_to_gguf.py, LlamaModel.generate_extra_tensors). llama only.
+   */
+  llama3RopeScaling?: { factor: number; lowFreqFactor: number; highFreqFactor: number; originalContext: number };
+  /**
+   * Linear rope scaling (`rope.scaling.type` linear, `rope.scaling.factor`): angles divided by the factor (Gemma 3
+   * 4B and up: factor 8 on the global layers; its local layers keep scale 1).
+   */
+  ropeScalingLinear?: number;
+  /** Mixtral-style experts (llama: the Mixtral layout; required for qwen3moe). */
   experts?: { count: number; used: number };
   vocab?: VocabSource;
   /** Extra whole words for the synthetic vocabulary. */
   syntheticWords?: string[];
-  /** Output projection tied to token_embd (no `output` tensor). Default: true for qwen2, false for llama. */
+  /** Output projection tied to token_embd (no `output` tensor). Default: true for qwen2 and gemma3, false otherwise. */
   tiedOutput?: boolean;
   /** Weight type of every matrix (embedding, output, attention, ffn); default F32. Router stays F32 unless set. */
   weightType?: WritableType;
@@ -50,6 +74,8 @@ export interface GenerateModelOptions {
   tensors?: Record<string, Float32Array>;
 }
 
+export type GeneratedArch = 'llama' | 'qwen2' | 'qwen3' | 'qwen3moe' | 'gemma3';
+
 export interface GeneratedTensor {
   name: string;
   shape: number[];
@@ -61,7 +87,7 @@ export interface GeneratedModel {
   path: string;
   sha256: string;
   bytes: number;
-  arch: 'llama' | 'qwen2';
+  arch: GeneratedArch;
   nParams: number;
   nVocab: number;
   bos?: number;
@@ -71,6 +97,9 @@ export interface GeneratedModel {
   hparams: {
     nLayer: number; nEmbd: number; nHead: number; nHeadKv: number; headDim: number; nFf: number;
     contextLength: number; ropeBase: number; rmsEps: number; nExpert: number; nExpertUsed: number; tiedOutput: boolean;
+    ropeScalingLinear?: number;
+    /** gemma3 only */
+    slidingWindow?: { window: number; pattern?: number; ropeBase: number };
   };
   tensors: GeneratedTensor[];
   fileType: number;
@@ -112,16 +141,19 @@ function plan(o: Required<Pick<GenerateModelOptions, 'arch'>> & GenerateModelOpt
   const nHead = o.nHead ?? 4;
   const nHeadKv = o.nHeadKv ?? nHead;
   const nFf = o.nFf ?? nEmbd * 2;
-  if (nEmbd % nHead !== 0) throw new Error(`nEmbd ${nEmbd} is not divisible by nHead ${nHead}`);
+  if (o.headDim === undefined && nEmbd % nHead !== 0) throw new Error(`nEmbd ${nEmbd} is not divisible by nHead ${nHead}`);
   if (nHead % nHeadKv !== 0) throw new Error(`nHead ${nHead} is not divisible by nHeadKv ${nHeadKv}`);
-  const headDim = nEmbd / nHead;
+  const headDim = o.headDim ?? nEmbd / nHead;
   if (headDim % 2 !== 0) throw new Error(`head dimension ${headDim} must be even for RoPE`);
   const experts = o.experts;
-  if (experts && o.arch !== 'llama') throw new Error('experts are only supported with arch "llama" (Mixtral layout)');
+  if (experts && o.arch !== 'llama' && o.arch !== 'qwen3moe') throw new Error('experts are only supported with arch "llama" (Mixtral layout) or "qwen3moe"');
+  if (!experts && o.arch === 'qwen3moe') throw new Error('arch "qwen3moe" needs experts');
   if (experts && (experts.used < 1 || experts.used > experts.count)) {
     throw new Error(`experts.used ${experts.used} must be in 1..${experts.count}`);
   }
-  const tied = o.tiedOutput ?? o.arch === 'qwen2';
+  if (o.slidingWindow && o.arch !== 'gemma3') throw new Error('slidingWindow is only supported with arch "gemma3"');
+  if (o.llama3RopeScaling && o.arch !== 'llama') throw new Error('llama3RopeScaling is only supported with arch "llama"');
+  const tied = o.tiedOutput ?? (o.arch === 'qwen2' || o.arch === 'gemma3');
   const base = o.weightType ?? 'F32';
   const typeOf = (cls: TensorClass): WritableType => o.types?.[cls] ?? (cls === 'router' ? 'F32' : base);
   const fb = o.typeFallback ?? false;
@@ -139,9 +171,12 @@ function plan(o: Required<Pick<GenerateModelOptions, 'arch'>> & GenerateModelOpt
   const w = (fanIn: number): number => Math.sqrt(3 / fanIn);
   const qDim = nHead * headDim;
   const kvDim = nHeadKv * headDim;
-  mat('token_embd.weight', [nEmbd, nVocab], 'embedding', 1);
+  // gemma3 multiplies the embeddings by sqrt(d): half-width sqrt(3/d) gives the scaled rows unit variance, as in
+  // the real model (unscaled, the tied output's logits for the input token dwarf all others)
+  mat('token_embd.weight', [nEmbd, nVocab], 'embedding', o.arch === 'gemma3' ? w(nEmbd) : 1);
   f32('output_norm.weight', [nEmbd], 'norm');
   if (!tied) mat('output.weight', [nEmbd, nVocab], 'output', w(nEmbd));
+  if (o.llama3RopeScaling) f32('rope_freqs.weight', [headDim / 2], 'norm');
   for (let i = 0; i < nLayer; i++) {
     const p = `blk.${i}.`;
     f32(`${p}attn_norm.weight`, [nEmbd], 'norm');
@@ -153,7 +188,12 @@ function plan(o: Required<Pick<GenerateModelOptions, 'arch'>> & GenerateModelOpt
       f32(`${p}attn_k.bias`, [kvDim], 'bias');
       f32(`${p}attn_v.bias`, [kvDim], 'bias');
     }
+    if (o.arch === 'qwen3' || o.arch === 'qwen3moe' || o.arch === 'gemma3') {
+      f32(`${p}attn_q_norm.weight`, [headDim], 'norm');
+      f32(`${p}attn_k_norm.weight`, [headDim], 'norm');
+    }
     mat(`${p}attn_output.weight`, [qDim, nEmbd], 'attention', w(qDim));
+    if (o.arch === 'gemma3') f32(`${p}post_attention_norm.weight`, [nEmbd], 'norm');
     f32(`${p}ffn_norm.weight`, [nEmbd], 'norm');
     if (experts) {
       mat(`${p}ffn_gate_inp.weight`, [nEmbd, experts.count], 'router', w(nEmbd));
@@ -165,17 +205,45 @@ function plan(o: Required<Pick<GenerateModelOptions, 'arch'>> & GenerateModelOpt
       mat(`${p}ffn_down.weight`, [nFf, nEmbd], 'ffn', w(nFf));
       mat(`${p}ffn_up.weight`, [nEmbd, nFf], 'ffn', w(nEmbd));
     }
+    if (o.arch === 'gemma3') f32(`${p}post_ffw_norm.weight`, [nEmbd], 'norm');
   }
+  const neox = o.arch !== 'llama';
   const hparams = {
     nLayer, nEmbd, nHead, nHeadKv, headDim, nFf,
     contextLength: o.contextLength ?? 512,
-    ropeBase: o.ropeBase ?? (o.arch === 'qwen2' ? 1_000_000 : 10_000),
-    rmsEps: o.rmsEps ?? (o.arch === 'qwen2' ? 1e-6 : 1e-5),
+    ropeBase: o.ropeBase ?? (neox ? 1_000_000 : 10_000),
+    rmsEps: o.rmsEps ?? (neox ? 1e-6 : 1e-5),
     nExpert: experts?.count ?? 0,
     nExpertUsed: experts?.used ?? 0,
     tiedOutput: tied,
+    ...(o.ropeScalingLinear !== undefined ? { ropeScalingLinear: o.ropeScalingLinear } : {}),
+    ...(o.arch === 'gemma3'
+      ? { slidingWindow: { window: o.slidingWindow?.window ?? 512, pattern: o.slidingWindow?.pattern, ropeBase: o.slidingWindow?.ropeBase ?? 10_000 } }
+      : {}),
   };
   return { tensors, hparams, dominant: typeOf('attention') };
+}
+
+/**
+ * Llama 3.1's rope factors as llama.cpp's converter computes them: for each rotary frequency f_i = base^(-2i/dim)
+ * (float32), wavelength 2 pi / f_i; short wavelengths keep factor 1, long ones get `factor`, the band between is
+ * interpolated smoothly.
+ */
+export function llama3RopeFactors(base: number, dim: number, s: NonNullable<GenerateModelOptions['llama3RopeScaling']>): Float32Array {
+  const lowWavelen = s.originalContext / s.lowFreqFactor;
+  const highWavelen = s.originalContext / s.highFreqFactor;
+  const out = new Float32Array(dim / 2);
+  for (let i = 0; i < dim / 2; i++) {
+    const freq = Math.fround(1 / Math.fround(Math.pow(base, Math.fround((2 * i) / dim))));
+    const wavelen = (2 * Math.PI) / freq;
+    if (wavelen < highWavelen) out[i] = 1;
+    else if (wavelen > lowWavelen) out[i] = s.factor;
+    else {
+      const smooth = (s.originalContext / wavelen - s.lowFreqFactor) / (s.highFreqFactor - s.lowFreqFactor);
+      out[i] = 1 / ((1 - smooth) / s.factor + smooth);
+    }
+  }
+  return out;
 }
 
 function archKv(arch: string, h: GeneratedModel['hparams'], nVocab: number): GgufKv[] {
@@ -191,8 +259,20 @@ function archKv(arch: string, h: GeneratedModel['hparams'], nVocab: number): Ggu
     kv.u32(`${arch}.rope.dimension_count`, h.headDim),
     kv.u32(`${arch}.vocab_size`, nVocab),
   ];
+  if (h.headDim * h.nHead !== h.nEmbd) {
+    out.push(kv.u32(`${arch}.attention.key_length`, h.headDim), kv.u32(`${arch}.attention.value_length`, h.headDim));
+  }
+  if (h.ropeScalingLinear !== undefined) {
+    out.push(kv.str(`${arch}.rope.scaling.type`, 'linear'), kv.f32(`${arch}.rope.scaling.factor`, h.ropeScalingLinear));
+  }
+  const sw = h.slidingWindow;
+  if (sw) {
+    out.push(kv.u32(`${arch}.attention.sliding_window`, sw.window), kv.f32(`${arch}.rope.freq_base_swa`, sw.ropeBase));
+    if (sw.pattern !== undefined) out.push(kv.u32(`${arch}.attention.sliding_window_pattern`, sw.pattern));
+  }
   if (h.nExpert) {
     out.push(kv.u32(`${arch}.expert_count`, h.nExpert), kv.u32(`${arch}.expert_used_count`, h.nExpertUsed));
+    if (arch === 'qwen3moe') out.push(kv.u32(`${arch}.expert_feed_forward_length`, h.nFf));
   }
   return out;
 }
@@ -205,7 +285,8 @@ export function generateModelSync(options: GenerateModelOptions): GeneratedModel
   const vocab = buildVocab(o.vocab ?? 'synthetic', { extraWords: o.syntheticWords });
   const { tensors, hparams, dominant } = plan(o, vocab.size);
 
-  const planted = o.tensors ?? {};
+  const planted: Record<string, Float32Array> = { ...o.tensors };
+  if (o.llama3RopeScaling) planted['rope_freqs.weight'] ??= llama3RopeFactors(hparams.ropeBase, hparams.headDim, o.llama3RopeScaling);
   const byName = new Map(tensors.map((t) => [t.name, t]));
   for (const [name, values] of Object.entries(planted)) {
     const t = byName.get(name);

@@ -9,10 +9,10 @@ import { kv } from './writer';
 import type { ChatTemplateName } from './templates';
 
 export type RealVocabName = 'llama-bpe' | 'llama-spm' | 'qwen2';
-export type VocabSource = 'synthetic' | RealVocabName | { path: string };
+export type VocabSource = 'synthetic' | RealVocabName | 'mistral-v3-layout' | { path: string };
 
 export interface BuiltVocab {
-  kind: 'synthetic' | RealVocabName | 'file';
+  kind: 'synthetic' | RealVocabName | 'mistral-v3-layout' | 'file';
   kv: GgufKv[];
   size: number;
   bos?: number;
@@ -125,5 +125,37 @@ export function copiedVocab(source: RealVocabName | { path: string }): BuiltVoca
 }
 
 export function buildVocab(source: VocabSource, synthetic: SyntheticVocabOptions = {}): BuiltVocab {
+  if (source === 'mistral-v3-layout') return mistralV3LayoutVocab();
   return source === 'synthetic' ? syntheticVocab(synthetic) : copiedVocab(source);
+}
+
+/**
+ * Mistral 7B v0.3's vocabulary layout, 32768 tokens: <unk> <s> </s>, then its 768 control tokens ([INST] = 3,
+ * [/INST] = 4, [TOOL_CALLS], [AVAILABLE_TOOLS], [/AVAILABLE_TOOLS], [TOOL_RESULTS], [/TOOL_RESULTS],
+ * [control_8] .. [control_768]), then a 32000-token SentencePiece vocabulary from its byte tokens on. Mistral's own
+ * pieces are not available offline: Llama 2's (llama-spm) stand in, so ids, size and control tokens are v0.3's,
+ * the word pieces are not.
+ */
+export function mistralV3LayoutVocab(): BuiltVocab {
+  const base = copiedVocab('llama-spm');
+  const control = ['[INST]', '[/INST]', '[TOOL_CALLS]', '[AVAILABLE_TOOLS]', '[/AVAILABLE_TOOLS]', '[TOOL_RESULTS]', '[/TOOL_RESULTS]'];
+  for (let i = 8; i <= 768; i++) control.push(`[control_${i}]`);
+  const splice = (e: GgufKv): GgufKv => {
+    const v = e.value;
+    if (!isGgufArray(v)) return e;
+    if (e.key === 'tokenizer.ggml.tokens') {
+      const items = v.items as string[];
+      return { ...e, value: { itemType: v.itemType, items: [...items.slice(0, 3), ...control, ...items.slice(3)] } };
+    }
+    if (e.key === 'tokenizer.ggml.scores') {
+      const items = v.items as Float32Array;
+      return { ...e, value: { itemType: v.itemType, items: Float32Array.from([...items.slice(0, 3), ...control.map(() => 0), ...items.slice(3)]) } };
+    }
+    if (e.key === 'tokenizer.ggml.token_type') {
+      const items = v.items as Int32Array;
+      return { ...e, value: { itemType: v.itemType, items: Int32Array.from([...items.slice(0, 3), ...control.map(() => TokenType.CONTROL), ...items.slice(3)]) } };
+    }
+    return e;
+  };
+  return { ...base, kind: 'mistral-v3-layout', kv: base.kv.map(splice), size: base.size + control.length, defaultTemplate: 'llama2' };
 }

@@ -13,7 +13,7 @@ export { estimateFit, type FitEstimate } from './registry-fit';
 export { downloadModel, type DownloadOptions } from './registry-download';
 
 /** Architectures the model runner and the LRP engine support. */
-export const SUPPORTED_ARCHITECTURES = ['llama', 'qwen2'] as const;
+export const SUPPORTED_ARCHITECTURES = ['llama', 'qwen2', 'qwen3', 'qwen3moe', 'gemma3'] as const;
 /** Tensor types published GGUF files use that the LRP engine supports. */
 export const SUPPORTED_TENSOR_TYPES: readonly number[] = [
   GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0,

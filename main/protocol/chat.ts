@@ -20,6 +20,16 @@ export interface RenderedChat {
   promptTokens: PromptToken[];
   /** Character ranges of every piece in `full`, in order. */
   pieces: Array<{ segment: Segment; turn: number; start: number; end: number }>;
+  /**
+   * The template's thinking switch (Qwen 3's `enable_thinking`): `off` when the template has one (the protocol
+   * always renders with thinking off: the study asks for a direct answer), null when it has none.
+   */
+  thinking: 'off' | null;
+}
+
+/** Whether a chat template reads a thinking switch (Qwen 3: `enable_thinking`). */
+export function hasThinkingSwitch(template: string): boolean {
+  return /\benable_thinking\b/.test(template);
 }
 
 /** The model's own chat template (`tokenizer.chat_template`), or the override. */
@@ -52,6 +62,9 @@ export function renderChat(model: LlamaModel, template: string, turns: readonly 
     bos_token: model.tokens.bosString ?? '',
     eos_token: model.tokens.eosString ?? '',
     add_generation_prompt: true,
+    // thinking off (Qwen 3: the generation prompt closes an empty <think></think> block); templates without the
+    // switch ignore the variable
+    enable_thinking: false,
   });
   if (open && open.role === 'model') rendered += open.text;
 
@@ -89,7 +102,7 @@ export function renderChat(model: LlamaModel, template: string, turns: readonly 
   });
 
   const promptTokens = spans.map((s) => ({ ...s, ...segmentOf(s, pieces, full) }));
-  return { tokens, full, promptTokens, pieces };
+  return { tokens, full, promptTokens, pieces, thinking: hasThinkingSwitch(template) ? 'off' : null };
 }
 
 function isControl(model: LlamaModel, token: Token): boolean {

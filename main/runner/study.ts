@@ -11,7 +11,7 @@ import type { StudyConfig } from '../config/study-schema';
 import { importFile } from '../datasets/index';
 import { inspectHeader, registerModel } from '../models/registry';
 import { openLrpModel, type LrpModel } from '../lrp';
-import { fillerToken, type IndicatorDefinitions } from '../protocol';
+import { chatTemplateOf, fillerToken, type IndicatorDefinitions } from '../protocol';
 import { modelChatTemplate, templateProblem } from '../protocol/template-families';
 import { gpuPlan, sessionLlama } from '../models/session';
 import { GoldLabelError, studyLabelCheck } from '../protocol/gold';

@@ -92,8 +92,14 @@ Model::Model(const std::string& path, int threads) : threads_(std::max(1, thread
   hp_.arch_name = gguf_get_val_str(c, ka);
   if (hp_.arch_name == "llama") hp_.arch = Arch::Llama;
   else if (hp_.arch_name == "qwen2") hp_.arch = Arch::Qwen2;
-  else throw LrpError(fmt("'%s': unsupported architecture '%s' (supported: llama, llama with experts, qwen2)", path.c_str(), hp_.arch_name.c_str()));
-  hp_.rope_neox = hp_.arch == Arch::Qwen2;
+  else if (hp_.arch_name == "qwen3") hp_.arch = Arch::Qwen3;
+  else if (hp_.arch_name == "qwen3moe") hp_.arch = Arch::Qwen3Moe;
+  else if (hp_.arch_name == "gemma3") hp_.arch = Arch::Gemma3;
+  else throw LrpError(fmt("'%s': unsupported architecture '%s' (supported: llama, llama with experts, qwen2, qwen3, qwen3moe, gemma3)", path.c_str(), hp_.arch_name.c_str()));
+  // llama.cpp's rope type per architecture (llama_model_rope_type): llama NORM, the others NEOX
+  hp_.rope_neox = hp_.arch != Arch::Llama;
+  const bool qk_norm = hp_.arch == Arch::Qwen3 || hp_.arch == Arch::Qwen3Moe || hp_.arch == Arch::Gemma3;
+  const bool gemma = hp_.arch == Arch::Gemma3;
   const std::string A = hp_.arch_name + ".";
   auto need_int = [&](const std::string& k) -> int64_t {
     int64_t id = key(A + k);
@@ -118,9 +124,25 @@ Model::Model(const std::string& path, int threads) : threads_(std::max(1, thread
   hp_.rope_base = (float)opt_float("rope.freq_base", 10000.0);
   hp_.n_expert = (int)opt_int("expert_count", 0);
   hp_.n_expert_used = (int)opt_int("expert_used_count", 0);
+  if (hp_.arch == Arch::Qwen3Moe && hp_.n_expert <= 0)
+    throw LrpError(fmt("'%s': qwen3moe without expert_count", path.c_str()));
   if (hp_.n_head <= 0 || hp_.n_embd % hp_.n_head) throw LrpError(fmt("'%s': head_count %d does not divide embedding_length %d", path.c_str(), hp_.n_head, hp_.n_embd));
   hp_.head_dim = (int)opt_int("attention.key_length", hp_.n_embd / hp_.n_head);
   hp_.n_rot = (int)opt_int("rope.dimension_count", hp_.head_dim);
+  if (opt_int("attention.value_length", hp_.head_dim) != hp_.head_dim)
+    throw LrpError(fmt("'%s': attention.value_length differs from key_length %d (not supported)", path.c_str(), hp_.head_dim));
+  hp_.attn_scale = 1.0f / sqrtf((float)hp_.head_dim);
+  if (gemma) {
+    // llama_model_gemma3::load_arch_hparams: sqrt(d) on the embeddings, GELU FFN, sliding-window layers
+    // (pattern p: layer l is local when l % p < p - 1; default 6) with their own rope base (default 10000)
+    hp_.act = Act::GeluTanh;
+    hp_.embd_scale = sqrtf((float)hp_.n_embd);
+    hp_.n_swa = (int)opt_int("attention.sliding_window", 0);
+    hp_.rope_base_swa = (float)opt_float("rope.freq_base_swa", 10000.0);
+    if (hp_.n_layer == 62) hp_.attn_scale = 1.0f / sqrtf((float)(hp_.n_embd / hp_.n_head));  // 27B: gemma_pytorch's query_pre_attn_scalar
+    if (opt_float("final_logit_softcapping", 0.0) != 0.0)
+      throw LrpError(fmt("'%s': final logit softcapping is not supported", path.c_str()));
+  }
   {
     int64_t id = key(A + "rope.scaling.type");
     std::string st = id >= 0 ? gguf_get_val_str(c, id) : "none";
@@ -198,6 +220,18 @@ Model::Model(const std::string& path, int threads) : threads_(std::max(1, thread
       L.bk = get(p + "attn_k.bias", false, (int64_t)L.n_head_kv * hd);
       L.bv = get(p + "attn_v.bias", false, (int64_t)L.n_head_kv * hd);
       L.bo = get(p + "attn_output.bias", false, d);
+      if (qk_norm) {
+        L.q_norm = get(p + "attn_q_norm.weight", true, hd);
+        L.k_norm = get(p + "attn_k_norm.weight", true, hd);
+      }
+      if (gemma) {
+        L.attn_post_norm = get(p + "post_attention_norm.weight", true, d);
+        L.ffn_post_norm = get(p + "post_ffw_norm.weight", true, d);
+        // llama.cpp reads a scalar pattern; an array (another model family's per-layer form) leaves its default 6
+        const int64_t kp = key(A + "attention.sliding_window_pattern");
+        const int pat = kp < 0 || gguf_get_kv_type(c, kp) == GGUF_TYPE_ARRAY ? 6 : (int)kv_int(c, kp);
+        L.swa = hp_.n_swa > 0 && (pat == 0 || l % pat < pat - 1);
+      }
       L.ffn_norm = get(p + "ffn_norm.weight", true, d);
       if (hp_.n_expert > 0) {
         if (hp_.n_expert_used <= 0 || hp_.n_expert_used > hp_.n_expert) throw LrpError(fmt("'%s': bad expert_used_count %d", path.c_str(), hp_.n_expert_used));
@@ -213,8 +247,13 @@ Model::Model(const std::string& path, int threads) : threads_(std::max(1, thread
         L.down = get(p + "ffn_down.weight", true, L.gate.R, d);
       }
     }
+    // the experts' FFN width (qwen3moe: expert_feed_forward_length; feed_forward_length is the unused dense one)
+    if (hp_.n_expert > 0 && !layers_.empty()) hp_.n_ff = (int)layers_[0].gate_exps.R;
     for (auto* w : {&tok_embd_, &out_norm_})
       if (w->type != GGML_TYPE_F32 && w == &out_norm_) throw LrpError(fmt("'%s': output_norm must be F32", path.c_str()));
+    for (const Layer& L : layers_)
+      for (const Weight* w : {&L.attn_norm, &L.ffn_norm, &L.q_norm, &L.k_norm, &L.attn_post_norm, &L.ffn_post_norm})
+        if (w->present() && w->type != GGML_TYPE_F32) throw LrpError(fmt("'%s': norm weights must be F32", path.c_str()));
   } catch (...) {
     munmap(map_, map_size_);
     map_ = nullptr;
@@ -242,6 +281,8 @@ struct SavedExpert {
 };
 struct Model::SavedLayer {
   std::vector<float> r1, r2;          // [T] frozen 1/rms of attention and FFN norms
+  std::vector<float> rq, rk;          // [T, H], [T, Hkv] frozen 1/rms of the per-head q/k norms (qwen3, gemma3)
+  std::vector<float> rpa, rpf;        // [T] frozen 1/rms of the post-attention and post-FFN norms (gemma3)
   std::vector<float> q, k, v;         // [T, H*hd], [T, Hkv*hd] x2 (q, k after RoPE)
   std::vector<float> gate, up;        // [T, F] dense FFN
   std::vector<int> sel;               // [T, K] selected experts
@@ -272,18 +313,22 @@ struct Rope {
   std::vector<float> cs, sn;  // [T, n_rot/2]
   int half = 0, n_rot = 0;
   bool neox = false;
-  Rope(const HParams& hp, int64_t T, const float* freq_factors) {
+  // the model's rope, or (swa) the tables of its sliding-window layers: base rope_base_swa, freq scale 1, no
+  // frequency factors (llama_model::get_rope_freq_base / get_rope_freq_scale)
+  Rope(const HParams& hp, int64_t T, const float* freq_factors, bool swa = false) {
     n_rot = hp.n_rot;
     half = n_rot / 2;
     neox = hp.rope_neox;
     cs.resize(T * half);
     sn.resize(T * half);
-    const float theta_scale = powf(hp.rope_base, -2.0f / n_rot);
+    const float base = swa ? hp.rope_base_swa : hp.rope_base, freq_scale = swa ? 1.0f : hp.rope_freq_scale;
+    if (swa) freq_factors = nullptr;
+    const float theta_scale = powf(base, -2.0f / n_rot);
     for (int64_t p = 0; p < T; p++) {
       float theta = (float)p;
       for (int i = 0; i < half; i++) {
         const float ff = freq_factors ? freq_factors[i] : 1.0f;
-        const float th = hp.rope_freq_scale * (theta / ff);
+        const float th = freq_scale * (theta / ff);
         cs[p * half + i] = cosf(th);
         sn[p * half + i] = sinf(th);
         theta *= theta_scale;
@@ -306,18 +351,52 @@ struct Rope {
 // a[s] = softmax over s <= t of (q . k_s) * scale, k_s = K + s * ldk: the one definition of the attention
 // probabilities, used by the forward and again by the backward (which recomputes them from the saved q, k
 // instead of keeping [H, T, T] maps: the same code on the same inputs gives the same bits)
-static void attention_row(const float* qv, const float* K, size_t ldk, int64_t t, int hd, float scale, float* a) {
+// With a sliding window the keys s < s0 are masked: a[s] = 0 there (so every consumer of a, forward and backward,
+// can keep summing over s <= t).
+static void attention_row(const float* qv, const float* K, size_t ldk, int64_t t, int hd, float scale, float* a,
+                          int64_t s0 = 0) {
   float mx = -INFINITY;
-  for (int64_t s = 0; s <= t; s++) {
+  for (int64_t s = s0; s <= t; s++) {
     a[s] = dot_f32(qv, K + s * ldk, hd) * scale;
     mx = std::max(mx, a[s]);
   }
-  for (int64_t s = 0; s <= t; s++) a[s] -= mx;
-  map_avx(a, t + 1, a, exp_avx);
+  for (int64_t s = s0; s <= t; s++) a[s] -= mx;
+  map_avx(a + s0, t + 1 - s0, a + s0, exp_avx);
   double sum = 0;
-  for (int64_t s = 0; s <= t; s++) sum += a[s];
+  for (int64_t s = s0; s <= t; s++) sum += a[s];
   const float inv = (float)(1.0 / sum);
-  for (int64_t s = 0; s <= t; s++) a[s] *= inv;
+  for (int64_t s = s0; s <= t; s++) a[s] *= inv;
+  for (int64_t s = 0; s < s0; s++) a[s] = 0.f;
+}
+// first key position query t sees: 0, or with a window w (llama.cpp's LLAMA_SWA_TYPE_STANDARD: masked when t - s >= w)
+static inline int64_t window_start(int64_t t, int w) { return w > 0 && t - w + 1 > 0 ? t - w + 1 : 0; }
+
+// GELU, tanh form, as llama.cpp's CPU backend computes it (ggml_vec_geglu_f32 with GGML_GELU_FP16): the input
+// rounded to fp16, looked up in a table of fp16(gelu_f32(x)) over all fp16 x; 0 below -10, x above 10. The engine
+// mirrors it (rather than the exact function) so that its forward matches llama.cpp's.
+static float gelu_f32(float x) {
+  return 0.5f * x * (1.0f + tanhf(0.79788456080286535587989211986876f * x * (1.0f + 0.044715f * x * x)));
+}
+static const uint16_t* gelu_table() {
+  static const std::vector<uint16_t> tab = [] {
+    std::vector<uint16_t> t(65536);
+    for (int i = 0; i < 65536; i++) t[i] = _cvtss_sh(gelu_f32(_cvtsh_ss((uint16_t)i)), 0);
+    return t;
+  }();
+  return tab.data();
+}
+static inline float gelu_ggml(float x, const uint16_t* tab) {
+  if (x <= -10.0f) return 0.0f;
+  if (x >= 10.0f) return x;
+  return _cvtsh_ss(tab[_cvtss_sh(x, 0)]);
+}
+// p[i] = gelu(g[i]) * u[i], split over the threads in fixed ranges
+static void gelu_mul(Pool& pool, const float* g, const float* u, int64_t n, float* p) {
+  const uint16_t* tab = gelu_table();
+  pool.run([&](int ith, int nth) {
+    const int64_t a = n * ith / nth, b = n * (ith + 1) / nth;
+    for (int64_t i = a; i < b; i++) p[i] = gelu_ggml(g[i], tab) * u[i];
+  });
 }
 
 // p[i] = silu(g[i]) * u[i] = g[i] * sigmoid(g[i]) * u[i], split over the threads in fixed ranges (elementwise:
@@ -335,24 +414,35 @@ static void silu_mul(Pool& pool, const float* g, const float* u, int64_t n, floa
 struct Model::FwdCtx {
   Pool& pool;
   int64_t T;
-  Rope rope;
+  Rope rope, rope_swa;  // rope_swa: the sliding-window layers' tables (empty without them)
   std::vector<float> h, nw, r, tmp;  // [T, d], [d], [T], [T, d]
   FwdCtx(Pool& p, const HParams& hp, int64_t T_, const float* freq_factors)
-      : pool(p), T(T_), rope(hp, T_, freq_factors), h(T_ * hp.n_embd), nw(hp.n_embd), r(T_), tmp(T_ * hp.n_embd) {}
+      : pool(p), T(T_), rope(hp, T_, freq_factors), rope_swa(hp, hp.n_swa > 0 ? T_ : 0, nullptr, true),
+        h(T_ * hp.n_embd), nw(hp.n_embd), r(T_), tmp(T_ * hp.n_embd) {}
+  const Rope& rope_of(const Layer& L) const { return L.swa ? rope_swa : rope; }
 };
+
+// per-head RMSNorm of q or k ([T * heads, hd] rows) with the norm weight w; r_out: [T * heads] 1/rms
+static void head_norm(float* qk, const Weight& w, int64_t rows, int hd, float eps, std::vector<float>& r_out) {
+  std::vector<float> nw(hd);
+  dequant_row(w, 0, 0, nw.data());
+  r_out.resize(rows);
+  rms_norm(qk, nw.data(), rows, hd, eps, qk, r_out.data());
+}
 
 // layer l on the residual stream x [T, d] (updated in place); saves what the backward needs into S when non-null
 void Model::forward_layer(FwdCtx& cx, int l, std::vector<float>& x, SavedLayer* S) const {
   Pool& pool = cx.pool;
   const int64_t T = cx.T;
   const int d = hp_.n_embd, H = hp_.n_head, hd = hp_.head_dim;
-  const Rope& rope = cx.rope;
-  const float scale = 1.0f / sqrtf((float)hd);
+  const Layer& L = layers_[l];
+  const Rope& rope = cx.rope_of(L);
+  const float scale = hp_.attn_scale;
+  const int window = L.swa ? hp_.n_swa : 0;
   std::vector<float>& h = cx.h;
   std::vector<float>& nw = cx.nw;
   std::vector<float>& r = cx.r;
   std::vector<float>& tmp = cx.tmp;
-  const Layer& L = layers_[l];
   const int Hkv = L.n_head_kv, grp = H / Hkv;
   // ---- attention
   dequant_row(L.attn_norm, 0, 0, nw.data());
@@ -362,6 +452,9 @@ void Model::forward_layer(FwdCtx& cx, int l, std::vector<float>& x, SavedLayer* 
     const FwdProduct qkv[3] = {{&L.wq, 0, q.data(), &L.bq}, {&L.wk, 0, k.data(), &L.bk}, {&L.wv, 0, v.data(), &L.bv}};
     matmul_fwd_n(pool, qkv, 3, h.data(), T);
   }
+  std::vector<float> rq, rk;
+  if (L.q_norm.present()) head_norm(q.data(), L.q_norm, T * H, hd, hp_.eps, rq);
+  if (L.k_norm.present()) head_norm(k.data(), L.k_norm, T * Hkv, hd, hp_.eps, rk);
   for (int64_t t = 0; t < T; t++) {
     for (int hh = 0; hh < H; hh++) rope.apply(&q[(t * H + hh) * hd], t, false);
     for (int hh = 0; hh < Hkv; hh++) rope.apply(&k[(t * Hkv + hh) * hd], t, false);
@@ -371,14 +464,21 @@ void Model::forward_layer(FwdCtx& cx, int l, std::vector<float>& x, SavedLayer* 
     for (int hh = ith; hh < H; hh += nth) {
       const int kh = hh / grp;
       for (int64_t t = 0; t < T; t++) {
-        attention_row(&q[(t * H + hh) * hd], &k[kh * hd], (size_t)Hkv * hd, t, hd, scale, a.data());
-        weighted_rows(a.data(), t + 1, &v[kh * hd], (size_t)Hkv * hd, &o[(t * H + hh) * hd], hd);
+        const int64_t s0 = window_start(t, window);  // sliding window: the rows before s0 have a = 0, skipped
+        attention_row(&q[(t * H + hh) * hd], &k[kh * hd], (size_t)Hkv * hd, t, hd, scale, a.data(), s0);
+        weighted_rows(a.data() + s0, t + 1 - s0, &v[(s0 * Hkv + kh) * hd], (size_t)Hkv * hd, &o[(t * H + hh) * hd], hd);
       }
     }
   });
   matmul_fwd(pool, L.wo, 0, o.data(), T, tmp.data(), &L.bo);
+  if (L.attn_post_norm.present()) {
+    dequant_row(L.attn_post_norm, 0, 0, nw.data());
+    std::vector<float> rp(T);
+    rms_norm(tmp.data(), nw.data(), T, d, hp_.eps, tmp.data(), rp.data());
+    if (S) S->rpa = std::move(rp);
+  }
   for (int64_t i = 0; i < T * d; i++) x[i] += tmp[i];
-  if (S) { S->r1 = r; S->q = std::move(q); S->k = std::move(k); S->v = std::move(v); }
+  if (S) { S->r1 = r; S->q = std::move(q); S->k = std::move(k); S->v = std::move(v); S->rq = std::move(rq); S->rk = std::move(rk); }
 
   // ---- feed-forward
   dequant_row(L.ffn_norm, 0, 0, nw.data());
@@ -389,8 +489,15 @@ void Model::forward_layer(FwdCtx& cx, int l, std::vector<float>& x, SavedLayer* 
     std::vector<float> gt(T * F), up(T * F), p(T * F);
     const FwdProduct gu[2] = {{&L.gate, 0, gt.data(), nullptr}, {&L.up, 0, up.data(), nullptr}};
     matmul_fwd_n(pool, gu, 2, h.data(), T);
-    silu_mul(pool, gt.data(), up.data(), T * F, p.data());
+    if (hp_.act == Act::GeluTanh) gelu_mul(pool, gt.data(), up.data(), T * F, p.data());
+    else silu_mul(pool, gt.data(), up.data(), T * F, p.data());
     matmul_fwd(pool, L.down, 0, p.data(), T, tmp.data(), nullptr);
+    if (L.ffn_post_norm.present()) {
+      dequant_row(L.ffn_post_norm, 0, 0, nw.data());
+      std::vector<float> rp(T);
+      rms_norm(tmp.data(), nw.data(), T, d, hp_.eps, tmp.data(), rp.data());
+      if (S) S->rpf = std::move(rp);
+    }
     for (int64_t i = 0; i < T * d; i++) x[i] += tmp[i];
     if (S) { S->gate = std::move(gt); S->up = std::move(up); }
   } else {
@@ -458,6 +565,8 @@ void Model::run_blocks(const std::vector<int32_t>& tokens, std::vector<float>& x
   const int d = hp_.n_embd;
   x.assign(T * d, 0.f);
   for (int64_t t = 0; t < T; t++) dequant_row(tok_embd_, 0, tokens[t], &x[t * d]);
+  if (hp_.embd_scale != 1.f)
+    for (int64_t i = 0; i < T * d; i++) x[i] *= hp_.embd_scale;
   if (sv) {
     sv->x0 = x;
     sv->layers.resize(hp_.n_layer);
@@ -509,6 +618,237 @@ std::vector<float> Model::forward_logprobs(const std::vector<int32_t>& tokens, c
   return logits;
 }
 
+// ================================================================ LRP backward: one function per rule
+// What the backward of one explanation shares between its layers: the threads, the rule set, the modified
+// gradient g of the residual stream [T, d] (the relevance's running "gradient"), and gh [T, d], the gradient at
+// the output of the norm in front of the branch being walked back.
+struct Model::BwdCtx {
+  Pool& pool;
+  int64_t T;
+  int d;
+  bool attn_rule, detach;
+  std::vector<float> g, gh, nw;  // [T, d], [T, d], [d]
+  std::vector<float> gb;         // [T, d] gradient at a branch's output before its post-norm (gemma3), else empty
+  BwdCtx(Pool& p, int64_t T_, int d_, bool attn, bool det)
+      : pool(p), T(T_), d(d_), attn_rule(attn), detach(det), g(T_ * d_, 0.f), gh(T_ * d_), nw(d_) {}
+};
+
+// RMSNorm y = w x r, r = 1/sqrt(mean x^2 + eps), identity rule (r frozen, sg(r)): both rule sets, every norm
+// (input norms, gemma3's post-norms, the per-head q/k norms of qwen3 and gemma3), as lxt does: the norm's scale
+// is a division by a statistic of the same vector, a multiplicative factor the rule keeps fixed, so the map
+// x -> y is linear and passes relevance through unchanged in sum (conservation).
+// gx[row] (+)= (gy[row] * w) * r[row] over rows of dim values; accumulate: the residual stream receives a
+// branch's gradient through its input norm; otherwise gx is overwritten (gx may be gy).
+static void norm_rule(float* gx, const float* gy, const Weight& normw, const float* r, std::vector<float>& nw,
+                      int64_t rows, int dim, bool accumulate) {
+  nw.resize(dim);
+  dequant_row(normw, 0, 0, nw.data());
+  for (int64_t t = 0; t < rows; t++)
+    for (int i = 0; i < dim; i++) {
+      const float v = gy[t * dim + i] * nw[i] * r[t];
+      gx[t * dim + i] = accumulate ? gx[t * dim + i] + v : v;
+    }
+}
+
+// p = act(gate) * up: from g_p (in gp) to g_gate (gg) and g_up (gp, overwritten). CP with `detach`: the gate is
+// frozen, all relevance to up; otherwise the 1/2 - 1/2 product split, then the activation's identity rule
+// act(gate) = sg(act(gate) / gate) * gate: for SiLU the ratio is sigmoid(gate); for GELU (gemma3; lxt's identity
+// rule on GELU) it is the forward's own gelu value over gate, so gate x ratio gives back exactly the forward's
+// activation and CP-LRP still conserves.
+static void gate_up_rule(const float* gate, const float* up, float* gp, float* gg, int64_t n, bool detach, Act act_kind) {
+  if (act_kind == Act::GeluTanh) {
+    const uint16_t* tab = gelu_table();
+    for (int64_t i = 0; i < n; i++) {
+      const float x = gate[i], act = gelu_ggml(x, tab), ratio = x != 0.f ? act / x : 0.5f;
+      if (detach) {
+        gg[i] = 0.f;
+        gp[i] = gp[i] * act;
+      } else {
+        gg[i] = 0.5f * gp[i] * up[i] * ratio;
+        gp[i] = 0.5f * gp[i] * act;
+      }
+    }
+    return;
+  }
+  map_avx(gate, n, gg, sigmoid_avx);  // gg holds sigmoid(gate) until overwritten below
+  for (int64_t i = 0; i < n; i++) {
+    const float sg = gg[i], act = gate[i] * sg;
+    if (detach) {
+      gg[i] = 0.f;           // frozen gate: all relevance to up
+      gp[i] = gp[i] * act;   // becomes g_up
+    } else {
+      gg[i] = 0.5f * gp[i] * up[i] * sg;  // 1/2 split, then SiLU identity rule: act = sg(sigmoid(gate)) * gate
+      gp[i] = 0.5f * gp[i] * act;
+    }
+  }
+}
+
+// dense gated FFN y = down(act(gate h) * up h): gy (gradient at y) -> gh (gradient at h)
+void Model::ffn_dense_backward(BwdCtx& b, const Layer& L, SavedLayer& S, const float* gy) const {
+  const int64_t T = b.T, F = L.gate.R;
+  std::vector<float> gp(T * F, 0.f), gg(T * F);
+  matmul_bwd(b.pool, L.down, 0, gy, T, gp.data());
+  gate_up_rule(S.gate.data(), S.up.data(), gp.data(), gg.data(), T * F, b.detach, hp_.act);
+  if (!b.detach) matmul_bwd(b.pool, L.gate, 0, gg.data(), T, b.gh.data());
+  matmul_bwd(b.pool, L.up, 0, gp.data(), T, b.gh.data());
+}
+
+// MoE FFN y = sum_k w_k expert_k(h): weight x expert frozen weight (CP) or 1/2 split (AttnLRP); router: no
+// relevance (CP), or the softmax rule on the renormalised top-k weights (AttnLRP). gy -> gh
+void Model::ffn_moe_backward(BwdCtx& b, const Layer& L, SavedLayer& S, const float* gy) const {
+  const int64_t T = b.T;
+  const int d = b.d, E = hp_.n_expert, K = hp_.n_expert_used;
+  const int64_t F = L.gate_exps.R;
+  const float* g = gy;
+  std::vector<float>& gh = b.gh;
+  std::vector<float> gw(T * K, 0.f);  // gradient at the expert weights (AttnLRP only)
+  for (int e = 0; e < E; e++) {
+    if (S.ex.empty() || S.ex[e].tok.empty()) continue;
+    auto& X = S.ex[e];
+    const int64_t Te = (int64_t)X.tok.size();
+    // weight x expert output: frozen weight (CP) or 1/2 split (AttnLRP)
+    std::vector<float> ge(Te * d), gp(Te * F, 0.f), gg(Te * F), gx(Te * d, 0.f);
+    for (int64_t i = 0; i < Te; i++) {
+      const int t = X.tok[i], kk = X.slot[i];
+      const float w = S.wsel[t * K + kk];
+      const float f = b.attn_rule ? 0.5f * w : w;
+      double dot = 0;
+      for (int j = 0; j < d; j++) {
+        ge[i * d + j] = f * g[t * d + j];
+        dot += (double)g[t * d + j] * X.y[i * d + j];
+      }
+      if (b.attn_rule) gw[t * K + kk] = (float)(0.5 * dot);
+    }
+    matmul_bwd(b.pool, L.down_exps, e, ge.data(), Te, gp.data());
+    gate_up_rule(X.gate.data(), X.up.data(), gp.data(), gg.data(), Te * F, b.detach, hp_.act);
+    if (!b.detach) matmul_bwd(b.pool, L.gate_exps, e, gg.data(), Te, gx.data());
+    matmul_bwd(b.pool, L.up_exps, e, gp.data(), Te, gx.data());
+    for (int64_t i = 0; i < Te; i++)
+      for (int j = 0; j < d; j++) gh[X.tok[i] * d + j] += gx[i * d + j];
+  }
+  if (b.attn_rule) {
+    // renormalised top-k weights = softmax over the selected router logits: softmax rule (true VJP)
+    std::vector<float> gl(T * E, 0.f);
+    for (int64_t t = 0; t < T; t++) {
+      double s = 0;
+      for (int kk = 0; kk < K; kk++) s += (double)S.wsel[t * K + kk] * gw[t * K + kk];
+      for (int kk = 0; kk < K; kk++)
+        gl[t * E + S.sel[t * K + kk]] = S.wsel[t * K + kk] * (float)(gw[t * K + kk] - s);
+    }
+    matmul_bwd(b.pool, L.router, 0, gl.data(), T, gh.data());
+  }
+}
+
+// rows[s] += sum_{t >= s} f * M[t, s] src[t] for M [T, T] (lower triangular), src rows at stride lds: a sum over t
+// that lands on row s, taken per s over a column of M with register accumulators (weighted_rows) instead of
+// adding into the row for every (t, s) pair. col, tmp: scratch of T and hd floats.
+static void add_columns(const float* M, int64_t T, float f, const float* src, size_t lds, float* rows, size_t ldr, int hd,
+                        float* col, float* tmp) {
+  for (int64_t s = 0; s < T; s++) {
+    for (int64_t t = s; t < T; t++) col[t - s] = f * M[t * T + s];
+    weighted_rows(col, T - s, src + s * lds, lds, tmp, hd);
+    float* row = rows + s * ldr;
+    for (int i = 0; i < hd; i++) row[i] += tmp[i];
+  }
+}
+
+// CP-LRP attention (o = sg(A) v): all relevance to v, gv[s] += sum_t A[t, s] go[t]; AttnLRP's o = A v 1/2 - 1/2
+// split sends half of it (f = 1/2)
+static void attention_value_rule(const float* A, int64_t T, float f, const float* go, size_t ldo, float* gv, size_t ldv,
+                                 int hd, float* col, float* tmp) {
+  add_columns(A, T, f, go, ldo, gv, ldv, hd, col, tmp);
+}
+
+// AttnLRP's softmax rule on the other half of o = A v: the true softmax VJP A (gA - sum A gA), through the
+// 1/sqrt(hd) scale, then q k^T split 1/2 - 1/2 into gq (rows t) and gk (rows s). Gs: [T, T] scratch.
+static void attention_softmax_rule(const float* A, int64_t T, int hd, float scale, const float* go, size_t ldo,
+                                   const float* q, size_t ldq, const float* k, const float* v, size_t ldkv, float* gq,
+                                   float* gk, float* Gs, float* gA, float* col, float* tmp) {
+  for (int64_t t = 0; t < T; t++) {
+    const float* At = A + t * T;
+    const float* gov = go + t * ldo;
+    double sAg = 0;
+    for (int64_t s = 0; s <= t; s++) {
+      gA[s] = 0.5f * dot_f32(gov, v + s * ldkv, hd);
+      sAg += (double)At[s] * gA[s];
+    }
+    float* gs = &Gs[t * T];  // 1/2 of the score gradient (the q k^T split)
+    for (int64_t s = 0; s <= t; s++) gs[s] = 0.5f * (At[s] * (gA[s] - (float)sAg) * scale);
+    weighted_rows(gs, t + 1, k, ldkv, gq + t * ldq, hd);
+  }
+  add_columns(Gs, T, 1.0f, q, ldq, gk, ldkv, hd, col, tmp);
+}
+
+// attention block o = softmax(q k^T * scale) v, y = wo o: gy (gradient at y) -> gh (gradient at the attention
+// norm's output). The attention maps are recomputed per head from the saved q, k by the forward's attention_row
+// (sliding-window layers: the same window). q and k: after their per-head norms (identity rule) and RoPE.
+void Model::attention_backward(BwdCtx& b, const Layer& L, SavedLayer& S, const Rope& rope, const float* gy) const {
+  Pool& pool = b.pool;
+  const int64_t T = b.T;
+  const int H = hp_.n_head, hd = hp_.head_dim, Hkv = L.n_head_kv, grp = H / Hkv;
+  const bool attn_rule = b.attn_rule;
+  const int window = L.swa ? hp_.n_swa : 0;
+  std::vector<float> go(T * H * hd, 0.f), gq(T * H * hd, 0.f), gk(T * Hkv * hd, 0.f), gv(T * Hkv * hd, 0.f);
+  matmul_bwd(pool, L.wo, 0, gy, T, go.data());
+  const float scale = hp_.attn_scale;
+  // heads of one KV group write the same gk/gv rows: a thread owns whole groups
+  pool.run([&](int ith, int nth) {
+    std::vector<float> gA(T), col(T), tmp(hd), Ahead((size_t)T * T), Gs;
+    if (attn_rule) Gs.assign((size_t)T * T, 0.f);
+    for (int kh = ith; kh < Hkv; kh += nth)
+      for (int hh = kh * grp; hh < (kh + 1) * grp; hh++) {
+        // this head's probabilities, recomputed as the forward computed them (rows t, entries s <= t)
+        for (int64_t t = 0; t < T; t++)
+          attention_row(&S.q[(t * H + hh) * hd], &S.k[kh * hd], (size_t)Hkv * hd, t, hd, scale, &Ahead[t * T],
+                        window_start(t, window));
+        attention_value_rule(Ahead.data(), T, attn_rule ? 0.5f : 1.0f, &go[hh * hd], (size_t)H * hd, &gv[kh * hd],
+                             (size_t)Hkv * hd, hd, col.data(), tmp.data());
+        if (attn_rule)
+          attention_softmax_rule(Ahead.data(), T, hd, scale, &go[hh * hd], (size_t)H * hd, &S.q[hh * hd], (size_t)H * hd,
+                                 &S.k[kh * hd], &S.v[kh * hd], (size_t)Hkv * hd, &gq[hh * hd], &gk[kh * hd], Gs.data(),
+                                 gA.data(), col.data(), tmp.data());
+      }
+  });
+  std::vector<float>& gh = b.gh;
+  std::fill(gh.begin(), gh.end(), 0.f);
+  matmul_bwd(pool, L.wv, 0, gv.data(), T, gh.data());
+  if (attn_rule) {
+    for (int64_t t = 0; t < T; t++) {
+      for (int hh = 0; hh < H; hh++) rope.apply(&gq[(t * H + hh) * hd], t, true);
+      for (int hh = 0; hh < Hkv; hh++) rope.apply(&gk[(t * Hkv + hh) * hd], t, true);
+    }
+    std::vector<float> nw;
+    if (L.q_norm.present()) norm_rule(gq.data(), gq.data(), L.q_norm, S.rq.data(), nw, T * H, hd, false);
+    if (L.k_norm.present()) norm_rule(gk.data(), gk.data(), L.k_norm, S.rk.data(), nw, T * Hkv, hd, false);
+    matmul_bwd(pool, L.wq, 0, gq.data(), T, gh.data());
+    matmul_bwd(pool, L.wk, 0, gk.data(), T, gh.data());
+  }
+}
+
+// layer l walked back, mirroring forward_layer in reverse: the FFN branch and its norm, then the attention branch
+// and its norm; b.g (the residual stream's gradient) is updated in place
+void Model::backward_layer(FwdCtx& cx, BwdCtx& b, int l, SavedLayer& S) const {
+  const Layer& L = layers_[l];
+  const int64_t T = b.T;
+  const int d = b.d;
+  // a branch's output gradient: the residual gradient g, or through the branch's post-norm (gemma3) into gb
+  auto branch_out = [&](const Weight& post, const std::vector<float>& r) -> const float* {
+    if (!post.present()) return b.g.data();
+    b.gb.resize(T * d);
+    norm_rule(b.gb.data(), b.g.data(), post, r.data(), b.nw, T, d, false);
+    return b.gb.data();
+  };
+  // ---- feed-forward
+  std::fill(b.gh.begin(), b.gh.end(), 0.f);
+  const float* gf = branch_out(L.ffn_post_norm, S.rpf);
+  if (hp_.n_expert == 0) ffn_dense_backward(b, L, S, gf);
+  else ffn_moe_backward(b, L, S, gf);
+  norm_rule(b.g.data(), b.gh.data(), L.ffn_norm, S.r2.data(), b.nw, T, d, true);
+  // ---- attention
+  attention_backward(b, L, S, cx.rope_of(L), branch_out(L.attn_post_norm, S.rpa));
+  norm_rule(b.g.data(), b.gh.data(), L.attn_norm, S.r1.data(), b.nw, T, d, true);
+}
+
 // ================================================================ LRP backward
 // bytes of float activations the backward keeps for T tokens: every layer's (q, k, v, norms, FFN
 // gate/up or routed experts), or with checkpointing each layer's input plus one layer's activations
@@ -516,7 +856,9 @@ double Model::saved_bytes(int64_t T, bool checkpoint) const {
   const double t = (double)T, d = hp_.n_embd, H = hp_.n_head, hd = hp_.head_dim, Hkv = hp_.n_head_kv;
   const double F = hp_.n_ff, K = hp_.n_expert_used;
   const double ffn = hp_.n_expert > 0 ? t * K * (2 * F + d) + 2 * t * K : 2 * t * F;
-  const double layer = 2 * t + t * (H + 2 * Hkv) * hd + ffn;  // attention maps are recomputed, not kept
+  const bool qk_norm = !layers_.empty() && layers_[0].q_norm.present(), post = !layers_.empty() && layers_[0].attn_post_norm.present();
+  const double norms = 2 * t + (qk_norm ? t * (H + Hkv) : 0) + (post ? 2 * t : 0);  // frozen 1/rms scales
+  const double layer = norms + t * (H + 2 * Hkv) * hd + ffn;  // attention maps are recomputed, not kept
   const double base = t * d + t;  // x0, final norm
   return 4.0 * (checkpoint ? base + hp_.n_layer * t * d + layer : base + hp_.n_layer * layer);
 }
@@ -546,7 +888,7 @@ ExplainResult Model::explain(const ExplainRequest& req, const Progress& pr) {
   ExplainResult res;
   auto t0 = clk::now();
   const int64_t T = (int64_t)req.tokens.size();
-  const int d = hp_.n_embd, H = hp_.n_head, hd = hp_.head_dim;
+  const int d = hp_.n_embd;
   Saved sv;
   std::vector<float> x;
   // automatic checkpointing when a full save would take more than a quarter of the memory (e.g. an 8B Llama over
@@ -587,9 +929,10 @@ ExplainResult Model::explain(const ExplainRequest& req, const Progress& pr) {
   auto t1 = clk::now();
 
   // g: d(explained value)/d(residual stream) under the rule set, [T, d]
-  std::vector<float> g(T * d, 0.f), row(d);
+  BwdCtx bx(pool, T, d, attn_rule, detach);
+  std::vector<float>& g = bx.g;
   {
-    std::vector<float> gh(d);
+    std::vector<float> gh(d), row(d);
     dequant_row(output_, 0, target, gh.data());
     if (req.contrast >= 0) {
       dequant_row(output_, 0, req.contrast, row.data());
@@ -598,27 +941,6 @@ ExplainResult Model::explain(const ExplainRequest& req, const Progress& pr) {
     const float rr = sv.rf[T - 1];  // frozen norm scale
     for (int i = 0; i < d; i++) g[(T - 1) * d + i] = gh[i] * nwf[i] * rr;
   }
-  std::vector<float> nw(d), gh(T * d);
-  auto add_norm_grad = [&](const Weight& normw, const std::vector<float>& r) {
-    // residual += (g_h * w) * sg(r)
-    dequant_row(normw, 0, 0, nw.data());
-    for (int64_t t = 0; t < T; t++)
-      for (int i = 0; i < d; i++) g[t * d + i] += gh[t * d + i] * nw[i] * r[t];
-  };
-  // the FFN gate x up product and SiLU rules: from g_p (gradient at p = silu(gate) * up) to g_gate, g_up
-  auto gate_up_rule = [&](const float* gate, const float* up, float* gp, float* gg, int64_t n) {
-    map_avx(gate, n, gg, sigmoid_avx);  // gg holds sigmoid(gate) until overwritten below
-    for (int64_t i = 0; i < n; i++) {
-      const float sg = gg[i], act = gate[i] * sg;
-      if (detach) {
-        gg[i] = 0.f;           // frozen gate: all relevance to up
-        gp[i] = gp[i] * act;   // becomes g_up
-      } else {
-        gg[i] = 0.5f * gp[i] * up[i] * sg;  // 1/2 split, then SiLU identity rule: act = sg(sigmoid(gate)) * gate
-        gp[i] = 0.5f * gp[i] * act;
-      }
-    }
-  };
 
   // the forward's context: layers recomputed in checkpoint mode, and the rotary tables AttnLRP's q/k gradients
   // are rotated back with
@@ -626,120 +948,13 @@ ExplainResult Model::explain(const ExplainRequest& req, const Progress& pr) {
   FwdCtx cx(pool, hp_, T, ff.empty() ? nullptr : ff.data());
   for (int l = hp_.n_layer - 1; l >= 0; l--) {
     if (pr.cancelled()) throw LrpError("cancelled");
-    const Layer& L = layers_[l];
     Saved::L& S = sv.layers[l];
     if (checkpoint) {
       // recompute this layer from its saved input (same code and inputs: the same bits as a saved pass)
       std::vector<float> xl = std::move(sv.xin[l]);
       forward_layer(cx, l, xl, &S);
     }
-    const int Hkv = L.n_head_kv, grp = H / Hkv;
-    // ---- feed-forward (its output gradient is the residual gradient g)
-    std::fill(gh.begin(), gh.end(), 0.f);
-    if (hp_.n_expert == 0) {
-      const int64_t F = L.gate.R;
-      std::vector<float> gp(T * F, 0.f), gg(T * F);
-      matmul_bwd(pool, L.down, 0, g.data(), T, gp.data());
-      gate_up_rule(S.gate.data(), S.up.data(), gp.data(), gg.data(), T * F);
-      if (!detach) matmul_bwd(pool, L.gate, 0, gg.data(), T, gh.data());
-      matmul_bwd(pool, L.up, 0, gp.data(), T, gh.data());
-    } else {
-      const int E = hp_.n_expert, K = hp_.n_expert_used;
-      const int64_t F = L.gate_exps.R;
-      std::vector<float> gw(T * K, 0.f);  // gradient at the expert weights (AttnLRP only)
-      for (int e = 0; e < E; e++) {
-        if (S.ex.empty() || S.ex[e].tok.empty()) continue;
-        auto& X = S.ex[e];
-        const int64_t Te = (int64_t)X.tok.size();
-        // weight x expert output: frozen weight (CP) or 1/2 split (AttnLRP)
-        std::vector<float> ge(Te * d), gp(Te * F, 0.f), gg(Te * F), gx(Te * d, 0.f);
-        for (int64_t i = 0; i < Te; i++) {
-          const int t = X.tok[i], kk = X.slot[i];
-          const float w = S.wsel[t * K + kk];
-          const float f = attn_rule ? 0.5f * w : w;
-          double dot = 0;
-          for (int j = 0; j < d; j++) {
-            ge[i * d + j] = f * g[t * d + j];
-            dot += (double)g[t * d + j] * X.y[i * d + j];
-          }
-          if (attn_rule) gw[t * K + kk] = (float)(0.5 * dot);
-        }
-        matmul_bwd(pool, L.down_exps, e, ge.data(), Te, gp.data());
-        gate_up_rule(X.gate.data(), X.up.data(), gp.data(), gg.data(), Te * F);
-        if (!detach) matmul_bwd(pool, L.gate_exps, e, gg.data(), Te, gx.data());
-        matmul_bwd(pool, L.up_exps, e, gp.data(), Te, gx.data());
-        for (int64_t i = 0; i < Te; i++)
-          for (int j = 0; j < d; j++) gh[X.tok[i] * d + j] += gx[i * d + j];
-      }
-      if (attn_rule) {
-        // renormalised top-k weights = softmax over the selected router logits: softmax rule (true VJP)
-        std::vector<float> gl(T * E, 0.f);
-        for (int64_t t = 0; t < T; t++) {
-          double s = 0;
-          for (int kk = 0; kk < K; kk++) s += (double)S.wsel[t * K + kk] * gw[t * K + kk];
-          for (int kk = 0; kk < K; kk++)
-            gl[t * E + S.sel[t * K + kk]] = S.wsel[t * K + kk] * (float)(gw[t * K + kk] - s);
-        }
-        matmul_bwd(pool, L.router, 0, gl.data(), T, gh.data());
-      }
-    }
-    add_norm_grad(L.ffn_norm, S.r2);
-
-    // ---- attention
-    std::vector<float> go(T * H * hd, 0.f), gq(T * H * hd, 0.f), gk(T * Hkv * hd, 0.f), gv(T * Hkv * hd, 0.f);
-    matmul_bwd(pool, L.wo, 0, g.data(), T, go.data());
-    const float scale = 1.0f / sqrtf((float)hd);
-    // heads of one KV group write the same gk/gv rows: a thread owns whole groups. Sums over t that land on
-    // rows s (gv, gk) are taken per s over a column of A (or of the score gradient) with register accumulators
-    // (weighted_rows), instead of adding into the row for every (t, s) pair.
-    pool.run([&](int ith, int nth) {
-      std::vector<float> gA(T), col(T), tmp(hd), Ahead((size_t)T * T), Gs;
-      if (attn_rule) Gs.assign((size_t)T * T, 0.f);
-      // rows[s] += sum_{t >= s} f * M[t, s] src[t]  for M [T, T] (lower triangular), src rows at stride lds
-      auto add_columns = [&](const float* M, float f, const float* src, size_t lds, float* rows, size_t ldr) {
-        for (int64_t s = 0; s < T; s++) {
-          for (int64_t t = s; t < T; t++) col[t - s] = f * M[t * T + s];
-          weighted_rows(col.data(), T - s, src + s * lds, lds, tmp.data(), hd);
-          float* row = rows + s * ldr;
-          for (int i = 0; i < hd; i++) row[i] += tmp[i];
-        }
-      };
-      for (int kh = ith; kh < Hkv; kh += nth)
-        for (int hh = kh * grp; hh < (kh + 1) * grp; hh++) {
-          // this head's probabilities, recomputed as the forward computed them (rows t, entries s <= t)
-          for (int64_t t = 0; t < T; t++)
-            attention_row(&S.q[(t * H + hh) * hd], &S.k[kh * hd], (size_t)Hkv * hd, t, hd, scale, &Ahead[t * T]);
-          const float* Ah = Ahead.data();
-          // CP (frozen attention, o = sg(A) v): gv[s] += sum_t A[t, s] go[t]; AttnLRP splits o = A v 1/2-1/2
-          add_columns(Ah, attn_rule ? 0.5f : 1.0f, &go[hh * hd], (size_t)H * hd, &gv[kh * hd], (size_t)Hkv * hd);
-          if (!attn_rule) continue;
-          // AttnLRP: softmax VJP on the halved A-branch, then q k^T split 1/2-1/2
-          for (int64_t t = 0; t < T; t++) {
-            const float* A = Ah + t * T;
-            const float* gov = &go[(t * H + hh) * hd];
-            double sAg = 0;
-            for (int64_t s = 0; s <= t; s++) {
-              gA[s] = 0.5f * dot_f32(gov, &S.v[(s * Hkv + kh) * hd], hd);
-              sAg += (double)A[s] * gA[s];
-            }
-            float* gs = &Gs[t * T];  // 1/2 of the score gradient (the q k^T split)
-            for (int64_t s = 0; s <= t; s++) gs[s] = 0.5f * (A[s] * (gA[s] - (float)sAg) * scale);
-            weighted_rows(gs, t + 1, &S.k[kh * hd], (size_t)Hkv * hd, &gq[(t * H + hh) * hd], hd);
-          }
-          add_columns(Gs.data(), 1.0f, &S.q[hh * hd], (size_t)H * hd, &gk[kh * hd], (size_t)Hkv * hd);
-        }
-    });
-    std::fill(gh.begin(), gh.end(), 0.f);
-    matmul_bwd(pool, L.wv, 0, gv.data(), T, gh.data());
-    if (attn_rule) {
-      for (int64_t t = 0; t < T; t++) {
-        for (int hh = 0; hh < H; hh++) cx.rope.apply(&gq[(t * H + hh) * hd], t, true);
-        for (int hh = 0; hh < Hkv; hh++) cx.rope.apply(&gk[(t * Hkv + hh) * hd], t, true);
-      }
-      matmul_bwd(pool, L.wq, 0, gq.data(), T, gh.data());
-      matmul_bwd(pool, L.wk, 0, gk.data(), T, gh.data());
-    }
-    add_norm_grad(L.attn_norm, S.r1);
+    backward_layer(cx, bx, l, S);
     if (checkpoint) S = SavedLayer();  // at most one layer's activations live at a time
     if (pr.report) pr.report(hp_.n_layer + (hp_.n_layer - l), total, "backward");
   }

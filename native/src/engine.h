@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ggml.h"
+#include "model.h"
 
 namespace rw {
 
@@ -18,37 +19,10 @@ struct LrpError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// One weight matrix (or a stack of expert matrices) viewed inside the mmapped file.
-struct Weight {
-  const uint8_t* data = nullptr;
-  ggml_type type = GGML_TYPE_F32;
-  int64_t C = 0;        // ne0: columns (input features)
-  int64_t R = 0;        // ne1: rows (output features)
-  int64_t E = 1;        // ne2: number of experts (1 for dense)
-  size_t row_bytes = 0;
-  bool present() const { return data != nullptr; }
-  const uint8_t* row(int64_t e, int64_t r) const { return data + (size_t)(e * R + r) * row_bytes; }
-};
-
-struct Layer {
-  Weight attn_norm, wq, wk, wv, wo, bq, bk, bv, bo;
-  Weight ffn_norm, gate, up, down;          // dense FFN
-  Weight router, gate_exps, up_exps, down_exps;  // MoE FFN
-  int n_head_kv = 0;
-};
-
-enum class Arch { Llama, Qwen2 };
 enum class Rule { CP = 0, Attn = 1 };
 enum class Gate { Half = 0, Detach = 1 };
 
-struct HParams {
-  Arch arch = Arch::Llama;
-  std::string arch_name;
-  int n_layer = 0, n_embd = 0, n_ff = 0, n_head = 0, n_head_kv = 0, head_dim = 0, n_rot = 0;
-  int n_vocab = 0, n_ctx = 0, n_expert = 0, n_expert_used = 0;
-  float eps = 1e-5f, rope_base = 10000.f, rope_freq_scale = 1.f;
-  bool rope_neox = false;
-};
+struct Rope;
 
 struct Progress {
   std::function<void(int done, int total, const char* phase)> report;
@@ -109,6 +83,12 @@ class Model {
                   const Progress& pr, int total);
   struct SavedLayer;
   void forward_layer(FwdCtx& cx, int l, std::vector<float>& x, SavedLayer* S) const;
+  // the LRP backward of layer l, forward_layer in reverse; one function per rule (engine.cpp)
+  struct BwdCtx;
+  void backward_layer(FwdCtx& cx, BwdCtx& b, int l, SavedLayer& S) const;
+  void ffn_dense_backward(BwdCtx& b, const Layer& L, SavedLayer& S, const float* gy) const;
+  void ffn_moe_backward(BwdCtx& b, const Layer& L, SavedLayer& S, const float* gy) const;
+  void attention_backward(BwdCtx& b, const Layer& L, SavedLayer& S, const Rope& rope, const float* gy) const;
   std::vector<float> rope_factors() const;
 
   HParams hp_;

@@ -1,4 +1,5 @@
 #include "kernels.h"
+#include "engine.h"  // LrpError
 
 #include <immintrin.h>
 

@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "engine.h"
+#include "model.h"
 
 namespace rw {
 

@@ -92,3 +92,56 @@ describe('cli lrp --text tokenizes as the protocol (the model runner) does', () 
     }
   });
 });
+
+// `predict` and `lrp` on generated models of the newer architectures, each with its family's chat template:
+// qwen3 (Qwen 2's real BPE vocabulary, Qwen 3's template: the protocol renders it with thinking off), gemma3
+// (Llama 2's SentencePiece vocabulary standing in for Gemma's, Gemma 3's template: no system role), Mistral 7B
+// v0.3's shape (its 32768-token layout, Llama 2's template format) and Llama 3.1 (Llama 3's real BPE vocabulary and
+// template, rope scaling).
+describe('cli predict and lrp on qwen3, gemma3, mistral v0.3 and llama 3.1 models', () => {
+  const models = modelDir('lrp-cli-arch-');
+  let llama: Llama | undefined;
+  afterAll(async () => {
+    await llama?.dispose();
+    models.cleanup();
+  });
+  const text = 'A warm, funny film with a great cast.';
+  const specs = [
+    ['qwen3', { arch: 'qwen3', vocab: 'qwen2', chatTemplate: 'qwen3', tiedOutput: true, contextLength: 1024 }],
+    ['gemma3', { arch: 'gemma3', vocab: 'llama-spm', chatTemplate: 'gemma3', contextLength: 1024, slidingWindow: { window: 16, pattern: 2 } }],
+    ['mistral', { arch: 'llama', vocab: 'mistral-v3-layout', chatTemplate: 'llama2', nHeadKv: 1, ropeBase: 1e6, contextLength: 1024 }],
+    ['llama31', { arch: 'llama', vocab: 'llama-bpe', chatTemplate: 'llama3', ropeBase: 500000, contextLength: 1024, llama3RopeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 64 } }],
+  ] as const;
+  for (const [arch, spec] of specs) {
+    it(`${arch}: lrp --chat explains the template's tokens (CP-LRP conserves); predict answers with a label`, async () => {
+      const f = models.model(spec, arch);
+      llama ??= await getLlama({ gpu: false, build: 'never', maxThreads: 2, logLevel: 'error' as never });
+      const m = await llama.loadModel({ modelPath: f, vocabOnly: true });
+      let chat;
+      try {
+        chat = renderChat(m, CHAT_TEMPLATES[spec.chatTemplate], [{ role: 'user', pieces: [{ segment: 'text', text }] }]);
+      } finally {
+        await m.dispose();
+      }
+      if (arch === 'qwen3') {
+        // thinking off, and recorded: the generation prompt closes an empty think block
+        expect(chat.thinking).toBe('off');
+        expect(chat.full.endsWith('<|im_start|>assistant\n<think>\n\n</think>\n\n')).toBe(true);
+      } else {
+        expect(chat.thinking).toBeNull();
+      }
+      if (arch === 'gemma3') expect(chat.full).toContain(`<start_of_turn>user\n${text}<end_of_turn>\n<start_of_turn>model\n`);
+      if (arch === 'mistral') expect(chat.tokens.slice(0, 2).map(Number)).toEqual([1, 3]); // <s> [INST]: v0.3's control token id
+      const r = cli(['lrp', '--model', f, '--text', text, '--chat', '--json', '--threads', '2']);
+      expect(r.status, r.stderr).toBe(0);
+      const o = JSON.parse(r.stdout);
+      expect(o.tokens.map((t: { id: number }) => t.id)).toEqual(chat.tokens.map(Number));
+      expect(Math.abs(o.sum - o.logit)).toBeLessThan(1e-4 * Math.max(1, Math.abs(o.logit)));
+      const p = cli(['predict', '--model', f, '--text', text, '--mode', 'scoring', '--json', '--threads', '2', '--context', '1024']);
+      expect(p.status, p.stderr).toBe(0);
+      const out = JSON.parse(p.stdout.trim().split('\n').pop()!);
+      expect(['negative', 'positive']).toContain(out.label);
+      expect(out.tokens.some((t: { segment: string }) => t.segment === 'text')).toBe(true);
+    });
+  }
+});

@@ -20,6 +20,9 @@ const specs: [string, TinyOptions | null][] = [
   ['qwen2 Q8_0 (biases)', { arch: 'qwen2', weightType: 'Q8_0' }],
   // one 256-block per row: with 2 or 3 threads the column ranges split inside a block
   ['llama Q4_K', { arch: 'llama', weightType: 'Q4_K', nEmbd: 256, nFf: 512, nLayer: 1 }],
+  // q/k norms, post-norms, the threaded GELU and a sliding window that 40 tokens cross
+  ['qwen3 F32', { arch: 'qwen3', weightType: 'F32', contextLength: 64 }],
+  ['gemma3 Q8_0', { arch: 'gemma3', weightType: 'Q8_0', slidingWindow: { window: 8, pattern: 2 } }],
 ];
 
 /** Relevance bits and explained value of every rule set, `repeats` times, with `threads` threads. */

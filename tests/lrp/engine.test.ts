@@ -22,6 +22,17 @@ describe('engine = float64 explicit-rule reference', () => {
     ['qwen2 F32 (biases, tied)', { arch: 'qwen2', weightType: 'F32', tiedOutput: true }],
     ['llama Q4_K', { arch: 'llama', weightType: 'Q4_K', nEmbd: 256, nFf: 256, nLayer: 1 }],
     ['llama+experts Q8_0', { arch: 'llama', weightType: 'Q8_0', experts: { count: 4, used: 2 } }],
+    ['qwen3 F32 (q/k norms)', { arch: 'qwen3', weightType: 'F32' }],
+    ['qwen3 F32 head dim 32', { arch: 'qwen3', weightType: 'F32', headDim: 32 }],
+    ['qwen3 Q4_K', { arch: 'qwen3', weightType: 'Q4_K', nEmbd: 256, nFf: 256, nLayer: 1 }],
+    ['qwen3moe F32 (q/k norms, experts)', { arch: 'qwen3moe', weightType: 'F32', experts: { count: 4, used: 2 } }],
+    // 3 layers, pattern 3: layers 0, 1 local (window 3, rope base 10000), layer 2 global; 7 tokens meet the window
+    ['gemma3 F32 (post-norms, GELU, sliding window)', { arch: 'gemma3', weightType: 'F32', nLayer: 3, slidingWindow: { window: 3, pattern: 3 } }],
+    ['gemma3 Q8_0', { arch: 'gemma3', weightType: 'Q8_0', slidingWindow: { window: 4, pattern: 2 } }],
+    // Gemma 3 4B+: linear rope scaling 8 on the global layers only
+    ['gemma3 F32 rope scaling', { arch: 'gemma3', weightType: 'F32', ropeScalingLinear: 8, slidingWindow: { window: 4, pattern: 2 } }],
+    ['llama 3.1 rope scaling F32', { arch: 'llama', weightType: 'F32', ropeBase: 500000, llama3RopeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 64 } }],
+    ['mistral v0.3 shape F32 (32768 tokens, 4:1 GQA)', { arch: 'llama', weightType: 'F32', nHead: 4, nHeadKv: 1, ropeBase: 1e6, vocab: 'mistral-v3-layout' }],
   ];
   for (const [name, spec] of archs) {
     it(`${name}: relevance for every rule set within 1e-4 of max |R|`, async () => {
@@ -50,13 +61,19 @@ describe('engine = float64 explicit-rule reference', () => {
 const sum = (a: Float32Array) => a.reduce((s, x) => s + x, 0);
 
 describe('CP-LRP conservation (bias-free models)', () => {
-  const files: [string, string][] = [
-    ['stories260K', stories],
-    ['llama+experts F32', ''],
+  const files: [string, TinyOptions | null][] = [
+    ['stories260K', null],
+    ['llama+experts F32', { arch: 'llama', weightType: 'F32', experts: { count: 4, used: 2 } }],
+    // q/k norms only shape the (frozen) attention; post-norms and GELU take the identity rule: still conserving
+    ['qwen3 F32', { arch: 'qwen3', weightType: 'F32' }],
+    ['qwen3moe F32', { arch: 'qwen3moe', weightType: 'F32', experts: { count: 4, used: 2 } }],
+    ['gemma3 F32', { arch: 'gemma3', weightType: 'F32', slidingWindow: { window: 4, pattern: 2 } }],
+    ['gemma3 Q4_K', { arch: 'gemma3', weightType: 'Q4_K', nEmbd: 256, nFf: 256, slidingWindow: { window: 4, pattern: 2 } }],
+    ['mistral v0.3 shape Q8_0', { arch: 'llama', weightType: 'Q8_0', nHead: 4, nHeadKv: 1, ropeBase: 1e6, vocab: 'mistral-v3-layout' }],
   ];
-  for (const [name] of files) {
+  for (const [name, spec] of files) {
     it(`${name}: sum of relevances = explained logit and contrast, both gate options`, async () => {
-      const f = name === 'stories260K' ? stories : model({ arch: 'llama', weightType: 'F32', experts: { count: 4, used: 2 } });
+      const f = spec ? model(spec) : stories;
       const m = openLrpModel(f, { threads: 2 });
       try {
         const tk = [1, 403, 407, 261, 378, 64, 300, 42];
@@ -80,6 +97,8 @@ describe('activation memory: recompute layers in the backward', () => {
     ['llama+experts F32', { arch: 'llama', weightType: 'F32', experts: { count: 4, used: 2 } }],
     ['qwen2 Q8_0', { arch: 'qwen2', weightType: 'Q8_0', tiedOutput: true }],
     ['llama Q4_K', { arch: 'llama', weightType: 'Q4_K', nEmbd: 256, nFf: 256, nLayer: 2 }],
+    ['qwen3 Q8_0', { arch: 'qwen3', weightType: 'Q8_0' }],
+    ['gemma3 F32', { arch: 'gemma3', weightType: 'F32', slidingWindow: { window: 4, pattern: 2 } }],
   ];
   for (const [name, spec] of specs) {
     it(`${name}: 'recompute' gives the same bits as 'save' for every rule set, and keeps less`, async () => {

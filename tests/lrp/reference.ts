@@ -1,7 +1,11 @@
-// Independent float64 reference for the LRP tests: forward of llama / llama+experts / qwen2 from the
-// dequantized weights (main/gguf reader, not the engine), and the LRP backward with each op's rule written
+// Independent float64 reference for the LRP tests: forward of llama / llama+experts / qwen2 / qwen3 / gemma3 from
+// the dequantized weights (main/gguf reader, not the engine), and the LRP backward with each op's rule written
 // out explicitly as a modified gradient (relevance = input x modified gradient). Slow and simple on purpose.
+// The forward follows llama.cpp's graphs (src/models/qwen3.cpp, gemma3.cpp): per-head q/k RMS norms before RoPE,
+// gemma3's post-norms, GELU (tanh form, through ggml's fp16 table, as the CPU backend computes it), embeddings
+// scaled by sqrt(d), sliding-window layers with their own rope base.
 import { metaNumber, metaString, readGguf, readTensorF32, type GgufFile } from '../../main/gguf/reader';
+import { fp16ToFp32, fp32ToFp16 } from '../../main/gguf/quant/fp';
 
 type Vec = Float64Array;
 const zeros = (n: number) => new Float64Array(n);
@@ -13,17 +17,29 @@ export class RefModel {
   arch: string;
   nLayer: number; d: number; nHead: number; nHeadKv: number; hd: number; nRot: number; eps: number; base: number;
   nExpert: number; nUsed: number; V: number;
+  /** gemma3: GELU FFN, embedding scale sqrt(d), window of the local layers and their rope base */
+  gelu: boolean; embdScale: number; nSwa: number; swaPattern: number; baseSwa: number; neox: boolean;
+  /** linear rope scaling: angles x freqScale (1 / rope.scaling.factor), not on gemma3's local layers */
+  freqScale: number;
   private cache = new Map<string, Mat>();
   constructor(file: string) {
     this.f = readGguf(file);
     const A = (this.arch = metaString(this.f, 'general.architecture')!);
     const n = (k: string, def?: number) => metaNumber(this.f, `${A}.${k}`) ?? def!;
     this.nLayer = n('block_count'); this.d = n('embedding_length'); this.nHead = n('attention.head_count');
-    this.nHeadKv = n('attention.head_count_kv', this.nHead); this.hd = this.d / this.nHead; this.nRot = n('rope.dimension_count', this.hd);
+    this.nHeadKv = n('attention.head_count_kv', this.nHead); this.hd = n('attention.key_length', this.d / this.nHead);
+    this.nRot = n('rope.dimension_count', this.hd);
     this.eps = n('attention.layer_norm_rms_epsilon'); this.base = n('rope.freq_base', 10000);
     this.nExpert = n('expert_count', 0); this.nUsed = n('expert_used_count', 0);
     this.V = this.m('token_embd.weight').R;
+    const gemma = A === 'gemma3';
+    this.gelu = gemma; this.embdScale = gemma ? Math.sqrt(this.d) : 1; this.neox = A !== 'llama';
+    this.nSwa = gemma ? n('attention.sliding_window', 0) : 0; this.swaPattern = n('attention.sliding_window_pattern', 6);
+    this.baseSwa = n('rope.freq_base_swa', 10000);
+    this.freqScale = metaString(this.f, `${A}.rope.scaling.type`) === 'linear' ? 1 / n('rope.scaling.factor', 1) : 1;
   }
+  /** local (sliding-window) layer: l % pattern < pattern - 1 (llama_hparams::set_swa_pattern) */
+  swa(l: number) { return this.nSwa > 0 && (this.swaPattern === 0 || l % this.swaPattern < this.swaPattern - 1); }
   has(name: string) { return this.f.tensors.some((t) => t.name === name); }
   m(name: string): Mat {
     let r = this.cache.get(name);
@@ -64,6 +80,9 @@ function linT(W: Mat, g: Vec[], e = 0): Vec[] {
 }
 const add = (a: Vec[], b: Vec[]) => a.forEach((v, t) => v.forEach((_, i) => (v[i] += b[t][i])));
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+// GELU (tanh form) as ggml's CPU backend evaluates it: fp16 input, fp16 table entry; 0 below -10, x above 10
+const geluTanh = (x: number) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * x * (1 + 0.044715 * x * x)));
+const gelu = (x: number) => (x <= -10 ? 0 : x >= 10 ? x : fp16ToFp32(fp32ToFp16(geluTanh(fp16ToFp32(fp32ToFp16(x))))));
 
 function rmsScale(x: Vec, eps: number) {
   let s = 0;
@@ -72,10 +91,12 @@ function rmsScale(x: Vec, eps: number) {
 }
 
 // rotation of pair (a, b) at position p; NORM rope pairs adjacent dims, NEOX pairs i and i + n/2
-function rope(M: RefModel, v: Vec, off: number, p: number, sign: 1 | -1) {
-  const half = M.nRot / 2, neox = M.arch === 'qwen2';
+function rope(M: RefModel, v: Vec, off: number, p: number, sign: 1 | -1, base = M.base, local = false) {
+  const half = M.nRot / 2, neox = M.neox;
+  // Llama 3.1's rope scaling: per-frequency divisors from the rope_freqs tensor (not on gemma3's local layers)
+  const ff = !local && M.has('rope_freqs.weight') ? M.m('rope_freqs.weight').w : undefined;
   for (let i = 0; i < half; i++) {
-    const th = p * Math.pow(M.base, (-2 * i) / M.nRot);
+    const th = ((local ? 1 : M.freqScale) * p * Math.pow(base, (-2 * i) / M.nRot)) / (ff ? ff[i] : 1);
     const c = Math.cos(th), s = sign * Math.sin(th);
     const a = off + (neox ? i : 2 * i), b = off + (neox ? i + half : 2 * i + 1);
     const x0 = v[a], x1 = v[b];
@@ -89,13 +110,21 @@ export interface RefResult { logits: Vec; logProbsAll: Vec[]; relevance: Vec; va
 export function reference(M: RefModel, tokens: number[], opts: { target: number; contrast?: number; rule: 'cp' | 'attn'; gate: 'half' | 'detach' }): RefResult {
   const T = tokens.length, d = M.d, H = M.nHead, Hk = M.nHeadKv, hd = M.hd, grp = H / Hk;
   const emb = M.m('token_embd.weight');
-  const x0 = tokens.map((t) => Float64Array.from(emb.w.subarray(t * d, (t + 1) * d)));
+  const x0 = tokens.map((t) => Float64Array.from(emb.w.subarray(t * d, (t + 1) * d), (u) => u * M.embdScale));
   let x = x0.map((v) => Float64Array.from(v));
   const saved: any[] = [];
   const norm = (xs: Vec[], wn: Mat) => {
     const r = xs.map((v) => rmsScale(v, M.eps));
     return { r, h: xs.map((v, t) => v.map((u, i) => u * r[t] * wn.w[i])) };
   };
+  // per-head RMSNorm of q or k rows [heads * hd] in place; returns r[t][head]
+  const headNorm = (xs: Vec[], heads: number, wn: Mat) =>
+    xs.map((v) => Array.from({ length: heads }, (_, h) => {
+      const r = rmsScale(v.subarray(h * hd, (h + 1) * hd), M.eps);
+      for (let i = 0; i < hd; i++) v[h * hd + i] *= r * wn.w[i];
+      return r;
+    }));
+  const act = (a: number) => (M.gelu ? gelu(a) : a * sigmoid(a));
   for (let l = 0; l < M.nLayer; l++) {
     const p = `blk.${l}.`, S: any = {};
     const n1 = norm(x, M.m(p + 'attn_norm.weight'));
@@ -104,23 +133,31 @@ export function reference(M: RefModel, tokens: number[], opts: { target: number;
     const q = lin(M.m(p + 'attn_q.weight'), n1.h, 0, bias('attn_q.bias'));
     const k = lin(M.m(p + 'attn_k.weight'), n1.h, 0, bias('attn_k.bias'));
     const v = lin(M.m(p + 'attn_v.weight'), n1.h, 0, bias('attn_v.bias'));
-    for (let t = 0; t < T; t++) {
-      for (let h = 0; h < H; h++) rope(M, q[t], h * hd, t, 1);
-      for (let h = 0; h < Hk; h++) rope(M, k[t], h * hd, t, 1);
+    if (M.has(p + 'attn_q_norm.weight')) {
+      S.rq = headNorm(q, H, M.m(p + 'attn_q_norm.weight'));
+      S.rk = headNorm(k, Hk, M.m(p + 'attn_k_norm.weight'));
     }
+    const swa = M.swa(l), base = swa ? M.baseSwa : M.base;
+    S.base = base;
+    S.swa = swa;
+    for (let t = 0; t < T; t++) {
+      for (let h = 0; h < H; h++) rope(M, q[t], h * hd, t, 1, base, swa);
+      for (let h = 0; h < Hk; h++) rope(M, k[t], h * hd, t, 1, base, swa);
+    }
+    const s0 = (t: number) => (swa ? Math.max(0, t - M.nSwa + 1) : 0); // first key visible from t
     // A[h][t][s]
     const A = Array.from({ length: H }, (_, h) => Array.from({ length: T }, (_, t) => {
       const a = zeros(T);
       let mx = -Infinity;
-      for (let s = 0; s <= t; s++) {
+      for (let s = s0(t); s <= t; s++) {
         let dot = 0;
         for (let i = 0; i < hd; i++) dot += q[t][h * hd + i] * k[s][Math.floor(h / grp) * hd + i];
         a[s] = dot / Math.sqrt(hd);
         mx = Math.max(mx, a[s]);
       }
       let z = 0;
-      for (let s = 0; s <= t; s++) z += (a[s] = Math.exp(a[s] - mx));
-      for (let s = 0; s <= t; s++) a[s] /= z;
+      for (let s = s0(t); s <= t; s++) z += (a[s] = Math.exp(a[s] - mx));
+      for (let s = s0(t); s <= t; s++) a[s] /= z;
       return a;
     }));
     const o = Array.from({ length: T }, (_, t) => {
@@ -130,7 +167,13 @@ export function reference(M: RefModel, tokens: number[], opts: { target: number;
           for (let i = 0; i < hd; i++) ov[h * hd + i] += A[h][t][s] * v[s][Math.floor(h / grp) * hd + i];
       return ov;
     });
-    add(x, lin(M.m(p + 'attn_output.weight'), o));
+    let ao = lin(M.m(p + 'attn_output.weight'), o);
+    if (M.has(p + 'post_attention_norm.weight')) {
+      const pn = norm(ao, M.m(p + 'post_attention_norm.weight'));
+      S.rpa = pn.r;
+      ao = pn.h;
+    }
+    add(x, ao);
     Object.assign(S, { q, k, v, A });
     const n2 = norm(x, M.m(p + 'ffn_norm.weight'));
     S.r2 = n2.r;
@@ -138,8 +181,14 @@ export function reference(M: RefModel, tokens: number[], opts: { target: number;
     if (!M.nExpert) {
       S.g = lin(M.m(p + 'ffn_gate.weight'), n2.h);
       S.u = lin(M.m(p + 'ffn_up.weight'), n2.h);
-      const pr = S.g.map((gv: Vec, t: number) => gv.map((gg, i) => gg * sigmoid(gg) * S.u[t][i]));
-      add(x, lin(M.m(p + 'ffn_down.weight'), pr));
+      const pr = S.g.map((gv: Vec, t: number) => gv.map((gg, i) => act(gg) * S.u[t][i]));
+      let fo = lin(M.m(p + 'ffn_down.weight'), pr);
+      if (M.has(p + 'post_ffw_norm.weight')) {
+        const pn = norm(fo, M.m(p + 'post_ffw_norm.weight'));
+        S.rpf = pn.r;
+        fo = pn.h;
+      }
+      add(x, fo);
     } else {
       const lg = lin(M.m(p + 'ffn_gate_inp.weight'), n2.h);
       S.route = lg.map((z) => {
@@ -181,18 +230,23 @@ export function reference(M: RefModel, tokens: number[], opts: { target: number;
     const wo = OUT.w[opts.target * d + i] - (opts.contrast !== undefined ? OUT.w[opts.contrast * d + i] : 0);
     g[T - 1][i] = wo * wf.w[i] * nf.r[T - 1]; // norm: 1/rms frozen
   }
-  // product rule for p = silu(a) * b given dp: returns [da, db]
+  // product rule for p = act(a) * b given dp: returns [da, db]
   const gateUp = (a: number, b: number, dp: number): [number, number] => {
-    const act = a * sigmoid(a);
-    if (detach) return [0, dp * act];
-    return [0.5 * dp * b * sigmoid(a), 0.5 * dp * act]; // half split; SiLU: act = sg(act / a) * a
+    const y = act(a);
+    if (detach) return [0, dp * y];
+    // half split; identity rule on the activation: y = sg(y / a) * a (SiLU: y / a = sigmoid(a))
+    const ratio = M.gelu ? (a !== 0 ? y / a : 0.5) : sigmoid(a);
+    return [0.5 * dp * b * ratio, 0.5 * dp * y];
   };
+  // identity rule on a post-norm y = w x r: gradient at its input = g * w * r (r frozen)
+  const postNorm = (gy: Vec[], wn: Mat, r: number[]) => gy.map((v, t) => v.map((u, i) => u * wn.w[i] * r[t]));
   for (let l = M.nLayer - 1; l >= 0; l--) {
     const p = `blk.${l}.`, S = saved[l];
     // FFN
     let gh2: Vec[];
+    const gf = M.has(p + 'post_ffw_norm.weight') ? postNorm(g, M.m(p + 'post_ffw_norm.weight'), S.rpf) : g;
     if (!M.nExpert) {
-      const dp = linT(M.m(p + 'ffn_down.weight'), g);
+      const dp = linT(M.m(p + 'ffn_down.weight'), gf);
       const da = dp.map((row, t) => row.map((v, i) => gateUp(S.g[t][i], S.u[t][i], v)[0]));
       const db = dp.map((row, t) => row.map((v, i) => gateUp(S.g[t][i], S.u[t][i], v)[1]));
       gh2 = linT(M.m(p + 'ffn_gate.weight'), da);
@@ -225,7 +279,8 @@ export function reference(M: RefModel, tokens: number[], opts: { target: number;
     const w2 = M.m(p + 'ffn_norm.weight');
     for (let t = 0; t < T; t++) for (let i = 0; i < d; i++) g[t][i] += gh2[t][i] * w2.w[i] * S.r2[t];
     // attention
-    const go = linT(M.m(p + 'attn_output.weight'), g);
+    const ga = M.has(p + 'post_attention_norm.weight') ? postNorm(g, M.m(p + 'post_attention_norm.weight'), S.rpa) : g;
+    const go = linT(M.m(p + 'attn_output.weight'), ga);
     const gq = Array.from({ length: T }, () => zeros(H * hd));
     const gk = Array.from({ length: T }, () => zeros(Hk * hd));
     const gv = Array.from({ length: T }, () => zeros(Hk * hd));
@@ -255,8 +310,16 @@ export function reference(M: RefModel, tokens: number[], opts: { target: number;
     const gh1 = linT(M.m(p + 'attn_v.weight'), gv);
     if (attnRule) {
       for (let t = 0; t < T; t++) {
-        for (let h = 0; h < H; h++) rope(M, gq[t], h * hd, t, -1);
-        for (let h = 0; h < Hk; h++) rope(M, gk[t], h * hd, t, -1);
+        for (let h = 0; h < H; h++) rope(M, gq[t], h * hd, t, -1, S.base, S.swa);
+        for (let h = 0; h < Hk; h++) rope(M, gk[t], h * hd, t, -1, S.base, S.swa);
+      }
+      if (S.rq) {
+        // per-head q/k norms: identity rule (1/rms frozen), as every RMSNorm
+        const wq = M.m(p + 'attn_q_norm.weight'), wk = M.m(p + 'attn_k_norm.weight');
+        for (let t = 0; t < T; t++) {
+          for (let h = 0; h < H; h++) for (let i = 0; i < hd; i++) gq[t][h * hd + i] *= wq.w[i] * S.rq[t][h];
+          for (let h = 0; h < Hk; h++) for (let i = 0; i < hd; i++) gk[t][h * hd + i] *= wk.w[i] * S.rk[t][h];
+        }
       }
       add(gh1, linT(M.m(p + 'attn_q.weight'), gq));
       add(gh1, linT(M.m(p + 'attn_k.weight'), gk));

@@ -53,7 +53,7 @@ describe('inspectModel', () => {
 
     const falcon = join(tmp.dir, 'falcon.gguf');
     writeGguf(falcon, { kv: [kv.str('general.architecture', 'falcon')], tensors: [{ name: 'w', shape: [4], type: GgmlType.F32, data: new Uint8Array(16) }] });
-    await expect(inspectModel(falcon)).rejects.toThrow(`${falcon}: unsupported architecture "falcon" (supported: llama, qwen2)`);
+    await expect(inspectModel(falcon)).rejects.toThrow(`${falcon}: unsupported architecture "falcon" (supported: llama, qwen2, qwen3, qwen3moe, gemma3)`);
 
     const iq = join(tmp.dir, 'iq.gguf');
     writeGguf(iq, { kv: [kv.str('general.architecture', 'llama')], tensors: [{ name: 'blk.0.attn_q.weight', shape: [32], type: GgmlType.IQ4_NL, data: new Uint8Array(18) }] });
