@@ -81,7 +81,8 @@ export function skipReasonText(r: Pick<PlainResult, 'skippedReason' | 'rawOutput
     case 'not-scored':
       return 'not scored: the imported run has no human rationale for this example';
     default:
-      return why.replace(/-/g, ' ');
+      // a code (e.g. an importer's "not-run") in words; a sentence (an importer's own reason) as it is
+      return /^[a-z]+(-[a-z]+)*$/.test(why) ? why.replace(/-/g, ' ') : why;
   }
 }
 

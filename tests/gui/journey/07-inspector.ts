@@ -72,6 +72,11 @@ export async function run(j: Journey): Promise<void> {
   expect(await partial.textContent()).toMatch(new RegExp(`^Run ${live.id} is (running|queued|done)?`));
   await inspector.waitFor();
   await j.s.shot('journey-07-partial-running');
+  // The examples stored since she opened it appear without her doing anything (the screen follows the run).
+  const count = async () => Number((await page.getByText(/^example \d+ of \d+$/).textContent())!.match(/of (\d+)$/)![1]);
+  const atFirst = await count();
+  await expect.poll(count, { timeout: 120_000, intervals: [250] }).toBeGreaterThan(atFirst);
+  await j.s.shot('journey-07-partial-grown');
 
   // She stops it (Cancel): the stopped run's stored examples stay open in the Inspector.
   await page.getByRole('tab', { name: 'Run monitor' }).click();
