@@ -75,7 +75,7 @@ export async function run(j: Journey): Promise<void> {
   // The examples stored since she opened it appear without her doing anything (the screen follows the run).
   const count = async () => Number((await page.getByText(/^example \d+ of \d+$/).textContent())!.match(/of (\d+)$/)![1]);
   const atFirst = await count();
-  await expect.poll(count, { timeout: 120_000, intervals: [250] }).toBeGreaterThan(atFirst);
+  await expect.poll(count, { timeout: 120_000, interval: 250 }).toBeGreaterThan(atFirst);
   await j.s.shot('journey-07-partial-grown');
 
   // She stops it (Cancel): the stopped run's stored examples stay open in the Inspector.
