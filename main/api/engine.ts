@@ -192,11 +192,11 @@ export class Engine {
       const current = this.studies.get(args.studyId);
       return !!current && !current.finished && current.host.alive;
     };
-    if (running()) return { started: false, runIds: [] };
+    if (running()) return { started: false, runIds: [], runs: [] };
     if (this.shared?.alive) {
       const { studyIds } = (await this.shared.call('activeStudies', {})) as JobResult<'activeStudies'>;
       // (asked again after the wait: another start of the same study may have begun meanwhile)
-      if (studyIds.includes(args.studyId) || running()) return { started: false, runIds: [] };
+      if (studyIds.includes(args.studyId) || running()) return { started: false, runIds: [], runs: [] };
     }
     const entry: StudyHost = {
       dbFile: args.dbFile,

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { downloadModel, inspectModel, registerModel } from '../models/registry';
 import { DownloadError, downloadVerified, DownloadInterrupted, HashMismatchError } from '../models/registry-download';
 import type { DownloadState } from './catalogue';
+import type { RunRecord } from '../store/types';
 import { toInspection, type ModelInspectionData } from './model-info';
 import { previewPrompt } from './preview';
 import { checkStudyFit } from './study-fit';
@@ -44,10 +45,35 @@ const downloads = new Map<number, AbortController>();
 /** Catalogue downloads under way in this process, by target file (directory + name). */
 const downloadingFiles = new Set<string>();
 
-const active = new Map<number, { controller: AbortController; then: 'paused' | 'stopped' }>();
+/** What a launch knows of its study: how to stop it, how it was asked to stop, and when it has stopped. */
+interface ActiveStudy {
+  controller: AbortController;
+  then: 'paused' | 'stopped';
+  /** The study's runs as they ended, once it stopped (final statuses stored and sent as events). */
+  finished: Promise<RunRecord[]>;
+}
+
+const active = new Map<number, ActiveStudy>();
 
 function runsOf(store: Store, studyId: number) {
   return store.runs.list({ studyId });
+}
+
+export interface LaunchArgs {
+  dbFile: string;
+  studyId: number;
+  resume: boolean;
+  appVersion: string;
+  /** With resume: only these runs (the clicked one and its study's paused ones), see StudyRunOptions.resumeOnly. */
+  runIds?: number[];
+}
+
+export interface Launched {
+  /** Settles when the runner stops (done, failed, paused or stopped), with the study's runs as they ended. */
+  finished: Promise<RunRecord[]>;
+  /** The runs this launch made or took up again, as soon as the runner has them (before any model loads); null when it stopped before. */
+  runs: Promise<number[] | null>;
+  error: () => string | undefined;
 }
 
 /**
@@ -55,10 +81,7 @@ function runsOf(store: Store, studyId: number) {
  * `finished` settles when the runner stops (done, failed, paused or stopped), after the runs'
  * final statuses are stored and sent as events.
  */
-function launchStudy(
-  a: { dbFile: string; studyId: number; resume: boolean; appVersion: string },
-  emit: (e: unknown) => void,
-): { finished: Promise<void>; error: () => string | undefined } | null {
+function launchStudy(a: LaunchArgs, emit: (e: unknown) => void): Launched | null {
   if (active.has(a.studyId)) return null;
   const store = openStore(a.dbFile);
   const study = store.studies.get(a.studyId);
@@ -67,7 +90,9 @@ function launchStudy(
     throw Object.assign(new Error(`study ${a.studyId} not found`), { name: 'StoreError' });
   }
   const controller = new AbortController();
-  const entry = { controller, then: 'stopped' as 'paused' | 'stopped' };
+  let resolveRuns!: (ids: number[] | null) => void;
+  const runs = new Promise<number[] | null>((r) => (resolveRuns = r));
+  const entry: ActiveStudy = { controller, then: 'stopped', finished: undefined as unknown as Promise<RunRecord[]> };
   active.set(a.studyId, entry);
   const progress = () => {
     for (const run of runsOf(store, a.studyId)) if (run.status === 'running' || run.status === 'queued') emit({ type: 'run-progress', run });
@@ -77,19 +102,25 @@ function launchStudy(
   // it was validated when it was saved, and runs as stored, without being parsed again (store/studies-repo.ts)
   const stored = { name: study.name, file: `study ${study.id}`, validated: study.config };
   let error: string | undefined;
-  const finished = runStudies(store, [stored], {
+  entry.finished = runStudies(store, [stored], {
     resume: a.resume,
+    ...(a.resume && a.runIds ? { resumeOnly: a.runIds } : {}),
     signal: controller.signal,
     appVersion: a.appVersion,
     log: () => {},
     afterStore: () => progress(),
+    onRuns: (_studyId, ids) => {
+      resolveRuns(ids);
+      progress();
+    },
   })
     .then(() => undefined)
     // the reason goes to the study's unfinished runs below, and to startStudy's answer when there are none
     .catch((e: Error) => void (error = e.message))
-    .finally(() => {
+    .then(() => {
       clearInterval(ticker);
       active.delete(a.studyId);
+      const ended: RunRecord[] = [];
       for (const run of runsOf(store, a.studyId)) {
         // A pause is a stop that the user means to resume; the runner itself only knows "stopped".
         // A run still queued when stopped (model loading) never started: it takes the stop's status too.
@@ -98,37 +129,17 @@ function launchStudy(
         // The runner failed while this run was queued or under way: it fails with the runner's reason.
         else if (error !== undefined && (run.status === 'queued' || run.status === 'running')) store.runs.finish(run.id, { status: 'failed', error });
         const now = store.runs.get(run.id)!;
+        ended.push(now);
         emit({ type: 'run-progress', run: now });
         if (now.status === 'failed' && now.error) emit({ type: 'run-error', runId: now.id, message: now.error });
       }
       store.close();
+      resolveRuns(null);
       // internal (engine.ts): the study stopped, its own process may end
       emit({ type: 'study-finished', studyId: a.studyId });
+      return ended;
     });
-  return { finished, error: () => error };
-}
-
-/**
- * The runs a launch made or resumed, once they exist: polled (the runner creates them right after reading
- * the study, before loading the model) until they appear or the runner stops without any.
- */
-async function runsOfLaunch(
-  store: Store,
-  studyId: number,
-  launched: { finished: Promise<void> },
-  o: { resume: boolean; before: number },
-): Promise<number[]> {
-  let over = false;
-  void launched.finished.then(() => void (over = true));
-  for (;;) {
-    const runs = runsOf(store, studyId);
-    const made = runs.filter((r) => r.id > o.before);
-    if (made.length) return made.map((r) => r.id);
-    const resumed = o.resume ? runs.filter((r) => r.status === 'running' || r.status === 'queued') : [];
-    if (resumed.length) return resumed.map((r) => r.id);
-    if (over) return [];
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  return { finished: entry.finished, runs, error: () => error };
 }
 
 export type LaunchStudy = typeof launchStudy;
@@ -184,30 +195,27 @@ export const jobs = {
   },
 
   /**
-   * Starts (or, with resume, continues) a stored study in the background of this process and
-   * returns once it is under way. Progress goes out as events after every stored example.
+   * Starts (or, with resume, continues) a stored study in the background of this process and answers once
+   * its runs exist, with their ids and records as they are then (the runner says which, api/runner
+   * onRuns): no polling of the store. A study that ended before making a run answers the reason.
    */
-  async startStudy(
-    a: { dbFile: string; studyId: number; resume: boolean; appVersion: string },
-    emit: (e: unknown) => void,
-  ): Promise<{ started: boolean; runIds: number[]; error?: string }> {
-    const store = openStore(a.dbFile);
-    let runIds: number[];
-    let launched: ReturnType<typeof launchStudy>;
-    try {
-      // the runner may make its runs before launchStudy returns: count from the runs before it
-      const before = Math.max(0, ...runsOf(store, a.studyId).map((r) => r.id));
-      launched = launchStudy(a, emit);
-      if (!launched) return { started: false, runIds: [] };
-      runIds = await runsOfLaunch(store, a.studyId, launched, { resume: a.resume, before });
-    } finally {
-      store.close();
+  async startStudy(a: LaunchArgs, emit: (e: unknown) => void): Promise<{ started: boolean; runIds: number[]; runs: RunRecord[]; error?: string }> {
+    const launched = launchStudy(a, emit);
+    if (!launched) return { started: false, runIds: [], runs: [] };
+    const runIds = await launched.runs;
+    if (runIds !== null && runIds.length) {
+      const store = openStore(a.dbFile);
+      try {
+        return { started: true, runIds, runs: runIds.map((id) => store.runs.get(id)!).filter(Boolean) };
+      } finally {
+        store.close();
+      }
     }
-    if (runIds.length) return { started: true, runIds };
-    // ended before making a run (dataset, model file, definitions...): the answer carries the reason
-    await launched.finished;
+    // ended (or will end) without a run to make or continue (dataset, model, definitions...): the answer carries the reason
+    const ended = await launched.finished;
     const error = launched.error();
-    return { started: true, runIds: [], ...(error !== undefined ? { error } : {}) };
+    const mine = runIds ? ended.filter((r) => runIds.includes(r.id)) : [];
+    return { started: true, runIds: mine.map((r) => r.id), runs: mine, ...(error !== undefined ? { error } : {}) };
   },
 
   /** The studies running in this process (engine.ts asks the shared process before starting one elsewhere). */
@@ -218,12 +226,17 @@ export const jobs = {
   /** The first-run demo (see first-run-demo.ts): datasets, demo model, the built-in demo studies, its report. */
   firstRunDemo: (a: FirstRunDemoArgs, emit: (e: unknown) => void) => firstRunDemo(a, emit, launchStudy),
 
-  async stopStudy(a: { studyId: number; then: 'paused' | 'stopped' }): Promise<{ stopping: boolean }> {
+  /**
+   * Stops a study running here after the example in flight, and answers once it has stopped, with its runs
+   * as they ended (paused or stopped, or done/failed when they got there first); stopping: false when the
+   * study is not running in this process.
+   */
+  async stopStudy(a: { studyId: number; then: 'paused' | 'stopped' }): Promise<{ stopping: boolean; runs: RunRecord[] }> {
     const e = active.get(a.studyId);
-    if (!e) return { stopping: false };
+    if (!e) return { stopping: false, runs: [] };
     e.then = a.then;
     e.controller.abort();
-    return { stopping: true };
+    return { stopping: true, runs: await e.finished };
   },
 
   /** Writes a run's export (PDF report, CSV or JSONL of per-example results) under dir. */

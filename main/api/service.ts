@@ -17,6 +17,7 @@ import type { DeletionKind } from '../store/deletions-repo';
 import { canonicalLabels, labelMapForTask } from './canonical-labels';
 import { selectResults } from './result-filter';
 import { apiStudyConfig } from './study-input';
+import { describePreflight, runPreflight } from './run-preflight';
 import { toErrorData } from './to-error';
 import { CATALOGUE, catalogueEntry, catalogueFit, isRunnable, type CatalogueEntry } from '../models/catalogue';
 import { discardPartialDownload, partialDownload } from '../models/registry-download';
@@ -239,31 +240,19 @@ function storedConfig(study: StudyRecord<StudyConfig>): StudyConfig {
   throw new ApiError('invalid', `study ${study.id} was not run: its stored configuration no longer fits (${new StudyConfigError(parsed.errors).message}); open it in the study form and save it again`, fields);
 }
 
-/** The study's runs, waiting briefly for the runner to create them (it does so before the first example). */
-async function runIdsSoon(wb: Workbench, studyId: number): Promise<number[]> {
-  const t0 = Date.now();
-  for (;;) {
-    const runs = wb.store.runs.list({ studyId }).filter((r) => r.status === 'running' || r.status === 'queued');
-    if (runs.length || Date.now() - t0 > 5000) return runs.map((r) => r.id);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
+/**
+ * Pause and cancel: the engine job stops the study after the example in flight and answers with its runs as
+ * they ended. A run not running anywhere (queued, paused, interrupted) takes the new status here.
+ */
 async function stopRun(wb: Workbench, runId: number, then: 'paused' | 'stopped') {
   const run = wb.store.runs.get(runId);
   if (!run) throw new ApiError('not_found', `run ${runId} not found`, { runId: 'run not found' });
   const r = await wb.engine.call('stopStudy', { studyId: run.studyId, then });
-  if (!r.stopping) {
-    if (run.status === 'done') throw new ApiError('conflict', `run ${runId} is already done`);
-    if (run.status !== then) wb.store.runs.setStatus(runId, then);
-  }
-  // The runner finishes the example in flight, then marks the run; wait for that (bounded).
-  const t0 = Date.now();
-  while (Date.now() - t0 < 30_000) {
-    const now = wb.store.runs.get(runId)!;
-    if (now.status === then || now.status === 'done' || now.status === 'failed') return now;
-    await new Promise((res) => setTimeout(res, 100));
-  }
+  const ended = r.runs.find((x) => x.id === runId);
+  if (r.stopping && ended) return ended;
+  const now = wb.store.runs.get(runId)!;
+  if (now.status === 'done') throw new ApiError('conflict', `run ${runId} is already done`);
+  if (now.status !== then && now.status !== 'failed') wb.store.runs.setStatus(runId, then);
   return wb.store.runs.get(runId)!;
 }
 
@@ -503,12 +492,16 @@ function makeImpl(wb: Workbench): Impl {
       wb.engine.call('previewPrompt', { dbFile: wb.options.dbFile, config: apiStudyConfig(a.config, wb.files), modelId: a.modelId, exampleId: a.exampleId }),
     listRuns: (a) => store.runs.list(a.studyId !== undefined ? { studyId: a.studyId } : {}),
     getRun: (a) => need(store.runs.get(a.runId), `run ${a.runId}`, 'runId'),
+    // ---- runs (issue 12 items 2 and 7): answers come from the engine job, failures are stored with the runs
     async startRun(a) {
       const study = need(store.studies.get(a.studyId), `study ${a.studyId}`, 'studyId');
-      // answered here, at once, rather than as a failure of the background job (e.g. a study saved before this check)
       const config = storedConfig(study);
+      // answered here, at once, rather than as a failure of the background job (e.g. a study saved before this check)
       refuseUnmappedLabels(store, config);
       refuseUnusableModels(store, config);
+      // no run can exist without its dataset and models: refused with the fields named (run-preflight.ts)
+      const missing = runPreflight(store, config);
+      if (Object.keys(missing).length) throw new ApiError('failed', `study ${a.studyId} did not start: ${describePreflight(missing)}`, missing);
       const r = await wb.engine.call('startStudy', { dbFile: wb.options.dbFile, studyId: a.studyId, resume: false, appVersion: wb.options.version });
       if (!r.started) throw new ApiError('conflict', `study ${a.studyId} is already running`);
       // No run was made: the study failed before its first run (its reason); runs that failed carry theirs.
@@ -517,20 +510,30 @@ function makeImpl(wb: Workbench): Impl {
     },
     pauseRun: (a) => stopRun(wb, a.runId, 'paused'),
     cancelRun: (a) => stopRun(wb, a.runId, 'stopped'),
+    /**
+     * Resumes the run and, as Pause paused them together, the other paused runs of its study: the study
+     * continues them one after the other (they wait as queued). Stopped (cancelled) and failed runs of the
+     * study are left as they are unless resumed themselves.
+     */
     async resumeRun(a) {
       const run = need(store.runs.get(a.runId), `run ${a.runId}`, 'runId');
       if (run.status === 'done') throw new ApiError('conflict', `run ${a.runId} is already done`);
-      storedConfig(need(store.studies.get(run.studyId), `study ${run.studyId}`, 'studyId'));
-      const r = await wb.engine.call('startStudy', { dbFile: wb.options.dbFile, studyId: run.studyId, resume: true, appVersion: wb.options.version });
+      const config = storedConfig(need(store.studies.get(run.studyId), `study ${run.studyId}`, 'studyId'));
+      // The study cannot continue (e.g. its dataset is gone): the run carries the reason, so the failure is
+      // still visible after a reload, and the answer says it.
+      const failBefore = (reason: string): never => {
+        store.runs.finish(a.runId, { status: 'failed', error: `resume failed before the run continued: ${reason}` });
+        wb.emit({ type: 'run-progress', run: store.runs.get(a.runId)! });
+        throw new ApiError('failed', `run ${a.runId} did not resume: ${reason}`);
+      };
+      const missing = runPreflight(store, config);
+      if (Object.keys(missing).length) failBefore(describePreflight(missing));
+      const paused = store.runs.list({ studyId: run.studyId }).filter((r) => r.status === 'paused' && r.id !== a.runId).map((r) => r.id);
+      const r = await wb.engine.call('startStudy', { dbFile: wb.options.dbFile, studyId: run.studyId, resume: true, appVersion: wb.options.version, runIds: [a.runId, ...paused] });
       if (!r.started) throw new ApiError('conflict', `study ${run.studyId} is already running`);
-      // The study stopped before it took this run up again (e.g. its dataset is gone): the run carries the
-      // reason, so the failure is still visible after a reload, and the answer says it.
-      if (!r.runIds.includes(a.runId) && r.error !== undefined) {
-        const error = `resume failed before the run continued: ${r.error}`;
-        store.runs.finish(a.runId, { status: 'failed', error });
-        throw new ApiError('failed', `run ${a.runId} did not resume: ${r.error}`);
-      }
-      await runIdsSoon(wb, run.studyId);
+      const now = r.runs.find((x) => x.id === a.runId);
+      if (now) return now;
+      if (r.error !== undefined) failBefore(r.error);
       return need(store.runs.get(a.runId), `run ${a.runId}`, 'runId');
     },
     listResults(a) {

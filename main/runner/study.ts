@@ -38,6 +38,16 @@ export interface StudyRunOptions {
   definitions?: IndicatorDefinitions;
   /** Called after each stored example (tests). */
   afterStore?: (exampleId: number, done: number) => void;
+  /**
+   * With `resume`: the runs to continue (the GUI's Resume: the run clicked and its study's paused runs). A
+   * study's other unfinished runs are left as they are. Default: every unfinished run of the study.
+   */
+  resumeOnly?: readonly number[];
+  /**
+   * Called once per study as soon as its runs exist (made or taken up again), before any model loads: the
+   * engine job answers "started" with these ids (api/jobs.ts) instead of polling the store for them.
+   */
+  onRuns?: (studyId: number, runIds: number[]) => void;
 }
 
 export interface StudyRunReport {
@@ -193,8 +203,11 @@ export async function runStudies(store: Store, studies: StudyToRun[], opts: Stud
     reports.push(report);
     const examples = store.datasets.examples(datasetId);
     const total = config.limits.maxExamples ? Math.min(config.limits.maxExamples, examples.length) : examples.length;
+    // Every run of the study, per (model, seed), exists before any model loads: a model that cannot be
+    // loaded fails its own runs with the reason, and a study that stops early (a failure, a pause) leaves no
+    // run of it without a stored state (see settleUnstarted).
+    const plan: { file: string; m: StudyConfig['models'][number]; seeds: { seed: number; runId: number }[]; template: string }[] = [];
     for (const m of config.models) {
-      if (opts.signal?.aborted) break;
       const file = m.path ? await modelPathFor(m.path) : store.models.get(m.id!)?.path;
       if (!file) throw new Error(`model ${m.id} is not registered`);
       const modelId = m.id ?? (await registerModel(store, file)).id;
@@ -204,9 +217,15 @@ export async function runStudies(store: Store, studies: StudyToRun[], opts: Stud
       if (template === null) throw new Error(templateProblem(record)!);
       // runs of this study, model and dataset per seed: resumed when unfinished and --resume, else new
       const runFor = (seed: number): number | null => {
-        const prev = store.runs.list({ studyId, modelId, datasetId }).filter((r) => r.seed === seed).pop();
+        const mine = store.runs.list({ studyId, modelId, datasetId }).filter((r) => r.seed === seed);
+        const prev = (opts.resumeOnly && mine.find((r) => opts.resumeOnly!.includes(r.id))) || mine.pop();
         if (prev && opts.resume) {
-          if (prev.status !== 'done') return prev.id;
+          if (prev.status !== 'done') {
+            if (opts.resumeOnly && !opts.resumeOnly.includes(prev.id)) return null;
+            // waiting its turn behind the study's other runs: queued, not still "paused" in the monitor
+            if (prev.status === 'paused' || prev.status === 'stopped' || prev.status === 'failed') store.runs.setStatus(prev.id, 'queued');
+            return prev.id;
+          }
           // already finished: nothing to run, but it belongs to the study's results (summary, --report)
           const n = prev.progress.done;
           report.runs.push({ runId: prev.id, model: modelName(file), seed, outcome: { status: 'done', processed: 0, resumed: n, total: prev.progress.total, timings: {}, wallMs: 0 } });
@@ -215,56 +234,94 @@ export async function runStudies(store: Store, studies: StudyToRun[], opts: Stud
         return store.runs.create({ studyId, modelId, datasetId, seed, appVersion: opts.appVersion ?? '0.1.0', total });
       };
       const seeds = config.seeds.map((seed) => ({ seed, runId: runFor(seed) })).filter((x) => x.runId !== null) as { seed: number; runId: number }[];
-      if (!seeds.length) {
-        log(`${s.name}: ${modelName(file)}: all runs already done`);
-        continue;
-      }
-      let model: LlamaModel;
-      let context: LlamaContext;
-      try {
-        // the file may have changed since it was registered: a malformed header aborts llama.cpp, so check it again
-        inspectHeader(file);
-        // GPU offload as the study's model entry asks (0 or absent: the CPU build, as always)
-        const plan = gpuPlan(m.gpuLayers);
-        const llama = plan.gpu ? await sessionLlama(plan.gpu, threads) : await llamaFor(threads);
-        model = await llama.loadModel({ modelPath: file, ...plan.load });
-        context = await model.createContext({ contextSize: runContextSize(model.trainContextSize, config.limits), threads, sequences: 1 });
-      } catch (e) {
-        // the runs exist: they carry the reason instead of staying queued
-        const msg = `model ${file} could not be loaded: ${e instanceof Error ? e.message : String(e)}`;
-        for (const { runId } of seeds) store.runs.finish(runId, { status: 'failed', error: msg });
-        throw new Error(msg);
-      }
-      const llama = model.llama;
-      const sequence = context.getSequence();
-      const needsLrp = config.explanations.some((e) => e.method.startsWith('lrp'));
-      let lrp: LrpModel | null = null;
-      try {
-        if (needsLrp) lrp = openLrpModel(file, { threads });
-        const rt = { llama, model, sequence, template };
-        const filler = fillerToken(model, m.filler === 'unk' ? 'unknown' : m.filler === '_' ? 'underscore' : { token: model.tokenize(m.filler, false, 'trimLeadingSpace')[0] });
-        for (const { seed, runId } of seeds) {
-          if (opts.signal?.aborted) break;
-          const processor = makeProcessor({ rt, lrp, filler: filler as Token, config, seed, mode: m.mode, indicators: defs?.indicators });
-          const outcome = await runExamples(store, runId, processor, {
-            signal: opts.signal,
-            log,
-            label: `${s.name} · ${modelName(file)} · seed ${seed}`,
-            maxExamples: config.limits.maxExamples,
-            afterStore: opts.afterStore,
-          });
-          if (outcome.status === 'done') finalizeRun(store, runId, { ...outcome.timings, wallMs: outcome.wallMs, threads, ...(defs ? { indicatorDefinitions: { source: defs.source, name: defs.name, sha256: defs.sha256 } } : {}) });
-          report.runs.push({ runId, model: modelName(file), seed, outcome });
-          if (outcome.status === 'failed') throw new Error(`run ${runId} failed: ${outcome.error}`);
-        }
-      } finally {
-        lrp?.close();
-        await context.dispose();
-        await model.dispose();
-      }
+      if (!seeds.length) log(`${s.name}: ${modelName(file)}: ${opts.resumeOnly ? 'no run to continue' : 'all runs already done'}`);
+      plan.push({ file, m, seeds, template });
     }
+    const planned = plan.flatMap((p) => p.seeds.map((x) => x.runId));
+    opts.onRuns?.(studyId, planned);
+    try {
+      for (const { file, m, seeds, template } of plan) {
+        if (opts.signal?.aborted) break;
+        if (!seeds.length) continue;
+        await runModel(store, { file, m, seeds, template, config, threads, defs, report, label: s.name, opts, log });
+      }
+    } catch (e) {
+      settleUnstarted(store, planned, { status: 'failed', error: `not run: the study stopped before this run: ${e instanceof Error ? e.message : String(e)}` });
+      throw e;
+    }
+    // stopped (Ctrl-C, Pause) before their turn: stopped, like the run in flight, and resumable
+    if (opts.signal?.aborted) settleUnstarted(store, planned, { status: 'stopped' });
   }
   return reports;
+}
+
+/** Runs still queued (never taken up) when their study stopped get a stored end: failed with the reason, or stopped. */
+function settleUnstarted(store: Store, runIds: number[], end: { status: 'failed' | 'stopped'; error?: string }): void {
+  for (const id of runIds) if (store.runs.get(id)?.status === 'queued') store.runs.finish(id, end);
+}
+
+/** One model's runs (its seeds, one after the other) with the model loaded once. */
+async function runModel(
+  store: Store,
+  a: {
+    file: string;
+    m: StudyConfig['models'][number];
+    seeds: { seed: number; runId: number }[];
+    /** The chat template the model renders with (template-families.ts: chosen, or the GGUF's own). */
+    template: string;
+    config: StudyConfig;
+    threads: number;
+    defs: IndicatorDefinitions | undefined;
+    report: StudyRunReport;
+    label: string;
+    opts: StudyRunOptions;
+    log: (line: string) => void;
+  },
+): Promise<void> {
+  const { file, m, seeds, template, config, threads, defs, report, opts, log } = a;
+  let model: LlamaModel;
+  let context: LlamaContext;
+  try {
+    // the file may have changed since it was registered: a malformed header aborts llama.cpp, so check it again
+    inspectHeader(file);
+    // GPU offload as the study's model entry asks (0 or absent: the CPU build, as always)
+    const plan = gpuPlan(m.gpuLayers);
+    const llama = plan.gpu ? await sessionLlama(plan.gpu, threads) : await llamaFor(threads);
+    model = await llama.loadModel({ modelPath: file, ...plan.load });
+    context = await model.createContext({ contextSize: runContextSize(model.trainContextSize, config.limits), threads, sequences: 1 });
+  } catch (e) {
+    // the runs exist: they carry the reason instead of staying queued
+    const msg = `model ${file} could not be loaded: ${e instanceof Error ? e.message : String(e)}`;
+    for (const { runId } of seeds) store.runs.finish(runId, { status: 'failed', error: msg });
+    throw new Error(msg);
+  }
+  const llama = model.llama;
+  const sequence = context.getSequence();
+  const needsLrp = config.explanations.some((e) => e.method.startsWith('lrp'));
+  let lrp: LrpModel | null = null;
+  try {
+    if (needsLrp) lrp = openLrpModel(file, { threads });
+    const rt = { llama, model, sequence, template };
+    const filler = fillerToken(model, m.filler === 'unk' ? 'unknown' : m.filler === '_' ? 'underscore' : { token: model.tokenize(m.filler, false, 'trimLeadingSpace')[0] });
+    for (const { seed, runId } of seeds) {
+      if (opts.signal?.aborted) break;
+      const processor = makeProcessor({ rt, lrp, filler: filler as Token, config, seed, mode: m.mode, indicators: defs?.indicators });
+      const outcome = await runExamples(store, runId, processor, {
+        signal: opts.signal,
+        log,
+        label: `${a.label} · ${modelName(file)} · seed ${seed}`,
+        maxExamples: config.limits.maxExamples,
+        afterStore: opts.afterStore,
+      });
+      if (outcome.status === 'done') finalizeRun(store, runId, { ...outcome.timings, wallMs: outcome.wallMs, threads, ...(defs ? { indicatorDefinitions: { source: defs.source, name: defs.name, sha256: defs.sha256 } } : {}) });
+      report.runs.push({ runId, model: modelName(file), seed, outcome });
+      if (outcome.status === 'failed') throw new Error(`run ${runId} failed: ${outcome.error}`);
+    }
+  } finally {
+    lrp?.close();
+    await context.dispose();
+    await model.dispose();
+  }
 }
 
 export type { PhaseTimings };

@@ -4,7 +4,7 @@
  * renderer, no Node in the page, a strict CSP, no navigation or new windows, every IPC call
  * validated (sender checked here, argument by the catalogue's zod schema in the service).
  */
-import { app, BrowserWindow, dialog, ipcMain, session, type IpcMainInvokeEvent } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Notification, session, type IpcMainInvokeEvent } from 'electron';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -17,6 +17,7 @@ import { demoDisabled, startFirstRunDemo } from '../api/first-run';
 import { dbFileIn } from '../server/paths';
 import { readSettings, settingsFileIn } from '../config/settings';
 import { forkUtilityProcess } from './engine-process';
+import { runNotifier } from '../api/run-notice';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const rendererIndex = join(here, '../renderer/index.html');
@@ -164,6 +165,18 @@ app.whenReady().then(() => {
   });
 
   createWindow(wb);
+  // A desktop notification when a run ends or fails (which, and in what words: api/run-notice.ts).
+  const notices = runNotifier({
+    study: (id) => wb.store.studies.get(id)?.name,
+    model: (id) => {
+      const m = wb.store.models.get(id);
+      return m ? String(m.metadata.displayName ?? m.path.split(/[\\/]/).pop()) : undefined;
+    },
+  });
+  wb.onEvent((event) => {
+    const notice = notices.next(event);
+    if (notice && Notification.isSupported()) new Notification({ title: notice.title, body: notice.body }).show();
+  });
   // First run (no runs stored yet): the demo study runs in the engine process, shows in the Run
   // monitor, and its report is printed with printToPDF (renderPdf above); not awaited. Asked for by
   // the run command (launch.ts sets RW_FIRST_RUN_DEMO=1) and always in the installed app; not when

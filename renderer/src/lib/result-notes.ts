@@ -47,3 +47,50 @@ export function selfExplanationView(r: PlainResult): SelfExplanationView | null 
   if (r.selfExplanation === null && !matchNote) return null;
   return { items, unmatched: strings(al.unmatched), accentFolded: strings(al.accentFolded), matchNote, rule: str(al.rule) };
 }
+
+/**
+ * Why an example was not evaluated, in words, from the skip reason the runner or an importer stored
+ * (main/runner/example.ts, main/importers/*) and what it kept with it (rawOutputs).
+ */
+export function skipReasonText(r: Pick<PlainResult, 'skippedReason' | 'rawOutputs'>): string | null {
+  const why = r.skippedReason;
+  if (!why) return null;
+  const raw = r.rawOutputs ?? {};
+  const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+  switch (why) {
+    case 'context-overflow': {
+      const tokens = n(raw.promptTokens);
+      const limit = n(raw.limit);
+      if (tokens !== null && limit !== null) return `context overflow: the prompt has ${tokens} tokens, more than the study's context limit of ${limit}; the example was not run`;
+      return `context overflow: the prompt does not fit the model's context${str(raw.reason) ? ` (${str(raw.reason)})` : ''}`;
+    }
+    case 'invalid-answer':
+      return `invalid answer: the model's answer names none of the task's options${str(raw.reason) ? ` (${str(raw.reason)})` : ''}; counted wrong, not scored for plausibility`;
+    case 'excluded-label':
+      return "label left out: the study's label mapping leaves this example's gold label out; it was not run";
+    case 'wrong-answer':
+      return 'wrong answer: the study explains correct answers only, so no explanation was asked for';
+    case 'empty-human-rationale':
+      return 'no human rationale: the self-explanation asks for as many words as the human rationale has, here none';
+    case 'unparsable-self-explanation':
+      return `the self-explanation could not be read as a list of words${str(raw.turn2Error) ? ` (${str(raw.turn2Error)})` : ''}`;
+    case 'unmatched-self-explanation':
+      return "none of the self-explanation's words were found in the text";
+    case 'not-explained':
+      return 'not explained: the imported run has no self-explanation for this example';
+    case 'not-scored':
+      return 'not scored: the imported run has no human rationale for this example';
+    default:
+      // a code (e.g. an importer's "not-run") in words; a sentence (an importer's own reason) as it is
+      return /^[a-z]+(-[a-z]+)*$/.test(why) ? why.replace(/-/g, ' ') : why;
+  }
+}
+
+/** What the model said, turn by turn, as stored with the result (empty when it was never asked). */
+export function modelSaid(r: Pick<PlainResult, 'rawOutputs'>): { turn: string; text: string }[] {
+  const raw = r.rawOutputs ?? {};
+  const out: { turn: string; text: string }[] = [];
+  if (typeof raw.turn1 === 'string') out.push({ turn: 'Answer', text: raw.turn1 });
+  if (typeof raw.turn2 === 'string') out.push({ turn: 'Self-explanation', text: raw.turn2 });
+  return out;
+}
