@@ -100,7 +100,7 @@ function launchStudy(a: LaunchArgs, emit: (e: unknown) => void): Launched | null
   const ticker = setInterval(progress, 1000);
   // the stored configuration carries everything, indicator definitions text included: no path is read;
   // it was validated when it was saved, and runs as stored, without being parsed again (store/studies-repo.ts)
-  const stored = { name: study.name, file: `study ${study.id}`, validated: study.config };
+  const stored = { name: study.name, file: `study ${study.id}`, validated: study.config, studyId: study.id };
   let error: string | undefined;
   entry.finished = runStudies(store, [stored], {
     resume: a.resume,

@@ -198,7 +198,9 @@ export async function runStudies(store: Store, studies: StudyToRun[], opts: Stud
     // many one-token evaluations, where a second llama.cpp thread costs more in sync than it gains)
     const threads = Math.max(1, opts.threads ?? config.limits.threads);
     const defs = indicatorDefinitionsFor(config);
-    const studyId = studyIdFor(store, config);
+    // a stored study's runs are its own; a study file's go to the stored study with its exact configuration
+    const storedId = 'validated' in s && s.studyId !== undefined && config === parsed ? s.studyId : undefined;
+    const studyId = storedId ?? studyIdFor(store, config);
     const report: StudyRunReport = { study: s.name, studyId, runs: [] };
     reports.push(report);
     const examples = store.datasets.examples(datasetId);

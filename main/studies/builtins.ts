@@ -34,6 +34,8 @@ export interface ValidatedStudy {
   name: string;
   file: string;
   validated: StudyConfig;
+  /** The stored study it is (the GUI's runs): its runs belong to it, not to a study found by name and config. */
+  studyId?: number;
 }
 
 /** What the runner takes: a study file's raw JSON (parsed once, by studyConfigOf) or a validated study. */

@@ -34,6 +34,7 @@ describe.skipIf(!chromiumAvailable)("an analyst's journey (Chromium, browser mod
         throw e;
       }
       expect(j.s.pageErrors).toEqual([]);
-    });
+      // a chapter may run a whole study on the tiny model (chapter 05: three seeds, paused and resumed)
+    }, 600_000);
   }
 });

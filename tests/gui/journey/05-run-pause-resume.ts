@@ -79,7 +79,7 @@ export async function run(j: Journey): Promise<void> {
 
   // The row's "Results" opens that run's results alone, not every run's.
   await row(ids[0]).getByRole('button', { name: 'Results' }).click();
-  await expect.poll(() => page.locator('#res-run').inputValue()).toBe(String(ids[0]));
+  await expect.poll(() => page.locator('#res-show').inputValue()).toBe(`run:${ids[0]}`);
   await page.getByTestId('results-summary').filter({ hasText: /in 1 run\b/ }).waitFor({ timeout: 60_000 });
   await j.s.shot('journey-05-results-of-one-run');
 }
