@@ -4,6 +4,7 @@
  * the per-run shares are the means of the stored verdicts, two runs give the same bits, the report has the
  * section (table and figure), and the study form's preview shows the three extra prompts.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -131,6 +132,31 @@ describe('runner: self-consistency tests', () => {
       storeB.close();
     }
   }, 900_000);
+});
+
+describe('demo study: self-consistency tests on', () => {
+  it('the built-in demo-sentiment-en runs the three tests on every evaluated example and its PDF has the section', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rw-sc-demo-'));
+    const db = join(dir, 'demo.sqlite');
+    const pdf = join(dir, 'demo.pdf');
+    const r = await runCli(['--db', db, '--json', 'run', 'demo-sentiment-en', '--threads', '1', '--report', pdf], { timeoutMs: 600_000 });
+    expect(r.stderr).not.toMatch(/error:/);
+    expect(r.status).toBe(0);
+    const store = openStore(db);
+    try {
+      const run = store.runs.list()[0];
+      const results = store.results.list(run.id, { relevance: false }).filter((x) => !x.skippedReason);
+      expect(results.length).toBeGreaterThan(0);
+      for (const x of results) expect(Object.keys(x.rawOutputs.selfConsistency as object).sort()).toEqual(['biasing', 'counterfactual', 'redaction']);
+      expect(typeof run.timings['self-consistency']).toBe('number');
+    } finally {
+      store.close();
+    }
+    const text = spawnSync('pdftotext', ['-layout', pdf, '-'], { encoding: 'utf8' }).stdout;
+    expect(text).toContain('Self-consistency tests');
+    expect(text).toContain('Redaction: share self-consistent');
+    expect(text).toContain('Biasing feature: unfaithful');
+  }, 700_000);
 });
 
 /** Each stored verdict re-derived from the stored answers of the example. */
