@@ -43,6 +43,8 @@ export const FLIPPING_K_BY_TASK: Readonly<Record<(typeof TASK_KINDS)[number], nu
  */
 export const SELF_CONSISTENCY_TESTS = ['redaction', 'counterfactual', 'biasing'] as const;
 export type SelfConsistencyTest = (typeof SELF_CONSISTENCY_TESTS)[number];
+// How the report and the Inspector name the tests and their figures (pure data, metrics/self-consistency.ts).
+export { SELF_CONSISTENCY_METRIC_LABEL, SELF_CONSISTENCY_TEST_LABEL } from '../metrics/self-consistency';
 
 export type TaskKind = (typeof TASK_KINDS)[number];
 export type ExplanationMethod = (typeof EXPLANATION_METHODS)[number];
