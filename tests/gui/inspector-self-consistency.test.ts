@@ -10,6 +10,37 @@ import { generateModel } from '../../main/gguf/generate';
 import { chromiumAvailable, openBrowserMode } from './harness';
 import { runCli, setup } from '../runner/tiny-study';
 
+describe.skipIf(!chromiumAvailable)('Study form: the self-consistency tests’ prompts in the preview', () => {
+  it('loads the demo study with its tests and previews the three extra prompts in the model’s chat template', async () => {
+    const s = await openBrowserMode();
+    try {
+      const model = join(s.t.dir, 'tiny-llama2.gguf');
+      await generateModel({ path: model, seed: 5, nLayer: 2, nEmbd: 64, nHead: 4, nHeadKv: 2, nFf: 128, vocab: 'llama-spm', chatTemplate: 'llama2', contextLength: 1024 });
+      const reg = await s.t.wb.call('registerModel', { file: s.t.wb.files.registerPath(model).handle });
+      if (!reg.ok) throw new Error(reg.error.message);
+      const { page } = s;
+      // The analyst starts from the English demo study, which runs the three tests, and asks for the preview.
+      await page.getByRole('tab', { name: 'Study' }).click();
+      await page.getByLabel('Built-in study').selectOption('demo-sentiment-en');
+      await page.getByRole('button', { name: 'Load' }).click();
+      await page.getByTestId('study-message').filter({ hasText: 'Demo: sentiment, English' }).waitFor();
+      await page.getByRole('button', { name: 'Preview the exact prompt' }).click();
+      // Under the turn-1 prompt: the redacted text, the counterfactual request after an answer, the hint.
+      const red = page.getByTestId('prompt-preview-redaction');
+      await red.waitFor();
+      expect(await red.textContent()).toContain('[REDACTED]');
+      expect(await red.textContent()).toContain('[INST]');
+      expect(await page.getByTestId('prompt-preview-counterfactual').textContent()).toMatch(/Edit the text as little as possible so that the answer to the question becomes \([ab]\)/);
+      expect(await page.getByTestId('prompt-preview-biasing').textContent()).toMatch(/I think the answer is \([ab]\), but I'm curious what you think\.\s*\nAnswer:/);
+      await page.getByTestId('prompt-preview-biasing').scrollIntoViewIfNeeded();
+      await s.shot('study-preview-self-consistency');
+      expect(s.pageErrors).toEqual([]);
+    } finally {
+      await s.close();
+    }
+  }, 300_000);
+});
+
 describe.skipIf(!chromiumAvailable)('Inspector: self-consistency tests', () => {
   it('shows what the model answered under redaction, counterfactual and the biasing hint, with the verdicts', async () => {
     const s = await openBrowserMode();
