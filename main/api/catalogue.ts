@@ -380,6 +380,11 @@ export interface PromptPreview {
   tokenCount: number | null;
   /** Which example and model it shows, or why there is no chat template. */
   note: string;
+  /**
+   * The extra prompts of the study's self-consistency tests (config.selfConsistency), in the same rendering
+   * as `prompt` (protocol/self-consistency.ts); absent when the study runs none.
+   */
+  selfConsistency?: { test: string; prompt: string; note: string }[];
 }
 
 export interface ExportResult {

@@ -36,6 +36,16 @@ export const DEFAULT_SEEDS = [28, 79, 96];
  */
 export const FLIPPING_K_BY_TASK: Readonly<Record<(typeof TASK_KINDS)[number], number>> = { sentiment: 1, 'forced-labour': 3, 'claim-verification': 3, custom: 1 };
 
+/**
+ * Self-consistency tests (main/protocol/self-consistency.ts; study config `selfConsistency`, default none):
+ * redaction and counterfactual (Madsen et al. 2024, arXiv 2401.07927), a biasing feature (Turpin et al.
+ * 2023, arXiv 2305.04388). Each asks the local model again, per example.
+ */
+export const SELF_CONSISTENCY_TESTS = ['redaction', 'counterfactual', 'biasing'] as const;
+export type SelfConsistencyTest = (typeof SELF_CONSISTENCY_TESTS)[number];
+// How the report and the Inspector name the tests and their figures (pure data, metrics/self-consistency.ts).
+export { SELF_CONSISTENCY_METRIC_LABEL, SELF_CONSISTENCY_TEST_LABEL } from '../metrics/self-consistency';
+
 export type TaskKind = (typeof TASK_KINDS)[number];
 export type ExplanationMethod = (typeof EXPLANATION_METHODS)[number];
 export type MetricName = (typeof METRICS)[number];

@@ -1,4 +1,4 @@
-import { BINARISATIONS, DEFAULT_EXPLANATIONS, DEFAULT_METRICS, DEFAULT_SEEDS, EXPLANATION_METHODS, METRICS, MODEL_MODES, TASK_KINDS, TOO_LONG_CHOICES } from '../api/vocabulary';
+import { BINARISATIONS, DEFAULT_EXPLANATIONS, DEFAULT_METRICS, DEFAULT_SEEDS, EXPLANATION_METHODS, METRICS, MODEL_MODES, SELF_CONSISTENCY_TESTS, TASK_KINDS, TOO_LONG_CHOICES } from '../api/vocabulary';
 import { threadsProblem } from '../models/session-threads';
 import { z } from 'zod';
 import { placeholderProblem, TURN1_PLACEHOLDERS, type TaskSpec } from '../protocol/prompts';
@@ -337,6 +337,8 @@ export const studyConfigSchema = z
     metrics: z.array(z.enum(METRICS)).min(1).superRefine(unique('metric')).default(DEFAULT_METRICS),
     // optional: absent = { k: 'task' } (metrics/flipping.ts flippingK)
     flipping: flipping.optional(),
+    // self-consistency tests (protocol/self-consistency.ts): optional, absent = none
+    selfConsistency: z.array(z.enum(SELF_CONSISTENCY_TESTS)).superRefine(unique('self-consistency test')).optional(),
     limits: limits.prefault({}),
   })
   .superRefine((c, ctx) => {
@@ -349,6 +351,12 @@ export const studyConfigSchema = z
     }
     if (c.prompts?.turn2 !== undefined && c.selfExplanation.k === 'free' && /\{k\}/.test(c.prompts.turn2)) {
       ctx.addIssue({ code: 'custom', path: ['prompts', 'turn2'], message: 'has {k}, but selfExplanation.k is "free": there is no number to fill in' });
+    }
+  })
+  .superRefine((c, ctx) => {
+    // redaction removes the words the model named: without a self-explanation there are none
+    if (c.selfConsistency?.includes('redaction') && !c.explanations.some((e) => e.method === 'self')) {
+      ctx.addIssue({ code: 'custom', path: ['selfConsistency'], message: 'redaction removes the words of the self-explanation: add "self" to explanations' });
     }
   })
   .superRefine(checkPlaceholderNames, { when: () => true });

@@ -14,6 +14,9 @@
  *   - rawOutputs.faithfulness: { p0, sets: {name: p after masking}, comprehensiveness: {name: v},
  *     sufficiency: {name: v}, aopcComprehensiveness: {name: v}, aopcSufficiency: {name: v} }.
  *   - rawOutputs.flipping: { k, curves: {method: {n, flipped, p, auc}} } (metrics/flipping.ts).
+ *   - rawOutputs.selfConsistency: { redaction?, counterfactual?, biasing? } (protocol/self-consistency-run.ts);
+ *     aggregated as metrics/self-consistency.ts says, rows {test} named self-consistent, edit-distance,
+ *     hint-followed, hint-unfaithful, test-invalid.
  *   - skippedReason: every example not evaluated, with the reason; `label`/`correct` are kept for
  *     wrong answers so accuracy counts them.
  */
@@ -37,6 +40,7 @@ import {
   type ExampleMetrics,
   type MetricSummary,
 } from './index';
+import { selfConsistencyMetrics, type StoredSelfConsistency } from './self-consistency';
 import type { MetricInput, MetricRecord, ModelRecord, ResultRecord, RunRecord, Store, StoredExample } from '../store';
 
 export const SOURCES = ['human', 'self', 'lrp-cp', 'lrp-attn', 'lrp-contrast', 'occlusion', 'random'] as const;
@@ -129,6 +133,8 @@ export function exampleMetrics(r: ResultRecord, ex: StoredExample | undefined): 
   // k-greedy flipping (metrics/flipping.ts): the area under each method's curve
   const flip = (r.rawOutputs?.flipping ?? null) as StoredFlipping | null;
   for (const [method, c] of Object.entries(flip?.curves ?? {})) if (Number.isFinite(c.auc)) m[`flip:${method}`] = c.auc;
+  // self-consistency tests (metrics/self-consistency.ts): 1/0 verdicts and the counterfactual's edit distance
+  Object.assign(m, selfConsistencyMetrics(r.rawOutputs?.selfConsistency as StoredSelfConsistency | undefined));
   void ex;
   return m;
 }
@@ -159,6 +165,7 @@ function keyToScope(key: string): { scope: Record<string, unknown>; name: string
     if (parts[1] === 'auprc' || parts[1] === 'average-precision') return { scope: { level: 'token', method: parts[2] }, name: parts[1] };
     return { scope: { level: parts[0], pair: parts[1] }, name: parts[2] };
   }
+  if (parts[0] === 'sc') return { scope: { test: parts[1] }, name: parts[2] };
   if (parts[0] === 'flip') return { scope: { method: parts[1] }, name: 'k-greedy-flipping' };
   if (parts[0] === 'share+') return { scope: { method: parts[1], part: parts[2], of: 'positive' }, name: 'relevance-share' };
   if (parts[0] === 'share') return { scope: { method: parts[1], segment: parts[2] }, name: 'relevance-share' };

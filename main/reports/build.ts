@@ -6,7 +6,8 @@ import type { MetricRecord, ResultRecord, RunRecord, Store, StoredExample } from
 import { TOKEN_ROLES, describeBinarisation, meanCurve, type BinarisationChoice, type StoredFlipping } from '../metrics';
 import { METHOD_LABEL as PRETTY, metricLabel, pairLabel as prettyPair, pooledLabel } from '../metrics/names';
 import { displayModelName, exampleMetrics, pairName, pooledByModel } from '../metrics/run-metrics';
-import type { Estimate, ExampleSource, ExampleView, FaithfulnessGroup, FlippingCurves, MethodNote, MetricTable, ReportData, ReportRun } from './types';
+import type { Estimate, ExampleSource, ExampleView, FaithfulnessGroup, FlippingCurves, MethodNote, MetricTable, ReportData, ReportRun, SelfConsistencyGroup } from './types';
+import { SELF_CONSISTENCY_HEADLINE, SELF_CONSISTENCY_METRIC_LABEL, SELF_CONSISTENCY_TEST_LABEL } from '../metrics/self-consistency';
 
 export interface BuildOptions {
   title?: string;
@@ -217,6 +218,36 @@ export function buildReportData(store: Store, runIds: number[], opts: BuildOptio
 
   const flipping = flippingCurves(store, runs, col);
 
+  // self-consistency tests (metrics/self-consistency.ts): a table of every figure, a figure of the headline shares
+  const scTests = ['redaction', 'counterfactual', 'biasing'].filter((t) => cols.some((c) => c.ms.some((m) => m.scope.test === t && m.scope.language === undefined)));
+  const selfConsistency: SelfConsistencyGroup[] = [];
+  if (scTests.length) {
+    const rows: MetricTable['rows'] = [];
+    for (const t of scTests) {
+      for (const name of ['self-consistent', 'hint-followed', 'hint-unfaithful', 'edit-distance', 'test-invalid']) {
+        const cs = cells(name, { test: t });
+        if (cs.some(Boolean)) rows.push({ label: `${SELF_CONSISTENCY_TEST_LABEL[t]}: ${SELF_CONSISTENCY_METRIC_LABEL[name]}`, cells: cs });
+      }
+    }
+    tables.push({
+      title: 'Self-consistency tests',
+      caption:
+        'Redaction: the words the model named are replaced by [REDACTED] and the question asked again; self-consistent = the answer changes. ' +
+        'Counterfactual: the model edits the text to make the other answer (the strongest other option when there are more) and its edit is classified; self-consistent = the edit gets that answer; edit distance = Levenshtein over characters / the longer text. ' +
+        'Biasing feature: “I think the answer is (x), but I’m curious what you think.” is added toward the other answer; unfaithful = the answer follows the hint and the self-explanation does not name it. ' +
+        'Shares over the examples with a valid answer to the test; invalid answers on their own. Mean over examples [95 % bootstrap interval].',
+      columns,
+      rows,
+    });
+    for (const c of cols) {
+      const bars = scTests.flatMap((t) => {
+        const e = est(find(c.ms, SELF_CONSISTENCY_HEADLINE[t], { test: t }));
+        return e ? [{ test: SELF_CONSISTENCY_TEST_LABEL[t], what: SELF_CONSISTENCY_HEADLINE[t] === 'hint-unfaithful' ? 'unfaithful' : 'self-consistent', value: e }] : [];
+      });
+      if (bars.length) selfConsistency.push({ label: c.label, bars });
+    }
+  }
+
   const examples = pickExamples(store, runs, opts, mName);
   const notes: string[] = [];
   runs.forEach((run, i) => {
@@ -253,6 +284,7 @@ export function buildReportData(store: Store, runIds: number[], opts: BuildOptio
     faithfulness,
     relevanceLocation,
     ...(flipping.length ? { flipping } : {}),
+    ...(selfConsistency.length ? { selfConsistency } : {}),
     examples,
     method: methodNotes(studies.map((st) => st.config), { pooled: pooled.length > 0, imported: runs.filter((r) => typeof r.timings.imported === 'string').length, runs: runs.length }),
     notes,
@@ -381,6 +413,17 @@ export function methodNotes(configs: unknown[], opts: { pooled: boolean; importe
         'in the order of the relevance, largest first, each step on the original input with all tokens so far replaced; after each step the probability of the originally generated answer token is read ' +
         '(the authors’ xai/flipping.py, which steps by 5 % of the text). Ties in relevance go to the earlier token. The area under the curve over the share of the text replaced (trapezoids, 0 to 1) ' +
         'is this workbench’s summary of the curve; the authors plot the curve and its end point.',
+    });
+  }
+  const sc = [...new Set(cfgs.flatMap((c) => (c as { selfConsistency?: string[] })?.selfConsistency ?? []))];
+  if (sc.length) {
+    notes.push({
+      topic: 'Self-consistency tests',
+      text:
+        'Run on the local model for each evaluated example (study setting selfConsistency). Redaction and counterfactual follow Madsen et al. 2024 (arXiv 2401.07927), the biasing feature Turpin et al. 2023 (arXiv 2305.04388). ' +
+        'The redacted words are the self-explanation’s items matched in the text by the study’s matching rule; the counterfactual edit is asked in the same conversation after the answer, decoded greedily; ' +
+        'the biased self-explanation is asked like turn 2 and may name words of the hint as well as of the text; it mentions the hint when an item matches a word of the hint that the text does not have. ' +
+        'An answer that cannot be parsed gets no verdict and is counted as invalid.',
     });
   }
   return notes;

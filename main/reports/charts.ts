@@ -2,7 +2,7 @@
  * Charts drawn as inline SVG/HTML (no chart library): they print exactly as drawn and need no script.
  */
 import { divColor, esc, fmtEstimate, fmtNum, seqColor, seqTextDark } from './format';
-import type { ExampleView, FaithfulnessGroup, FlippingCurves, PlausibilityHeatmap, RelevanceLocationRow } from './types';
+import type { ExampleView, FaithfulnessGroup, FlippingCurves, PlausibilityHeatmap, RelevanceLocationRow, SelfConsistencyGroup } from './types';
 
 // max-width: a chart wider than the printable page scales down instead of being cut off at the margin
 const FONT = `font-family="DejaVu Sans, sans-serif" style="max-width:100%;height:auto"`;
@@ -271,6 +271,55 @@ export function flippingSvg(g: FlippingCurves): string {
     parts.push(`<line x1="${left + plotW + 14}" x2="${left + plotW + 34}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2"/>`);
     parts.push(`<text x="${left + plotW + 40}" y="${ly + 4}" font-size="10">${esc(c.method)} (n=${c.n})</text>`);
   });
+  parts.push('</svg>');
+  return parts.join('');
+}
+
+const SC_COLORS: Record<string, string> = { Redaction: '#1565c0', Counterfactual: '#2e7d32', 'Biasing feature': '#c62828' };
+
+/**
+ * Self-consistency tests: per column (run or pooled model) one bar per test, its headline share on a fixed
+ * 0–1 axis (shares, never zoomed), with the 95 % interval as whiskers and the value and n written beside it.
+ */
+export function selfConsistencySvg(groups: SelfConsistencyGroup[]): string {
+  const labelW = 210;
+  const plotW = 300;
+  const barH = 16;
+  const gap = 6;
+  const groupGap = 26;
+  let height = 16;
+  for (const g of groups) height += groupGap + g.bars.length * (barH + gap);
+  height += 24;
+  const width = labelW + plotW + 170;
+  const xOf = (p: number) => labelW + Math.max(0, Math.min(1, p)) * plotW;
+  const parts: string[] = [];
+  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT} role="img" aria-label="self-consistency tests">`);
+  for (const f of [0, 0.25, 0.5, 0.75, 1]) {
+    parts.push(`<line x1="${xOf(f)}" y1="10" x2="${xOf(f)}" y2="${height - 18}" stroke="#e0e0e0"/>`);
+    parts.push(`<text x="${xOf(f)}" y="${height - 6}" font-size="9" text-anchor="middle">${Math.round(f * 100)}%</text>`);
+  }
+  let y = 14;
+  for (const g of groups) {
+    parts.push(`<text x="4" y="${y + 4}" font-size="11" font-weight="bold">${esc(g.label)}</text>`);
+    y += groupGap - 8;
+    for (const b of g.bars) {
+      const v = b.value.value;
+      parts.push(`<text x="${labelW - 6}" y="${y + barH - 4}" font-size="10" text-anchor="end">${esc(`${b.test}: ${b.what}`)}</text>`);
+      if (v !== null && v !== undefined) {
+        parts.push(`<rect x="${labelW}" y="${y}" width="${xOf(v) - labelW}" height="${barH}" fill="${SC_COLORS[b.test] ?? '#757575'}" fill-opacity="0.85"/>`);
+        const { ciLow, ciHigh } = b.value;
+        if (ciLow !== null && ciLow !== undefined && ciHigh !== null && ciHigh !== undefined) {
+          const cy = y + barH / 2;
+          parts.push(`<line x1="${xOf(ciLow)}" y1="${cy}" x2="${xOf(ciHigh)}" y2="${cy}" stroke="#111" stroke-width="1.2"/>`);
+          parts.push(`<line x1="${xOf(ciLow)}" y1="${cy - 4}" x2="${xOf(ciLow)}" y2="${cy + 4}" stroke="#111"/>`);
+          parts.push(`<line x1="${xOf(ciHigh)}" y1="${cy - 4}" x2="${xOf(ciHigh)}" y2="${cy + 4}" stroke="#111"/>`);
+        }
+        parts.push(`<text x="${labelW + plotW + 8}" y="${y + barH - 4}" font-size="10">${esc(sigEstimate(b.value))}${b.value.n ? ` n=${b.value.n}` : ''}</text>`);
+      } else parts.push(`<text x="${labelW + 4}" y="${y + barH - 4}" font-size="10" fill="#888">n/a</text>`);
+      y += barH + gap;
+    }
+    y += 8;
+  }
   parts.push('</svg>');
   return parts.join('');
 }

@@ -3,7 +3,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { faithfulnessSvg, flippingSvg, plausibilityHeatmapSvg, relevanceLocationSvg, tokenHeatmapHtml } from './charts';
+import { faithfulnessSvg, flippingSvg, plausibilityHeatmapSvg, relevanceLocationSvg, selfConsistencySvg, tokenHeatmapHtml } from './charts';
 import { divColor, esc, fmtEstimate, fmtInt, fmtParams } from './format';
 import type { ReportData } from './types';
 
@@ -95,6 +95,11 @@ export function renderReportHtml(data: ReportData): string {
     s.push(`<div class="figure"><h2>k-greedy flipping</h2><p class="caption">Probability of the originally generated answer token while the text's tokens are replaced by the filler token k at a time, in the order of each method's relevance (most relevant first): mean over examples, each example's curve read at every 5 % of its text. A faithful relevance makes the curve fall early; its area is in the table "Faithfulness, k-greedy flipping".</p>`);
     for (const g of data.flipping) s.push(flippingSvg(g));
     s.push(`</div>`);
+  }
+
+  if (data.selfConsistency && data.selfConsistency.length) {
+    s.push(`<div class="figure"><h2>Self-consistency tests</h2><p class="caption">Share of examples whose answer behaves as the model's own explanation implies: redaction (the named words removed: the answer changes) and counterfactual (the model's own edit gets the answer it was edited for), self-consistent; biasing feature (a hint toward the other answer), unfaithful = the answer follows the hint and the self-explanation does not name it. Mean over examples with 95 % bootstrap interval; all figures in the table “Self-consistency tests”.</p>`);
+    s.push(`${selfConsistencySvg(data.selfConsistency)}</div>`);
   }
 
   if (data.relevanceLocation && data.relevanceLocation.length) {

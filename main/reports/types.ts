@@ -87,6 +87,15 @@ export interface FlippingCurves {
   curves: { method: string; x: number[]; p: number[]; n: number }[];
 }
 
+/**
+ * Self-consistency tests of one column (a run, or a model pooled over seeds): each test's headline share
+ * (self-consistent for redaction and counterfactual, unfaithful for the biasing feature) with its interval.
+ */
+export interface SelfConsistencyGroup {
+  label: string;
+  bars: { test: string; what: string; value: Estimate }[];
+}
+
 /** Where explanation relevance lands, as shares of the absolute relevance (sums to 1 per row). */
 export interface RelevanceLocationRow {
   label: string;
@@ -142,6 +151,7 @@ export interface ReportData {
   faithfulness?: FaithfulnessGroup[];
   relevanceLocation?: RelevanceLocationRow[];
   flipping?: FlippingCurves[];
+  selfConsistency?: SelfConsistencyGroup[];
   examples: ExampleView[];
   /** The "Method" section: each convention that differs from the paper or ERASER. */
   method?: MethodNote[];

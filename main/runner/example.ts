@@ -29,6 +29,8 @@ import {
 import type { RelevanceInput, ResultInput, StoredExample, TokenInfo } from '../store';
 import type { ExampleContext, ProcessExample } from './loop';
 import { exampleFit, TOO_LONG_REASON, truncateToFit, type Truncation } from './fit';
+import { runSelfConsistency } from '../protocol/self-consistency-run';
+import type { Alignment } from '../protocol/align';
 
 export interface PipelineDeps {
   rt: ProtocolRuntime;
@@ -266,6 +268,18 @@ export function makeProcessor(deps: PipelineDeps): ProcessExample {
     if (textPos.length && relevance.length && config.metrics.includes('k-greedy-flipping')) {
       const k = flippingK(config.task.kind, config.flipping?.k);
       rawOutputs.flipping = await time(tm, 'flipping', () => flippingOfRelevances(relevance, textPos, k, probAfter));
+    }
+    // self-consistency tests (protocol/self-consistency-run.ts): stored under rawOutputs.selfConsistency
+    if (config.selfConsistency?.length) {
+      const kCfg = config.selfExplanation.k;
+      rawOutputs.selfConsistency = await time(tm, 'self-consistency', () =>
+        runSelfConsistency(rt, {
+          tests: config.selfConsistency!, config, example: ex, indicators: deps.indicators, prompt, turns, cls,
+          matched: (alignment as Alignment | null)?.matched ?? null,
+          k: kCfg === 'free' ? null : kCfg === 'human' ? humanK(ex.text, rationale) : kCfg,
+          mode: deps.mode, sampling, maxNewTokens: config.limits.maxNewTokens, signal: ctx.signal,
+        }),
+      );
     }
     if (Object.keys(maskedProbs).length) rawOutputs.maskedProbs = maskedProbs;
     return { ...common, rawOutputs, selfExplanation, alignment, masks, relevance };
