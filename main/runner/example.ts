@@ -192,7 +192,10 @@ export function makeProcessor(deps: PipelineDeps): ProcessExample {
           }
           const r = await lrp.attribute({ tokens: context, target, contrast, rule: e.method === 'lrp-attn' ? 'attn' : 'cp', gate: e.method === 'lrp-attn' ? undefined : e.gate, signal: ctx.signal });
           const vals = keep(r.relevance);
-          relevance.push({ method: e.method, values: vals, explainedValue: r.value, meta: { target, contrast: contrast ?? null, ms: r.timings.totalMs } });
+          // the relevance on the answer's generated prefix (e.g. "("), cut off above, is kept as its sum: the
+          // stored values plus it are the explained value (conservation stays checkable from the store)
+          const cut = context.length > promptLen ? Array.from(r.relevance.subarray(promptLen)).reduce((a, b) => a + b, 0) : null;
+          relevance.push({ method: e.method, values: vals, explainedValue: r.value, meta: { target, contrast: contrast ?? null, ms: r.timings.totalMs, ...(cut !== null ? { answerPrefixRelevance: cut } : {}) } });
           setMasks(e.method, vals);
         }
       });
