@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateModel, type GenerateModelOptions } from '../../main/gguf/generate';
 import { openStore } from '../../main/store';
+import { buildReportData } from '../../main/reports/build';
+import { renderReportHtml } from '../../main/reports/html';
 import { runCli, setup } from './tiny-study';
 
 const ARCHS: [string, Omit<GenerateModelOptions, 'path'>][] = [
@@ -39,6 +41,9 @@ describe('runner: a study on the newer architectures', () => {
       try {
         const run = store.runs.list()[0];
         expect(run.status).toBe('done');
+        // Qwen 3's thinking switch: recorded with the run's settings (threads, ...) as rendered: off; Gemma 3 has none
+        expect(run.timings.thinking).toBe(arch === 'qwen3' ? 'off' : null);
+        expect(run.timings.threads).toBe(2);
         const results = store.results.list(run.id);
         expect(results).toHaveLength(2);
         for (const res of results) {
@@ -64,9 +69,24 @@ describe('runner: a study on the newer architectures', () => {
         for (const n of ['accuracy', 'prob-drop', 'k-greedy-flipping', 'relevance-share']) expect(names).toContain(n);
         const shares = metrics.filter((m) => m.name === 'relevance-share' && m.scope.method === 'lrp-cp' && m.scope.segment !== undefined);
         expect(shares.reduce((a, m) => a + m.value!, 0)).toBeCloseTo(1, 6);
+
+        // the report's Method section says so for the Qwen 3 run only
+        const data = buildReportData(store, [run.id], { now: new Date(0) });
+        const thinking = data.method!.find((m) => m.topic === 'Thinking');
+        if (arch === 'qwen3') {
+          expect(thinking!.text).toMatch(/^Every run: the model’s chat template has a thinking switch \(Qwen 3’s enable_thinking\), and every prompt was rendered with thinking off/);
+          expect(renderReportHtml(data)).toContain('<dt>Thinking</dt>');
+        } else expect(thinking).toBeUndefined();
       } finally {
         store.close();
       }
+
+      // predict --json prints the same switch with the rendered prompt
+      const p = await runCli(['predict', '--model', model, '--text', 'A warm, funny film.', '--task', 'sentiment', '--mode', 'scoring', '--json', '--threads', '2', '--context', '1024']);
+      expect(p.status, p.stderr).toBe(0);
+      const out = JSON.parse(p.stdout.trim().split('\n').pop()!);
+      expect(out.thinking).toBe(arch === 'qwen3' ? 'off' : null);
+      if (arch === 'qwen3') expect(out.prompt).toContain('<|im_start|>assistant\n<think>\n\n</think>\n\n');
     }, 700_000);
   }
 });
