@@ -7,7 +7,7 @@
 import type { Token } from 'node-llama-cpp';
 import type { StudyConfig } from '../config/study-schema';
 import type { LrpModel } from '../lrp';
-import { aopc, comprehensiveness, flippingK, flippingOfRelevances, hashSeed, levelMasks, mulberry32, sufficiency } from '../metrics';
+import { aopc, comprehensiveness, flippingK, flippingOfRelevances, hashSeed, levelMasks, mulberry32, structuralPositions, sufficiency } from '../metrics';
 import { accentFoldNote, alignSelfExplanation } from '../protocol/align';
 import { rationaleMasks } from '../protocol/rationale-mask';
 import { isCorrect } from '../protocol/classify';
@@ -159,7 +159,7 @@ export function makeProcessor(deps: PipelineDeps): ProcessExample {
     // continuous scores -> masks, binarised at each level over that level's units (metrics/levels.ts)
     const count = (m: number[] | undefined) => m?.reduce((a, b) => a + b, 0) ?? 0;
     const humanSize = { token: count(masks['human/token']), word: count(masks['human/word']) };
-    const units = { tokens: tokenSpans, textPositions: textPos, words };
+    const units = { tokens: tokenSpans, textPositions: textPos, words, structuralPositions: structuralPositions(tokens) };
     const setMasks = (method: string, scores: number[]) => {
       const lm = levelMasks(scores, units, config.binarisation, humanSize);
       masks[`${method}/token`] = lm.token;
