@@ -7,7 +7,7 @@
  * The run is a real study (real CLI, a generated Gemma 3 model with its chat template, the LRP engine) stored
  * in the workbench's own database.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,9 +18,10 @@ import { chromiumAvailable, openBrowserMode, type BrowserModeSession } from './h
 
 describe.skipIf(!chromiumAvailable)('study form flipping k and binarisation; Inspector relevance by token role (Chromium)', () => {
   let s: BrowserModeSession;
+  let dir = '';
   beforeAll(async () => {
     s = await openBrowserMode();
-    const dir = mkdtempSync(join(tmpdir(), 'rw-gui-roles-'));
+    dir = mkdtempSync(join(tmpdir(), 'rw-gui-roles-'));
     const db = s.t.wb.store.file;
     const file = await setup(dir, db);
     const model = join(dir, 'gemma3.gguf');
@@ -33,6 +34,7 @@ describe.skipIf(!chromiumAvailable)('study form flipping k and binarisation; Ins
   }, 400_000);
   afterAll(async () => {
     await s?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('the flipping k field shows the task’s default and saves a chosen k; the structural option is saved', async () => {

@@ -4,7 +4,7 @@
  * vocabulary standing in for Gemma's, Gemma 3's template: no system role, local sliding-window layers). Each stores
  * a label per example, LRP relevance that conserves the explained logit, and the study's metrics.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -87,6 +87,7 @@ describe('runner: a study on the newer architectures', () => {
       const out = JSON.parse(p.stdout.trim().split('\n').pop()!);
       expect(out.thinking).toBe(arch === 'qwen3' ? 'off' : null);
       if (arch === 'qwen3') expect(out.prompt).toContain('<|im_start|>assistant\n<think>\n\n</think>\n\n');
+      rmSync(dir, { recursive: true, force: true });
     }, 700_000);
   }
 });

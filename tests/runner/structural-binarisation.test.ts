@@ -3,7 +3,7 @@
  * stored token-level LRP mask is the top k of every prompt token but the answer (the text and the structural
  * tokens alike), k = the human rationale's token count, recomputed here from the stored relevance.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -46,6 +46,7 @@ describe('runner: structural tokens in the binarisation', () => {
       expect(note.text).toContain('Token level: the top k text and structural tokens (BOS, chat format, instruction, options), k = the human rationale’s token count.');
     } finally {
       store.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   }, 700_000);
 });
