@@ -268,6 +268,9 @@ const binarisation = z.preprocess(
       method: z.enum(BINARISATIONS),
       k: z.int().positive().optional(),
       p: z.number().gt(0).max(1).optional(),
+      // token level: select among BOS / chat-format / instruction / option tokens too (metrics/levels.ts);
+      // false (the default, as the study's authors do): among the text's tokens only
+      includeStructural: z.boolean().optional(),
     })
     .superRefine((b, ctx) => {
       if (b.method === 'fixed-k' && b.k === undefined) ctx.addIssue({ code: 'custom', path: ['k'], message: 'required for fixed-k' });
@@ -275,17 +278,19 @@ const binarisation = z.preprocess(
       if (b.method === 'top-p' && b.p === undefined) ctx.addIssue({ code: 'custom', path: ['p'], message: 'required for top-p' });
       if (b.method !== 'top-p' && b.p !== undefined) ctx.addIssue({ code: 'custom', path: ['p'], message: `only for top-p, not ${b.method}` });
     })
-    .transform(
-      (b): Binarisation =>
-        b.method === 'fixed-k' ? { method: 'fixed-k', k: b.k! } : b.method === 'top-p' ? { method: 'top-p', p: b.p! } : { method: b.method },
-    ),
+    .transform((b): Binarisation => {
+      const base: Binarisation = b.method === 'fixed-k' ? { method: 'fixed-k', k: b.k! } : b.method === 'top-p' ? { method: 'top-p', p: b.p! } : { method: b.method };
+      // recorded only when on: configurations stored before the option keep their exact form (studyIdFor compares them)
+      return b.includeStructural ? { ...base, includeStructural: true } : base;
+    }),
 );
 
-export type Binarisation =
+export type Binarisation = (
   | { method: 'top-k-human' }
   | { method: 'one-over-n' }
   | { method: 'fixed-k'; k: number }
-  | { method: 'top-p'; p: number };
+  | { method: 'top-p'; p: number }
+) & { includeStructural?: true };
 
 const selfExplanation = z.strictObject({
   // 'human': k = the example's number of human rationale words (paper); 'free': no maximum asked.

@@ -14,6 +14,12 @@
  * little more likely to be among the random top-k words (the max of several uniform draws).
  * The other binarisations apply per level the same way: a fixed k counts units of the level, top-p takes p %
  * of the level's units, one-over-n compares each unit's share with 1/n over the level's n units.
+ *
+ * `includeStructural` (study config `binarisation.includeStructural`, default false as the authors do): at the
+ * token level the units are the text's tokens and the prompt's structural tokens (BOS, chat format, instruction,
+ * option letters and labels: metrics/token-roles.ts STRUCTURAL_ROLES), so a structural token with high relevance
+ * takes one of the k slots (top-k), counts in n (top-p, one-over-n) and in one-over-n's positive sum. The
+ * word level is the text's words either way.
  */
 import { binarize, type Binarization } from './binarize';
 import { tokenScoresToWordScores, type Span } from './plausibility';
@@ -26,6 +32,8 @@ export interface BinarisationChoice {
   k?: number;
   /** Fraction in (0, 1]. */
   p?: number;
+  /** Token level: select among the structural tokens too (ExampleUnits.structuralPositions); default false. */
+  includeStructural?: boolean;
 }
 
 /**
@@ -51,7 +59,16 @@ export interface ExampleUnits {
   tokens: readonly Span[];
   /** The prompt positions of the text's own tokens. */
   textPositions: readonly number[];
+  /** The prompt positions of the structural tokens (token-roles.ts structuralPositions); used with includeStructural. */
+  structuralPositions?: readonly number[];
   words: readonly Span[];
+}
+
+/** The positions a token-level mask selects among: the text's tokens, and the structural ones with includeStructural. */
+export function tokenLevelPositions(units: ExampleUnits, choice: BinarisationChoice): number[] {
+  if (!choice.includeStructural) return [...units.textPositions];
+  if (!units.structuralPositions) throw new Error('binarisation.includeStructural needs the prompt\'s structural token positions');
+  return [...new Set([...units.textPositions, ...units.structuralPositions])].sort((a, b) => a - b);
 }
 
 /** Token scores pooled to words: the maximum over the text tokens that overlap each word (0 for none). */
@@ -70,7 +87,8 @@ export function levelMasks(
   human: { token: number; word: number },
 ): { token: number[]; word: number[] } {
   const nText = units.textPositions.length;
-  const token = nText ? binarize(tokenScores, binarisationAt(choice, human.token, nText), units.textPositions) : tokenScores.map(() => 0);
+  const tokenUnits = tokenLevelPositions(units, choice);
+  const token = nText ? binarize(tokenScores, binarisationAt(choice, human.token, tokenUnits.length), tokenUnits) : tokenScores.map(() => 0);
   const ws = wordScoresOf(tokenScores, units);
   const word = ws.length ? binarize(ws, binarisationAt(choice, human.word, ws.length)) : [];
   return { token, word };
@@ -78,7 +96,7 @@ export function levelMasks(
 
 /** The binarisation at a level in words, for reports: what a continuous method's mask at that level holds. */
 export function describeBinarisation(choice: BinarisationChoice, level: Level): string {
-  const units = level === 'word' ? 'words' : 'text tokens';
+  const units = level === 'word' ? 'words' : choice.includeStructural ? 'text and structural tokens (BOS, chat format, instruction, options)' : 'text tokens';
   const pooled = level === 'word' ? 'token scores pooled to words (max over the word’s tokens), then ' : '';
   switch (choice.method) {
     case 'top-k-human':

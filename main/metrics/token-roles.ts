@@ -54,3 +54,16 @@ export function tokenRoles(tokens: readonly { text: string; segment: string }[])
   }
   return roles;
 }
+
+/**
+ * The structural roles: every prompt token that is neither the text nor the answer (BOS, chat format, the
+ * instruction, the options' letters and labels). A study's `binarisation.includeStructural` lets top-k, top-p
+ * and one-over-n select among these beside the text's tokens (metrics/levels.ts); the default, as the study's
+ * authors do, selects among the text's tokens only.
+ */
+export const STRUCTURAL_ROLES: readonly TokenRole[] = ['bos', 'chat-format', 'instruction', 'option-letter', 'option-label'];
+
+/** The prompt positions of the structural tokens (STRUCTURAL_ROLES), ascending. */
+export function structuralPositions(tokens: readonly { text: string; segment: string }[]): number[] {
+  return tokenRoles(tokens).flatMap((r, i) => (STRUCTURAL_ROLES.includes(r) ? [i] : []));
+}

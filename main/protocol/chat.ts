@@ -32,6 +32,14 @@ export function hasThinkingSwitch(template: string): boolean {
   return /\benable_thinking\b/.test(template);
 }
 
+/**
+ * The thinking setting every prompt rendered with this template has (renderChat's `thinking`): 'off' when the
+ * template has the switch, null when it has none. Runs record it with their settings, `predict --json` prints it.
+ */
+export function thinkingOf(template: string): 'off' | null {
+  return hasThinkingSwitch(template) ? 'off' : null;
+}
+
 /** The model's own chat template (`tokenizer.chat_template`), or the override. */
 export function chatTemplateOf(model: LlamaModel, override?: string): string {
   if (override) return override;
@@ -102,7 +110,7 @@ export function renderChat(model: LlamaModel, template: string, turns: readonly 
   });
 
   const promptTokens = spans.map((s) => ({ ...s, ...segmentOf(s, pieces, full) }));
-  return { tokens, full, promptTokens, pieces, thinking: hasThinkingSwitch(template) ? 'off' : null };
+  return { tokens, full, promptTokens, pieces, thinking: thinkingOf(template) };
 }
 
 function isControl(model: LlamaModel, token: Token): boolean {

@@ -2,7 +2,7 @@
 export { accentFoldNote, alignItems, alignSelfExplanation, splitItems, spansToMask, type AlignedSpan, type Alignment, type MatchingRule, type Occurrences } from './align';
 export { paperAlignItems } from './align-paper';
 export { rationaleMasks, tokenMaskOfWords, type RationaleMasks } from './rationale-mask';
-export { chatTemplateOf, renderChat, textTokens, type ChatTurn, type PromptToken, type RenderedChat } from './chat';
+export { chatTemplateOf, renderChat, thinkingOf, textTokens, type ChatTurn, type PromptToken, type RenderedChat } from './chat';
 export { classify, type AnswerToken, type ClassifyMode, type ClassifyOptions, type ClassifyResult, type ProtocolRuntime } from './classify';
 export { selfExplain, selfExplanationTurns, extractiveGrammar, extractJson, itemsOf, type SelfExplanationOptions, type SelfExplanation, type SelfExplanationShape } from './self-explanation';
 export { fold } from './fold';

@@ -46,6 +46,8 @@ export interface ExampleResult {
   /** Index into `tokens` of each of the text's tokens, with spans in the text. */
   textTokens: Array<{ index: number; id: number; text: string; start: number; end: number }>;
   explanation: null | { result: SelfExplanation; k: number | null; alignment: Alignment };
+  /** The turn-1 prompt's thinking switch (renderChat's `thinking`: 'off' for Qwen 3's template, else null). */
+  thinking: 'off' | null;
   /** Why turn 2 did not run, when it did not. */
   explanationSkipped?: string;
 }
@@ -77,7 +79,7 @@ export async function runExample(rt: ProtocolRuntime, input: ExampleInput, opts:
     const inText = byIndex.get(i);
     return { id: t.id, text: t.text, start: inText ? inText.start : t.start, end: inText ? inText.end : t.end, segment: t.segment };
   });
-  const result: ExampleResult = { classification, tokens, textTokens: tt, explanation: null };
+  const result: ExampleResult = { classification, tokens, textTokens: tt, explanation: null, thinking: chat.thinking };
   if (!opts.selfExplanation) return result;
   if (classification.status !== 'ok' || !classification.option) {
     result.explanationSkipped = `turn 1 is ${classification.status}${classification.reason ? `: ${classification.reason}` : ''}`;

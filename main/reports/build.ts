@@ -286,7 +286,12 @@ export function buildReportData(store: Store, runIds: number[], opts: BuildOptio
     ...(flipping.length ? { flipping } : {}),
     ...(selfConsistency.length ? { selfConsistency } : {}),
     examples,
-    method: methodNotes(studies.map((st) => st.config), { pooled: pooled.length > 0, imported: runs.filter((r) => typeof r.timings.imported === 'string').length, runs: runs.length }),
+    method: methodNotes(studies.map((st) => st.config), {
+      pooled: pooled.length > 0,
+      imported: runs.filter((r) => typeof r.timings.imported === 'string').length,
+      runs: runs.length,
+      thinkingOff: runs.filter((r) => r.timings.thinking === 'off').map((r) => r.id),
+    }),
     notes,
   };
 }
@@ -343,7 +348,11 @@ function binarisationText(configs: unknown[], level: 'word' | 'token'): string {
  * one place, so a reader comparing figures with theirs knows what differs. Stated for every report; the
  * parts that depend on the study configuration (binarisation, extractive decoding) read it.
  */
-export function methodNotes(configs: unknown[], opts: { pooled: boolean; imported: number; runs: number }): MethodNote[] {
+export function methodNotes(
+  configs: unknown[],
+  /** thinkingOff: the runs whose chat template has a thinking switch (Qwen 3), recorded as rendered with it off. */
+  opts: { pooled: boolean; imported: number; runs: number; thinkingOff?: number[] },
+): MethodNote[] {
   const { pooled } = opts;
   const cfgs = configs as ConfigView[];
   const extractive = cfgs.some((c) => c?.selfExplanation?.extractive !== false);
@@ -405,6 +414,15 @@ export function methodNotes(configs: unknown[], opts: { pooled: boolean; importe
           : 'Figures pooled over seeds appear when a report includes two or more seeds of one model and study.'),
     },
   ];
+  if (opts.thinkingOff?.length) {
+    const which = opts.thinkingOff.length === opts.runs ? 'Every run' : `Run${opts.thinkingOff.length > 1 ? 's' : ''} ${opts.thinkingOff.join(', ')}`;
+    notes.push({
+      topic: 'Thinking',
+      text:
+        `${which}: the model’s chat template has a thinking switch (Qwen 3’s enable_thinking), and every prompt was rendered with thinking off ` +
+        '(the answer turn opens with an empty <think></think> block), so the model answers directly, as the protocol asks; the study’s reasoning is its self-explanation, not a hidden chain of thought.',
+    });
+  }
   if (cfgs.some((c) => c?.metrics?.includes('k-greedy-flipping'))) {
     notes.push({
       topic: 'k-greedy flipping',

@@ -7,7 +7,7 @@
 import type { Token } from 'node-llama-cpp';
 import type { StudyConfig } from '../config/study-schema';
 import type { LrpModel } from '../lrp';
-import { aopc, comprehensiveness, flippingK, flippingOfRelevances, hashSeed, levelMasks, mulberry32, sufficiency } from '../metrics';
+import { aopc, comprehensiveness, flippingK, flippingOfRelevances, hashSeed, levelMasks, mulberry32, structuralPositions, sufficiency } from '../metrics';
 import { accentFoldNote, alignSelfExplanation } from '../protocol/align';
 import { rationaleMasks } from '../protocol/rationale-mask';
 import { isCorrect } from '../protocol/classify';
@@ -161,7 +161,7 @@ export function makeProcessor(deps: PipelineDeps): ProcessExample {
     // continuous scores -> masks, binarised at each level over that level's units (metrics/levels.ts)
     const count = (m: number[] | undefined) => m?.reduce((a, b) => a + b, 0) ?? 0;
     const humanSize = { token: count(masks['human/token']), word: count(masks['human/word']) };
-    const units = { tokens: tokenSpans, textPositions: textPos, words };
+    const units = { tokens: tokenSpans, textPositions: textPos, words, structuralPositions: structuralPositions(tokens) };
     const setMasks = (method: string, scores: number[]) => {
       const lm = levelMasks(scores, units, config.binarisation, humanSize);
       masks[`${method}/token`] = lm.token;
@@ -194,7 +194,10 @@ export function makeProcessor(deps: PipelineDeps): ProcessExample {
           }
           const r = await lrp.attribute({ tokens: context, target, contrast, rule: e.method === 'lrp-attn' ? 'attn' : 'cp', gate: e.method === 'lrp-attn' ? undefined : e.gate, signal: ctx.signal });
           const vals = keep(r.relevance);
-          relevance.push({ method: e.method, values: vals, explainedValue: r.value, meta: { target, contrast: contrast ?? null, ms: r.timings.totalMs } });
+          // the relevance on the answer's generated prefix (e.g. "("), cut off above, is kept as its sum: the
+          // stored values plus it are the explained value (conservation stays checkable from the store)
+          const cut = context.length > promptLen ? Array.from(r.relevance.subarray(promptLen)).reduce((a, b) => a + b, 0) : null;
+          relevance.push({ method: e.method, values: vals, explainedValue: r.value, meta: { target, contrast: contrast ?? null, ms: r.timings.totalMs, ...(cut !== null ? { answerPrefixRelevance: cut } : {}) } });
           setMasks(e.method, vals);
         }
       });

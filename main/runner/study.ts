@@ -11,7 +11,7 @@ import type { StudyConfig } from '../config/study-schema';
 import { importFile } from '../datasets/index';
 import { inspectHeader, registerModel } from '../models/registry';
 import { openLrpModel, type LrpModel } from '../lrp';
-import { chatTemplateOf, fillerToken, type IndicatorDefinitions } from '../protocol';
+import { chatTemplateOf, fillerToken, thinkingOf, type IndicatorDefinitions } from '../protocol';
 import { modelChatTemplate, templateProblem } from '../protocol/template-families';
 import { gpuPlan, sessionLlama } from '../models/session';
 import { GoldLabelError, studyLabelCheck } from '../protocol/gold';
@@ -315,7 +315,7 @@ async function runModel(
         maxExamples: config.limits.maxExamples,
         afterStore: opts.afterStore,
       });
-      if (outcome.status === 'done') finalizeRun(store, runId, { ...outcome.timings, wallMs: outcome.wallMs, threads, ...(defs ? { indicatorDefinitions: { source: defs.source, name: defs.name, sha256: defs.sha256 } } : {}) });
+      if (outcome.status === 'done') finalizeRun(store, runId, { ...outcome.timings, wallMs: outcome.wallMs, threads, thinking: thinkingOf(template), ...(defs ? { indicatorDefinitions: { source: defs.source, name: defs.name, sha256: defs.sha256 } } : {}) });
       report.runs.push({ runId, model: modelName(file), seed, outcome });
       if (outcome.status === 'failed') throw new Error(`run ${runId} failed: ${outcome.error}`);
     }

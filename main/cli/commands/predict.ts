@@ -97,6 +97,8 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       selfExplanationSkipped: out.explanationSkipped ?? null,
       // the rendered turn-1 prompt (chat template included): token texts are slices of it, in order
       prompt: out.tokens.map((t) => t.text).join(''),
+      // the template's thinking switch as rendered: 'off' (Qwen 3: the study asks for a direct answer), null: none
+      thinking: out.thinking,
       study: study ? { name: study.name, file: study.file } : null,
       tokens: out.tokens,
     };
