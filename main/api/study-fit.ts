@@ -5,6 +5,7 @@
  * that will not fit are listed, so the user chooses before the run to skip or truncate them.
  */
 import type { StudyConfig } from '../config/study-schema';
+import { inspectHeader } from '../models/registry';
 import { loadVocabOnly } from '../models/session';
 import { modelChatTemplate, templateProblem } from '../protocol/template-families';
 import { runContextSize, TOO_LONG_CAP, tooLongExamples, trainContextOf } from '../runner/fit';
@@ -26,6 +27,17 @@ export async function checkStudyFit(a: { dbFile: string; config: StudyConfig }):
       const name = rec ? String(rec.metadata.displayName ?? rec.path.split(/[\\/]/).pop()) : `model ${m.id ?? m.path}`;
       if (!rec) {
         models.push({ modelId: m.id ?? null, name, context: null, checked: 0, count: 0, tooLong: [], problem: 'not a registered model' });
+        continue;
+      }
+      // a file gone or broken since it was registered: said here (its runs would fail with the reason)
+      let problem: string | null = null;
+      try {
+        inspectHeader(rec.path);
+      } catch (e) {
+        problem = `its file cannot be read: ${(e as Error).message.split(rec.path).join(name)}`;
+      }
+      if (problem) {
+        models.push({ modelId: rec.id, name, context: null, checked: 0, count: 0, tooLong: [], problem });
         continue;
       }
       const model = await loadVocabOnly(rec.path);

@@ -119,6 +119,16 @@ export function withDefinitions(config: StudyConfig, definitions: IndicatorDefin
   return { ...config, task: { ...config.task, definitions } };
 }
 
+/** The model's vocabulary, or null when its file is gone or its header is malformed (checked before llama.cpp reads it). */
+export async function vocabIfReadable(file: string): Promise<Awaited<ReturnType<typeof loadVocabOnly>> | null> {
+  try {
+    inspectHeader(file);
+    return await loadVocabOnly(file);
+  } catch {
+    return null;
+  }
+}
+
 /** A GGUF's own chat template, null when it has none (a model given by path, not registered yet). */
 function ownTemplate(model: Parameters<typeof chatTemplateOf>[0]): string | null {
   try {
@@ -144,7 +154,10 @@ export async function studyTooLong(store: Store, config: StudyConfig, datasetId:
     if (!file) continue;
     // the name the user knows the model by (the app's uploads are stored under a name of our own)
     const name = typeof rec?.metadata.displayName === 'string' ? rec.metadata.displayName : modelName(file);
-    const model = await loadVocabOnly(file);
+    // a file gone or broken since it was registered is left to its runs, which fail with the reason (a malformed
+    // header would abort llama.cpp here, in the study's process, so it is checked first)
+    const model = await vocabIfReadable(file);
+    if (!model) continue;
     try {
       // the template the run will render with: a registered model's (chosen or its own; template-families.ts)
       const template = rec ? modelChatTemplate(rec) : ownTemplate(model);
@@ -293,7 +306,11 @@ async function runModel(
     context = await model.createContext({ contextSize: runContextSize(model.trainContextSize, config.limits), threads, sequences: 1 });
   } catch (e) {
     // the runs exist: they carry the reason instead of staying queued
-    const msg = `model ${file} could not be loaded: ${e instanceof Error ? e.message : String(e)}`;
+    // named as the user knows it (an uploaded model's file is the app's own copy, under a name of ours)
+    const rec = m.id !== undefined ? store.models.get(m.id) : store.models.list().find((r) => r.path === file);
+    const name = typeof rec?.metadata.displayName === 'string' ? rec.metadata.displayName : modelName(file);
+    const why = (e instanceof Error ? e.message : String(e)).split(file).join(name);
+    const msg = `model "${name}" could not be loaded: ${why}`;
     for (const { runId } of seeds) store.runs.finish(runId, { status: 'failed', error: msg });
     throw new Error(msg);
   }
