@@ -262,7 +262,9 @@ export function datasetsRepo(db: Db, leases: LeasesRepo): DatasetsRepo {
     return id;
   };
 
-  const beginTx = writeTransaction(db, 'dataset import', (m: DatasetMeta): { id: number; lease: Lease } => {
+  // (not 'dataset import': electron-vite's CommonJS shim takes `import '` in code for an import statement and
+  // inserts its shim inside this string; tests/gui/shell.test.ts builds the app)
+  const beginTx = writeTransaction(db, 'importing a dataset', (m: DatasetMeta): { id: number; lease: Lease } => {
     const id = newDataset(m, 'pending');
     return { id, lease: leases.acquire('import', id, `import of dataset "${m.name}"`) };
   });
