@@ -1,7 +1,9 @@
 /**
  * A whole study run (real CLI `run`, real SQLite) on a generated Qwen 3 model (Qwen 2's real BPE vocabulary,
  * Qwen 3's chat template: rendered with thinking off) and on a generated Gemma 3 model (Llama 2's SentencePiece
- * vocabulary standing in for Gemma's, Gemma 3's template: no system role, local sliding-window layers). Each stores
+ * vocabulary standing in for Gemma's, Gemma 3's template: no system role, local sliding-window layers), on a
+ * Mistral-7B-v0.3-shaped one (its 32768-token layout with v0.3's control tokens, Mistral's [INST] template, GQA,
+ * rope base 1e6) and on a Llama 3.1 one (Llama 3's vocabulary and template, llama3 rope scaling). Each stores
  * a label per example, LRP relevance that conserves the explained logit, and the study's metrics.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,7 +19,20 @@ import { runCli, setup } from './tiny-study';
 const ARCHS: [string, Omit<GenerateModelOptions, 'path'>][] = [
   ['qwen3', { arch: 'qwen3', vocab: 'qwen2', chatTemplate: 'qwen3', tiedOutput: true }],
   ['gemma3', { arch: 'gemma3', vocab: 'llama-spm', chatTemplate: 'gemma3', slidingWindow: { window: 16, pattern: 2 } }],
+  // Mistral-7B-v0.3's shape: its 32768-token layout with v0.3's control tokens ([INST] = id 3), GQA, rope base 1e6
+  ['mistral', { arch: 'llama', vocab: 'mistral-v3-layout', chatTemplate: 'mistral', nHeadKv: 1, ropeBase: 1e6 }],
+  // Llama 3.1: Llama 3's BPE vocabulary and template, rope base 500000 with llama3 rope scaling (rope_freqs)
+  ['llama31', { arch: 'llama', vocab: 'llama-bpe', chatTemplate: 'llama3', ropeBase: 500000, llama3RopeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 64 } }],
 ];
+/** A piece of each template's own markup that must reach the stored prompt. */
+const TEMPLATE_MARK: Record<string, string> = {
+  qwen3: '<|im_start|>assistant\n<think>\n\n</think>\n\n',
+  gemma3: '<start_of_turn>model\n',
+  mistral: '[INST]',
+  llama31: '<|start_header_id|>',
+};
+/** Control tokens the template's markup must be tokenized as (one token each, not its characters as text). */
+const CONTROL_TOKEN: Record<string, [string, number]> = { mistral: ['[INST]', 3], llama31: ['<|start_header_id|>', 128006] };
 
 describe('runner: a study on the newer architectures', () => {
   for (const [arch, spec] of ARCHS) {
@@ -52,8 +67,11 @@ describe('runner: a study on the newer architectures', () => {
           expect(res.answerProb).toBeGreaterThan(0);
           // the template's own tokens are in the stored prompt, the text's tokens are marked
           const full = (res.tokens ?? []).map((t) => t.text).join('');
-          if (arch === 'qwen3') expect(full).toContain('<|im_start|>assistant\n<think>\n\n</think>\n\n');
-          else expect(full).toContain('<start_of_turn>model\n');
+          expect(full).toContain(TEMPLATE_MARK[arch]);
+          if (CONTROL_TOKEN[arch]) {
+            const [text, id] = CONTROL_TOKEN[arch];
+            expect(res.tokens!.find((t) => t.text === text)).toMatchObject({ id, segment: 'template' });
+          }
           expect((res.tokens ?? []).some((t) => t.segment === 'text')).toBe(true);
           const lrp = res.relevance.find((x) => x.method === 'lrp-cp')!;
           expect(lrp.values.length).toBe(res.tokens!.length);
