@@ -514,6 +514,18 @@ export interface MetricsQueryResult {
    * seeds' results (n = examples). Next to the per-seed rows in `metrics`.
    */
   pooled: PooledModelMetrics[];
+  // faithfulness curves over k (issue 12 item 8)
+  /** Per run with stored k-greedy flipping curves: each method's mean curve over the filtered examples. */
+  flipping?: RunFlippingCurves[];
+}
+
+/** A run's mean k-greedy flipping curve per method (metrics/flipping.ts `meanCurvesByMethod`). */
+export interface RunFlippingCurves {
+  runId: number;
+  /** Text tokens flipped per step. */
+  k: number;
+  /** x: share of the text replaced (0..1); p: mean answer probability there; n: examples averaged. */
+  curves: { method: string; x: number[]; p: number[]; n: number }[];
 }
 
 export interface PooledModelMetrics {

@@ -12,6 +12,7 @@
  */
 import type { Store } from '../store';
 import { pooledByModel, runMetrics } from '../metrics/run-metrics';
+import { meanCurvesByMethod, type StoredFlipping } from '../metrics/flipping';
 import type { Correctness, FilteredMetric, MetricsFilter, MetricsQueryResult, PooledModelMetrics, RunFacet } from './catalogue';
 import { hasLanguage, selectResults } from './result-filter';
 
@@ -34,6 +35,7 @@ export function queryMetrics(store: Store, filter: MetricsFilter = {}): MetricsQ
     examples: 0,
     metrics: [],
     pooled: [],
+    flipping: [],
   };
 
   for (const f of out.runs) {
@@ -76,5 +78,11 @@ export function queryMetrics(store: Store, filter: MetricsFilter = {}): MetricsQ
       .filter((m) => !hasLanguage(m))
       .map((m) => ({ scope: m.scope, name: m.name, value: m.value, ciLow: m.ciLow ?? null, ciHigh: m.ciHigh ?? null, n: m.n ?? null })),
   }));
+  // faithfulness curves over k: each run's mean curve per method over its filtered, evaluated examples
+  for (const f of out.runs) {
+    const stored = sel.chosen.get(f.runId)!.flatMap((r) => (!r.skippedReason && r.rawOutputs?.flipping ? [r.rawOutputs.flipping as StoredFlipping] : []));
+    const mean = meanCurvesByMethod(stored);
+    if (mean) out.flipping!.push({ runId: f.runId, ...mean });
+  }
   return out;
 }

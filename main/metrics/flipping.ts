@@ -123,6 +123,16 @@ export interface StoredFlipping {
 }
 
 /**
+ * A run's mean curve per method over its examples' stored curves (one entry per example that has them):
+ * the one rule the report and the Results screen share. Methods in the order first met; k as stored.
+ */
+export function meanCurvesByMethod(stored: readonly StoredFlipping[]): { k: number; curves: { method: string; x: number[]; p: number[]; n: number }[] } | null {
+  if (!stored.length) return null;
+  const methods = [...new Set(stored.flatMap((f) => Object.keys(f.curves)))];
+  return { k: stored[0].k, curves: methods.map((method) => ({ method, ...meanCurve(stored.flatMap((f) => (f.curves[method] ? [f.curves[method]] : []))) })) };
+}
+
+/**
  * The curves of every relevance of one example (lrp-*, occlusion, random), in the order given; p0 is read
  * once. Scores must be over all model tokens; `textPositions` are the tokens that may be flipped.
  */

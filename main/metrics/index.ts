@@ -55,7 +55,7 @@ export {
   sufficiency,
   aopc,
 } from './faithfulness';
-export { type FlippingCurve, FLIP_GRID, curveAt, flipSteps, flippedFraction, kGreedyFlipping, meanCurve, trapezoid, flippingK, flippingOfRelevances, type StoredFlipping } from './flipping';
+export { type FlippingCurve, FLIP_GRID, curveAt, flipSteps, flippedFraction, kGreedyFlipping, meanCurve, meanCurvesByMethod, trapezoid, flippingK, flippingOfRelevances, type StoredFlipping } from './flipping';
 export { TOKEN_ROLES, BOS_TEXTS, STRUCTURAL_ROLES, structuralPositions, tokenRoles, type TokenRole } from './token-roles';
 export { type Level, type BinarisationChoice, type ExampleUnits, binarisationAt, wordScoresOf, levelMasks, describeBinarisation } from './levels';
 export {

@@ -139,6 +139,13 @@ export const GLOSSARY: readonly GlossaryEntry[] = [
     metrics: ['p'],
   },
   {
+    id: 'k-greedy-flipping',
+    term: 'k-greedy flipping (faithfulness curve over k)',
+    meaning: 'The text’s tokens are replaced by a filler token k at a time, most relevant first by one explanation method, and the probability of the original answer is read after each step. The curve plots that probability against the share of the text replaced; its area (0 to 1) is the figure.',
+    good: 'Lower = more faithful: the answer’s probability falls early when the tokens the method ranks first really mattered. Compare with the random baseline.',
+    metrics: ['k-greedy-flipping'],
+  },
+  {
     id: 'lrp',
     term: 'LRP: CP-LRP and AttnLRP',
     meaning:

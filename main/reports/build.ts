@@ -3,7 +3,7 @@
  * import-run), and examples picked from the per-example metrics.
  */
 import type { MetricRecord, ResultRecord, RunRecord, Store, StoredExample } from '../store';
-import { TOKEN_ROLES, describeBinarisation, meanCurve, type BinarisationChoice, type StoredFlipping } from '../metrics';
+import { TOKEN_ROLES, describeBinarisation, meanCurvesByMethod, type BinarisationChoice, type StoredFlipping } from '../metrics';
 import { METHOD_LABEL as PRETTY, metricLabel, pairLabel as prettyPair, pooledLabel } from '../metrics/names';
 import { displayModelName, exampleMetrics, pairName, pooledByModel } from '../metrics/run-metrics';
 import type { Estimate, ExampleSource, ExampleView, FaithfulnessGroup, FlippingCurves, MethodNote, MetricTable, ReportData, ReportRun, SelfConsistencyGroup } from './types';
@@ -314,13 +314,9 @@ function flippingCurves(store: Store, runs: RunRecord[], col: (r: RunRecord) => 
       .list(run.id)
       .filter((r) => !r.skippedReason)
       .flatMap((r) => (r.rawOutputs?.flipping ? [r.rawOutputs.flipping as StoredFlipping] : []));
-    if (!stored.length) continue;
-    const methods = [...new Set(stored.flatMap((f) => Object.keys(f.curves)))];
-    out.push({
-      label: col(run),
-      k: stored[0].k,
-      curves: methods.map((method) => ({ method: PRETTY[method] ?? method, ...meanCurve(stored.flatMap((f) => (f.curves[method] ? [f.curves[method]] : []))) })),
-    });
+    const mean = meanCurvesByMethod(stored);
+    if (!mean) continue;
+    out.push({ label: col(run), k: mean.k, curves: mean.curves.map((c) => ({ ...c, method: PRETTY[c.method] ?? c.method })) });
   }
   return out;
 }
