@@ -42,7 +42,8 @@ describe.skipIf(!chromiumAvailable)('journey chapters 05-07 alone (Chromium, bro
       explanations: ['human', 'lrp-cp'],
       metrics: ['accuracy', 'invalid-rate'],
       onlyCorrect: false,
-      limits: { threads: 1, maxContextTokens: 300, maxNewTokens: 40 },
+      limits: { threads: 1, maxContextTokens: 300, maxNewTokens: 40, tooLong: 'skip' },
+      // (the chosen texts include one too long for the demo model's context: skipped with its reason, chapter 07 shows it)
     };
     j.studyId = (ok(await j.s.t.wb.call('saveStudy', { name: 'reviews', config })) as { study: StudyRecord }).study.id;
   }, 120_000);
