@@ -1,16 +1,7 @@
 import { expect } from 'vitest';
-import type { Journey } from './context';
+import { until, type Journey } from './context';
 
 export const title = 'run the study, pause it, reload, resume it: it finishes';
-
-/** Waits (up to `ms`) for the store to say `ok`; the screen is checked after it. */
-async function until(ok: () => boolean, ms: number, what: string): Promise<void> {
-  const t0 = Date.now();
-  while (!ok()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 export async function run(j: Journey): Promise<void> {
   const { page } = j.s;

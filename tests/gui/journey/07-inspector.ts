@@ -1,17 +1,9 @@
 import { expect } from 'vitest';
 import { skipReasonText } from '../../../renderer/src/lib/result-notes';
 import type { ResultRecord } from '../../../main/store/types';
-import type { Journey } from './context';
+import { until, type Journey } from './context';
 
 export const title = 'the Inspector on an invalid answer, a skipped example and a partial run: what the model said, and why';
-
-async function until(ok: () => boolean, ms: number, what: string): Promise<void> {
-  const t0 = Date.now();
-  while (!ok()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 export async function run(j: Journey): Promise<void> {
   const { page } = j.s;

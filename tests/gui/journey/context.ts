@@ -23,6 +23,15 @@ export interface Journey {
   runIds?: number[];
 }
 
+/** Waits (up to `ms`) for the store to say `ok`; chapters check the screen after it. */
+export async function until(ok: () => boolean, ms: number, what: string): Promise<void> {
+  const t0 = Date.now();
+  while (!ok()) {
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 export interface Chapter {
   title: string;
   run(j: Journey): Promise<void>;
