@@ -4,21 +4,18 @@
  * threads given, and the machine's cores are better spent inside one evaluation than across two
  * (see bench/study.ts for the measured split).
  */
-import { getLlama, LlamaLogLevel, type Llama, type LlamaContext, type LlamaModel, type Token } from 'node-llama-cpp';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { StudyConfig } from '../config/study-schema';
 import { importFile } from '../datasets/index';
 import { inspectHeader, registerModel } from '../models/registry';
-import { openLrpModel, type LrpModel } from '../lrp';
-import { chatTemplateOf, fillerToken, thinkingOf, type IndicatorDefinitions } from '../protocol';
+import { chatTemplateOf, thinkingOf, type IndicatorDefinitions } from '../protocol';
 import { modelChatTemplate, templateProblem } from '../protocol/template-families';
-import { gpuPlan, sessionLlama } from '../models/session';
 import { GoldLabelError, studyLabelCheck } from '../protocol/gold';
 import type { Store } from '../store';
 import { expandPath, REPO_ROOT, resolveBuiltinDataset, studyConfigOf, type StudyToRun } from '../studies/builtins';
 import { ensureDemoModel } from './demo-model';
-import { makeProcessor } from './example';
+import { openModelSession, processorFor, type ModelEntry, type ModelSession } from './model-session';
 import { modelName } from '../metrics/run-metrics';
 import { finalizeRun } from './finalize';
 import { runExamples, type LoopOutcome, type PhaseTimings } from './loop';
@@ -48,22 +45,34 @@ export interface StudyRunOptions {
    * engine job answers "started" with these ids (api/jobs.ts) instead of polling the store for them.
    */
   onRuns?: (studyId: number, runIds: number[]) => void;
+  /**
+   * Computes the study's model runs somewhere else than here (queue/owner.ts: on queue workers). Everything
+   * before (validation, the stored study and its runs) and the runs' stored ends are the same either way.
+   * Default: here, one model after the other (runModel).
+   */
+  executor?: ModelRunsExecutor;
 }
+
+/** One model's runs of a study as runStudies hands them to whatever computes them. */
+export interface ModelRuns {
+  file: string;
+  m: ModelEntry;
+  seeds: { seed: number; runId: number }[];
+  /** The chat template the model renders with (template-families.ts: chosen, or the GGUF's own). */
+  template: string;
+  config: StudyConfig;
+  threads: number;
+  defs: IndicatorDefinitions | undefined;
+  report: StudyRunReport;
+  label: string;
+}
+
+export type ModelRunsExecutor = (store: Store, models: ModelRuns[], opts: StudyRunOptions & { log: (line: string) => void }) => Promise<void>;
 
 export interface StudyRunReport {
   study: string;
   studyId: number;
   runs: { runId: number; model: string; seed: number; outcome: LoopOutcome }[];
-}
-
-let llamaPromise: Promise<Llama> | null = null;
-let llamaThreads = 0;
-function llamaFor(threads: number): Promise<Llama> {
-  if (!llamaPromise || llamaThreads !== threads) {
-    llamaThreads = threads;
-    llamaPromise = getLlama({ gpu: false, build: 'never', maxThreads: threads, logLevel: LlamaLogLevel.error });
-  }
-  return llamaPromise;
 }
 
 /** The study's dataset in the store (imported once; found again by file hash and name). */
@@ -255,10 +264,13 @@ export async function runStudies(store: Store, studies: StudyToRun[], opts: Stud
     const planned = plan.flatMap((p) => p.seeds.map((x) => x.runId));
     opts.onRuns?.(studyId, planned);
     try {
-      for (const { file, m, seeds, template } of plan) {
-        if (opts.signal?.aborted) break;
-        if (!seeds.length) continue;
-        await runModel(store, { file, m, seeds, template, config, threads, defs, report, label: s.name, opts, log });
+      const models: ModelRuns[] = plan.filter((p) => p.seeds.length).map((p) => ({ ...p, config, threads, defs, report, label: s.name }));
+      if (opts.executor) await opts.executor(store, models, { ...opts, log });
+      else {
+        for (const mr of models) {
+          if (opts.signal?.aborted) break;
+          await runModel(store, { ...mr, opts, log });
+        }
       }
     } catch (e) {
       settleUnstarted(store, planned, { status: 'failed', error: `not run: the study stopped before this run: ${e instanceof Error ? e.message : String(e)}` });
@@ -278,32 +290,12 @@ function settleUnstarted(store: Store, runIds: number[], end: { status: 'failed'
 /** One model's runs (its seeds, one after the other) with the model loaded once. */
 async function runModel(
   store: Store,
-  a: {
-    file: string;
-    m: StudyConfig['models'][number];
-    seeds: { seed: number; runId: number }[];
-    /** The chat template the model renders with (template-families.ts: chosen, or the GGUF's own). */
-    template: string;
-    config: StudyConfig;
-    threads: number;
-    defs: IndicatorDefinitions | undefined;
-    report: StudyRunReport;
-    label: string;
-    opts: StudyRunOptions;
-    log: (line: string) => void;
-  },
+  a: ModelRuns & { opts: StudyRunOptions; log: (line: string) => void },
 ): Promise<void> {
   const { file, m, seeds, template, config, threads, defs, report, opts, log } = a;
-  let model: LlamaModel;
-  let context: LlamaContext;
+  let session: ModelSession;
   try {
-    // the file may have changed since it was registered: a malformed header aborts llama.cpp, so check it again
-    inspectHeader(file);
-    // GPU offload as the study's model entry asks (0 or absent: the CPU build, as always)
-    const plan = gpuPlan(m.gpuLayers);
-    const llama = plan.gpu ? await sessionLlama(plan.gpu, threads) : await llamaFor(threads);
-    model = await llama.loadModel({ modelPath: file, ...plan.load });
-    context = await model.createContext({ contextSize: runContextSize(model.trainContextSize, config.limits), threads, sequences: 1 });
+    session = await openModelSession(file, m, config, threads, template);
   } catch (e) {
     // the runs exist: they carry the reason instead of staying queued
     // named as the user knows it (an uploaded model's file is the app's own copy, under a name of ours)
@@ -314,17 +306,10 @@ async function runModel(
     for (const { runId } of seeds) store.runs.finish(runId, { status: 'failed', error: msg });
     throw new Error(msg);
   }
-  const llama = model.llama;
-  const sequence = context.getSequence();
-  const needsLrp = config.explanations.some((e) => e.method.startsWith('lrp'));
-  let lrp: LrpModel | null = null;
   try {
-    if (needsLrp) lrp = openLrpModel(file, { threads });
-    const rt = { llama, model, sequence, template };
-    const filler = fillerToken(model, m.filler === 'unk' ? 'unknown' : m.filler === '_' ? 'underscore' : { token: model.tokenize(m.filler, false, 'trimLeadingSpace')[0] });
     for (const { seed, runId } of seeds) {
       if (opts.signal?.aborted) break;
-      const processor = makeProcessor({ rt, lrp, filler: filler as Token, config, seed, mode: m.mode, indicators: defs?.indicators });
+      const processor = processorFor(session, config, m, seed, defs?.indicators);
       const outcome = await runExamples(store, runId, processor, {
         signal: opts.signal,
         log,
@@ -332,15 +317,18 @@ async function runModel(
         maxExamples: config.limits.maxExamples,
         afterStore: opts.afterStore,
       });
-      if (outcome.status === 'done') finalizeRun(store, runId, { ...outcome.timings, wallMs: outcome.wallMs, threads, thinking: thinkingOf(template), ...(defs ? { indicatorDefinitions: { source: defs.source, name: defs.name, sha256: defs.sha256 } } : {}) });
+      if (outcome.status === 'done') finalizeRun(store, runId, runTimings(outcome, threads, template, defs));
       report.runs.push({ runId, model: modelName(file), seed, outcome });
       if (outcome.status === 'failed') throw new Error(`run ${runId} failed: ${outcome.error}`);
     }
   } finally {
-    lrp?.close();
-    await context.dispose();
-    await model.dispose();
+    await session.dispose();
   }
+}
+
+/** The timings a finished run stores (phase times, wall time, threads, the template's thinking, definitions used). */
+export function runTimings(outcome: LoopOutcome, threads: number, template: string, defs: IndicatorDefinitions | undefined): Record<string, unknown> {
+  return { ...outcome.timings, wallMs: outcome.wallMs, threads, thinking: thinkingOf(template), ...(defs ? { indicatorDefinitions: { source: defs.source, name: defs.name, sha256: defs.sha256 } } : {}) };
 }
 
 export type { PhaseTimings };

@@ -265,7 +265,42 @@ const v7DatasetLabelMap: Migration = {
   },
 };
 
-export const MIGRATIONS: readonly Migration[] = [v1CoreTables, v2RunsAndResults, v3LeasesAndStagedImports, v4IndicatorNames, v5ChosenChatTemplates, v6Housekeeping, v7DatasetLabelMap];
+/**
+ * v8: studies shared over machines on a job queue (issue 15, main/queue/). queue_runs: a run whose examples
+ * are computed by queue workers, with the random part of its job ids (kept, so an owner restarted finds its
+ * jobs again instead of enqueuing them twice), the queue (its URL without the password) and the model's
+ * hash; `note` says why it waits (no live worker has the model). queue_workers: per (run, worker) what the
+ * worker did for it (the Run monitor's per-worker progress) or that it lacks the run's model.
+ */
+const v8QueueRuns: Migration = {
+  version: 8,
+  name: 'queue runs and workers',
+  up(db) {
+    db.exec(`
+      CREATE TABLE queue_runs (
+        run_id        INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+        queue         TEXT NOT NULL,
+        job_prefix    TEXT NOT NULL,
+        model_sha256  TEXT NOT NULL,
+        note          TEXT,
+        updated_at    TEXT NOT NULL
+      );
+      CREATE TABLE queue_workers (
+        run_id        INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        worker        TEXT NOT NULL,
+        host          TEXT NOT NULL,
+        has_model     INTEGER NOT NULL CHECK (has_model IN (0, 1)),
+        done          INTEGER NOT NULL DEFAULT 0,
+        failed        INTEGER NOT NULL DEFAULT 0,
+        busy_ms       REAL NOT NULL DEFAULT 0,
+        last_seen_at  TEXT NOT NULL,
+        PRIMARY KEY (run_id, worker)
+      );
+    `);
+  },
+};
+
+export const MIGRATIONS: readonly Migration[] = [v1CoreTables, v2RunsAndResults, v3LeasesAndStagedImports, v4IndicatorNames, v5ChosenChatTemplates, v6Housekeeping, v7DatasetLabelMap, v8QueueRuns];
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 
 export class SchemaVersionError extends Error {

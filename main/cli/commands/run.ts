@@ -10,7 +10,7 @@ import { checkThreads } from '../../models/session-threads';
 import { CliUsageError, parseFlags, withStore, type CliContext } from '../context';
 
 export const summary = 'run a study (a .json file or a built-in name such as demo, paper-msst-en) and store every result';
-export const usage = 'run <study.json | built-in name> [--db F] [--resume] [--report out.pdf] [--threads N] [--definitions indicators.json]';
+export const usage = 'run <study.json | built-in name> [--db F] [--resume] [--report out.pdf] [--threads N] [--definitions indicators.json] [--queue redis://HOST:PORT [--attempts N] [--wait-workers SECONDS]]';
 
 // a second SIGINT this soon after the first is the same Ctrl-C relayed, not a second key press
 const SAME_CTRL_C_MS = 1000;
@@ -23,7 +23,7 @@ const SAME_CTRL_C_MS = 1000;
  * A run another process is running (its lease is live) is refused, naming that process and since when.
  */
 export async function run(args: string[], ctx: CliContext): Promise<number> {
-  const { positional, flags } = parseFlags(args, { resume: 'boolean', report: 'string', threads: 'integer', definitions: 'string' });
+  const { positional, flags } = parseFlags(args, { resume: 'boolean', report: 'string', threads: 'integer', definitions: 'string', queue: 'string', attempts: 'integer', 'wait-workers': 'integer' });
   const ref = positional[0];
   if (!ref) throw new CliUsageError(`missing study; usage: ${usage}`);
   if (flags.threads !== undefined) checkThreads(flags.threads as number, '--threads', (m) => new CliUsageError(m));
@@ -33,6 +33,8 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     throw new CliUsageError(`--definitions is only for forced-labour studies; ${ref} has none`);
   }
   const definitions = flags.definitions ? readDefinitionsFile(resolve(flags.definitions as string), flags.definitions as string) : undefined;
+  // --queue: the examples are computed by queue workers (main/queue/, loaded only then); results come back here
+  const executor = flags.queue !== undefined ? await queueExecutorFor(flags) : undefined;
   const abort = new AbortController();
   let firstInterrupt = 0;
   let exitCode = 130;
@@ -61,6 +63,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
         signal: abort.signal,
         log: ctx.err,
         definitions,
+        executor,
       }).catch((e: unknown) => {
         if (!(e instanceof GoldLabelError)) throw e;
         // gold labels that do not map: refused before any run (protocol/gold.ts), every value listed
@@ -87,5 +90,15 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigterm);
+  }
+}
+
+async function queueExecutorFor(flags: Record<string, unknown>) {
+  const { parseQueueUrl, queueExecutor, QueueUrlError } = await import('../../queue');
+  try {
+    const waitS = flags['wait-workers'] as number | undefined;
+    return queueExecutor({ address: parseQueueUrl(flags.queue as string), attempts: flags.attempts as number | undefined, noWorkerTimeoutMs: waitS !== undefined ? waitS * 1000 : undefined });
+  } catch (e) {
+    throw e instanceof QueueUrlError ? new CliUsageError(e.message) : e;
   }
 }
