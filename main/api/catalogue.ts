@@ -7,6 +7,7 @@ import type { ModelFileFate } from './deletion';
 import type { ApiErrorData, Envelope } from './errors';
 import type { MethodName } from './methods';
 import type { ModelInspectionData } from './model-info';
+import type { CatalogueEntry } from '../models/catalogue';
 import type { HardwareInfo } from '../models/hardware';
 import type { TemplateStatus } from '../protocol/template-families';
 import type { DatasetPreview } from '../datasets/preview';
@@ -427,26 +428,11 @@ export interface DownloadState {
   modelId?: number;
 }
 
-/** A model catalogue entry as the Models screen shows it (main/models/catalogue.ts). */
-export interface CatalogueItem {
-  name: string;
-  title: string;
-  publisher: string;
-  quantizedBy: string;
-  architecture: string;
-  parameters: string;
-  quantization: string;
-  file: string;
-  url: string;
-  /** Exact size when published, else null (approxBytes: the rounded published figure, or null). */
-  sizeBytes: number | null;
-  approxBytes: number | null;
-  /** Published SHA-256, or null: "hash not published — verification unavailable". */
-  sha256: string | null;
-  licence: { name: string; url: string };
-  contextLength: number;
-  laptop: boolean;
-  sources: string[];
+/**
+ * A model catalogue entry as the Models screen shows it: the entry's published facts (main/models/catalogue.ts; its
+ * hyperparameters stay on the Node side, they only feed `fit`) and what this machine and store add to them.
+ */
+export interface CatalogueItem extends Omit<CatalogueEntry, 'hparams'> {
   /** The registry runs this architecture; when not, `notRunnable` says why and downloading is refused. */
   runnable: boolean;
   notRunnable?: string;

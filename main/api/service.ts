@@ -431,11 +431,9 @@ function makeImpl(wb: Workbench): Impl {
         const part = partialDownload(dir, e.file);
         const model = models.find((m) => (e.sha256 !== null && m.sha256 === e.sha256) || m.path === join(dir, e.file));
         const download = states.filter((d) => d.entry === e.name).at(-1) ?? null;
+        const { hparams: _hparams, ...facts } = e;
         return {
-          name: e.name, title: e.title, publisher: e.publisher, quantizedBy: e.quantizedBy, architecture: e.architecture,
-          parameters: e.parameters, quantization: e.quantization, file: e.file, url: e.url, sizeBytes: e.sizeBytes,
-          approxBytes: e.approxBytes, sha256: e.sha256, licence: e.licence, contextLength: e.contextLength, laptop: e.laptop,
-          sources: e.sources, runnable: isRunnable(e), ...(isRunnable(e) ? {} : { notRunnable: notRunnable(e) }),
+          ...facts, runnable: isRunnable(e), ...(isRunnable(e) ? {} : { notRunnable: notRunnable(e) }),
           fit: catalogueFit(e, machine),
           // a part of another URL is not this entry's (the downloader discards it when this entry starts)
           partBytes: part && part.url === e.url ? part.bytes : 0,

@@ -84,61 +84,20 @@ const setColor = (s: string, i: number) =>
  * and a dashed line at the unmasked probability p0 (the paper's faithfulness figure).
  */
 export function faithfulnessSvg(groups: FaithfulnessGroup[]): string {
-  const labelW = 130;
-  const plotW = 380;
-  const barH = 16;
-  const gap = 6;
-  const groupGap = 30;
-  let height = 28;
-  for (const g of groups) height += groupGap + g.bars.length * (barH + gap);
-  height += 24;
-  const width = labelW + plotW + 200;
   // a model that puts little mass on its answer (tiny demo models) would draw invisible bars on [0, 1]:
   // the axis then ends at a round value above the largest probability, and the caption says so
   const all = groups.flatMap((g) => [g.unmasked.value ?? 0, ...g.bars.flatMap((b) => [b.value.value ?? 0, b.value.ciHigh ?? 0])]);
   const axisMax = niceMax(Math.max(0, ...all));
-  const xOf = (p: number) => labelW + (Math.max(0, Math.min(axisMax, p)) / axisMax) * plotW;
-  const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT} role="img" aria-label="faithfulness">`);
-  // axis ticks
-  for (const f of [0, 0.25, 0.5, 0.75, 1]) {
-    const p = f * axisMax;
-    parts.push(`<line x1="${xOf(p)}" y1="14" x2="${xOf(p)}" y2="${height - 18}" stroke="#e0e0e0"/>`);
-    parts.push(`<text x="${xOf(p)}" y="${height - 6}" font-size="9" text-anchor="middle">${sig(p)}</text>`);
-  }
-  if (axisMax < 1) parts.push(`<text x="${labelW + plotW}" y="12" font-size="9" text-anchor="end" fill="#b71c1c">axis zoomed to 0–${sig(axisMax)}</text>`);
-  let y = 20;
-  for (const g of groups) {
-    parts.push(`<text x="4" y="${y + 4}" font-size="11" font-weight="bold">${esc(g.label)}</text>`);
-    y += groupGap - 8;
-    const top = y;
-    g.bars.forEach((b, i) => {
-      const v = b.value.value;
-      parts.push(`<text x="${labelW - 6}" y="${y + barH - 4}" font-size="10" text-anchor="end">${esc(b.set)}</text>`);
-      if (v !== null && v !== undefined) {
-        parts.push(`<rect x="${labelW}" y="${y}" width="${xOf(v) - labelW}" height="${barH}" fill="${setColor(b.set, i)}" fill-opacity="0.85"/>`);
-        const { ciLow, ciHigh } = b.value;
-        if (ciLow !== null && ciLow !== undefined && ciHigh !== null && ciHigh !== undefined) {
-          const cy = y + barH / 2;
-          parts.push(`<line x1="${xOf(ciLow)}" y1="${cy}" x2="${xOf(ciHigh)}" y2="${cy}" stroke="#111" stroke-width="1.2"/>`);
-          parts.push(`<line x1="${xOf(ciLow)}" y1="${cy - 4}" x2="${xOf(ciLow)}" y2="${cy + 4}" stroke="#111"/>`);
-          parts.push(`<line x1="${xOf(ciHigh)}" y1="${cy - 4}" x2="${xOf(ciHigh)}" y2="${cy + 4}" stroke="#111"/>`);
-        }
-        parts.push(`<text x="${labelW + plotW + 6}" y="${y + barH - 4}" font-size="10">${esc(sigEstimate(b.value))}</text>`);
-      } else {
-        parts.push(`<text x="${labelW + 4}" y="${y + barH - 4}" font-size="10" fill="#888">n/a</text>`);
-      }
-      y += barH + gap;
-    });
-    const p0 = g.unmasked.value;
-    if (p0 !== null && p0 !== undefined) {
-      parts.push(`<line x1="${xOf(p0)}" y1="${top - 4}" x2="${xOf(p0)}" y2="${y - gap + 2}" stroke="#000" stroke-width="1.5" stroke-dasharray="4 3"/>`);
-      parts.push(`<text x="${xOf(p0)}" y="${top - 6}" font-size="9" text-anchor="middle">p0 = ${sig(p0)}</text>`);
-    }
-    y += 8;
-  }
-  parts.push('</svg>');
-  return parts.join('');
+  return intervalBarsSvg({
+    aria: 'faithfulness', labelW: 130, plotW: 380, rightW: 200, groupGap: 30, top: 20, axisMax,
+    tick: sig,
+    caption: axisMax < 1 ? `axis zoomed to 0–${sig(axisMax)}` : undefined,
+    groups: groups.map((g) => ({
+      label: g.label,
+      bars: g.bars.map((b, i) => ({ name: b.set, value: b.value, colour: setColor(b.set, i), text: sigEstimate(b.value) })),
+      marker: g.unmasked.value === null || g.unmasked.value === undefined ? undefined : { value: g.unmasked.value, label: `p0 = ${sig(g.unmasked.value)}` },
+    })),
+  });
 }
 
 /** 1, or the smallest of 1/2/5 x 10^k at or above x (for a zoomed probability axis). */
@@ -282,31 +241,74 @@ const SC_COLORS: Record<string, string> = { Redaction: '#1565c0', Counterfactual
  * 0–1 axis (shares, never zoomed), with the 95 % interval as whiskers and the value and n written beside it.
  */
 export function selfConsistencySvg(groups: SelfConsistencyGroup[]): string {
-  const labelW = 210;
-  const plotW = 300;
+  return intervalBarsSvg({
+    aria: 'self-consistency tests', labelW: 210, plotW: 300, rightW: 170, groupGap: 26, top: 14, axisMax: 1,
+    tick: (f) => `${Math.round(f * 100)}%`,
+    groups: groups.map((g) => ({
+      label: g.label,
+      bars: g.bars.map((b) => ({
+        name: `${b.test}: ${b.what}`, value: b.value, colour: SC_COLORS[b.test] ?? '#757575',
+        text: `${sigEstimate(b.value)}${b.value.n ? ` n=${b.value.n}` : ''}`,
+      })),
+    })),
+  });
+}
+
+/** One bar of an interval bar chart: its label, estimate (bar + whiskers), colour and the text written beside it. */
+interface IntervalBar {
+  name: string;
+  value: { value: number | null; ciLow?: number | null; ciHigh?: number | null };
+  colour: string;
+  text: string;
+}
+interface IntervalBarChart {
+  aria: string;
+  /** Widths of the label column, the plot, and the value text on the right. */
+  labelW: number;
+  plotW: number;
+  rightW: number;
+  /** Space above each group's bars (its title sits in it); y of the first group's title. */
+  groupGap: number;
+  top: number;
+  /** The axis runs 0..axisMax, ticks at each quarter, written by `tick`; `caption` is written at the top right. */
+  axisMax: number;
+  tick: (v: number) => string;
+  caption?: string;
+  /** Groups of bars, each titled; `marker` draws a dashed reference line over the group (faithfulness' p0). */
+  groups: { label: string; bars: IntervalBar[]; marker?: { value: number; label: string } }[];
+}
+
+/**
+ * Grouped horizontal bars with 95 % interval whiskers: the layout the faithfulness and self-consistency figures
+ * share (bars of 16 px, 6 px apart; values outside the axis clamped to it; a missing estimate written "n/a").
+ */
+function intervalBarsSvg(c: IntervalBarChart): string {
+  const { labelW, plotW, groupGap, axisMax } = c;
   const barH = 16;
   const gap = 6;
-  const groupGap = 26;
-  let height = 16;
-  for (const g of groups) height += groupGap + g.bars.length * (barH + gap);
+  let height = c.top + 8;
+  for (const g of c.groups) height += groupGap + g.bars.length * (barH + gap);
   height += 24;
-  const width = labelW + plotW + 170;
-  const xOf = (p: number) => labelW + Math.max(0, Math.min(1, p)) * plotW;
+  const width = labelW + plotW + c.rightW;
+  const xOf = (p: number) => labelW + (Math.max(0, Math.min(axisMax, p)) / axisMax) * plotW;
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT} role="img" aria-label="self-consistency tests">`);
+  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT} role="img" aria-label="${esc(c.aria)}">`);
   for (const f of [0, 0.25, 0.5, 0.75, 1]) {
-    parts.push(`<line x1="${xOf(f)}" y1="10" x2="${xOf(f)}" y2="${height - 18}" stroke="#e0e0e0"/>`);
-    parts.push(`<text x="${xOf(f)}" y="${height - 6}" font-size="9" text-anchor="middle">${Math.round(f * 100)}%</text>`);
+    const p = f * axisMax;
+    parts.push(`<line x1="${xOf(p)}" y1="${c.top - 6}" x2="${xOf(p)}" y2="${height - 18}" stroke="#e0e0e0"/>`);
+    parts.push(`<text x="${xOf(p)}" y="${height - 6}" font-size="9" text-anchor="middle">${c.tick(p)}</text>`);
   }
-  let y = 14;
-  for (const g of groups) {
+  if (c.caption) parts.push(`<text x="${labelW + plotW}" y="12" font-size="9" text-anchor="end" fill="#b71c1c">${esc(c.caption)}</text>`);
+  let y = c.top;
+  for (const g of c.groups) {
     parts.push(`<text x="4" y="${y + 4}" font-size="11" font-weight="bold">${esc(g.label)}</text>`);
     y += groupGap - 8;
+    const top = y;
     for (const b of g.bars) {
       const v = b.value.value;
-      parts.push(`<text x="${labelW - 6}" y="${y + barH - 4}" font-size="10" text-anchor="end">${esc(`${b.test}: ${b.what}`)}</text>`);
+      parts.push(`<text x="${labelW - 6}" y="${y + barH - 4}" font-size="10" text-anchor="end">${esc(b.name)}</text>`);
       if (v !== null && v !== undefined) {
-        parts.push(`<rect x="${labelW}" y="${y}" width="${xOf(v) - labelW}" height="${barH}" fill="${SC_COLORS[b.test] ?? '#757575'}" fill-opacity="0.85"/>`);
+        parts.push(`<rect x="${labelW}" y="${y}" width="${xOf(v) - labelW}" height="${barH}" fill="${b.colour}" fill-opacity="0.85"/>`);
         const { ciLow, ciHigh } = b.value;
         if (ciLow !== null && ciLow !== undefined && ciHigh !== null && ciHigh !== undefined) {
           const cy = y + barH / 2;
@@ -314,9 +316,16 @@ export function selfConsistencySvg(groups: SelfConsistencyGroup[]): string {
           parts.push(`<line x1="${xOf(ciLow)}" y1="${cy - 4}" x2="${xOf(ciLow)}" y2="${cy + 4}" stroke="#111"/>`);
           parts.push(`<line x1="${xOf(ciHigh)}" y1="${cy - 4}" x2="${xOf(ciHigh)}" y2="${cy + 4}" stroke="#111"/>`);
         }
-        parts.push(`<text x="${labelW + plotW + 8}" y="${y + barH - 4}" font-size="10">${esc(sigEstimate(b.value))}${b.value.n ? ` n=${b.value.n}` : ''}</text>`);
-      } else parts.push(`<text x="${labelW + 4}" y="${y + barH - 4}" font-size="10" fill="#888">n/a</text>`);
+        parts.push(`<text x="${labelW + plotW + 6}" y="${y + barH - 4}" font-size="10">${esc(b.text)}</text>`);
+      } else {
+        parts.push(`<text x="${labelW + 4}" y="${y + barH - 4}" font-size="10" fill="#888">n/a</text>`);
+      }
       y += barH + gap;
+    }
+    if (g.marker) {
+      const m = g.marker.value;
+      parts.push(`<line x1="${xOf(m)}" y1="${top - 4}" x2="${xOf(m)}" y2="${y - gap + 2}" stroke="#000" stroke-width="1.5" stroke-dasharray="4 3"/>`);
+      parts.push(`<text x="${xOf(m)}" y="${top - 6}" font-size="9" text-anchor="middle">${esc(g.marker.label)}</text>`);
     }
     y += 8;
   }

@@ -4,13 +4,13 @@
  * generated GGUF, real SQLite); the mean is recomputed here from the stored rawOutputs.flipping, independently of
  * metrics/flipping.ts (each example's curve read at every 5 % of its text by linear interpolation).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MetricsQueryResult } from '../../main/api/catalogue';
 import type { ResultRecord } from '../../main/store';
-import { runCli, setup } from '../runner/tiny-study';
+import { runTinyStudy } from '../runner/tiny-study';
 import { ok, tempWorkbench } from './helpers';
 
 interface Curve { n: number; flipped: number[]; p: number[]; auc: number }
@@ -36,12 +36,7 @@ describe('API: k-greedy flipping curves for the Results screen (queryMetrics.fli
     t = tempWorkbench();
     dir = mkdtempSync(join(tmpdir(), 'rw-api-flip-'));
     const db = t.wb.store.file;
-    const file = await setup(dir, db);
-    const config = JSON.parse(readFileSync(file, 'utf8'));
-    Object.assign(config, { metrics: ['accuracy', 'prob-drop', 'k-greedy-flipping'], limits: { maxExamples: 4 } });
-    writeFileSync(file, JSON.stringify(config));
-    const r = await runCli(['--db', db, '--json', 'run', file, '--threads', '1'], { timeoutMs: 600_000 });
-    if (r.status !== 0) throw new Error(r.stderr);
+    const r = await runTinyStudy(dir, db, { metrics: ['accuracy', 'prob-drop', 'k-greedy-flipping'], limits: { maxExamples: 4 } }, { threads: 1 });
     runId = t.wb.store.runs.list()[0].id;
   }, 700_000);
   afterAll(() => {

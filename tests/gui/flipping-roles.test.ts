@@ -7,13 +7,13 @@
  * The run is a real study (real CLI, a generated Gemma 3 model with its chat template, the LRP engine) stored
  * in the workbench's own database.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateModel } from '../../main/gguf/generate';
 import { tokenRoles } from '../../main/metrics/token-roles';
-import { runCli, setup } from '../runner/tiny-study';
+import { runTinyStudy } from '../runner/tiny-study';
 import { chromiumAvailable, openBrowserMode, type BrowserModeSession } from './harness';
 
 describe.skipIf(!chromiumAvailable)('study form flipping k and binarisation; Inspector relevance by token role (Chromium)', () => {
@@ -23,14 +23,9 @@ describe.skipIf(!chromiumAvailable)('study form flipping k and binarisation; Ins
     s = await openBrowserMode();
     dir = mkdtempSync(join(tmpdir(), 'rw-gui-roles-'));
     const db = s.t.wb.store.file;
-    const file = await setup(dir, db);
     const model = join(dir, 'gemma3.gguf');
     await generateModel({ path: model, seed: 11, nLayer: 2, nEmbd: 64, nHead: 4, nHeadKv: 2, nFf: 96, contextLength: 1024, arch: 'gemma3', vocab: 'llama-spm', chatTemplate: 'gemma3', slidingWindow: { window: 16, pattern: 2 } });
-    const config = JSON.parse(readFileSync(file, 'utf8'));
-    Object.assign(config, { name: 'gemma roles', models: [{ path: model, mode: 'scoring' }], explanations: ['human', 'lrp-cp', 'random'], metrics: ['accuracy', 'relevance-share'], limits: { maxExamples: 2 } });
-    writeFileSync(file, JSON.stringify(config));
-    const r = await runCli(['--db', db, '--json', 'run', file, '--threads', '2'], { timeoutMs: 300_000 });
-    if (r.status !== 0) throw new Error(r.stderr);
+    const r = await runTinyStudy(dir, db, { name: 'gemma roles', models: [{ path: model, mode: 'scoring' }], explanations: ['human', 'lrp-cp', 'random'], metrics: ['accuracy', 'relevance-share'], limits: { maxExamples: 2 } }, { threads: 2 });
   }, 400_000);
   afterAll(async () => {
     await s?.close();

@@ -3,12 +3,11 @@
  * generated GGUF, real CLI, the browser-mode server's own database), what the model answered under each
  * test and the verdict, as stored.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateModel } from '../../main/gguf/generate';
 import { chromiumAvailable, openBrowserMode } from './harness';
-import { runCli, setup } from '../runner/tiny-study';
+import { runTinyStudy } from '../runner/tiny-study';
 
 describe.skipIf(!chromiumAvailable)('Study form: the self-consistency tests’ prompts in the preview', () => {
   it('loads the demo study with its tests and previews the three extra prompts in the model’s chat template', async () => {
@@ -46,14 +45,9 @@ describe.skipIf(!chromiumAvailable)('Inspector: self-consistency tests', () => {
     const s = await openBrowserMode();
     try {
       const db = join(s.t.dir, 'wb.sqlite');
-      const file = await setup(s.t.dir, db);
       const model = join(s.t.dir, 'tiny4.gguf');
       await generateModel({ path: model, seed: 4, nLayer: 2, nEmbd: 32, nHead: 4, nHeadKv: 2, nFf: 64, contextLength: 512, vocab: 'synthetic' });
-      const config = JSON.parse(readFileSync(file, 'utf8'));
-      Object.assign(config, { models: [{ path: model, mode: 'constrained' }], explanations: ['human', 'self'], metrics: ['accuracy'], limits: { maxExamples: 2 }, selfConsistency: ['redaction', 'counterfactual', 'biasing'] });
-      writeFileSync(file, JSON.stringify(config));
-      const r = await runCli(['--db', db, 'run', file, '--threads', '1'], { timeoutMs: 600_000 });
-      expect(r.status).toBe(0);
+      const r = await runTinyStudy(s.t.dir, db, { models: [{ path: model, mode: 'constrained' }], explanations: ['human', 'self'], metrics: ['accuracy'], limits: { maxExamples: 2 }, selfConsistency: ['redaction', 'counterfactual', 'biasing'] }, { threads: 1 });
       const store = s.t.wb.store;
       const run = store.runs.list()[0];
       const first = store.results.list(run.id, { relevance: false }).find((x) => !x.skippedReason)!;

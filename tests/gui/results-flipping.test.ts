@@ -4,12 +4,12 @@
  * Results as a line per method (LRP, random), each with its stored area and interval in the legend, the caption
  * saying lower is more faithful and the heading carrying the glossary's tooltip.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatInterval, formatValue } from '../../renderer/src/lib/results-view';
-import { runCli, setup } from '../runner/tiny-study';
+import { runTinyStudy } from '../runner/tiny-study';
 import { chromiumAvailable, openBrowserMode, type BrowserModeSession } from './harness';
 
 describe.skipIf(!chromiumAvailable)('Results: k-greedy flipping curves (Chromium)', () => {
@@ -19,12 +19,7 @@ describe.skipIf(!chromiumAvailable)('Results: k-greedy flipping curves (Chromium
     s = await openBrowserMode();
     dir = mkdtempSync(join(tmpdir(), 'rw-gui-flip-'));
     const db = s.t.wb.store.file;
-    const file = await setup(dir, db);
-    const config = JSON.parse(readFileSync(file, 'utf8'));
-    Object.assign(config, { name: 'flip curves', metrics: ['accuracy', 'kappa', 'prob-drop', 'k-greedy-flipping'], limits: { maxExamples: 3 } });
-    writeFileSync(file, JSON.stringify(config));
-    const r = await runCli(['--db', db, '--json', 'run', file, '--threads', '2'], { timeoutMs: 300_000 });
-    if (r.status !== 0) throw new Error(r.stderr);
+    const r = await runTinyStudy(dir, db, { name: 'flip curves', metrics: ['accuracy', 'kappa', 'prob-drop', 'k-greedy-flipping'], limits: { maxExamples: 3 } }, { threads: 2 });
   }, 400_000);
   afterAll(async () => {
     await s?.close();

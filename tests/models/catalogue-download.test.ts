@@ -14,7 +14,7 @@ import { Workbench } from '../../main/api/service';
 import { generateModelSync } from '../../main/gguf/generate';
 import { CATALOGUE, type CatalogueEntry } from '../../main/models/catalogue';
 import { ok } from '../api/helpers';
-import { serveFile, type LoopbackServer } from './loopback-server';
+import { serveFile, type LoopbackOptions, type LoopbackServer } from './loopback-server';
 
 const work = mkdtempSync(join(tmpdir(), 'rw-catalogue-dl-'));
 const model = generateModelSync({ path: join(work, 'source.gguf'), nLayer: 2, nEmbd: 64, nHead: 4, nHeadKv: 2, nFf: 128, contextLength: 256, weightType: 'Q8_0', seed: 7 });
@@ -22,8 +22,11 @@ const bytes = readFileSync(model.path);
 const half = Math.floor(bytes.length / 2);
 
 let server: LoopbackServer;
+/** The loopback server's behaviour as serveFile starts it, restored after each test (withSession). */
+let SERVE_DEFAULTS: LoopbackOptions;
 beforeAll(async () => {
   server = await serveFile(bytes);
+  SERVE_DEFAULTS = { ...server.options };
 });
 afterAll(async () => {
   await server.close();
@@ -63,13 +66,26 @@ function open(dir: string) {
   return { wb, events, settled, download, item, models: join(dir, 'models') };
 }
 
+/**
+ * Runs `body` on a Workbench over a fresh data directory; afterwards, whatever happened, the Workbench is closed
+ * and the loopback server is back to its defaults (each test sets the faults it needs: a drop, a corruption, a
+ * pace), so one test's faults never reach the next.
+ */
+async function withSession(prefix: string, body: (s: ReturnType<typeof open>) => Promise<void>): Promise<void> {
+  const s = open(mkdtempSync(join(work, prefix)));
+  try {
+    await body(s);
+  } finally {
+    Object.assign(server.options, SERVE_DEFAULTS);
+    s.wb.close();
+  }
+}
+
 const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
 describe('catalogue download: verified, resumable, never registering a bad file', () => {
   it('(a) a full download is verified against the published hash and registered', async () => {
-    const dir = mkdtempSync(join(work, 'a-'));
-    const s = open(dir);
-    try {
+    await withSession('a-', async (s) => {
       server.options.dropAt = null;
       const done = await s.download('loopback-llama');
       expect(done.status, done.message).toBe('done');
@@ -88,9 +104,7 @@ describe('catalogue download: verified, resumable, never registering a bad file'
       const item = await s.item('loopback-llama');
       expect(item.modelId).toBe(done.modelId);
       expect(item.partBytes).toBe(0);
-    } finally {
-      s.wb.close();
-    }
+    });
   }, 90_000);
 
   it('(b) a dropped connection keeps the good bytes, registers nothing; after a restart a Range request resumes and the hash matches', async () => {
@@ -132,9 +146,7 @@ describe('catalogue download: verified, resumable, never registering a bad file'
   }, 120_000);
 
   it('two downloads of one entry at once: the second gets the first one\'s id or a conflict, never a second writer', async () => {
-    const dir = mkdtempSync(join(work, 'twice-'));
-    const s = open(dir);
-    try {
+    await withSession('twice-', async (s) => {
       server.options.chunk = 4096;
       const before = server.ranges.length;
       const [x, y] = await Promise.all([s.wb.call('downloadModel', { entry: 'loopback-llama' }), s.wb.call('downloadModel', { entry: 'loopback-llama' })]);
@@ -146,16 +158,11 @@ describe('catalogue download: verified, resumable, never registering a bad file'
       expect(done.status, done.message).toBe('done');
       expect(sha(join(s.models, 'loopback-llama.gguf'))).toBe(model.sha256);
       expect(server.ranges.length - before).toBe(1); // one request: one writer
-    } finally {
-      server.options.chunk = null;
-      s.wb.close();
-    }
+    });
   }, 90_000);
 
   it('discardDownload deletes what a stopped download kept; a running one must be cancelled instead', async () => {
-    const dir = mkdtempSync(join(work, 'x-'));
-    const s = open(dir);
-    try {
+    await withSession('x-', async (s) => {
       server.options.dropAt = half;
       const failed = await s.download('loopback-llama');
       expect(failed.partBytes).toBeGreaterThan(0);
@@ -171,17 +178,11 @@ describe('catalogue download: verified, resumable, never registering a bad file'
       expect(!busy.ok && busy.error.code).toBe('conflict');
       server.options.chunk = null;
       expect((await s.settled(downloadId)).status).toBe('done');
-    } finally {
-      server.options.chunk = null;
-      server.options.dropAt = null;
-      s.wb.close();
-    }
+    });
   }, 90_000);
 
   it('(c) a corrupted copy (one byte flipped) is refused with the mismatch named, nothing registered, the part deleted', async () => {
-    const dir = mkdtempSync(join(work, 'c-'));
-    const s = open(dir);
-    try {
+    await withSession('c-', async (s) => {
       server.options.dropAt = null;
       server.options.corruptAt = 1000;
       const refused = await s.download('loopback-llama');
@@ -193,16 +194,11 @@ describe('catalogue download: verified, resumable, never registering a bad file'
       expect(refused.partBytes).toBe(0);
       expect(s.wb.store.models.list()).toHaveLength(0);
       for (const f of ['loopback-llama.gguf', 'loopback-llama.gguf.part', 'loopback-llama.gguf.part.json']) expect(existsSync(join(s.models, f))).toBe(false);
-    } finally {
-      server.options.corruptAt = null;
-      s.wb.close();
-    }
+    });
   }, 90_000);
 
   it('(c) corrupted bytes arriving after a resume are refused too, and the kept part goes with them', async () => {
-    const dir = mkdtempSync(join(work, 'c2-'));
-    const s = open(dir);
-    try {
+    await withSession('c2-', async (s) => {
       server.options.dropAt = half;
       const failed = await s.download('loopback-llama');
       expect(failed.partBytes).toBeGreaterThan(0);
@@ -212,16 +208,11 @@ describe('catalogue download: verified, resumable, never registering a bad file'
       expect(refused.verification).toBe('mismatch');
       expect(s.wb.store.models.list()).toHaveLength(0);
       expect(existsSync(join(s.models, 'loopback-llama.gguf.part'))).toBe(false);
-    } finally {
-      server.options.corruptAt = null;
-      s.wb.close();
-    }
+    });
   }, 90_000);
 
   it('(d) a server without Range support: the resume starts again from byte 0 and ends verified', async () => {
-    const dir = mkdtempSync(join(work, 'd-'));
-    const s = open(dir);
-    try {
+    await withSession('d-', async (s) => {
       server.options.range = false;
       server.options.dropAt = half;
       const failed = await s.download('loopback-llama');
@@ -237,16 +228,11 @@ describe('catalogue download: verified, resumable, never registering a bad file'
       expect(done.verification).toBe('verified');
       expect(sha(join(s.models, 'loopback-llama.gguf'))).toBe(model.sha256);
       expect(s.wb.store.models.list()).toHaveLength(1);
-    } finally {
-      server.options.range = true;
-      s.wb.close();
-    }
+    });
   }, 90_000);
 
   it('pause keeps the part and resume finishes it; cancel deletes it', async () => {
-    const dir = mkdtempSync(join(work, 'p-'));
-    const s = open(dir);
-    try {
+    await withSession('p-', async (s) => {
       server.options.chunk = 4096;
       server.options.paceMs = 25;
       const { downloadId } = ok(await s.wb.call('downloadModel', { entry: 'loopback-llama' })) as { downloadId: number };
@@ -276,16 +262,11 @@ describe('catalogue download: verified, resumable, never registering a bad file'
       const cancelled = await s.settled(again.downloadId);
       expect(cancelled.status).toBe('cancelled');
       expect(existsSync(join(s.models, 'loopback-unhashed.gguf.part'))).toBe(false);
-    } finally {
-      server.options.chunk = null;
-      s.wb.close();
-    }
+    });
   }, 90_000);
 
   it('an entry without a published hash needs an explicit confirmation and is marked unverified; an unrunnable architecture is refused', async () => {
-    const dir = mkdtempSync(join(work, 'u-'));
-    const s = open(dir);
-    try {
+    await withSession('u-', async (s) => {
       const refused = await s.wb.call('downloadModel', { entry: 'loopback-unhashed' });
       expect(refused.ok).toBe(false);
       if (!refused.ok) {
@@ -314,9 +295,7 @@ describe('catalogue download: verified, resumable, never registering a bad file'
       const item = await s.item('loopback-phi');
       expect(item.runnable).toBe(false);
       expect(item.notRunnable).toMatch(/phi3/);
-    } finally {
-      s.wb.close();
-    }
+    });
   }, 90_000);
 });
 

@@ -5,7 +5,7 @@
  * section (table and figure), and the study form's preview shows the three extra prompts.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -14,7 +14,7 @@ import { generateModel } from '../../main/gguf/generate';
 import { buildReportData } from '../../main/reports/build';
 import { renderReportHtml } from '../../main/reports/html';
 import { openStore, type ResultRecord } from '../../main/store';
-import { runCli, setup } from './tiny-study';
+import { runCli, runTinyStudy } from './tiny-study';
 
 interface Answer { status: string; label: string | null; response: string; answerProb: number | null; optionProbs: Record<string, number | null> }
 interface Stored {
@@ -35,12 +35,10 @@ const LETTER: Record<string, string> = { positive: 'a', negative: 'b' };
 
 async function studyRun(dir: string) {
   const db = join(dir, 'sc.sqlite');
-  const file = await setup(dir, db);
   // generator seed 4: its random weights write non-empty item lists under the extractive grammar (tests/runner/matching.test.ts)
   const model = join(dir, 'tiny4.gguf');
   await generateModel({ path: model, seed: 4, nLayer: 2, nEmbd: 32, nHead: 4, nHeadKv: 2, nFf: 64, contextLength: 512, vocab: 'synthetic' });
-  const config = JSON.parse(readFileSync(file, 'utf8'));
-  Object.assign(config, {
+  const r = await runTinyStudy(dir, db, {
     // constrained: turn 1 and the re-asked questions are sampled (temperature 0.6) under the seed, so the
     // same-bits check covers sampling; this model and seed give a moved answer and a self-consistent edit
     models: [{ path: model, mode: 'constrained' }],
@@ -48,12 +46,10 @@ async function studyRun(dir: string) {
     metrics: ['accuracy'],
     limits: { maxExamples: 5 },
     selfConsistency: ['redaction', 'counterfactual', 'biasing'],
-  });
-  writeFileSync(file, JSON.stringify(config));
-  const r = await runCli(['--db', db, '--json', 'run', file, '--threads', '1'], { timeoutMs: 600_000 });
+  }, { threads: 1 });
   expect(r.stderr).not.toMatch(/error:/);
   expect(r.status).toBe(0);
-  return { db, config };
+  return { db, config: r.config };
 }
 
 describe('runner: self-consistency tests', () => {

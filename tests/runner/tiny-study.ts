@@ -3,7 +3,7 @@
  * dataset, a 2-layer synthetic-vocabulary llama GGUF (real llama.cpp + LRP engine), scoring mode.
  */
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -45,6 +45,20 @@ export async function setup(dir: string, db: string): Promise<string> {
     explanations: ['human', 'lrp-cp', 'random'], metrics: ['accuracy', 'kappa', 'prob-drop'], onlyCorrect: false,
   }));
   return study;
+}
+
+/**
+ * The tiny study of `setup` with `edit` merged into its configuration (other models, metrics, limits...), run
+ * to the end through the real CLI into `db`; answers the CLI's output and the configuration run. Throws with the CLI's stderr when the run does not succeed.
+ */
+export async function runTinyStudy(dir: string, db: string, edit: Record<string, unknown>, o: { threads?: number } = {}): Promise<CliRun & { config: Record<string, unknown> }> {
+  const file = await setup(dir, db);
+  const config = JSON.parse(readFileSync(file, 'utf8'));
+  Object.assign(config, edit);
+  writeFileSync(file, JSON.stringify(config));
+  const r = await runCli(['--db', db, '--json', 'run', file, '--threads', String(o.threads ?? 2)], { timeoutMs: 600_000 });
+  if (r.status !== 0) throw new Error(`the study run failed (exit ${r.status}): ${r.stderr}`);
+  return { ...r, config };
 }
 
 export interface CliRun {
