@@ -63,6 +63,13 @@ const DisplayName = z
   .transform((v) => v.trim());
 /** Without it a delete answers what it would take along and deletes nothing; `true` deletes (deletion.ts). */
 const Confirm = z.boolean().default(false);
+// ---- issue 15: workers ----
+/**
+ * A queue address (redis://[user:password@]host[:port][/db] or rediss://…): a network address, never a
+ * file path. Its form is checked by the service with main/queue/url.ts parseQueueUrl (one rule with the
+ * CLI's --queue), whose messages show it without its password; zod's own messages never echo it.
+ */
+const QueueAddressArg = z.string().trim().min(1, 'give the queue address, e.g. redis://host:6379').max(2000);
 
 export const requests = {
   appInfo: z.object({}).strict(),
@@ -136,9 +143,11 @@ export const requests = {
     .strict(),
   listRuns: z.object({ studyId: Id.optional() }).strict(),
   getRun: z.object({ runId: Id }).strict(),
-  startRun: z.object({ studyId: Id }).strict(),
+  /** `queue` (issue 15: workers): the study's examples are computed by queue workers, as `run --queue`. */
+  startRun: z.object({ studyId: Id, queue: QueueAddressArg.optional() }).strict(),
   pauseRun: z.object({ runId: Id }).strict(),
-  resumeRun: z.object({ runId: Id }).strict(),
+  /** `queue` (issue 15: workers): continue on queue workers; a run on workers needs it after a restart (the password is not kept). */
+  resumeRun: z.object({ runId: Id, queue: QueueAddressArg.optional() }).strict(),
   cancelRun: z.object({ runId: Id }).strict(),
   listResults: z
     .object({
@@ -192,6 +201,9 @@ export const requests = {
     .strict(),
   /** Each chosen model's token count of every example against the context the run will use. */
   checkStudyFit: z.object({ config: z.unknown() }).strict(),
+  // ---- issue 15: workers ----
+  /** The stored queue records (per run, per worker) of the runs computed on workers; `runIds`: only these. */
+  listQueueRuns: z.object({ runIds: z.array(Id).max(10_000).optional() }).strict(),
 } satisfies Record<MethodName, z.ZodType>;
 
 // Compile-time check that methods.ts lists exactly the catalogue's keys.
@@ -595,6 +607,42 @@ export interface Responses {
   saveSettings: SettingsView & { restartNeeded: boolean; message: string };
   previewDataset: DatasetPreviewResult;
   checkStudyFit: StudyFit;
+  // ---- issue 15: workers ----
+  listQueueRuns: QueueRunView[];
+}
+
+// ---- issue 15: workers ----
+
+/** A worker's share of a run on workers (queue_workers, written by the owner as results arrive). */
+export interface QueueWorkerView {
+  worker: string;
+  host: string;
+  /** false: the worker is live but lacks the run's model (it said so); it takes none of the run's jobs. */
+  hasModel: boolean;
+  /** Examples of the run it computed (stored here), and its failed attempts. */
+  done: number;
+  failed: number;
+  busyMs: number;
+  lastSeenAt: string;
+}
+
+/** A run computed on queue workers, as stored (it survives a reload and a restart). */
+export interface QueueRunView {
+  runId: number;
+  /** The queue's address without its password (redis://:***@host:port). */
+  queue: string;
+  /** The run's model: its name (for "worker X lacks model M") and hash (workers match models by hash). */
+  modelName: string;
+  modelSha256: string;
+  /** Why the run waits (no live worker has its model…); null while workers compute it. */
+  note: string | null;
+  workers: QueueWorkerView[];
+  /**
+   * Whether this app session holds the full address (with its password) for resuming the run. It is kept in
+   * memory only, never written: after a restart, Resume asks for the address again.
+   */
+  addressKnown: boolean;
+  updatedAt: string;
 }
 
 // ---- welcome, settings (issue 12 items 9 and 13) ----

@@ -66,6 +66,11 @@ export interface LaunchArgs {
   appVersion: string;
   /** With resume: only these runs (the clicked one and its study's paused ones), see StudyRunOptions.resumeOnly. */
   runIds?: number[];
+  /**
+   * issue 15: workers. The queue address (with its password: it goes to the connection only): the study's
+   * examples are computed by queue workers, this process being the study's owner, exactly as `run --queue`.
+   */
+  queue?: string;
 }
 
 export interface Launched {
@@ -102,7 +107,9 @@ function launchStudy(a: LaunchArgs, emit: (e: unknown) => void): Launched | null
   // it was validated when it was saved, and runs as stored, without being parsed again (store/studies-repo.ts)
   const stored = { name: study.name, file: `study ${study.id}`, validated: study.config, studyId: study.id };
   let error: string | undefined;
-  entry.finished = runStudies(store, [stored], {
+  entry.finished = queueExecutorOf(a)
+    .then((executor) => runStudies(store, [stored], {
+    ...(executor ? { executor } : {}),
     resume: a.resume,
     ...(a.resume && a.runIds ? { resumeOnly: a.runIds } : {}),
     signal: controller.signal,
@@ -113,7 +120,7 @@ function launchStudy(a: LaunchArgs, emit: (e: unknown) => void): Launched | null
       resolveRuns(ids);
       progress();
     },
-  })
+  }))
     .then(() => undefined)
     // the reason goes to the study's unfinished runs below, and to startStudy's answer when there are none
     .catch((e: Error) => void (error = e.message))
@@ -143,6 +150,16 @@ function launchStudy(a: LaunchArgs, emit: (e: unknown) => void): Launched | null
 }
 
 export type LaunchStudy = typeof launchStudy;
+
+// ---- issue 15: workers ----
+/** The queue owner's executor (main/queue/, loaded only when a queue is asked for), or none for a local run. */
+async function queueExecutorOf(a: LaunchArgs) {
+  if (a.queue === undefined) return undefined;
+  const { parseQueueUrl, queueExecutor } = await import('../queue');
+  // checked by the service before the launch (api/service.ts queueAddressOf); the owner's defaults otherwise
+  // (3 attempts per job, runs wait 10 minutes for a worker with their model before failing with the reason)
+  return queueExecutor({ address: parseQueueUrl(a.queue, 'queue') });
+}
 
 export const jobs = {
   async importDataset(a: ImportJobArgs): Promise<{ datasetId: number }> {

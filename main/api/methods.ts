@@ -57,6 +57,8 @@ export const METHOD_NAMES = [
   // import form and study fit (issue 12, items 3 and 5)
   'previewDataset',
   'checkStudyFit',
+  // issue 15: workers (studies on queue workers; startRun / resumeRun take a queue address)
+  'listQueueRuns',
 ] as const;
 
 export type MethodName = (typeof METHOD_NAMES)[number];

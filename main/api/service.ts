@@ -35,6 +35,10 @@ import { maxThreads } from '../models/session-threads';
 import type { SettingsView } from './catalogue';
 import { existsSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
+// issue 15: workers (the URL rule and the stored records only: bullmq is loaded by the engine's owner)
+import { parseQueueUrl, QueueUrlError } from '../queue/url';
+import { queueStatus } from '../queue/status-repo';
+import type { QueueRunView } from './catalogue';
 
 /** Float32Array does not survive JSON (HTTP) or reads oddly across IPC: send plain number arrays. */
 function plainResult(r: ResultRecord): PlainResult {
@@ -492,6 +496,7 @@ function makeImpl(wb: Workbench): Impl {
     getRun: (a) => need(store.runs.get(a.runId), `run ${a.runId}`, 'runId'),
     // ---- runs (issue 12 items 2 and 7): answers come from the engine job, failures are stored with the runs
     async startRun(a) {
+      const queue = checkedQueue(a.queue);
       const study = need(store.studies.get(a.studyId), `study ${a.studyId}`, 'studyId');
       const config = storedConfig(study);
       // answered here, at once, rather than as a failure of the background job (e.g. a study saved before this check)
@@ -500,8 +505,9 @@ function makeImpl(wb: Workbench): Impl {
       // no run can exist without its dataset and models: refused with the fields named (run-preflight.ts)
       const missing = runPreflight(store, config);
       if (Object.keys(missing).length) throw new ApiError('failed', `study ${a.studyId} did not start: ${describePreflight(missing)}`, missing);
-      const r = await wb.engine.call('startStudy', { dbFile: wb.options.dbFile, studyId: a.studyId, resume: false, appVersion: wb.options.version });
+      const r = await wb.engine.call('startStudy', { dbFile: wb.options.dbFile, studyId: a.studyId, resume: false, appVersion: wb.options.version, ...(queue ? { queue } : {}) });
       if (!r.started) throw new ApiError('conflict', `study ${a.studyId} is already running`);
+      if (queue) rememberQueue(wb, r.runIds, queue);
       // No run was made: the study failed before its first run (its reason); runs that failed carry theirs.
       if (!r.runIds.length) throw new ApiError('failed', `study ${a.studyId} did not start: ${r.error ?? 'it made no run'}`);
       return { runIds: r.runIds };
@@ -516,6 +522,7 @@ function makeImpl(wb: Workbench): Impl {
     async resumeRun(a) {
       const run = need(store.runs.get(a.runId), `run ${a.runId}`, 'runId');
       if (run.status === 'done') throw new ApiError('conflict', `run ${a.runId} is already done`);
+      const queue = resumeQueue(wb, a.runId, checkedQueue(a.queue));
       const config = storedConfig(need(store.studies.get(run.studyId), `study ${run.studyId}`, 'studyId'));
       // The study cannot continue (e.g. its dataset is gone): the run carries the reason, so the failure is
       // still visible after a reload, and the answer says it.
@@ -527,8 +534,9 @@ function makeImpl(wb: Workbench): Impl {
       const missing = runPreflight(store, config);
       if (Object.keys(missing).length) failBefore(describePreflight(missing));
       const paused = store.runs.list({ studyId: run.studyId }).filter((r) => r.status === 'paused' && r.id !== a.runId).map((r) => r.id);
-      const r = await wb.engine.call('startStudy', { dbFile: wb.options.dbFile, studyId: run.studyId, resume: true, appVersion: wb.options.version, runIds: [a.runId, ...paused] });
+      const r = await wb.engine.call('startStudy', { dbFile: wb.options.dbFile, studyId: run.studyId, resume: true, appVersion: wb.options.version, runIds: [a.runId, ...paused], ...(queue ? { queue } : {}) });
       if (!r.started) throw new ApiError('conflict', `study ${run.studyId} is already running`);
+      if (queue) rememberQueue(wb, r.runIds, queue);
       const now = r.runs.find((x) => x.id === a.runId);
       if (now) return now;
       if (r.error !== undefined) failBefore(r.error);
@@ -586,6 +594,14 @@ function makeImpl(wb: Workbench): Impl {
         wb.engine.call('previewDataset', { path: file.path, format: a.format, language: a.language, labelsPath: labels?.path }),
       );
       return { ...preview, canonicalLabels: canonicalLabels() };
+    },
+    // ---- issue 15: workers ----
+    listQueueRuns(a) {
+      const runs = a.runIds ? a.runIds.map((id) => store.runs.get(id)).filter((r) => r !== undefined) : store.runs.list();
+      return runs.flatMap((r) => {
+        const view = queueRunView(wb, r.id, r.modelId);
+        return view ? [view] : [];
+      });
     },
     async checkStudyFit(a) {
       const parsed = parseStudyConfig(apiStudyConfig(a.config, wb.files));
@@ -652,6 +668,74 @@ function makeImpl(wb: Workbench): Impl {
         : 'Saved. New studies use this context size and these threads unless they set their own.';
       return { ...view, restartNeeded, message };
     },
+  };
+}
+
+// ---- issue 15: workers ----
+
+/**
+ * The queue addresses of the runs this app session started or resumed on workers, by run id, with their
+ * passwords. Kept in memory only, so Pause / Resume in the same session need no retyping; never written
+ * (not in the settings, not in the store: the store keeps the address without its password), so after a
+ * restart Resume asks for the address again.
+ */
+const queueAddresses = new WeakMap<Workbench, Map<number, string>>();
+function addressesOf(wb: Workbench): Map<number, string> {
+  let m = queueAddresses.get(wb);
+  if (!m) queueAddresses.set(wb, (m = new Map()));
+  return m;
+}
+
+function rememberQueue(wb: Workbench, runIds: number[], queue: string): void {
+  for (const id of runIds) addressesOf(wb).set(id, queue);
+}
+
+/**
+ * A queue address from the API, checked with the CLI's rule (main/queue/url.ts) before anything runs; the
+ * message names the field and shows the address without its password.
+ */
+function checkedQueue(queue: string | undefined): string | undefined {
+  if (queue === undefined) return undefined;
+  try {
+    parseQueueUrl(queue, 'queue');
+  } catch (e) {
+    if (e instanceof QueueUrlError) throw new ApiError('invalid', e.message, { queue: e.message });
+    throw e;
+  }
+  return queue;
+}
+
+/**
+ * Where a resumed run continues: on the queue given, else on the one this session started it on; a run that
+ * was computed on workers (its stored queue record) and whose address this session does not hold is
+ * refused with the address to give again (its password is not kept). A local run resumes locally.
+ */
+function resumeQueue(wb: Workbench, runId: number, given: string | undefined): string | undefined {
+  if (given !== undefined) return given;
+  const known = addressesOf(wb).get(runId);
+  if (known !== undefined) return known;
+  const stored = queueStatus(wb.store, runId);
+  if (stored) {
+    const why = `run ${runId} is computed on workers (${stored.run.queue}): give the queue address again to resume it (its password is not kept after the app stops)`;
+    throw new ApiError('invalid', why, { queue: why });
+  }
+  return undefined;
+}
+
+/** A run's stored queue records, as the Run monitor shows them; undefined for a local run. */
+function queueRunView(wb: Workbench, runId: number, modelId: number): QueueRunView | undefined {
+  const st = queueStatus(wb.store, runId);
+  if (!st) return undefined;
+  const model = wb.store.models.get(modelId);
+  return {
+    runId,
+    queue: st.run.queue,
+    modelName: model ? String(model.metadata.displayName ?? model.path.split(/[\\/]/).pop()) : `model ${modelId}`,
+    modelSha256: st.run.modelSha256,
+    note: st.run.note,
+    workers: st.workers.map(({ worker, host, hasModel, done, failed, busyMs, lastSeenAt }) => ({ worker, host, hasModel, done, failed, busyMs, lastSeenAt })),
+    addressKnown: addressesOf(wb).has(runId),
+    updatedAt: st.run.updatedAt,
   };
 }
 

@@ -31,20 +31,21 @@ export function displayQueueUrl(url: string): string {
   return u.toString();
 }
 
-export function parseQueueUrl(url: string): QueueAddress {
+/** `field` names the input in messages: the CLI's flag, or the API's field (the GUI's queue address). */
+export function parseQueueUrl(url: string, field = '--queue'): QueueAddress {
   let u: URL;
   try {
     u = new URL(url);
   } catch {
-    throw new QueueUrlError(`--queue: expected redis://[user:password@]host[:port][/db] or rediss://… (TLS), got something that is not a URL`);
+    throw new QueueUrlError(`${field}: expected redis://[user:password@]host[:port][/db] or rediss://… (TLS), got something that is not a URL`);
   }
   const display = displayQueueUrl(url);
-  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new QueueUrlError(`--queue ${display}: expected a redis:// or rediss:// (TLS) URL`);
-  if (!u.hostname) throw new QueueUrlError(`--queue ${display}: no host`);
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new QueueUrlError(`${field} ${display}: expected a redis:// or rediss:// (TLS) URL`);
+  if (!u.hostname) throw new QueueUrlError(`${field} ${display}: no host`);
   const port = u.port ? Number(u.port) : 6379;
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new QueueUrlError(`--queue ${display}: port ${u.port} is not a port number`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new QueueUrlError(`${field} ${display}: port ${u.port} is not a port number`);
   const dbPart = u.pathname.replace(/^\//, '');
-  if (dbPart && !/^\d+$/.test(dbPart)) throw new QueueUrlError(`--queue ${display}: the path must be a database number, got "${dbPart}"`);
+  if (dbPart && !/^\d+$/.test(dbPart)) throw new QueueUrlError(`${field} ${display}: the path must be a database number, got "${dbPart}"`);
   const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
   const connection: RedisOptions = {
     host,
