@@ -23,6 +23,11 @@ const arg = (name: string) => {
 const threads = Number(arg('threads') ?? 2);
 const only = arg('only') ?? 'demo';
 const arch = arg('arch') ?? 'llama';
+// --workers: the study shared over 1, 2 and 3 queue workers instead (issue 15; bench/study-workers.ts)
+if (process.argv.includes('--workers')) {
+  await import('./study-workers');
+  process.exit(0);
+}
 
 /** The demo model's shape in each architecture the bench can run (llama: the demo model itself). */
 const ARCH_OPTIONS: Record<string, Partial<GenerateModelOptions> | null> = {

@@ -5,7 +5,7 @@
 # otherwise the missing ones are named and the tests that need them say so.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-pkgs=(chromium xvfb xauth poppler-utils fonts-dejavu-core g++ make git)
+pkgs=(chromium xvfb xauth poppler-utils fonts-dejavu-core g++ make git redis-server)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -37,7 +37,8 @@ export const exampleJobSchema = z.strictObject({
   model: z.strictObject({ sha256, name: z.string().min(1).max(500) }),
   template: z.string().min(1),
   threads: z.int().min(1).max(1024),
-  config: studyConfigSchema,
+  /** Validated on its own with the study schema (parseJob), so its problems are named with the envelope's. */
+  config: z.unknown(),
   example: exampleSchema,
 });
 
@@ -53,11 +54,21 @@ export class JobRefusedError extends Error {
 /** The job, validated; JobRefusedError naming every field that is wrong (all at once). */
 export function parseJob(data: unknown): ExampleJob {
   const r = exampleJobSchema.safeParse(data);
-  if (!r.success) {
-    const problems = r.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(job)'}: ${i.message}`);
+  const problems = r.success ? [] : r.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(job)'}: ${i.message}`);
+  const configIn = data !== null && typeof data === 'object' ? (data as { config?: unknown }).config : undefined;
+  let config: StudyConfig | undefined;
+  try {
+    const c = studyConfigSchema.safeParse(configIn);
+    if (c.success) config = c.data;
+    else problems.push(...c.error.issues.map((i) => `config${i.path.length ? `.${i.path.join('.')}` : ''}: ${i.message}`));
+  } catch (e) {
+    // a configuration malformed enough to stop one of the schema's own checks
+    problems.push(`config: not a study configuration (${e instanceof Error ? e.message : String(e)})`);
+  }
+  if (problems.length || !r.success || !config) {
     throw new JobRefusedError(`job refused: it does not validate against the job and study schema: ${problems.join('; ')}`);
   }
-  const job = r.data as ExampleJob;
+  const job = { ...r.data, config } as ExampleJob;
   // the model entry names the model by its hash only: a worker never opens a path sent to it
   const m = job.config.models;
   if (m.length !== 1 || m[0].path !== `sha256:${job.model.sha256}` || m[0].id !== undefined) {

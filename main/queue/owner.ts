@@ -23,7 +23,7 @@ import { thinkingOf } from '../protocol';
 import { finalizeRun } from '../runner/finalize';
 import { ProgressReporter } from '../runner/progress';
 import type { ModelRuns, ModelRunsExecutor, StudyRunOptions } from '../runner/study';
-import type { Lease, Store, StoredExample } from '../store';
+import { writeTransaction, type Lease, type Store, type StoredExample } from '../store';
 import { JOB_VERSION, jobConfig } from './job';
 import { BULL_PREFIX, listWorkers, queueNameFor, wantModel } from './registry';
 import { decodeReturn } from './result';
@@ -264,8 +264,11 @@ async function collectRun(store: Store, q: QRun, queue: Queue, attempts: number,
         }
         // stored once: a result that arrives again (a job computed twice) finds its example stored
         if (!store.results.get(q.runId, ex.id)) {
-          store.results.put(q.runId, ex.id, decoded.result);
-          countWorker(store, q.runId, decoded.ret.worker, { done: 1, busyMs: decoded.ret.ms });
+          // the result and the worker's count in one transaction: a killed owner leaves both or neither
+          writeTransaction(store.db, 'queue result', () => {
+            store.results.put(q.runId, ex.id, decoded.result);
+            countWorker(store, q.runId, decoded.ret.worker, { done: 1, busyMs: decoded.ret.ms });
+          })();
           for (const [k2, v] of Object.entries(decoded.ret.timings)) q.timings[k2] = (q.timings[k2] ?? 0) + v;
           q.state.doneHere++;
         }

@@ -7,9 +7,9 @@ import { runCli, setup } from '../runner/tiny-study';
 
 export interface QueueFixture {
   dir: string;
-  /** The runner tests' tiny study (LRP, random, prob-drop with its masked readouts) on its first 4 examples. */
+  /** The runner tests' tiny study (LRP, random, prob-drop with its masked readouts) on its first 3 examples. */
   study: string;
-  /** The same without faithfulness (cheaper: the fault tests), its first 8 examples. */
+  /** The same without faithfulness (cheaper: the fault tests), its first 6 examples. */
   quick: string;
   /** The workers' --models-dir: the study's model alone. */
   modelsDir: string;
@@ -21,9 +21,9 @@ export async function fixture(dir: string): Promise<QueueFixture> {
   const freshDb = join(dir, 'fresh.db');
   const base = JSON.parse(readFileSync(await setup(dir, freshDb), 'utf8')) as Record<string, unknown>;
   const study = join(dir, 'full.json');
-  writeFileSync(study, JSON.stringify({ ...base, name: 'queue full', limits: { maxExamples: 4 } }));
+  writeFileSync(study, JSON.stringify({ ...base, name: 'queue full', limits: { maxExamples: 3 } }));
   const quick = join(dir, 'quick.json');
-  writeFileSync(quick, JSON.stringify({ ...base, name: 'queue quick', metrics: ['accuracy'], limits: { maxExamples: 8 } }));
+  writeFileSync(quick, JSON.stringify({ ...base, name: 'queue quick', metrics: ['accuracy'], limits: { maxExamples: 6 } }));
   const modelsDir = join(dir, 'models');
   mkdirSync(modelsDir);
   // the same bytes under another name: workers match by hash, never by file name

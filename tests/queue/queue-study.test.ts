@@ -42,20 +42,20 @@ describe.skipIf(missing)('studies on queue workers (BullMQ on a real redis-serve
       const owner = startOwner(db, f.study, redis.url);
       const end = await owner.exited;
       expect(end.code, owner.stderr()).toBe(0);
-      expect(owner.stdout()).toMatch(/done\t4\/4/);
+      expect(owner.stdout()).toMatch(/done\t3\/3/);
       const local = storedResults(localFull);
       const remote = storedResults(db);
-      expect(remote.results).toHaveLength(4);
+      expect(remote.results).toHaveLength(3);
       expect(remote.results).toEqual(local.results);
       expect(remote.metrics).toEqual(local.metrics);
       expect(query(db, `SELECT status, error FROM runs`)).toEqual([{ status: 'done', error: null }]);
       // per-worker progress (the Run monitor's): every example counted once, by the worker that computed it
       const shares = query<{ done: number; has_model: number }>(db, `SELECT done, has_model FROM queue_workers`);
-      expect(shares.reduce((a, w) => a + w.done, 0)).toBe(4);
+      expect(shares.reduce((a, w) => a + w.done, 0)).toBe(3);
       expect(shares.every((w) => w.has_model === 1)).toBe(true);
       expect(query(db, `SELECT queue, note FROM queue_runs`)).toEqual([{ queue: `redis://:***@127.0.0.1:${redis.port}`, note: null }]);
       // every job computed once over all workers
-      expect(workers.flatMap(jobIdsOf)).toHaveLength(4);
+      expect(workers.flatMap(jobIdsOf)).toHaveLength(3);
       // the queue's password: in no process's output, not in the store
       for (const p of [owner, ...workers]) expect(p.stdout() + p.stderr()).not.toContain(REDIS_PASSWORD);
       expect(JSON.stringify(query(db, `SELECT * FROM queue_runs`)) + JSON.stringify(query(db, `SELECT timings FROM runs`))).not.toContain(REDIS_PASSWORD);
@@ -117,8 +117,9 @@ describe.skipIf(missing)('studies on queue workers (BullMQ on a real redis-serve
       // each example's job was computed by exactly one worker, once (jobs have deterministic ids: not added twice)
       const ids = workers.flatMap(jobIdsOf);
       expect(new Set(ids).size).toBe(ids.length);
-      expect(ids.length).toBeLessThanOrEqual(8);
-      expect(query<{ n: number }>(db, `SELECT sum(done) AS n FROM queue_workers`)[0].n).toBe(8 - (8 - ids.length));
+      expect(ids).toHaveLength(6);
+      // each result counted once, for the worker that computed it (stored with its count in one transaction)
+      expect(query<{ n: number }>(db, `SELECT sum(done) AS n FROM queue_workers`)[0].n).toBe(6);
     } finally {
       await stopAll(workers);
     }
@@ -141,7 +142,7 @@ describe.skipIf(missing)('studies on queue workers (BullMQ on a real redis-serve
       expect(run.status).toBe('failed');
       expect(run.error).toMatch(why);
       expect(query(db, `SELECT has_model, done FROM queue_workers`)).toEqual([{ has_model: 0, done: 0 }]);
-      expect(lacking.stderr()).toMatch(/lacks model tiny\.gguf \(sha256 [0-9a-f]{64}\) that a study wants/);
+      expect(lacking.stderr()).toMatch(/lacks model tiny \(sha256 [0-9a-f]{64}\) that a study wants/);
       // a worker that has it: the run, resumed, goes to it alone
       const good = startWorker(redis.url, f.modelsDir);
       workers.push(good);
@@ -180,7 +181,6 @@ describe.skipIf(missing)('studies on queue workers (BullMQ on a real redis-serve
       const q = new Queue(`m-${sha}`, { connection: parseQueueUrl(redis.url).connection, prefix: 'rw' });
       try {
         const job = await q.add('example', { v: 1, runId: 'one', config: { name: '' } }, { jobId: 'bad-1', attempts: 3 });
-        await waitFor(() => false, 'never', 1).catch(() => {});
         let state = '';
         const t0 = Date.now();
         while (state !== 'failed' && Date.now() - t0 < 60_000) {
@@ -190,7 +190,7 @@ describe.skipIf(missing)('studies on queue workers (BullMQ on a real redis-serve
         const failed = (await q.getJob('bad-1'))!;
         expect(state).toBe('failed');
         expect(failed.attemptsMade).toBe(1);
-        expect(failed.failedReason).toMatch(/^job refused: it does not validate against the job and study schema: .*runId: .*config\.name/);
+        expect(failed.failedReason).toMatch(/^job refused: it does not validate against the job and study schema: .*runId: .*config/);
       } finally {
         await q.close();
       }

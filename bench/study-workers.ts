@@ -1,0 +1,116 @@
+/**
+ * npm run bench -- study --workers — the demo study shared over 1, 2 and 3 queue workers (issue 15): examples
+ * per minute with each, against a local run of the same study measured in the same command, and the queue's
+ * own time per job in milliseconds. A real redis-server (127.0.0.1, a free port, no persistence) and real
+ * worker processes of the CLI; the owner runs in this process.
+ *   npx tsx bench/study-workers.ts [--examples N] [--only demo-sentiment-en] [--threads N]
+ * Rates are from the first stored result to the last (workers' start-up and model loading left out); with more
+ * workers than cores they share the cores, so on a 2-core machine 3 workers cannot beat 2: the figures say
+ * how close the queue comes to the machine's bound, not what a lab's several machines give.
+ * Queue time per job: with one worker, the owner's wall time per example minus the worker's own time per
+ * example (fetching the job, its lock, sending the result back, the owner storing it).
+ */
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { builtinDatasetId, demoModelDir, ensureDemoModel, runStudies } from '../main/runner';
+import { resolveStudies, type NamedStudy } from '../main/studies/builtins';
+import { openStore } from '../main/store';
+import { parseQueueUrl, queueExecutor } from '../main/queue';
+// the tests' redis-server starter (a free port, a temp dir, no persistence), so bench and tests start it alike
+import { redisMissing, startRedis } from '../tests/queue/redis';
+import { startCli } from '../tests/runner/cli-process';
+
+const arg = (name: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const only = arg('only') ?? 'demo-sentiment-en';
+const examples = Number(arg('examples') ?? 12);
+const threads = Number(arg('threads') ?? 1);
+const repo = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
+
+if (redisMissing()) process.exit(0);
+await ensureDemoModel();
+const [study0] = resolveStudies(only) as NamedStudy[];
+const raw = study0.config as { limits?: Record<string, unknown> };
+const study: NamedStudy = { ...study0, config: { ...raw, limits: { ...(raw.limits ?? {}), maxExamples: examples, threads } } };
+
+const dir = mkdtempSync(join(tmpdir(), 'rw-bench-workers-'));
+const fresh = join(dir, 'fresh.sqlite');
+{
+  const s = openStore(fresh);
+  builtinDatasetId(s, (study.config as { dataset: { builtin: string } }).dataset.builtin);
+  s.close();
+}
+const copy = (name: string) => {
+  const f = join(dir, name);
+  copyFileSync(fresh, f);
+  return f;
+};
+
+/** Stored results' times: first and last (ms), and the workers' own ms per example. */
+function resultSpan(file: string) {
+  const s = openStore(file);
+  try {
+    const times = (s.db.prepare(`SELECT created_at FROM results ORDER BY created_at`).pluck().all() as string[]).map((t) => Date.parse(t));
+    const w = s.db.prepare(`SELECT sum(done) AS done, sum(busy_ms) AS busy FROM queue_workers`).get() as { done: number | null; busy: number | null };
+    return { n: times.length, first: times[0], last: times[times.length - 1], busyPerExample: w.done ? w.busy! / w.done : NaN };
+  } finally {
+    s.close();
+  }
+}
+
+// local reference, same process, same study
+const localDb = copy('local.sqlite');
+{
+  const s = openStore(localDb);
+  try {
+    await runStudies(s, [study], { log: () => {} });
+  } finally {
+    s.close();
+  }
+}
+const local = resultSpan(localDb);
+const localMsPerEx = (local.last - local.first) / (local.n - 1);
+
+const redis = await startRedis();
+const rows: { workers: number; perMin: number; msPerEx: number; busyPerEx: number }[] = [];
+try {
+  for (const k of [1, 2, 3]) {
+    const workers = Array.from({ length: k }, () => startCli(['worker', '--queue', redis.url, '--models-dir', demoModelDir()]));
+    try {
+      const t0 = Date.now();
+      while (!workers.every((w) => /ready on/.test(w.stderr()))) {
+        if (Date.now() - t0 > 180_000) throw new Error(`workers not ready: ${workers.map((w) => w.stderr()).join('\n')}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const db = copy(`workers-${k}.sqlite`);
+      const s = openStore(db);
+      try {
+        await runStudies(s, [study], { log: () => {}, executor: queueExecutor({ address: parseQueueUrl(redis.url), pollMs: 50 }) });
+      } finally {
+        s.close();
+      }
+      const span = resultSpan(db);
+      const msPerEx = (span.last - span.first) / (span.n - 1);
+      rows.push({ workers: k, perMin: 60_000 / msPerEx, msPerEx, busyPerEx: span.busyPerExample });
+    } finally {
+      for (const w of workers) w.child.kill('SIGKILL');
+      await Promise.all(workers.map((w) => w.exited));
+    }
+  }
+} finally {
+  await redis.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+console.log(`bench:study --workers — study "${only}" on the demo model, ${examples} examples, ${threads} thread(s) per process, machine's cores shared by every process (repo ${repo})`);
+console.log(`local run:   ${(60_000 / localMsPerEx).toFixed(1)} examples/min (${localMsPerEx.toFixed(0)} ms/example)`);
+for (const r of rows) {
+  console.log(`${r.workers} worker${r.workers === 1 ? ' ' : 's'}:   ${r.perMin.toFixed(1)} examples/min (${r.msPerEx.toFixed(0)} ms/example; ${(r.perMin / rows[0].perMin).toFixed(2)}x of 1 worker, ${((r.perMin * localMsPerEx) / 60_000).toFixed(2)}x of local)`);
+}
+const one = rows[0];
+console.log(`queue time per job (1 worker): ${(one.msPerEx - one.busyPerEx).toFixed(1)} ms (owner's ${one.msPerEx.toFixed(0)} ms/example − worker's own ${one.busyPerEx.toFixed(0)} ms/example)`);
+process.exit(0);
