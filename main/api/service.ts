@@ -520,9 +520,10 @@ function makeImpl(wb: Workbench): Impl {
      * study are left as they are unless resumed themselves.
      */
     async resumeRun(a) {
+      const given = checkedQueue(a.queue);
       const run = need(store.runs.get(a.runId), `run ${a.runId}`, 'runId');
       if (run.status === 'done') throw new ApiError('conflict', `run ${a.runId} is already done`);
-      const queue = resumeQueue(wb, a.runId, checkedQueue(a.queue));
+      const queue = resumeQueue(wb, a.runId, given);
       const config = storedConfig(need(store.studies.get(run.studyId), `study ${run.studyId}`, 'studyId'));
       // The study cannot continue (e.g. its dataset is gone): the run carries the reason, so the failure is
       // still visible after a reload, and the answer says it.

@@ -51,8 +51,6 @@ describe.skipIf(!chromiumAvailable || missing)('Run monitor: a study on queue wo
       limits: { maxExamples: 4, threads: 1 },
     };
     studyId = (ok(await t.wb.call('saveStudy', { name: 'tiny on workers', config })) as { study: StudyRecord }).study.id;
-    await s.page.getByRole('tab', { name: 'Run monitor' }).click();
-    await s.page.getByRole('radio', { name: 'workers on a queue' }).check();
   }, 300_000);
 
   afterAll(async () => {
@@ -67,50 +65,72 @@ describe.skipIf(!chromiumAvailable || missing)('Run monitor: a study on queue wo
   const waitStatus = (id: number, want: string, ms = 60_000) => s.page.locator(`tr[data-run="${id}"][data-status="${want}"]`).waitFor({ timeout: ms });
   const workersOf = (id: number) => s.page.locator(`tr[data-workers-for="${id}"]`);
   const queueAddress = () => s.page.getByLabel('Queue address', { exact: true });
+  async function monitorOnWorkers() {
+    await s.page.getByRole('tab', { name: 'Run monitor' }).click();
+    await s.page.getByRole('radio', { name: 'workers on a queue' }).check();
+  }
 
   it('a queue address that is not a redis:// URL is refused at its field, before any run, without its password', async () => {
+    await monitorOnWorkers();
     await queueAddress().fill('http://analyst:Sup3rS3cret@lab-redis:6379');
     await s.page.getByRole('button', { name: 'Start run' }).click();
     const err = s.page.getByTestId('field-error-queue');
     await expect.poll(() => err.textContent()).toContain('expected a redis:// or rediss:// (TLS) URL');
     expect(await err.textContent()).toContain('http://analyst:***@lab-redis:6379');
+    // the address may carry a password: the field hides it like one until the analyst asks to see it
+    expect(await queueAddress().getAttribute('type')).toBe('password');
     await s.shot('workers-bad-address');
+    await s.page.getByRole('checkbox', { name: 'show' }).check();
+    expect(await queueAddress().getAttribute('type')).toBe('text');
+    await s.page.getByRole('checkbox', { name: 'show' }).uncheck();
     // (the field itself still holds what the analyst typed, to correct it; the page echoes none of it)
     expect(await s.page.content()).not.toContain('Sup3rS3cret');
-    // not a file path either, and the API names the field (the renderer is not the only caller)
-    const env = await s.t.wb.call('startRun', { studyId, queue: '/var/run/redis/redis.sock' });
-    expect(env.ok).toBe(false);
-    if (!env.ok) {
-      expect(env.error.code).toBe('invalid');
-      expect(env.error.fields?.queue).toMatch(/^queue: expected redis:\/\/.* got something that is not a URL$/);
+    // never a file path (a socket, a file: URL, a redis URL without a host), and the API names the field (the
+    // renderer is not its only caller); nothing runs
+    const refused = {
+      '/var/run/redis/redis.sock': /^queue: expected redis:\/\/.* got something that is not a URL$/,
+      'file:///etc/redis/redis.conf': /^queue file:\/\/\/etc\/redis\/redis\.conf: expected a redis:\/\/ or rediss:\/\/ \(TLS\) URL$/,
+      'redis:///var/run/redis.sock': /^queue redis:\/\/\/var\/run\/redis\.sock: no host$/,
+      [`rediss://:${REDIS_PASSWORD}@lab-redis:6379/jobs`]: /^queue rediss:\/\/:\*\*\*@lab-redis:6379\/jobs: the path must be a database number, got "jobs"$/,
+    };
+    for (const [queue, why] of Object.entries(refused)) {
+      for (const method of ['startRun', 'resumeRun'] as const) {
+        const env = await s.t.wb.call(method, method === 'startRun' ? { studyId, queue } : { runId: 1, queue });
+        expect(env.ok).toBe(false);
+        if (env.ok) continue;
+        expect(env.error.code).toBe('invalid');
+        expect(env.error.fields?.queue, queue).toMatch(why);
+        expect(JSON.stringify(env)).not.toContain(REDIS_PASSWORD);
+      }
     }
     expect(ok(await s.t.wb.call('listRuns', {}))).toEqual([]);
   }, 120_000);
 
-  it('a queue that cannot be reached: the run fails with the reason, shown and stored', async () => {
-    // a port nobody listens on (redis-server's own port once it is stopped would do; this one is closed)
-    await queueAddress().fill(`redis://:${REDIS_PASSWORD}@127.0.0.1:1`);
-    await s.page.getByRole('button', { name: 'Start run' }).click();
-    await waitFor(() => s.t.wb.store.runs.list().some((r) => r.status === 'failed'), 'the run failed', 60_000);
-    const failed = s.t.wb.store.runs.list()[0];
-    expect(failed.error).toMatch(/queue redis:\/\/:\*\*\*@127\.0\.0\.1:1: cannot connect/);
-    await waitStatus(failed.id, 'failed');
-    await expect.poll(() => row(failed.id).getByTestId('run-error').textContent()).toContain('cannot connect');
-    expect(await s.page.content()).not.toContain(REDIS_PASSWORD);
-  }, 120_000);
-
-  it('started from the Run monitor: a worker without the model says so, cancel / resume / pause / resume, then a worker with it finishes the run; per-worker lines survive a reload', async () => {
+  it('started from the Study screen: a worker without the model says so, cancel / resume / pause / resume, then a worker with it finishes the run; per-worker lines survive a reload', async () => {
     const lacking = startWorker(redis.url, emptyDir);
     workers.push(lacking);
-    await ready([lacking]);
 
-    // the analyst chooses "workers on a queue", types the lab's address (with its password) and starts
+    // the analyst opens her study, chooses "workers on a queue" and mistypes the address: refused at the field
+    await s.page.getByRole('tab', { name: 'Study' }).click();
+    await s.page.getByRole('button', { name: 'Open study “tiny on workers”' }).click();
+    await s.page.getByRole('radio', { name: 'workers on a queue' }).check();
+    const start = s.page.getByRole('button', { name: 'Save and start run' });
+    await expect.poll(() => start.isEnabled(), { timeout: 120_000 }).toBe(true);
+    await queueAddress().fill(`redis://:${REDIS_PASSWORD}@127.0.0.1:${redis.port}/queue`);
+    await start.click();
+    await expect.poll(() => s.page.getByTestId('field-error-queue').textContent()).toBe(`queue redis://:***@127.0.0.1:${redis.port}/queue: the path must be a database number, got "queue"`);
+    expect(await s.page.getByTestId('study-message').textContent()).toContain('***');
+    expect(await s.page.content()).not.toContain(REDIS_PASSWORD);
+    await s.shot('workers-study-bad-address');
+    expect(s.t.wb.store.runs.list()).toEqual([]);
+
+    // the lab's address (with its password): the run starts and the Run monitor opens on it
+    await ready([lacking]);
     await queueAddress().fill(redis.url);
-    await s.page.getByRole('button', { name: 'Start run' }).click();
-    await waitFor(() => s.t.wb.store.runs.list().length === 2, 'the queue run', 60_000);
-    const runId = s.t.wb.store.runs.list().find((r) => r.status !== 'failed')!.id;
-    // the field lets go of the address (and its password) once the app holds it
-    await expect.poll(() => queueAddress().inputValue()).toBe('');
+    await start.click();
+    await s.page.getByTestId('runs-table').waitFor({ timeout: 60_000 });
+    await waitFor(() => s.t.wb.store.runs.list().length === 1, 'the queue run', 60_000);
+    const runId = s.t.wb.store.runs.list()[0].id;
 
     // the worker without the model is named, and why the run waits
     const lacksLine = workersOf(runId).locator('tr.lacks');
@@ -163,10 +183,24 @@ describe.skipIf(!chromiumAvailable || missing)('Run monitor: a study on queue wo
     expect(s.pageErrors).toEqual([]);
   }, 600_000);
 
+  it('a queue that cannot be reached: the run fails with the reason, shown and stored', async () => {
+    await monitorOnWorkers();
+    // a port nobody listens on
+    const before = s.t.wb.store.runs.list().length;
+    await queueAddress().fill(`redis://:${REDIS_PASSWORD}@127.0.0.1:1`);
+    await s.page.getByRole('button', { name: 'Start run' }).click();
+    await waitFor(() => s.t.wb.store.runs.list().length > before && s.t.wb.store.runs.list().at(-1)!.status === 'failed', 'the run failed', 60_000);
+    const failed = s.t.wb.store.runs.list().at(-1)!;
+    expect(failed.error).toMatch(/queue redis:\/\/:\*\*\*@127\.0\.0\.1:1: cannot connect/);
+    await waitStatus(failed.id, 'failed');
+    await expect.poll(() => row(failed.id).getByTestId('run-error').textContent()).toContain('cannot connect');
+    expect(await s.page.content()).not.toContain(REDIS_PASSWORD);
+  }, 120_000);
+
   it('after a restart the app no longer holds the address: resuming a run on workers asks for it, naming the queue without its password', async () => {
     const { t } = s;
     // a paused run on workers (its queue record), as a previous session of the app leaves it
-    const run = t.wb.store.runs.list().find((r) => r.status === 'done')!;
+    const run = t.wb.store.runs.list().find((r) => r.status === 'done' && queueRun(t.wb.store, r.id))!;
     const again = t.wb.store.runs.create({ studyId: run.studyId, modelId: run.modelId, datasetId: run.datasetId, seed: 5, appVersion: 'test', total: 4 });
     t.wb.store.runs.setStatus(again, 'paused');
     const before = queueRun(t.wb.store, run.id)!;
