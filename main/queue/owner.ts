@@ -20,9 +20,8 @@ import type { Redis, RedisOptions as RedisClientOptions } from 'ioredis';
 import { modelName } from '../metrics/run-metrics';
 import { sha256File } from '../models/registry';
 import { thinkingOf } from '../protocol';
-import { finalizeRun } from '../runner/finalize';
+import { finalizeRun, type ModelRuns, type ModelRunsExecutor, type StudyRunOptions } from '../runner';
 import { ProgressReporter } from '../runner/progress';
-import type { ModelRuns, ModelRunsExecutor, StudyRunOptions } from '../runner/study';
 import { writeTransaction, type Lease, type Store, type StoredExample } from '../store';
 import { JOB_VERSION, jobConfig } from './job';
 import { BULL_PREFIX, listWorkers, queueNameFor, wantModel } from './registry';
@@ -137,12 +136,15 @@ async function collect(store: Store, models: ModelRuns[], opts: StudyRunOptions 
     let lastWorkers = 0;
     const pollMs = o.pollMs ?? 200;
     for (const q of runs) reporter.update(q.state, true);
+    let lastSweep = 0;
     while (runs.some((q) => !q.ended)) {
       if (signal?.aborted) break;
+      const sweep = Date.now() - lastSweep > 5_000;
+      if (sweep) lastSweep = Date.now();
       for (const q of runs) {
         if (q.ended) continue;
         if (q.lost) throw new Error(`run ${q.runId}: this process's lease on the run ended (another process may have taken it over)`);
-        await collectRun(store, q, queueOf(q.sha256), attempts, log);
+        await collectRun(store, redis, q, queueOf(q.sha256), attempts, log, sweep);
         reporter.update(q.state);
         if (q.pending.size === 0) {
           q.ended = true;
@@ -234,25 +236,35 @@ async function removeWaiting(queue: Queue, q: QRun): Promise<void> {
   }
 }
 
-/** Stores the run's finished jobs (completed: the worker's result; failed for good: a skipped example with the reason). */
-async function collectRun(store: Store, q: QRun, queue: Queue, attempts: number, log: (l: string) => void): Promise<void> {
+/**
+ * Stores the run's finished jobs (completed: the worker's result; failed for good: a skipped example with the
+ * reason). Which of the pending jobs are finished is asked of BullMQ's completed and failed sets in one
+ * command each (ZMSCORE over the ids: BullMQ's key layout, `<prefix>:<queue>:completed|failed`), so a study
+ * of thousands of examples costs two commands per poll, not one per job; only finished jobs are read. Every
+ * `sweepMs` the pending jobs are also checked for existence: one removed (a pause removes waiting jobs) is
+ * added again with its id.
+ */
+async function collectRun(store: Store, redis: Redis, q: QRun, queue: Queue, attempts: number, log: (l: string) => void, sweep: boolean): Promise<void> {
   const ids = [...q.pending.keys()];
-  // fetched concurrently: ioredis pipelines them on its connection
-  for (let i = 0; i < ids.length; i += 500) {
-    const chunk = ids.slice(i, i + 500);
-    const jobs = await Promise.all(chunk.map((id) => queue.getJob(id) as Promise<Job | undefined>));
+  const key = `${BULL_PREFIX}:${queue.name}`;
+  for (let i = 0; i < ids.length; i += 1000) {
+    const chunk = ids.slice(i, i + 1000);
+    const [completed, failed] = await Promise.all([redis.zmscore(`${key}:completed`, ...chunk), redis.zmscore(`${key}:failed`, ...chunk)]);
+    if (sweep) {
+      const exists = (await redis.pipeline(chunk.map((id) => ['exists', `${key}:${id}`])).exec()) ?? [];
+      for (let k = 0; k < chunk.length; k++) {
+        if (exists[k]?.[1] !== 0) continue;
+        // gone from the queue (a pause removed it, or someone by hand): added again, same id
+        await queue.add('example', jobData(q, q.pending.get(chunk[k])!), { jobId: chunk[k], attempts, removeOnComplete: false, removeOnFail: false });
+      }
+    }
     for (let k = 0; k < chunk.length; k++) {
+      if (completed[k] === null && failed[k] === null) continue;
       const id = chunk[k];
       const ex = q.pending.get(id)!;
-      const job = jobs[k];
-      if (!job) {
-        // gone from the queue (stopped earlier and removed, or removed by hand): added again, same id
-        await queue.add('example', jobData(q, ex), { jobId: id, attempts, removeOnComplete: false, removeOnFail: false });
-        continue;
-      }
-      if (!job.finishedOn) continue;
-      const state = await job.getState();
-      if (state === 'completed') {
+      const job = (await queue.getJob(id)) as Job | undefined;
+      if (!job) continue;
+      if (completed[k] !== null) {
         let decoded;
         try {
           decoded = decodeReturn(job.returnvalue);
@@ -275,7 +287,7 @@ async function collectRun(store: Store, q: QRun, queue: Queue, attempts: number,
         q.state.done++;
         await job.remove().catch(() => {});
         q.pending.delete(id);
-      } else if (state === 'failed') {
+      } else {
         const reason = job.failedReason || 'failed without a reason';
         log(`${q.state.label}: example ${ex.externalId} failed on the workers after ${job.attemptsMade} attempt${job.attemptsMade === 1 ? '' : 's'}: ${reason}`);
         if (!store.results.get(q.runId, ex.id)) storeFailure(store, q, ex, reason, job.attemptsMade);
