@@ -77,6 +77,7 @@ async function collect(store: Store, models: ModelRuns[], opts: StudyRunOptions 
   const redis: Redis = new RedisClient({ ...(o.address.connection as RedisClientOptions), lazyConnect: true, maxRetriesPerRequest: 3 });
   redis.on('error', () => {});
   await redis.connect().catch((e: unknown) => {
+    redis.disconnect(); // no reconnection attempts left running behind the error
     throw new Error(`queue ${o.address.display}: cannot connect: ${e instanceof Error ? e.message : String(e)}`);
   });
   const queues = new Map<string, Queue>();

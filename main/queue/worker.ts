@@ -78,6 +78,7 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
   const redis: Redis = new RedisClient({ ...(opts.address.connection as RedisClientOptions), lazyConnect: true });
   redis.on('error', () => {}); // reconnection is ioredis's; failures surface on the next command
   await redis.connect().catch((e: unknown) => {
+    redis.disconnect(); // no reconnection attempts left running behind the error
     throw new Error(`queue ${opts.address.display}: cannot connect: ${e instanceof Error ? e.message : String(e)}`);
   });
 

@@ -159,6 +159,18 @@ describe.skipIf(missing)('studies on queue workers (BullMQ on a real redis-serve
     }
   }, 240_000);
 
+  it('a queue that cannot be reached: the run fails with the reason (no silent "queued"), the password not printed', async () => {
+    const db = dbCopy(f, 'unreachable.db');
+    const owner = startOwner(db, f.quick, `redis://:${REDIS_PASSWORD}@127.0.0.1:1`);
+    expect((await owner.exited).code).toBe(1);
+    expect(owner.stderr()).toMatch(/error: queue redis:\/\/:\*\*\*@127\.0\.0\.1:1: cannot connect/);
+    expect(owner.stdout() + owner.stderr()).not.toContain(REDIS_PASSWORD);
+    const [run] = query<{ status: string; error: string }>(db, `SELECT status, error FROM runs`);
+    expect(run.status).toBe('failed');
+    expect(run.error).toMatch(/cannot connect/);
+    expect(run.error).not.toContain(REDIS_PASSWORD);
+  }, 120_000);
+
   it('a poisoned example fails with its reason after its attempts and the study goes on; a job that does not validate is refused', async () => {
     const env = { RW_QUEUE_FAULT: 'throw:s3' };
     const workers = [startWorker(redis.url, f.modelsDir, env), startWorker(redis.url, f.modelsDir, env)];
