@@ -55,7 +55,26 @@ interface QRun {
   pending: Map<string, StoredExample>;
   state: { label: string; done: number; total: number; doneHere: number; startedMs: number };
   timings: Record<string, number>;
+  /** Per collected job: its worker, when BullMQ gave it to the worker and marked it done, the pipeline's own ms. */
+  jobTimes: { worker: string; taken: number; finished: number; ms: number }[];
   ended: boolean;
+}
+
+/**
+ * The queue's own time per job, from BullMQ's timestamps: in the job (taken to finished, less the pipeline's
+ * time: parsing, encoding, the lock) and between one worker's consecutive jobs (moving the last to completed,
+ * fetching the next). Stored with the run's timings; the bench reports it.
+ */
+export function queueTimes(jobs: QRun['jobTimes']): { jobs: number; inJobMs: number; betweenJobsMs: number | null } {
+  const inJob = jobs.reduce((a, j) => a + Math.max(0, j.finished - j.taken - j.ms), 0);
+  const gaps: number[] = [];
+  const byWorker = new Map<string, QRun['jobTimes']>();
+  for (const j of jobs) byWorker.set(j.worker, [...(byWorker.get(j.worker) ?? []), j]);
+  for (const list of byWorker.values()) {
+    list.sort((a, b) => a.taken - b.taken);
+    for (let i = 1; i < list.length; i++) gaps.push(Math.max(0, list[i].taken - list[i - 1].finished));
+  }
+  return { jobs: jobs.length, inJobMs: jobs.length ? inJob / jobs.length : 0, betweenJobsMs: gaps.length ? gaps.reduce((a, b) => a + b, 0) / gaps.length : null };
 }
 
 const jobId = (prefix: string, runId: number, exampleId: number) => `${prefix}-${runId}-${exampleId}`;
@@ -104,7 +123,7 @@ async function collect(store: Store, models: ModelRuns[], opts: StudyRunOptions 
         const q: QRun = {
           runId, seed, mr, sha256: sha, prefix: '', lease, heartbeat: { stop() {} }, lost: false, examples: [], pending: new Map(),
           state: { label: `${mr.label} · ${modelName(mr.file)} · seed ${seed}`, done: 0, total: 0, doneHere: 0, startedMs: Date.now() },
-          timings: {}, ended: false,
+          timings: {}, jobTimes: [], ended: false,
         };
         runs.push(q);
         q.heartbeat = lease.startHeartbeat(() => (q.lost = true));
@@ -151,7 +170,7 @@ async function collect(store: Store, models: ModelRuns[], opts: StudyRunOptions 
           q.ended = true;
           reporter.update(q.state, true);
           const wallMs = Date.now() - q.state.startedMs;
-          finalizeRun(store, q.runId, { ...q.timings, wallMs, threads: q.mr.threads, thinking: thinkingOf(q.mr.template), queue: o.address.display, ...(q.mr.defs ? { indicatorDefinitions: { source: q.mr.defs.source, name: q.mr.defs.name, sha256: q.mr.defs.sha256 } } : {}) });
+          finalizeRun(store, q.runId, { ...q.timings, wallMs, threads: q.mr.threads, thinking: thinkingOf(q.mr.template), queue: o.address.display, queueTimes: queueTimes(q.jobTimes), ...(q.mr.defs ? { indicatorDefinitions: { source: q.mr.defs.source, name: q.mr.defs.name, sha256: q.mr.defs.sha256 } } : {}) });
           q.heartbeat.stop();
           q.mr.report.runs.push({ runId: q.runId, model: modelName(q.mr.file), seed: q.seed, outcome: { status: 'done', processed: q.state.doneHere, resumed: q.state.total - q.state.doneHere, total: q.state.total, timings: q.timings, wallMs } });
         }
@@ -283,6 +302,7 @@ async function collectRun(store: Store, redis: Redis, q: QRun, queue: Queue, att
             countWorker(store, q.runId, decoded.ret.worker, { done: 1, busyMs: decoded.ret.ms });
           })();
           for (const [k2, v] of Object.entries(decoded.ret.timings)) q.timings[k2] = (q.timings[k2] ?? 0) + v;
+          if (job.processedOn && job.finishedOn) q.jobTimes.push({ worker: decoded.ret.worker.id, taken: job.processedOn, finished: job.finishedOn, ms: decoded.ret.ms });
           q.state.doneHere++;
         }
         q.state.done++;
