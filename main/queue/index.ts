@@ -10,3 +10,24 @@ export { parseQueueUrl, displayQueueUrl, QueueUrlError, type QueueAddress } from
 export { parseJob, JobRefusedError, type ExampleJob } from './job';
 export { queueStatus, queueRun, type QueueStatus, type QueueRunRecord, type QueueWorkerRecord } from './status-repo';
 export { listWorkers, type WorkerRecord } from './registry';
+
+import type { StudyToRun } from '../studies/builtins';
+import { runStudies, type StudyRunOptions, type StudyRunReport } from '../runner';
+import type { Store } from '../store';
+import { queueExecutor, type OwnerOptions } from './owner';
+import { parseQueueUrl } from './url';
+
+/**
+ * The API's one call for "run on workers": runStudies with the queue's executor (the study is validated and its
+ * runs made exactly as for a local run; `signal` pauses). `queue` is the URL the user gave (its password is
+ * never printed or stored); watch progress with store.runs and queueStatus(store, runId).
+ */
+export function runStudiesOnQueue(
+  store: Store,
+  studies: StudyToRun[],
+  queue: string,
+  opts: StudyRunOptions & Omit<OwnerOptions, 'address'> = {},
+): Promise<StudyRunReport[]> {
+  const { attempts, noWorkerTimeoutMs, pollMs, ...runOpts } = opts;
+  return runStudies(store, studies, { ...runOpts, executor: queueExecutor({ address: parseQueueUrl(queue), attempts, noWorkerTimeoutMs, pollMs }) });
+}

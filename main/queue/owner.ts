@@ -20,9 +20,8 @@ import type { Redis, RedisOptions as RedisClientOptions } from 'ioredis';
 import { modelName } from '../metrics/run-metrics';
 import { sha256File } from '../models/registry';
 import { thinkingOf } from '../protocol';
-import { finalizeRun } from '../runner/finalize';
+import { finalizeRun, type ModelRuns, type ModelRunsExecutor, type StudyRunOptions } from '../runner';
 import { ProgressReporter } from '../runner/progress';
-import type { ModelRuns, ModelRunsExecutor, StudyRunOptions } from '../runner/study';
 import { writeTransaction, type Lease, type Store, type StoredExample } from '../store';
 import { JOB_VERSION, jobConfig } from './job';
 import { BULL_PREFIX, listWorkers, queueNameFor, wantModel } from './registry';
@@ -56,7 +55,26 @@ interface QRun {
   pending: Map<string, StoredExample>;
   state: { label: string; done: number; total: number; doneHere: number; startedMs: number };
   timings: Record<string, number>;
+  /** Per collected job: its worker, when BullMQ gave it to the worker and marked it done, the pipeline's own ms. */
+  jobTimes: { worker: string; taken: number; finished: number; ms: number }[];
   ended: boolean;
+}
+
+/**
+ * The queue's own time per job, from BullMQ's timestamps: in the job (taken to finished, less the pipeline's
+ * time: parsing, encoding, the lock) and between one worker's consecutive jobs (moving the last to completed,
+ * fetching the next). Stored with the run's timings; the bench reports it.
+ */
+export function queueTimes(jobs: QRun['jobTimes']): { jobs: number; inJobMs: number; betweenJobsMs: number | null } {
+  const inJob = jobs.reduce((a, j) => a + Math.max(0, j.finished - j.taken - j.ms), 0);
+  const gaps: number[] = [];
+  const byWorker = new Map<string, QRun['jobTimes']>();
+  for (const j of jobs) byWorker.set(j.worker, [...(byWorker.get(j.worker) ?? []), j]);
+  for (const list of byWorker.values()) {
+    list.sort((a, b) => a.taken - b.taken);
+    for (let i = 1; i < list.length; i++) gaps.push(Math.max(0, list[i].taken - list[i - 1].finished));
+  }
+  return { jobs: jobs.length, inJobMs: jobs.length ? inJob / jobs.length : 0, betweenJobsMs: gaps.length ? gaps.reduce((a, b) => a + b, 0) / gaps.length : null };
 }
 
 const jobId = (prefix: string, runId: number, exampleId: number) => `${prefix}-${runId}-${exampleId}`;
@@ -78,6 +96,7 @@ async function collect(store: Store, models: ModelRuns[], opts: StudyRunOptions 
   const redis: Redis = new RedisClient({ ...(o.address.connection as RedisClientOptions), lazyConnect: true, maxRetriesPerRequest: 3 });
   redis.on('error', () => {});
   await redis.connect().catch((e: unknown) => {
+    redis.disconnect(); // no reconnection attempts left running behind the error
     throw new Error(`queue ${o.address.display}: cannot connect: ${e instanceof Error ? e.message : String(e)}`);
   });
   const queues = new Map<string, Queue>();
@@ -104,7 +123,7 @@ async function collect(store: Store, models: ModelRuns[], opts: StudyRunOptions 
         const q: QRun = {
           runId, seed, mr, sha256: sha, prefix: '', lease, heartbeat: { stop() {} }, lost: false, examples: [], pending: new Map(),
           state: { label: `${mr.label} · ${modelName(mr.file)} · seed ${seed}`, done: 0, total: 0, doneHere: 0, startedMs: Date.now() },
-          timings: {}, ended: false,
+          timings: {}, jobTimes: [], ended: false,
         };
         runs.push(q);
         q.heartbeat = lease.startHeartbeat(() => (q.lost = true));
@@ -137,18 +156,21 @@ async function collect(store: Store, models: ModelRuns[], opts: StudyRunOptions 
     let lastWorkers = 0;
     const pollMs = o.pollMs ?? 200;
     for (const q of runs) reporter.update(q.state, true);
+    let lastSweep = 0;
     while (runs.some((q) => !q.ended)) {
       if (signal?.aborted) break;
+      const sweep = Date.now() - lastSweep > 5_000;
+      if (sweep) lastSweep = Date.now();
       for (const q of runs) {
         if (q.ended) continue;
         if (q.lost) throw new Error(`run ${q.runId}: this process's lease on the run ended (another process may have taken it over)`);
-        await collectRun(store, q, queueOf(q.sha256), attempts, log);
+        await collectRun(store, redis, q, queueOf(q.sha256), attempts, log, sweep);
         reporter.update(q.state);
         if (q.pending.size === 0) {
           q.ended = true;
           reporter.update(q.state, true);
           const wallMs = Date.now() - q.state.startedMs;
-          finalizeRun(store, q.runId, { ...q.timings, wallMs, threads: q.mr.threads, thinking: thinkingOf(q.mr.template), queue: o.address.display, ...(q.mr.defs ? { indicatorDefinitions: { source: q.mr.defs.source, name: q.mr.defs.name, sha256: q.mr.defs.sha256 } } : {}) });
+          finalizeRun(store, q.runId, { ...q.timings, wallMs, threads: q.mr.threads, thinking: thinkingOf(q.mr.template), queue: o.address.display, queueTimes: queueTimes(q.jobTimes), ...(q.mr.defs ? { indicatorDefinitions: { source: q.mr.defs.source, name: q.mr.defs.name, sha256: q.mr.defs.sha256 } } : {}) });
           q.heartbeat.stop();
           q.mr.report.runs.push({ runId: q.runId, model: modelName(q.mr.file), seed: q.seed, outcome: { status: 'done', processed: q.state.doneHere, resumed: q.state.total - q.state.doneHere, total: q.state.total, timings: q.timings, wallMs } });
         }
@@ -234,25 +256,35 @@ async function removeWaiting(queue: Queue, q: QRun): Promise<void> {
   }
 }
 
-/** Stores the run's finished jobs (completed: the worker's result; failed for good: a skipped example with the reason). */
-async function collectRun(store: Store, q: QRun, queue: Queue, attempts: number, log: (l: string) => void): Promise<void> {
+/**
+ * Stores the run's finished jobs (completed: the worker's result; failed for good: a skipped example with the
+ * reason). Which of the pending jobs are finished is asked of BullMQ's completed and failed sets in one
+ * command each (ZMSCORE over the ids: BullMQ's key layout, `<prefix>:<queue>:completed|failed`), so a study
+ * of thousands of examples costs two commands per poll, not one per job; only finished jobs are read. Every
+ * `sweepMs` the pending jobs are also checked for existence: one removed (a pause removes waiting jobs) is
+ * added again with its id.
+ */
+async function collectRun(store: Store, redis: Redis, q: QRun, queue: Queue, attempts: number, log: (l: string) => void, sweep: boolean): Promise<void> {
   const ids = [...q.pending.keys()];
-  // fetched concurrently: ioredis pipelines them on its connection
-  for (let i = 0; i < ids.length; i += 500) {
-    const chunk = ids.slice(i, i + 500);
-    const jobs = await Promise.all(chunk.map((id) => queue.getJob(id) as Promise<Job | undefined>));
+  const key = `${BULL_PREFIX}:${queue.name}`;
+  for (let i = 0; i < ids.length; i += 1000) {
+    const chunk = ids.slice(i, i + 1000);
+    const [completed, failed] = await Promise.all([redis.zmscore(`${key}:completed`, ...chunk), redis.zmscore(`${key}:failed`, ...chunk)]);
+    if (sweep) {
+      const exists = (await redis.pipeline(chunk.map((id) => ['exists', `${key}:${id}`])).exec()) ?? [];
+      for (let k = 0; k < chunk.length; k++) {
+        if (exists[k]?.[1] !== 0) continue;
+        // gone from the queue (a pause removed it, or someone by hand): added again, same id
+        await queue.add('example', jobData(q, q.pending.get(chunk[k])!), { jobId: chunk[k], attempts, removeOnComplete: false, removeOnFail: false });
+      }
+    }
     for (let k = 0; k < chunk.length; k++) {
+      if (completed[k] === null && failed[k] === null) continue;
       const id = chunk[k];
       const ex = q.pending.get(id)!;
-      const job = jobs[k];
-      if (!job) {
-        // gone from the queue (stopped earlier and removed, or removed by hand): added again, same id
-        await queue.add('example', jobData(q, ex), { jobId: id, attempts, removeOnComplete: false, removeOnFail: false });
-        continue;
-      }
-      if (!job.finishedOn) continue;
-      const state = await job.getState();
-      if (state === 'completed') {
+      const job = (await queue.getJob(id)) as Job | undefined;
+      if (!job) continue;
+      if (completed[k] !== null) {
         let decoded;
         try {
           decoded = decodeReturn(job.returnvalue);
@@ -270,12 +302,13 @@ async function collectRun(store: Store, q: QRun, queue: Queue, attempts: number,
             countWorker(store, q.runId, decoded.ret.worker, { done: 1, busyMs: decoded.ret.ms });
           })();
           for (const [k2, v] of Object.entries(decoded.ret.timings)) q.timings[k2] = (q.timings[k2] ?? 0) + v;
+          if (job.processedOn && job.finishedOn) q.jobTimes.push({ worker: decoded.ret.worker.id, taken: job.processedOn, finished: job.finishedOn, ms: decoded.ret.ms });
           q.state.doneHere++;
         }
         q.state.done++;
         await job.remove().catch(() => {});
         q.pending.delete(id);
-      } else if (state === 'failed') {
+      } else {
         const reason = job.failedReason || 'failed without a reason';
         log(`${q.state.label}: example ${ex.externalId} failed on the workers after ${job.attemptsMade} attempt${job.attemptsMade === 1 ? '' : 's'}: ${reason}`);
         if (!store.results.get(q.runId, ex.id)) storeFailure(store, q, ex, reason, job.attemptsMade);

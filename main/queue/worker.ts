@@ -15,8 +15,7 @@ import { performance } from 'node:perf_hooks';
 import type { Job, Worker as BullWorker } from 'bullmq';
 import type { Redis, RedisOptions as RedisClientOptions } from 'ioredis';
 import type { StudyConfig } from '../config/study-schema';
-import { indicatorDefinitionsFor } from '../runner/study';
-import { openModelSession, processorFor, type ModelSession } from '../runner/model-session';
+import { indicatorDefinitionsFor, openModelSession, processorFor, type ModelSession } from '../runner';
 import type { RunRecord } from '../store';
 import { JobRefusedError, parseJob } from './job';
 import { scanModels, type LocalModel } from './models-dir';
@@ -79,6 +78,7 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
   const redis: Redis = new RedisClient({ ...(opts.address.connection as RedisClientOptions), lazyConnect: true });
   redis.on('error', () => {}); // reconnection is ioredis's; failures surface on the next command
   await redis.connect().catch((e: unknown) => {
+    redis.disconnect(); // no reconnection attempts left running behind the error
     throw new Error(`queue ${opts.address.display}: cannot connect: ${e instanceof Error ? e.message : String(e)}`);
   });
 

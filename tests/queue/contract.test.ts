@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseStudyConfig, studyConfigSchema } from '../../main/config/study-schema';
 import { jobConfig, parseJob } from '../../main/queue/job';
+import { queueTimes } from '../../main/queue/owner';
 import { decodeReturn, encodeResult } from '../../main/queue/result';
 import { displayQueueUrl, parseQueueUrl } from '../../main/queue/url';
 import { countWorker, ensureQueueRun, queueStatus, sawWorker, setQueueNote } from '../../main/queue/status-repo';
@@ -113,5 +114,17 @@ describe('queue records in the store (migration v8)', () => {
     } finally {
       store.close();
     }
+  });
+});
+
+describe('queue time per job (BullMQ timestamps)', () => {
+  it('is the time in a job outside the pipeline plus the gap between one worker\'s consecutive jobs', () => {
+    const t = queueTimes([
+      { worker: 'a', taken: 1000, finished: 1110, ms: 100 },
+      { worker: 'b', taken: 1000, finished: 1206, ms: 200 },
+      { worker: 'a', taken: 1130, finished: 1234, ms: 100 },
+    ]);
+    // in the job: 10, 6, 4 -> 20/3; between: worker a only, 1130 - 1110 = 20
+    expect(t).toEqual({ jobs: 3, inJobMs: 20 / 3, betweenJobsMs: 20 });
   });
 });

@@ -128,12 +128,15 @@ describe.skipIf(missing)('studies on queue workers (BullMQ on a real redis-serve
   it('a worker without the model says so; the run fails with that reason, and is computed once a worker with the model comes', async () => {
     const empty = join(dir, 'no-models');
     mkdirSync(empty, { recursive: true });
-    const lacking = startWorker(redis.url, empty);
+    // a database of its own on the server (the URL's /db): the workers of the tests before, killed, are still
+    // listed in database 0 until their records expire
+    const url = `${redis.url}/3`;
+    const lacking = startWorker(url, empty);
     const workers = [lacking];
     try {
       await ready([lacking]);
       const db = dbCopy(f, 'no-model.db');
-      const owner = startOwner(db, f.quick, redis.url, ['--wait-workers', '3']);
+      const owner = startOwner(db, f.quick, url, ['--wait-workers', '3']);
       const end = await owner.exited;
       expect(end.code).toBe(1);
       const why = /no live worker has model tiny \(sha256 [0-9a-f]{64}\); \S+ lacks it/;
@@ -144,10 +147,10 @@ describe.skipIf(missing)('studies on queue workers (BullMQ on a real redis-serve
       expect(query(db, `SELECT has_model, done FROM queue_workers`)).toEqual([{ has_model: 0, done: 0 }]);
       expect(lacking.stderr()).toMatch(/lacks model tiny \(sha256 [0-9a-f]{64}\) that a study wants/);
       // a worker that has it: the run, resumed, goes to it alone
-      const good = startWorker(redis.url, f.modelsDir);
+      const good = startWorker(url, f.modelsDir);
       workers.push(good);
       await ready([good]);
-      const again = startOwner(db, f.quick, redis.url, ['--resume']);
+      const again = startOwner(db, f.quick, url, ['--resume']);
       expect((await again.exited).code, again.stderr()).toBe(0);
       expect(storedResults(db).results).toEqual(storedResults(localQuick).results);
       expect(jobLines(lacking)).toHaveLength(0);
@@ -155,6 +158,18 @@ describe.skipIf(missing)('studies on queue workers (BullMQ on a real redis-serve
       await stopAll(workers);
     }
   }, 240_000);
+
+  it('a queue that cannot be reached: the run fails with the reason (no silent "queued"), the password not printed', async () => {
+    const db = dbCopy(f, 'unreachable.db');
+    const owner = startOwner(db, f.quick, `redis://:${REDIS_PASSWORD}@127.0.0.1:1`);
+    expect((await owner.exited).code).toBe(1);
+    expect(owner.stderr()).toMatch(/error: queue redis:\/\/:\*\*\*@127\.0\.0\.1:1: cannot connect/);
+    expect(owner.stdout() + owner.stderr()).not.toContain(REDIS_PASSWORD);
+    const [run] = query<{ status: string; error: string }>(db, `SELECT status, error FROM runs`);
+    expect(run.status).toBe('failed');
+    expect(run.error).toMatch(/cannot connect/);
+    expect(run.error).not.toContain(REDIS_PASSWORD);
+  }, 120_000);
 
   it('a poisoned example fails with its reason after its attempts and the study goes on; a job that does not validate is refused', async () => {
     const env = { RW_QUEUE_FAULT: 'throw:s3' };
