@@ -4,7 +4,8 @@
  */
 import { importInto } from '../datasets';
 import { openStore, type Store } from '../store';
-import { runStudies } from '../runner';
+import { runStudies, type StudyRunOptions } from '../runner';
+import type { StudyToRun } from '../studies/builtins';
 import { buildReportData } from '../reports/build';
 import { writeExports } from '../reports/exports';
 import { renderReportHtml } from '../reports/html';
@@ -107,9 +108,7 @@ function launchStudy(a: LaunchArgs, emit: (e: unknown) => void): Launched | null
   // it was validated when it was saved, and runs as stored, without being parsed again (store/studies-repo.ts)
   const stored = { name: study.name, file: `study ${study.id}`, validated: study.config, studyId: study.id };
   let error: string | undefined;
-  entry.finished = queueExecutorOf(a)
-    .then((executor) => runStudies(store, [stored], {
-    ...(executor ? { executor } : {}),
+  entry.finished = runStudy(store, stored, a.queue, {
     resume: a.resume,
     ...(a.resume && a.runIds ? { resumeOnly: a.runIds } : {}),
     signal: controller.signal,
@@ -120,7 +119,7 @@ function launchStudy(a: LaunchArgs, emit: (e: unknown) => void): Launched | null
       resolveRuns(ids);
       progress();
     },
-  }))
+  })
     .then(() => undefined)
     // the reason goes to the study's unfinished runs below, and to startStudy's answer when there are none
     .catch((e: Error) => void (error = e.message))
@@ -152,13 +151,16 @@ function launchStudy(a: LaunchArgs, emit: (e: unknown) => void): Launched | null
 export type LaunchStudy = typeof launchStudy;
 
 // ---- issue 15: workers ----
-/** The queue owner's executor (main/queue/, loaded only when a queue is asked for), or none for a local run. */
-async function queueExecutorOf(a: LaunchArgs) {
-  if (a.queue === undefined) return undefined;
-  const { parseQueueUrl, queueExecutor } = await import('../queue');
-  // checked by the service before the launch (api/service.ts queueAddressOf); the owner's defaults otherwise
-  // (3 attempts per job, runs wait 10 minutes for a worker with their model before failing with the reason)
-  return queueExecutor({ address: parseQueueUrl(a.queue, 'queue') });
+/**
+ * The study run here, or, with a queue address, computed by queue workers with this process as its owner
+ * (main/queue/, loaded only then), as `run --queue`: the address was checked by the service (checkedQueue);
+ * the owner's defaults (3 attempts per job; runs wait 10 minutes for a worker with their model, then fail
+ * with the reason).
+ */
+async function runStudy(store: Store, study: StudyToRun, queue: string | undefined, opts: StudyRunOptions): Promise<unknown> {
+  if (queue === undefined) return runStudies(store, [study], opts);
+  const { runStudiesOnQueue } = await import('../queue');
+  return runStudiesOnQueue(store, [study], queue, opts);
 }
 
 export const jobs = {
