@@ -4,7 +4,8 @@
  * own time per job in milliseconds. A real redis-server (127.0.0.1, a free port, no persistence) and real
  * worker processes of the CLI; the owner runs in this process.
  *   npx tsx bench/study-workers.ts [--examples N] [--only demo-sentiment-en] [--threads N]
- * Rates are from the first stored result to the last (workers' start-up and model loading left out); with more
+ * Rates: local, from its first stored result to its last; on workers, once every worker has finished its first
+ * job (workers' start-up and model loading left out; queue/owner.ts queueTimes). With more
  * workers than cores they share the cores, so on a 2-core machine 3 workers cannot beat 2: the figures say
  * how close the queue comes to the machine's bound, not what a lab's several machines give.
  * Queue time per job (queue/owner.ts queueTimes, from BullMQ's own timestamps): in the job but outside the
@@ -58,7 +59,7 @@ function resultSpan(file: string) {
   try {
     const times = (s.db.prepare(`SELECT created_at FROM results ORDER BY created_at`).pluck().all() as string[]).map((t) => Date.parse(t));
     const run = s.runs.list()[0];
-    const qt = (run?.timings.queueTimes ?? null) as { inJobMs: number; betweenJobsMs: number | null } | null;
+    const qt = (run?.timings.queueTimes ?? null) as { inJobMs: number; betweenJobsMs: number | null; steady: { jobs: number; ms: number } | null } | null;
     return { n: times.length, first: times[0], last: times[times.length - 1], qt };
   } finally {
     s.close();
@@ -79,7 +80,7 @@ const local = resultSpan(localDb);
 const localMsPerEx = (local.last - local.first) / (local.n - 1);
 
 const redis = await startRedis();
-const rows: { workers: number; perMin: number; msPerEx: number; qt: { inJobMs: number; betweenJobsMs: number | null } | null }[] = [];
+const rows: { workers: number; perMin: number; msPerEx: number; qt: { inJobMs: number; betweenJobsMs: number | null; steady: { jobs: number; ms: number } | null } | null }[] = [];
 try {
   for (const k of [1, 2, 3]) {
     const workers = Array.from({ length: k }, () => startCli(['worker', '--queue', redis.url, '--models-dir', demoModelDir()]));
@@ -97,7 +98,9 @@ try {
         s.close();
       }
       const span = resultSpan(db);
-      const msPerEx = (span.last - span.first) / (span.n - 1);
+      // the steady rate (queue/owner.ts queueTimes): once every worker has done its first job (and loaded the model)
+      const st = span.qt?.steady;
+      const msPerEx = st ? st.ms / st.jobs : (span.last - span.first) / (span.n - 1);
       rows.push({ workers: k, perMin: 60_000 / msPerEx, msPerEx, qt: span.qt });
     } finally {
       for (const w of workers) w.child.kill('SIGKILL');

@@ -62,10 +62,11 @@ interface QRun {
 
 /**
  * The queue's own time per job, from BullMQ's timestamps: in the job (taken to finished, less the pipeline's
- * time: parsing, encoding, the lock) and between one worker's consecutive jobs (moving the last to completed,
- * fetching the next). Stored with the run's timings; the bench reports it.
+ * time and the model's opening: parsing, encoding, the lock) and between one worker's consecutive jobs (moving
+ * the last to completed, fetching the next); and the steady rate, once every worker has done its first job.
+ * Stored with the run's timings; the bench reports it.
  */
-export function queueTimes(jobs: QRun['jobTimes']): { jobs: number; inJobMs: number; betweenJobsMs: number | null } {
+export function queueTimes(jobs: QRun['jobTimes']): { jobs: number; inJobMs: number; betweenJobsMs: number | null; steady: { jobs: number; ms: number } | null } {
   const inJob = jobs.reduce((a, j) => a + Math.max(0, j.finished - j.taken - j.ms), 0);
   const gaps: number[] = [];
   const byWorker = new Map<string, QRun['jobTimes']>();
@@ -74,7 +75,12 @@ export function queueTimes(jobs: QRun['jobTimes']): { jobs: number; inJobMs: num
     list.sort((a, b) => a.taken - b.taken);
     for (let i = 1; i < list.length; i++) gaps.push(Math.max(0, list[i].taken - list[i - 1].finished));
   }
-  return { jobs: jobs.length, inJobMs: jobs.length ? inJob / jobs.length : 0, betweenJobsMs: gaps.length ? gaps.reduce((a, b) => a + b, 0) / gaps.length : null };
+  // steady state: the jobs finished after every worker had finished its first (each loads the model on its first)
+  const start = Math.max(...[...byWorker.values()].map((l) => l[0].finished));
+  const after = jobs.filter((j) => j.finished > start);
+  const last = Math.max(...jobs.map((j) => j.finished));
+  const steady = after.length ? { jobs: after.length, ms: last - start } : null;
+  return { jobs: jobs.length, inJobMs: jobs.length ? inJob / jobs.length : 0, betweenJobsMs: gaps.length ? gaps.reduce((a, b) => a + b, 0) / gaps.length : null, steady };
 }
 
 const jobId = (prefix: string, runId: number, exampleId: number) => `${prefix}-${runId}-${exampleId}`;
@@ -302,7 +308,7 @@ async function collectRun(store: Store, redis: Redis, q: QRun, queue: Queue, att
             countWorker(store, q.runId, decoded.ret.worker, { done: 1, busyMs: decoded.ret.ms });
           })();
           for (const [k2, v] of Object.entries(decoded.ret.timings)) q.timings[k2] = (q.timings[k2] ?? 0) + v;
-          if (job.processedOn && job.finishedOn) q.jobTimes.push({ worker: decoded.ret.worker.id, taken: job.processedOn, finished: job.finishedOn, ms: decoded.ret.ms });
+          if (job.processedOn && job.finishedOn) q.jobTimes.push({ worker: decoded.ret.worker.id, taken: job.processedOn, finished: job.finishedOn, ms: decoded.ret.ms + (decoded.ret.openMs ?? 0) });
           q.state.doneHere++;
         }
         q.state.done++;

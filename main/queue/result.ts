@@ -37,6 +37,8 @@ export const jobReturnSchema = z.strictObject({
   worker: z.strictObject({ id: z.string().min(1).max(300), host: z.string().max(300) }),
   /** Wall time of the example on the worker, and its phase times (runner/loop.ts PhaseTimings). */
   ms: z.number().min(0),
+  /** Time spent opening the model for this job (its first on the worker, or a new configuration), else 0. */
+  openMs: z.number().min(0).optional(),
   timings: z.record(z.string(), z.number()),
 });
 export type JobReturn = z.output<typeof jobReturnSchema>;

@@ -129,11 +129,13 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
     const local = models.get(sha)!;
     const threads = Math.max(1, opts.threads ?? parsed.threads);
     const key = sessionKey(local.file, parsed.config, threads, parsed.template);
+    const o0 = performance.now();
     if (session?.key !== key) {
       await session?.s.dispose();
       session = null;
       session = { key, s: await openModelSession(local.file, parsed.config.models[0], parsed.config, threads, parsed.template) };
     }
+    const openMs = performance.now() - o0;
     const ex = parsed.example;
     record.busy = { jobId: String(job.id), since: new Date().toISOString() };
     log(`worker ${id}: job ${job.id}: example ${ex.externalId} of run ${parsed.runId} (attempt ${job.attemptsMade + 1})`);
@@ -145,7 +147,7 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
       // the pipeline reads only the signal and timings of its context; the run is the owner's
       const result = await processor(ex, { run: { id: parsed.runId } as RunRecord, signal: abort.signal, timings });
       record.done++;
-      return { v: 1, result: encodeResult(result), worker: { id, host }, ms: performance.now() - t0, timings };
+      return { v: 1, result: encodeResult(result), worker: { id, host }, ms: performance.now() - t0, openMs, timings };
     } finally {
       record.busy = null;
     }

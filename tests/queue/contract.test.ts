@@ -125,6 +125,7 @@ describe('queue time per job (BullMQ timestamps)', () => {
       { worker: 'a', taken: 1130, finished: 1234, ms: 100 },
     ]);
     // in the job: 10, 6, 4 -> 20/3; between: worker a only, 1130 - 1110 = 20
-    expect(t).toEqual({ jobs: 3, inJobMs: 20 / 3, betweenJobsMs: 20 });
+    // steady: after both workers finished a first job (1206): a's second, 1234 - 1206 = 28 ms
+    expect(t).toEqual({ jobs: 3, inJobMs: 20 / 3, betweenJobsMs: 20, steady: { jobs: 1, ms: 28 } });
   });
 });

@@ -82,9 +82,10 @@ describe('migrations', () => {
     expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1);
     expect(store.db.pragma('busy_timeout', { simple: true })).toBe(5000);
-    // migration 3 added the leases table (which process runs a run / writes a pending import)
+    // migration 3 added the leases table (which process runs a run / writes a pending import); migration 8 the
+    // queue's records (queue_runs, queue_workers: runs computed on queue workers, issue 15)
     const tables = store.db.prepare(`SELECT name FROM sqlite_master WHERE type='table' ORDER BY name`).pluck().all();
-    expect(tables).toEqual(['datasets', 'examples', 'leases', 'metrics', 'models', 'result_relevance', 'results', 'runs', 'studies']);
+    expect(tables).toEqual(['datasets', 'examples', 'leases', 'metrics', 'models', 'queue_runs', 'queue_workers', 'result_relevance', 'results', 'runs', 'studies']);
     store.close();
     // Re-opening an up-to-date file applies nothing.
     const again = openStore(file);
