@@ -101,7 +101,7 @@ static inline void weighted_rows(const float* a, int64_t ns, const float* V, siz
   for (; i < n; i++) {
     float c = 0.f;
 #if RW_SIMD_SCALAR
-    for (int64_t s = 0; s < ns; s++) c = a[s] * V[s * ldv + i] + c;  // as the scalar lanes (no library fmaf)
+    for (int64_t s = 0; s < ns; s++) c = a[s] * V[s * ldv + i] + c;  // as the scalar lanes (a library fmaf is slow)
 #else
     for (int64_t s = 0; s < ns; s++) c = fmaf(a[s], V[s * ldv + i], c);
 #endif

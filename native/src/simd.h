@@ -171,4 +171,11 @@ static inline float v_hsum(vf8 s) {
 #undef RW_LANES
 #endif
 
+// ---------------------------------------------------------------- accumulator lanes of the AVX2/NEON matmul kernel
+// (the scalar build has its own in kernels.cpp's lane_kernel: double accumulators, see there)
+typedef vf8 acc8;
+static inline acc8 acc_load(const float* p) { return v_load(p); }
+static inline void acc_store(float* p, acc8 a) { v_store(p, a); }
+static inline acc8 acc_fmadd(vf8 a, vf8 b, acc8 c) { return v_fmadd(a, b, c); }
+
 }  // namespace rw

@@ -9,7 +9,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { lrpVersion, openLrpModel, type LrpGate, type LrpRule } from '../../main/lrp/index';
 import { modelDir, stories, type TinyOptions } from './models';
-import { runCheck, skipReason } from './native-check';
+import { COMPILE_MS, runCheck, skipReason } from './native-check';
 
 interface ArmReport {
   kernels: string; ggml: string; logProbs: number[];
@@ -66,6 +66,6 @@ describe.skipIf(skip !== null)('ARM64 engine under qemu = x86 engine', () => {
       } finally {
         m.close();
       }
-    });
+    }, COMPILE_MS);
   }
 });

@@ -6,7 +6,7 @@
 // Every check runs for each build of the kernels (native/scripts/check.sh): x86-64 AVX2, x86-64 portable (the
 // build a CPU without AVX2 loads), and ARM64 NEON, cross-compiled and run under qemu-user.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCheck, targetsHere } from './native-check';
+import { COMPILE_MS, runCheck, targetsHere } from './native-check';
 
 interface KernelCase {
   type: string; C: number; R: number; T: number;
@@ -25,7 +25,7 @@ for (const { target, skip } of targetsHere()) describe.skipIf(skip !== null)(`ke
 
   beforeAll(async () => {
     report = JSON.parse(await runCheck(target, 'kernels-check.cpp')) as KernelReport;
-  });
+  }, COMPILE_MS);
 
   describe('thread pool', () => {
     it('rethrows an exception from a worker or the calling thread (not a process abort) and stays usable', () => {

@@ -9,6 +9,9 @@ import { createRequire } from 'node:module';
 import { genericAddonPath } from '../../main/lrp/index';
 import { repoRoot } from './models';
 
+/** Time for a first build of a target's engine objects (minutes on 2 loaded cores, a cross compile included). */
+export const COMPILE_MS = 900_000;
+
 export type CheckTarget = 'x64-avx2' | 'x64-generic' | 'arm64';
 const script = join(repoRoot, 'native/scripts/check.sh');
 const run = promisify(execFile);
