@@ -154,12 +154,24 @@ export function chooseLrpAddon(
 }
 
 let addon: NativeAddon | undefined;
+
+/**
+ * Windows finds an addon's DLLs on PATH (there is no rpath): the installed @node-llama-cpp/win-<arch> package's
+ * bins directory, which holds ggml-base.dll, in its unpacked form in a packaged app (electron-builder.yml).
+ */
+function addGgmlToPath(): void {
+  const plat = `win-${process.arch}`;
+  const bins = path.join(repoRoot, 'node_modules/@node-llama-cpp', plat, 'bins', plat).replace(/app\.asar([\\/])/, 'app.asar.unpacked$1');
+  const cur = process.env.PATH ?? '';
+  if (!cur.split(path.delimiter).includes(bins)) process.env.PATH = `${bins}${path.delimiter}${cur}`;
+}
 let chosenReason = '';
 
 /** Loads the addon once (see chooseLrpAddon); throws with the build command when it is missing or built against another ggml. */
 export function loadLrpAddon(): NativeAddon {
   if (addon) return addon;
   const require = createRequire(import.meta.url);
+  if (process.platform === 'win32') addGgmlToPath();
   let generic: NativeAddon | undefined;
   const getGeneric = () => (generic ??= require(genericAddonPath) as NativeAddon);
   const choice = chooseLrpAddon(process.env[LRP_KERNELS_ENV], { fast: existsSync(addonPath), generic: existsSync(genericAddonPath) },

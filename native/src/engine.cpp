@@ -17,7 +17,7 @@
 
 namespace rw {
 
-static std::string fmt(const char* f, ...) __attribute__((format(printf, 1, 2)));
+static std::string fmt(const char* f, ...) RW_PRINTF_FORMAT(1, 2);
 static std::string fmt(const char* f, ...) {
   char buf[1024];
   va_list ap;

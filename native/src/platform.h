@@ -4,6 +4,16 @@
 #pragma once
 #include <cstddef>
 
+// printf-style format checking where the compiler has it (GCC, clang; mingw-w64 needs gnu_printf for %zu, which
+// its C99 stdio handles); nothing for MSVC
+#if defined(__MINGW32__)
+#define RW_PRINTF_FORMAT(f, a) __attribute__((format(gnu_printf, f, a)))
+#elif defined(__GNUC__) || defined(__clang__)
+#define RW_PRINTF_FORMAT(f, a) __attribute__((format(printf, f, a)))
+#else
+#define RW_PRINTF_FORMAT(f, a)
+#endif
+
 namespace rw {
 
 // Maps the file at path (UTF-8) read-only and shared; returns its address and size, or nullptr with *failed set to

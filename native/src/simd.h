@@ -14,7 +14,8 @@
 #include <cstdint>
 #include <cstring>
 
-#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+// MSVC defines only __AVX2__ for /arch:AVX2, which also enables the FMA and F16C instructions
+#if defined(__AVX2__) && ((defined(__FMA__) && defined(__F16C__)) || defined(_MSC_VER))
 #define RW_SIMD_AVX2 1
 #include <immintrin.h>
 #elif defined(__ARM_NEON) || defined(__ARM_NEON__)
@@ -57,8 +58,9 @@ static inline float bits_f32(uint32_t u) { float f; std::memcpy(&f, &u, 4); retu
 static inline float f16_to_f32(uint16_t h) { return _cvtsh_ss(h); }
 static inline uint16_t f32_to_f16(float f) { return _cvtss_sh(f, 0); }
 #elif RW_SIMD_NEON
-static inline float f16_to_f32(uint16_t h) { __fp16 x; std::memcpy(&x, &h, 2); return (float)x; }
-static inline uint16_t f32_to_f16(float f) { __fp16 x = (__fp16)f; uint16_t h; std::memcpy(&h, &x, 2); return h; }
+// through the vector conversions (MSVC for ARM64 has no __fp16 type); rounding: FPCR's default, to nearest even
+static inline float f16_to_f32(uint16_t h) { return vgetq_lane_f32(vcvt_f32_f16(vreinterpret_f16_u16(vdup_n_u16(h))), 0); }
+static inline uint16_t f32_to_f16(float f) { return vget_lane_u16(vreinterpret_u16_f16(vcvt_f16_f32(vdupq_n_f32(f))), 0); }
 #else
 static inline float f16_to_f32(uint16_t h) {
   const uint32_t w = (uint32_t)h << 16, sign = w & 0x80000000u, two_w = w + w;
