@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getLlama, type ControlledEvaluateInputItem, type Token } from 'node-llama-cpp';
-import { openLrpModel } from '../main/lrp/index';
+import { lrpKernels, openLrpModel } from '../main/lrp/index';
 import { quantize } from '../main/gguf/quant/index';
 import { GgmlType as G } from '../main/gguf/quant/types';
 import { copiedVocab } from '../main/gguf/vocab';
@@ -173,6 +173,8 @@ async function main(): Promise<void> {
   const actBytes = 4 * (T * d + nLayer * (3 * T * d + 2 * T * ff + 2 * T) + 4 * T * Math.max(d, ff) + THREADS * T * T);
   console.log(`model: llama, ${nLayer} layers, d ${d}, ffn ${ff}, ${nHead} heads, vocab ${cfg.vocab}: ${(paramsCount() / 1e6).toFixed(1)}M parameters; ${T} tokens; ${THREADS} threads`);
   console.log(`saved activations (estimate): ${(actBytes / 2 ** 20).toFixed(1)} MiB`);
+  const k = lrpKernels();
+  console.log(`engine kernels: ${k.kernels} (${k.reason}; RW_LRP_KERNELS=generic forces the portable build)`);
   const recompute: string[][] = [['type', 'fwd ms', 'fwd+LRP ms', 'LRP/fwd', 'saved MiB (save)', 'saved MiB (recompute)', 'engine RSS MiB (save)', 'engine RSS MiB (recompute)']];
   const rows: string[][] = [['type', 'file MiB', 'fwd ms', 'fwd+LRP ms', 'LRP/fwd', 'fwd+attn ms', 'attn/fwd', 'fwd tok/s', 'LRP tok/s', 'peak RSS MiB', 'engine RSS MiB', 'engine/(file+act)', 'fwd ms (paired)', 'llama.cpp ms (paired)', 'fwd/llama.cpp']];
   const archsOnly = process.argv.includes('--archs');

@@ -5,7 +5,11 @@
 # otherwise the missing ones are named and the tests that need them say so.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-pkgs=(chromium xvfb xauth poppler-utils fonts-dejavu-core g++ make git redis-server)
+# g++-aarch64-linux-gnu, libc6-dev-arm64-cross and qemu-user: the LRP engine's ARM64 checks (cross-built, run under
+# qemu: tests/lrp/arm64.test.ts, kernels.test.ts); mingw-w64: its Windows compile check (tests/lrp/windows.test.ts);
+# redis-server: the job queue's tests (tests/queue, tests/gui/workers.test.ts)
+pkgs=(chromium xvfb xauth poppler-utils fonts-dejavu-core g++ make git redis-server
+  g++-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user mingw-w64)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -1,4 +1,5 @@
-// TypeScript side of the native LRP addon (native/build/rw_lrp.node, built by `npm run build:native`).
+// TypeScript side of the native LRP addon (native/build/rw_lrp.node and rw_lrp_generic.node, built by
+// `npm run build:native`; which one a process loads is decided here, in `chooseLrpAddon`).
 // The addon runs forward and LRP-backward passes on libuv's thread pool; this module validates arguments,
 // turns AbortSignals into the addon's cancel flag and keeps the handle's lifetime explicit (close()).
 import { existsSync } from 'node:fs';
@@ -111,22 +112,79 @@ interface NativeAddon {
   ): Promise<NativeResultExplain>;
   version(): { ggml: string; commit: string; headersVersion: string; builtAgainstCommit: string };
   checkGgml(builtVersion: string, builtCommit: string, libVersion: string, libCommit: string): string | null;
+  /** whether this CPU can run the avx2 build (AVX2 + FMA + F16C); asked of the portable build */
+  cpuHasAvx2(): boolean;
+  /** the vector lanes this build was compiled for */
+  kernels: LrpKernels;
 }
 
+/** The kernels of a build: x86-64 AVX2/FMA/F16C, ARM64 NEON, or plain C++ (any other CPU). */
+export type LrpKernels = 'avx2' | 'neon' | 'scalar';
+
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** The AVX2/FMA/F16C build (x86-64 only). */
 export const addonPath = path.join(repoRoot, 'native/build/rw_lrp.node');
+/** The portable build, for the platform's baseline: plain C++ on x86-64, NEON on ARM64; built everywhere. */
+export const genericAddonPath = path.join(repoRoot, 'native/build/rw_lrp_generic.node');
+
+/** `RW_LRP_KERNELS`: `generic` forces the portable build; unset or `auto` lets the CPU decide. */
+export const LRP_KERNELS_ENV = 'RW_LRP_KERNELS';
+
+/**
+ * Which build a process loads, and why: the AVX2 one when it was built, the CPU has AVX2, FMA and F16C (asked of
+ * the portable build, native/src/platform.cpp) and RW_LRP_KERNELS does not say `generic`; else the portable one.
+ * Never refuses a CPU; throws only when the needed build is missing or the variable has another value.
+ */
+export function chooseLrpAddon(
+  env: string | undefined,
+  has: { fast: boolean; generic: boolean },
+  cpuHasAvx2: () => boolean,
+): { path: 'fast' | 'generic'; reason: string } {
+  const mode = env === undefined || env === '' ? 'auto' : env;
+  if (mode !== 'auto' && mode !== 'generic') {
+    throw new Error(`${LRP_KERNELS_ENV}=${env}: expected 'generic' (the portable kernels) or 'auto'`);
+  }
+  if (!has.generic) {
+    throw new Error(`LRP addon not built: ${genericAddonPath} is missing (run \`npm run build:native\`)`);
+  }
+  if (mode === 'generic') return { path: 'generic', reason: `${LRP_KERNELS_ENV}=generic` };
+  if (!has.fast) return { path: 'generic', reason: 'no AVX2 build on this platform' };
+  if (!cpuHasAvx2()) return { path: 'generic', reason: 'this CPU lacks AVX2, FMA or F16C' };
+  return { path: 'fast', reason: 'CPU has AVX2, FMA and F16C' };
+}
 
 let addon: NativeAddon | undefined;
 
-/** Loads the addon once; throws with the build command when it is missing or built against another ggml. */
+/**
+ * Windows finds an addon's DLLs on PATH (there is no rpath): the installed @node-llama-cpp/win-<arch> package's
+ * bins directory, which holds ggml-base.dll, in its unpacked form in a packaged app (electron-builder.yml).
+ */
+function addGgmlToPath(): void {
+  const plat = `win-${process.arch}`;
+  const bins = path.join(repoRoot, 'node_modules/@node-llama-cpp', plat, 'bins', plat).replace(/app\.asar([\\/])/, 'app.asar.unpacked$1');
+  const cur = process.env.PATH ?? '';
+  if (!cur.split(path.delimiter).includes(bins)) process.env.PATH = `${bins}${path.delimiter}${cur}`;
+}
+let chosenReason = '';
+
+/** Loads the addon once (see chooseLrpAddon); throws with the build command when it is missing or built against another ggml. */
 export function loadLrpAddon(): NativeAddon {
   if (addon) return addon;
-  if (!existsSync(addonPath)) {
-    throw new Error(`LRP addon not built: ${addonPath} is missing (run \`npm run build:native\`)`);
-  }
   const require = createRequire(import.meta.url);
-  addon = require(addonPath) as NativeAddon;
+  if (process.platform === 'win32') addGgmlToPath();
+  let generic: NativeAddon | undefined;
+  const getGeneric = () => (generic ??= require(genericAddonPath) as NativeAddon);
+  const choice = chooseLrpAddon(process.env[LRP_KERNELS_ENV], { fast: existsSync(addonPath), generic: existsSync(genericAddonPath) },
+    () => getGeneric().cpuHasAvx2());
+  addon = choice.path === 'fast' ? (require(addonPath) as NativeAddon) : getGeneric();
+  chosenReason = choice.reason;
   return addon;
+}
+
+/** The kernels of the loaded build and why it was chosen (shown by `lrp --json` and `bench -- lrp`). */
+export function lrpKernels(): { kernels: LrpKernels; reason: string } {
+  const a = loadLrpAddon();
+  return { kernels: a.kernels, reason: chosenReason };
 }
 
 /** ggml version and commit of the loaded library and of the headers the addon was compiled against. */

@@ -7,6 +7,8 @@
 #include <string>
 
 #include "engine.h"
+#include "platform.h"
+#include "simd.h"
 #include "version_check.h"
 
 #ifndef RW_GGML_VERSION
@@ -379,6 +381,13 @@ napi_value js_check_ggml(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// cpuHasAvx2(): whether this CPU can run the avx2 build (AVX2 + FMA + F16C), asked of the portable build
+napi_value js_cpu_has_avx2(napi_env env, napi_callback_info) {
+  napi_value out;
+  CHECK(napi_get_boolean(env, cpu_has_avx2_fma_f16c(), &out));
+  return out;
+}
+
 }  // namespace
 
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
@@ -388,6 +397,8 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
     napi_throw_error(env, "ERR_LRP_GGML_MISMATCH", mismatch.c_str());
     return nullptr;
   }
+  napi_value kernels;
+  if (napi_create_string_utf8(env, kSimdName, NAPI_AUTO_LENGTH, &kernels) != napi_ok) return nullptr;
   napi_property_descriptor props[] = {
       {"open", nullptr, js_open, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, js_info, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -396,6 +407,8 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
       {"explain", nullptr, js_explain, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"version", nullptr, js_version, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"checkGgml", nullptr, js_check_ggml, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"cpuHasAvx2", nullptr, js_cpu_has_avx2, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"kernels", nullptr, nullptr, nullptr, nullptr, kernels, napi_enumerable, nullptr},  // "avx2" | "neon" | "scalar"
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

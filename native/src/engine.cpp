@@ -1,9 +1,6 @@
 #include "engine.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include <sys/stat.h>  // stat(): POSIX, and in the Windows C runtimes
 
 #include <algorithm>
 #include <cstdarg>
@@ -16,10 +13,11 @@
 
 #include "gguf.h"
 #include "kernels.h"
+#include "platform.h"
 
 namespace rw {
 
-static std::string fmt(const char* f, ...) __attribute__((format(printf, 1, 2)));
+static std::string fmt(const char* f, ...) RW_PRINTF_FORMAT(1, 2);
 static std::string fmt(const char* f, ...) {
   char buf[1024];
   va_list ap;
@@ -153,14 +151,9 @@ Model::Model(const std::string& path, int threads) : threads_(std::max(1, thread
   }
 
   // map the file; every tensor must lie inside it
-  int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0) throw LrpError(fmt("cannot open '%s'", path.c_str()));
-  struct stat st;
-  fstat(fd, &st);
-  map_size_ = (size_t)st.st_size;
-  map_ = mmap(nullptr, map_size_, PROT_READ, MAP_SHARED, fd, 0);
-  ::close(fd);
-  if (map_ == MAP_FAILED) { map_ = nullptr; throw LrpError(fmt("cannot mmap '%s'", path.c_str())); }
+  const char* failed = nullptr;
+  map_ = map_file(path.c_str(), &map_size_, &failed);
+  if (!map_) throw LrpError(fmt("cannot %s '%s'", failed, path.c_str()));
 
   try {
     const size_t data_off = gguf_get_data_offset(c);
@@ -255,14 +248,14 @@ Model::Model(const std::string& path, int threads) : threads_(std::max(1, thread
       for (const Weight* w : {&L.attn_norm, &L.ffn_norm, &L.q_norm, &L.k_norm, &L.attn_post_norm, &L.ffn_post_norm})
         if (w->present() && w->type != GGML_TYPE_F32) throw LrpError(fmt("'%s': norm weights must be F32", path.c_str()));
   } catch (...) {
-    munmap(map_, map_size_);
+    unmap_file(map_, map_size_);
     map_ = nullptr;
     throw;
   }
 }
 
 Model::~Model() {
-  if (map_) munmap(map_, map_size_);
+  unmap_file(map_, map_size_);
 }
 
 void Model::check_tokens(const std::vector<int32_t>& tokens) const {
@@ -380,7 +373,7 @@ static float gelu_f32(float x) {
 static const uint16_t* gelu_table() {
   static const std::vector<uint16_t> tab = [] {
     std::vector<uint16_t> t(65536);
-    for (int i = 0; i < 65536; i++) t[i] = _cvtss_sh(gelu_f32(_cvtsh_ss((uint16_t)i)), 0);
+    for (int i = 0; i < 65536; i++) t[i] = f32_to_f16(gelu_f32(f16_to_f32((uint16_t)i)));
     return t;
   }();
   return tab.data();
@@ -388,7 +381,7 @@ static const uint16_t* gelu_table() {
 static inline float gelu_ggml(float x, const uint16_t* tab) {
   if (x <= -10.0f) return 0.0f;
   if (x >= 10.0f) return x;
-  return _cvtsh_ss(tab[_cvtss_sh(x, 0)]);
+  return f16_to_f32(tab[f32_to_f16(x)]);
 }
 // p[i] = gelu(g[i]) * u[i], split over the threads in fixed ranges
 static void gelu_mul(Pool& pool, const float* g, const float* u, int64_t n, float* p) {
@@ -872,9 +865,8 @@ double Model::working_bytes(int64_t T, bool attn_rule) const {
 }
 
 double Model::physical_memory() {
-  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
-  if (pages <= 0 || page <= 0) return 16.0 * (1ull << 30);
-  return (double)pages * (double)page;
+  const double b = physical_memory_bytes();
+  return b > 0 ? b : 16.0 * (1ull << 30);
 }
 
 ExplainResult Model::explain(const ExplainRequest& req, const Progress& pr) {

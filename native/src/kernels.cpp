@@ -1,8 +1,6 @@
 #include "kernels.h"
 #include "engine.h"  // LrpError
 
-#include <immintrin.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cstring>
@@ -80,7 +78,7 @@ void Pool::run(const std::function<void(int, int)>& fn) {
 // ---------------------------------------------------------------- dequantization
 static const int CB = 512;   // backward: weight columns per tile (a multiple of every block size: 1, 32, 256)
 
-// Q4_K rows with AVX2, bit-identical to ggml's scalar reference dequantize_row_q4_K (y = d1 * q - m1 per
+// Q4_K rows (AVX2, NEON or scalar), bit-identical to ggml's scalar reference dequantize_row_q4_K (y = d1 * q - m1 per
 // element, each rounded separately: contraction into an FMA is switched off for this function).
 struct BlockQ4K { uint16_t d, dmin; uint8_t scales[12]; uint8_t qs[128]; };
 static_assert(sizeof(BlockQ4K) == 144, "block_q4_K layout");
@@ -88,7 +86,8 @@ static inline void scale_min_k4(int j, const uint8_t* q, uint8_t* d, uint8_t* m)
   if (j < 4) { *d = q[j] & 63; *m = q[j + 4] & 63; }
   else { *d = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4); *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4); }
 }
-__attribute__((optimize("fp-contract=off")))
+#if RW_SIMD_AVX2
+RW_NO_CONTRACT
 static void dequant_q4k(const uint8_t* src, float* y, int64_t n) {
   const BlockQ4K* x = reinterpret_cast<const BlockQ4K*>(src);
   const __m256i lo4 = _mm256_set1_epi8(0xF);
@@ -117,6 +116,68 @@ static void dequant_q4k(const uint8_t* src, float* y, int64_t n) {
   }
 }
 
+#elif RW_SIMD_NEON
+// 16 nibbles (as bytes) -> y[k] = d1 * q[k] - m1, product and difference rounded separately
+RW_NO_CONTRACT
+static inline void q4k_16(uint8x16_t v, float32x4_t d1, float32x4_t m1, float* y) {
+  RW_NO_CONTRACT_BODY
+  const uint16x8_t a = vmovl_u8(vget_low_u8(v)), b = vmovl_u8(vget_high_u8(v));
+  vst1q_f32(y, vsubq_f32(vmulq_f32(d1, vcvtq_f32_u32(vmovl_u16(vget_low_u16(a)))), m1));
+  vst1q_f32(y + 4, vsubq_f32(vmulq_f32(d1, vcvtq_f32_u32(vmovl_u16(vget_high_u16(a)))), m1));
+  vst1q_f32(y + 8, vsubq_f32(vmulq_f32(d1, vcvtq_f32_u32(vmovl_u16(vget_low_u16(b)))), m1));
+  vst1q_f32(y + 12, vsubq_f32(vmulq_f32(d1, vcvtq_f32_u32(vmovl_u16(vget_high_u16(b)))), m1));
+}
+RW_NO_CONTRACT
+static void dequant_q4k(const uint8_t* src, float* y, int64_t n) {
+  RW_NO_CONTRACT_BODY
+  const BlockQ4K* x = reinterpret_cast<const BlockQ4K*>(src);
+  const uint8x16_t lo4 = vdupq_n_u8(0xF);
+  for (int64_t i = 0; i < n / 256; i++) {
+    const float d = f16_to_f32(x[i].d), mn = f16_to_f32(x[i].dmin);
+    const uint8_t* q = x[i].qs;
+    for (int j = 0, is = 0; j < 256; j += 64, is += 2, q += 32) {
+      uint8_t sc, m;
+      scale_min_k4(is, x[i].scales, &sc, &m);
+      const float32x4_t d1 = vdupq_n_f32(d * sc), m1 = vdupq_n_f32(mn * m);
+      scale_min_k4(is + 1, x[i].scales, &sc, &m);
+      const float32x4_t d2 = vdupq_n_f32(d * sc), m2 = vdupq_n_f32(mn * m);
+      const uint8x16_t q0 = vld1q_u8(q), q1 = vld1q_u8(q + 16);
+      q4k_16(vandq_u8(q0, lo4), d1, m1, y + j);
+      q4k_16(vandq_u8(q1, lo4), d1, m1, y + j + 16);
+      q4k_16(vshrq_n_u8(q0, 4), d2, m2, y + j + 32);
+      q4k_16(vshrq_n_u8(q1, 4), d2, m2, y + j + 48);
+    }
+    y += 256;
+  }
+}
+#else
+RW_NO_CONTRACT
+static void dequant_q4k(const uint8_t* src, float* y, int64_t n) {
+  RW_NO_CONTRACT_BODY
+  const BlockQ4K* x = reinterpret_cast<const BlockQ4K*>(src);
+  for (int64_t i = 0; i < n / 256; i++) {
+    const float d = f16_to_f32(x[i].d), mn = f16_to_f32(x[i].dmin);
+    const uint8_t* q = x[i].qs;
+    for (int j = 0, is = 0; j < 256; j += 64, is += 2, q += 32) {
+      uint8_t sc, m;
+      scale_min_k4(is, x[i].scales, &sc, &m);
+      const float d1 = d * sc, m1 = mn * m;
+      scale_min_k4(is + 1, x[i].scales, &sc, &m);
+      const float d2 = d * sc, m2 = mn * m;
+      for (int k = 0; k < 32; k++) {
+        const float p1 = d1 * (float)(q[k] & 0xF), p2 = d2 * (float)(q[k] >> 4);
+        y[j + k] = p1 - m1;
+        y[j + 32 + k] = p2 - m2;
+      }
+    }
+    y += 256;
+  }
+}
+#endif
+
+struct BlockQ80 { uint16_t d; int8_t qs[32]; };
+static_assert(sizeof(BlockQ80) == 34, "block_q8_0 layout");
+#if RW_SIMD_AVX2
 // F16 and Q8_0 rows with F16C/AVX2 (ggml's to_float for these is scalar here); both are exact conversions
 // (half -> float; int8 * d rounded once), so bit-identical to the reference
 static void dequant_f16(const uint8_t* src, float* y, int64_t n) {
@@ -125,8 +186,6 @@ static void dequant_f16(const uint8_t* src, float* y, int64_t n) {
   for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h + i))));
   for (; i < n; i++) y[i] = _cvtsh_ss(h[i]);
 }
-struct BlockQ80 { uint16_t d; int8_t qs[32]; };
-static_assert(sizeof(BlockQ80) == 34, "block_q8_0 layout");
 static void dequant_q80(const uint8_t* src, float* y, int64_t n) {
   const BlockQ80* x = reinterpret_cast<const BlockQ80*>(src);
   for (int64_t i = 0; i < n / 32; i++, y += 32) {
@@ -137,6 +196,40 @@ static void dequant_q80(const uint8_t* src, float* y, int64_t n) {
     }
   }
 }
+
+#elif RW_SIMD_NEON
+// F16 and Q8_0 rows with NEON: exact conversions (half -> float; int8 * d rounded once), as the reference
+static void dequant_f16(const uint8_t* src, float* y, int64_t n) {
+  const uint16_t* h = reinterpret_cast<const uint16_t*>(src);
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) vst1q_f32(y + i, vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(h + i))));
+  for (; i < n; i++) y[i] = f16_to_f32(h[i]);
+}
+static void dequant_q80(const uint8_t* src, float* y, int64_t n) {
+  const BlockQ80* x = reinterpret_cast<const BlockQ80*>(src);
+  for (int64_t i = 0; i < n / 32; i++, y += 32) {
+    const float32x4_t d = vdupq_n_f32(f16_to_f32(x[i].d));
+    for (int k = 0; k < 32; k += 8) {
+      const int16x8_t q = vmovl_s8(vld1_s8(x[i].qs + k));
+      vst1q_f32(y + k, vmulq_f32(vcvtq_f32_s32(vmovl_s16(vget_low_s16(q))), d));
+      vst1q_f32(y + k + 4, vmulq_f32(vcvtq_f32_s32(vmovl_s16(vget_high_s16(q))), d));
+    }
+  }
+}
+#else
+// F16 and Q8_0 rows, plain C++: exact conversions (half -> float; int8 * d rounded once), as the reference
+static void dequant_f16(const uint8_t* src, float* y, int64_t n) {
+  const uint16_t* h = reinterpret_cast<const uint16_t*>(src);
+  for (int64_t i = 0; i < n; i++) y[i] = f16_to_f32(h[i]);
+}
+static void dequant_q80(const uint8_t* src, float* y, int64_t n) {
+  const BlockQ80* x = reinterpret_cast<const BlockQ80*>(src);
+  for (int64_t i = 0; i < n / 32; i++, y += 32) {
+    const float d = f16_to_f32(x[i].d);
+    for (int k = 0; k < 32; k++) y[k] = (float)x[i].qs[k] * d;
+  }
+}
+#endif
 
 // floats of row r, columns [c0, c0 + n) into out; c0 and n are multiples of the type's block size
 static inline const float* row_segment(const Weight& W, int64_t e, int64_t r, int64_t c0, int64_t n, float* out) {
@@ -169,6 +262,7 @@ void dequant_row(const Weight& W, int64_t e, int64_t r, float* out) {
 // dst[j * ldd + i] = src[i * lds + j] for i < rows, j < cols, in 8 x 8 AVX blocks (the packing of activations
 // and gradients into token lanes and back; element-by-element strided stores cost ~1.5 ns each and were 6% of
 // an AttnLRP explanation)
+#if RW_SIMD_AVX2
 static inline void transpose8(__m256 r[8]) {
   const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
   const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
@@ -184,8 +278,11 @@ static inline void transpose8(__m256 r[8]) {
   r[6] = _mm256_permute2f128_ps(s2, s6, 0x31); r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
 }
 
+#endif
+
 static void transpose(const float* src, size_t lds, int64_t rows, int64_t cols, float* dst, size_t ldd) {
   int64_t i = 0;
+#if RW_SIMD_AVX2
   for (; i + 8 <= rows; i += 8) {
     int64_t j = 0;
     for (; j + 8 <= cols; j += 8) {
@@ -197,6 +294,7 @@ static void transpose(const float* src, size_t lds, int64_t rows, int64_t cols, 
     for (; j < cols; j++)
       for (int k = 0; k < 8; k++) dst[j * ldd + i + k] = src[(i + k) * lds + j];
   }
+#endif
   for (; i < rows; i++)
     for (int64_t j = 0; j < cols; j++) dst[j * ldd + i] = src[i * lds + j];
 }
@@ -237,20 +335,42 @@ static const int FCB = 256;  // columns per forward tile (multiple of every bloc
 // is one FMA chain in ascending k starting from its stored value.
 template <int MR, int NV>
 static inline void lane_kernel(const float* w, size_t si, size_t sk, int nk, const float* P, size_t ldp, float* acc, size_t lda) {
-  __m256 a[MR][NV];
+#if RW_SIMD_SCALAR
+  // Without hardware FMA a float a * b + c rounds twice per term; here the accumulators are doubles (the float
+  // product is exact in double: one rounding per term in double, one to float per tile), at least as accurate as
+  // the fused float chain of AVX2/NEON. Measured on gemma3, whose fp16 GELU table turns a last-bit change of a gate
+  // value into a jump of its activation: an unfused float chain put the relevances 10x further from the float64
+  // reference than the AVX2 build (1.7e-4 of max |R| against 1.8e-5), double accumulators 1.0e-5; ~1.5-2x the time
+  // of the float chain. One row x 8 lanes per pass over k (8 doubles stay in registers); each element is one chain in
+  // ascending k, so the blocking changes no bit.
   for (int i = 0; i < MR; i++)
-    for (int v = 0; v < NV; v++) a[i][v] = _mm256_loadu_ps(acc + i * lda + 8 * v);
+    for (int v = 0; v < NV; v++) {
+      double c[8];
+      float* o = acc + i * lda + 8 * v;
+      for (int l = 0; l < 8; l++) c[l] = o[l];
+      for (int k = 0; k < nk; k++) {
+        const double b = w[k * sk + i * si];
+        const float* x = P + k * ldp + 8 * v;
+        for (int l = 0; l < 8; l++) c[l] += b * (double)x[l];
+      }
+      for (int l = 0; l < 8; l++) o[l] = (float)c[l];
+    }
+#else
+  acc8 a[MR][NV];
+  for (int i = 0; i < MR; i++)
+    for (int v = 0; v < NV; v++) a[i][v] = acc_load(acc + i * lda + 8 * v);
   for (int k = 0; k < nk; k++) {
-    __m256 x[NV];
-    for (int v = 0; v < NV; v++) x[v] = _mm256_loadu_ps(P + k * ldp + 8 * v);
+    vf8 x[NV];
+    for (int v = 0; v < NV; v++) x[v] = v_load(P + k * ldp + 8 * v);
     const float* wk = w + k * sk;
     for (int i = 0; i < MR; i++) {
-      const __m256 b = _mm256_broadcast_ss(wk + i * si);
-      for (int v = 0; v < NV; v++) a[i][v] = _mm256_fmadd_ps(b, x[v], a[i][v]);
+      const vf8 b = v_bcast(wk + i * si);
+      for (int v = 0; v < NV; v++) a[i][v] = acc_fmadd(b, x[v], a[i][v]);
     }
   }
   for (int i = 0; i < MR; i++)
-    for (int v = 0; v < NV; v++) _mm256_storeu_ps(acc + i * lda + 8 * v, a[i][v]);
+    for (int v = 0; v < NV; v++) acc_store(acc + i * lda + 8 * v, a[i][v]);
+#endif
 }
 
 // m (<= 6) rows of acc through lane_kernel
@@ -383,9 +503,11 @@ void matmul_bwd(Pool& pool, const Weight& W, int64_t e, const float* G, int64_t 
         for (int64_t t = t0; t < t1 && !nz; t++) {
           const float* gr = G + t * R;
           int64_t r = r0;
+#if RW_SIMD_AVX2
           __m256 m = _mm256_setzero_ps();
           for (; r + 8 <= r1; r += 8) m = _mm256_or_ps(m, _mm256_cmp_ps(_mm256_loadu_ps(gr + r), _mm256_setzero_ps(), _CMP_NEQ_UQ));
           nz = _mm256_movemask_ps(m) != 0;
+#endif
           for (; r < r1 && !nz; r++) nz = gr[r] != 0.f;
         }
         live[(size_t)rb * nblk + bi] = nz;

@@ -2,7 +2,6 @@
 // type traits (to_float) into a small float buffer and used against all tokens at once, so each weight byte
 // is decoded once per product and no dequantized copy of a whole matrix ever exists.
 #pragma once
-#include <immintrin.h>
 
 #include <cmath>
 #include <condition_variable>
@@ -13,6 +12,7 @@
 #include <vector>
 
 #include "model.h"
+#include "simd.h"
 
 namespace rw {
 
@@ -57,21 +57,20 @@ void matmul_fwd_n(Pool& pool, const FwdProduct* ps, int n, const float* X, int64
 // GX[t, c] += sum_r G[t, r] W_e[r, c];  G: [T, R], GX: [T, C] (accumulated). Bit-identical for any thread count:
 // each GX element is summed by one thread in ascending r (threads own column ranges, not row blocks).
 void matmul_bwd(Pool& pool, const Weight& W, int64_t e, const float* G, int64_t T, float* GX);
+// The lane helpers below are written once on simd.h's vf8 (8 float lanes: AVX2, NEON or plain floats, chosen at
+// compile time); the AVX2 build runs the same instructions as before that layer existed. Their names keep the
+// _avx suffix the engine's call sites use.
 // sum_i a[i] b[i] over 8-lane partial sums (a fixed order, so results do not depend on threads); the scalar
 // loop it replaces was a serial chain of adds, 4 cycles each, and made attention ~14% of the forward
 static inline float dot_f32(const float* a, const float* b, int n) {
-  __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+  vf8 s0 = v_zero(), s1 = v_zero();
   int i = 0;
   for (; i + 16 <= n; i += 16) {
-    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
-    s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
+    s0 = v_fmadd(v_load(a + i), v_load(b + i), s0);
+    s1 = v_fmadd(v_load(a + i + 8), v_load(b + i + 8), s1);
   }
-  for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
-  s0 = _mm256_add_ps(s0, s1);
-  __m128 h = _mm_add_ps(_mm256_castps256_ps128(s0), _mm256_extractf128_ps(s0, 1));
-  h = _mm_add_ps(h, _mm_movehl_ps(h, h));
-  h = _mm_add_ss(h, _mm_movehdup_ps(h));
-  float s = _mm_cvtss_f32(h);
+  for (; i + 8 <= n; i += 8) s0 = v_fmadd(v_load(a + i), v_load(b + i), s0);
+  float s = v_hsum(v_add(s0, s1));
   for (; i < n; i++) s += a[i] * b[i];
   return s;
 }
@@ -80,67 +79,66 @@ static inline float dot_f32(const float* a, const float* b, int n) {
 static inline void weighted_rows(const float* a, int64_t ns, const float* V, size_t ldv, float* o, int n) {
   int i = 0;
   for (; i + 32 <= n; i += 32) {
-    __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
+    vf8 c0 = v_zero(), c1 = c0, c2 = c0, c3 = c0;
     for (int64_t s = 0; s < ns; s++) {
-      const __m256 b = _mm256_broadcast_ss(a + s);
+      const vf8 b = v_bcast(a + s);
       const float* v = V + s * ldv + i;
-      c0 = _mm256_fmadd_ps(b, _mm256_loadu_ps(v), c0);
-      c1 = _mm256_fmadd_ps(b, _mm256_loadu_ps(v + 8), c1);
-      c2 = _mm256_fmadd_ps(b, _mm256_loadu_ps(v + 16), c2);
-      c3 = _mm256_fmadd_ps(b, _mm256_loadu_ps(v + 24), c3);
+      c0 = v_fmadd(b, v_load(v), c0);
+      c1 = v_fmadd(b, v_load(v + 8), c1);
+      c2 = v_fmadd(b, v_load(v + 16), c2);
+      c3 = v_fmadd(b, v_load(v + 24), c3);
     }
-    _mm256_storeu_ps(o + i, c0);
-    _mm256_storeu_ps(o + i + 8, c1);
-    _mm256_storeu_ps(o + i + 16, c2);
-    _mm256_storeu_ps(o + i + 24, c3);
+    v_store(o + i, c0);
+    v_store(o + i + 8, c1);
+    v_store(o + i + 16, c2);
+    v_store(o + i + 24, c3);
   }
   for (; i + 8 <= n; i += 8) {
-    __m256 c0 = _mm256_setzero_ps();
-    for (int64_t s = 0; s < ns; s++) c0 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + s), _mm256_loadu_ps(V + s * ldv + i), c0);
-    _mm256_storeu_ps(o + i, c0);
+    vf8 c0 = v_zero();
+    for (int64_t s = 0; s < ns; s++) c0 = v_fmadd(v_bcast(a + s), v_load(V + s * ldv + i), c0);
+    v_store(o + i, c0);
   }
   for (; i < n; i++) {
     float c = 0.f;
+#if RW_SIMD_SCALAR
+    for (int64_t s = 0; s < ns; s++) c = a[s] * V[s * ldv + i] + c;  // as the scalar lanes (a library fmaf is slow)
+#else
     for (int64_t s = 0; s < ns; s++) c = fmaf(a[s], V[s * ldv + i], c);
+#endif
     o[i] = c;
   }
 }
 // e^x on 8 lanes: Cephes' expf (range reduction by ln 2 in two parts, degree-5 polynomial), within 2 ulp of
-// expf for |x| < 88 (1 ulp measured); inputs are clamped to [-88.38, 88.38], a NaN stays NaN (min/max return
-// their second operand when one is NaN)
-static inline __m256 exp_avx(__m256 x) {
-  x = _mm256_min_ps(_mm256_set1_ps(88.3762626647949f), _mm256_max_ps(_mm256_set1_ps(-88.3762626647949f), x));
-  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
-  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
-  p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
-  // 2^n: n in [-128, 128]; split in two factors so 2^128 (x near 88.38) and 2^-127 stay representable
-  const __m256i ni = _mm256_cvtps_epi32(n);
-  const __m256i h = _mm256_srai_epi32(ni, 1);
-  const __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(h, _mm256_set1_epi32(127)), 23));
-  const __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_sub_epi32(ni, h), _mm256_set1_epi32(127)), 23));
-  return _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
+// expf for |x| < 88 (1 ulp measured); inputs are clamped to [-88.38, 88.38], a NaN stays NaN (the clamp's
+// min/max return NaN, or their second operand, when one is NaN)
+static inline vf8 exp_avx(vf8 x) {
+  x = v_min(v_set1(88.3762626647949f), v_max(v_set1(-88.3762626647949f), x));
+  const vf8 n = v_round(v_mul(x, v_set1(1.44269504088896341f)));
+  vf8 r = v_fnmadd(n, v_set1(0.693359375f), x);
+  r = v_fnmadd(n, v_set1(-2.12194440e-4f), r);
+  vf8 p = v_set1(1.9875691500e-4f);
+  p = v_fmadd(p, r, v_set1(1.3981999507e-3f));
+  p = v_fmadd(p, r, v_set1(8.3334519073e-3f));
+  p = v_fmadd(p, r, v_set1(4.1665795894e-2f));
+  p = v_fmadd(p, r, v_set1(1.6666665459e-1f));
+  p = v_fmadd(p, r, v_set1(5.0000001201e-1f));
+  p = v_fmadd(p, v_mul(r, r), v_add(r, v_set1(1.0f)));
+  return v_scale2(p, n);  // p 2^n: n in [-128, 128]
 }
-static inline __m256 sigmoid_avx(__m256 x) {
-  const __m256 one = _mm256_set1_ps(1.0f);
-  return _mm256_div_ps(one, _mm256_add_ps(one, exp_avx(_mm256_sub_ps(_mm256_setzero_ps(), x))));
+static inline vf8 sigmoid_avx(vf8 x) {
+  const vf8 one = v_set1(1.0f);
+  return v_div(one, v_add(one, exp_avx(v_sub(v_zero(), x))));
 }
 // out[i] = f(x[i]) for a lane function f, the tail through a zero-padded vector so every element gets the
 // same arithmetic wherever it sits (the forward's SiLU and the backward's SiLU rule must agree bit for bit)
 template <typename F>
 static inline void map_avx(const float* x, int64_t n, float* out, F f) {
   int64_t i = 0;
-  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, f(_mm256_loadu_ps(x + i)));
+  for (; i + 8 <= n; i += 8) v_store(out + i, f(v_load(x + i)));
   if (i < n) {
     alignas(32) float buf[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     for (int64_t k = i; k < n; k++) buf[k - i] = x[k];
-    _mm256_store_ps(buf, f(_mm256_load_ps(buf)));
+    v_store(buf, f(v_load(buf)));
     for (int64_t k = i; k < n; k++) out[k] = buf[k - i];
   }
 }

@@ -23,6 +23,14 @@ describe('cli lrp', () => {
     expect(Math.abs(o.sum - o.logit)).toBeLessThan(1e-4 * Math.abs(o.logit));
     expect(o.sum).toBeCloseTo(o.relevance.reduce((a: number, b: number) => a + b, 0), 5);
     expect(typeof o.ms).toBe('number');
+    // the engine build that ran (main/lrp/index.ts chooseLrpAddon): AVX2 on this machine's CPUs, NEON on ARM64
+    expect(['avx2', 'neon', 'scalar']).toContain(o.kernels);
+  });
+  it('--json names the portable build when RW_LRP_KERNELS=generic forces it', () => {
+    const r = spawnSync(process.execPath, [path.join(repoRoot, 'node_modules/tsx/dist/cli.mjs'), 'main/cli/index.ts', 'lrp', '--model', stories,
+      '--tokens', '1,403,407', '--json'], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, RW_LRP_KERNELS: 'generic' } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).kernels).toBe(process.arch === 'arm64' ? 'neon' : 'scalar');
   });
   it('--tokens with a string target and contrast; bad target id is a one-line error', () => {
     const r = cli(['lrp', '--model', stories, '--tokens', '1,403,407', '--target', 'a', '--contrast', '378', '--gate', 'detach', '--json']);

@@ -3,7 +3,7 @@ import type { LlamaModel, Token } from 'node-llama-cpp';
 import { inspectHeader } from '../../models/registry';
 import { loadVocabOnly } from '../../models/session';
 import { checkThreads } from '../../models/session-threads';
-import { openLrpModel, type LrpGate, type LrpRule } from '../../lrp/index';
+import { lrpKernels, openLrpModel, type LrpGate, type LrpRule } from '../../lrp/index';
 import { chatTemplateOf, renderChat, textTokenSpans } from '../../protocol/index';
 import { CliUsageError, parseFlags, type CliContext } from '../context';
 
@@ -103,10 +103,11 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
       logit: r.value,
       sum,
       ms: Math.round(ms * 10) / 10,
+      kernels: lrpKernels().kernels,  // the engine build that ran (avx2 | neon | scalar)
     };
     if (ctx.json) ctx.out(JSON.stringify(out));
     else {
-      ctx.out(`target ${r.target} ${JSON.stringify(text(r.target))}${contrast !== undefined ? ` - ${contrast} ${JSON.stringify(text(contrast))}` : ''}: ${rule}${rule === 'cp' ? `/${gate}` : ''} value ${r.value.toFixed(4)}, sum of relevances ${sum.toFixed(4)}, ${out.ms} ms${r.recomputed ? ' (layers recomputed in the backward)' : ''}`);
+      ctx.out(`target ${r.target} ${JSON.stringify(text(r.target))}${contrast !== undefined ? ` - ${contrast} ${JSON.stringify(text(contrast))}` : ''}: ${rule}${rule === 'cp' ? `/${gate}` : ''} value ${r.value.toFixed(4)}, sum of relevances ${sum.toFixed(4)}, ${out.ms} ms, ${out.kernels} kernels${r.recomputed ? ' (layers recomputed in the backward)' : ''}`);
       for (let i = 0; i < tokens.length; i++) ctx.out(`${String(i).padStart(4)} ${String(tokens[i]).padStart(6)} ${r.relevance[i].toFixed(5).padStart(11)}  ${JSON.stringify(text(tokens[i]))}`);
     }
     return 0;
