@@ -40,6 +40,7 @@ beforeAll(async () => {
   const exe = join(dir, 'kernels-check');
   await run('g++', ['-O2', '-std=c++17', '-pthread', '-mavx2', '-mfma', '-mf16c', `-I${join(ROOT, 'native/src')}`,
     `-I${INCLUDE}`, join(ROOT, 'tests/lrp/fixtures/kernels-check.cpp'), join(ROOT, 'native/src/kernels.cpp'),
+    join(ROOT, 'native/src/kernels_int8.cpp'), // kernels.cpp hands products to it when a pool asks for int8
     `-L${LIB_DIR}`, '-l:libggml-base.so', `-Wl,-rpath,${LIB_DIR}`, '-o', exe]);
   report = JSON.parse((await run(exe, [], { encoding: 'utf8' })).stdout) as KernelReport;
 });
