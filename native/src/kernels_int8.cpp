@@ -26,12 +26,14 @@ struct QAct {
   int64_t T = 0, K = 0, Kp = 0, nb = 0, ntb = 0;
   std::vector<int8_t> q;   // [ntb][Kp / 4][8][4]
   std::vector<float> s, z; // [ntb][nb][8]
+  std::vector<int32_t> qsum;  // [ntb][nb][8]: sum of the block's int8 values (the VNNI kernels' offset)
   std::vector<char> live;  // [ntb][nb]: some token's block is nonzero
 };
 
 // A weight tile for the dot kernels: element (i, j) of output row i (forward: weight row; backward: weight
 // column) and reduction index j (block b = j / 32, step k = j % 32 / 4) is byte w[i * wi + (8 b + k) * wk + j % 4];
-// a holds |w| (the unsigned operand of the signed kind); scale and offset of (i, b): s[i * si + b * sb],
+// a holds the unsigned operand of the signed kind: |w| (maddubs, sign moved onto the input) or w + 128 (VNNI,
+// the offset taken off with the input's block sum: sum (w + 128) x - 128 sum x); scale and offset of (i, b): s[i * si + b * sb],
 // o[i * si + b * sb] (o null: no offsets). Value = s * w + o.
 struct KArgs {
   const int8_t* w;
@@ -44,6 +46,7 @@ struct KArgs {
   const int8_t* q[2];                    // per token vector v: the tile's first block in the packed activations
   const float* qs[2];
   const float* qz[2];
+  const int32_t* qi[2];                  // the input's block sums (VNNI, signed kind)
   float* acc;                            // acc + i * lda + 8 * v: 8 token lanes
   size_t lda;
 };
@@ -56,9 +59,11 @@ static inline int32_t ld32(const void* p) {
 
 // ---------------------------------------------------------------- dot kernels
 // acc[i][lanes of v] += sum_b (isum(i, b, lane) * (qs * s[i, b]) [+ o[i, b] * qz]) in ascending b, where isum is the
-// exact integer dot product of the block. U4: w in [0, 15] (unsigned operand as is); else signed w, unsigned
-// operand |w| and the sign moved onto the activation (ggml's mul_sum_i8_pairs): |w| <= 128, |x| <= 127, so a
-// maddubs pair is at most 32512 and never saturates; U4 pairs are at most 3810, so 8 steps add up in int16.
+// exact integer dot product of the block. U4: w in [0, 15] (unsigned operand as is); else signed w: with maddubs
+// the unsigned operand is |w| and the sign moves onto the input (ggml's mul_sum_i8_pairs): |w| <= 128, |x| <= 127,
+// so a pair is at most 32512 and never saturates; U4 pairs are at most 3810, so 8 steps add up in int16. VNNI
+// (dpbusd, no intermediate saturation) takes w + 128 and subtracts 128 x the input's block sum: one instruction a
+// step instead of four. All of these are the same exact integer, so every path gives the same bits.
 template <int MR, int NV, bool U4>
 static void dot_scalar(const KArgs& A) {
   for (int i = 0; i < MR; i++)
@@ -82,7 +87,7 @@ static void dot_scalar(const KArgs& A) {
 
 #if defined(__AVX2__)
 // The x86 kernels share one body; DOT accumulates one step, FIN turns a block's accumulator into 8 int32 lanes.
-#define RW_INT8_KERNEL(NAME, ATTR, DOT_U4, DOT_S8, FIN_U4)                                                   \
+#define RW_INT8_KERNEL(NAME, ATTR, DOT_U4, DOT_S8, FIN_U4, FIN_S8)                                                   \
   template <int MR, int NV, bool U4>                                                                          \
   ATTR static void NAME(const KArgs& A) {                                                                     \
     const __m256i ones = _mm256_set1_epi16(1);                                                                \
@@ -105,14 +110,14 @@ static void dot_scalar(const KArgs& A) {
             for (int v = 0; v < NV; v++) s[i][v] = DOT_U4(s[i][v], wb, x[v]);                                 \
           } else {                                                                                            \
             const __m256i ub = _mm256_set1_epi32(ld32(A.a + i * A.wi + off));                                 \
-            for (int v = 0; v < NV; v++) s[i][v] = DOT_S8(s[i][v], ub, _mm256_sign_epi8(x[v], wb));          \
+            for (int v = 0; v < NV; v++) s[i][v] = DOT_S8(s[i][v], ub, x[v], wb);                             \
           }                                                                                                   \
         }                                                                                                     \
       }                                                                                                       \
       for (int i = 0; i < MR; i++) {                                                                          \
         const __m256 sc = _mm256_set1_ps(A.s[i * A.si + b * A.sb]);                                           \
         for (int v = 0; v < NV; v++) {                                                                        \
-          const __m256i is = U4 ? FIN_U4(s[i][v]) : s[i][v];                                                  \
+          const __m256i is = U4 ? FIN_U4(s[i][v]) : FIN_S8(s[i][v], v);                                       \
           const __m256 p = _mm256_mul_ps(_mm256_loadu_ps(A.qs[v] + 8 * b), sc);                               \
           f[i][v] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(is), p, f[i][v]);                                      \
           if (A.o)                                                                                            \
@@ -127,17 +132,24 @@ static void dot_scalar(const KArgs& A) {
 // AVX2: maddubs gives int16 pairs; U4 adds 8 steps of them in int16 (at most 8 x 3810) and widens once per
 // block, the signed kind widens every step (pairs up to 32512)
 #define RW_AVX2_U4(s, w, x) _mm256_add_epi16(s, _mm256_maddubs_epi16(w, x))
-#define RW_AVX2_S8(s, u, x) _mm256_add_epi32(s, _mm256_madd_epi16(_mm256_maddubs_epi16(u, x), ones))
+#define RW_AVX2_S8(s, u, x, w) _mm256_add_epi32(s, _mm256_madd_epi16(_mm256_maddubs_epi16(u, _mm256_sign_epi8(x, w)), ones))
 #define RW_AVX2_FIN(s) _mm256_madd_epi16(s, ones)
-RW_INT8_KERNEL(dot_avx2, , RW_AVX2_U4, RW_AVX2_S8, RW_AVX2_FIN)
+#define RW_AVX2_FIN_S8(s, v) (s)
+RW_INT8_KERNEL(dot_avx2, , RW_AVX2_U4, RW_AVX2_S8, RW_AVX2_FIN, RW_AVX2_FIN_S8)
 // VNNI: dpbusd adds the four u8 x s8 products of each lane into int32 with no intermediate saturation, the same
 // integers as maddubs + madd when maddubs does not saturate (never here)
 #define RW_VNNI_FIN(s) (s)
+#define RW_VNNI_FIN_S8(s, v) _mm256_sub_epi32(s, _mm256_slli_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(A.qi[v] + 8 * b)), 7))
 #define RW_AVXVNNI_DOT(s, u, x) _mm256_dpbusd_avx_epi32(s, u, x)
-RW_INT8_KERNEL(dot_avxvnni, __attribute__((target("avx2,fma,avxvnni"))), RW_AVXVNNI_DOT, RW_AVXVNNI_DOT, RW_VNNI_FIN)
+#define RW_AVXVNNI_S8(s, u, x, w) _mm256_dpbusd_avx_epi32(s, u, x)
+RW_INT8_KERNEL(dot_avxvnni, __attribute__((target("avx2,fma,avxvnni"))), RW_AVXVNNI_DOT, RW_AVXVNNI_S8, RW_VNNI_FIN, RW_VNNI_FIN_S8)
 #define RW_AVX512VNNI_DOT(s, u, x) _mm256_dpbusd_epi32(s, u, x)
+#define RW_AVX512VNNI_S8(s, u, x, w) _mm256_dpbusd_epi32(s, u, x)
 RW_INT8_KERNEL(dot_avx512vnni, __attribute__((target("avx2,fma,avx512f,avx512vl,avx512vnni"))), RW_AVX512VNNI_DOT,
-               RW_AVX512VNNI_DOT, RW_VNNI_FIN)
+               RW_AVX512VNNI_S8, RW_VNNI_FIN, RW_VNNI_FIN_S8)
+static inline bool offset_u8(Int8Isa isa) { return isa == Int8Isa::AvxVnni || isa == Int8Isa::Avx512Vnni; }
+#else
+static inline bool offset_u8(Int8Isa) { return false; }
 #endif
 
 #if defined(__ARM_NEON) && !defined(__AVX2__)
@@ -280,7 +292,7 @@ static const int MR = 4;  // output rows per kernel call
 // ---------------------------------------------------------------- activation quantization
 // one token's block of 32 (n <= 32 values, the rest zero): scale amax / 127, values round(x * 127 / amax) (ties to
 // even, as _mm256_round_ps), packed into the token's lane of the 8 steps at dst (+ 32 per step)
-static void quant_block_scalar(const float* x, int n, int8_t* dst, float* s, float* z) {
+static void quant_block_scalar(const float* x, int n, int8_t* dst, float* s, float* z, int32_t* qs) {
   float amax = 0.f;
   for (int i = 0; i < n; i++) amax = std::max(amax, std::fabs(x[i]));
   const float inv = amax > 0.f ? 127.f / amax : 0.f;
@@ -292,14 +304,15 @@ static void quant_block_scalar(const float* x, int n, int8_t* dst, float* s, flo
   }
   *s = amax / 127.f;
   *z = *s * (float)sum;
+  *qs = sum;
 }
 
 #if defined(__AVX2__)
-static void quant_block_avx2(const float* x, int n, int8_t* dst, float* s, float* z) {
+static void quant_block_avx2(const float* x, int n, int8_t* dst, float* s, float* z, int32_t* qs) {
   if (n < 32) {
     alignas(32) float buf[32] = {};
     std::memcpy(buf, x, sizeof(float) * n);
-    quant_block_avx2(buf, 32, dst, s, z);
+    quant_block_avx2(buf, 32, dst, s, z, qs);
     return;
   }
   const __m256 sign = _mm256_set1_ps(-0.0f);
@@ -329,7 +342,8 @@ static void quant_block_avx2(const float* x, int n, int8_t* dst, float* s, float
   t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0x4E));
   t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0xB1));
   *s = amax / 127.f;
-  *z = *s * (float)_mm_cvtsi128_si32(t);
+  *qs = _mm_cvtsi128_si32(t);
+  *z = *s * (float)*qs;
 }
 #endif
 
@@ -343,6 +357,7 @@ static void quantize_acts(Pool& pool, Int8Isa isa, const float* X, int64_t T, in
   a.q.assign((size_t)a.ntb * a.Kp * 8, 0);
   a.s.assign((size_t)a.ntb * a.nb * 8, 0.f);
   a.z.assign((size_t)a.ntb * a.nb * 8, 0.f);
+  a.qsum.assign((size_t)a.ntb * a.nb * 8, 0);
   a.live.assign((size_t)a.ntb * a.nb, 0);
   pool.run([&](int ith, int nth) {
     const int64_t t0 = T * ith / nth, t1 = T * (ith + 1) / nth;
@@ -353,11 +368,12 @@ static void quantize_acts(Pool& pool, Int8Isa isa, const float* X, int64_t T, in
         int8_t* dst = a.q.data() + (size_t)tb * a.Kp * 8 + (size_t)b * 256 + 4 * l;
         float* s = &a.s[((size_t)tb * a.nb + b) * 8 + l];
         float* z = &a.z[((size_t)tb * a.nb + b) * 8 + l];
+        int32_t* qs = &a.qsum[((size_t)tb * a.nb + b) * 8 + l];
 #if defined(__AVX2__)
-        if (isa != Int8Isa::Scalar) quant_block_avx2(X + t * K + 32 * b, n, dst, s, z);
+        if (isa != Int8Isa::Scalar) quant_block_avx2(X + t * K + 32 * b, n, dst, s, z, qs);
         else
 #endif
-          quant_block_scalar(X + t * K + 32 * b, n, dst, s, z);
+          quant_block_scalar(X + t * K + 32 * b, n, dst, s, z, qs);
       }
     }
   });
@@ -408,7 +424,8 @@ bool int8_takes(ggml_type t) {
 }
 
 // symmetric int8 of n floats in blocks of 32 (scale amax / 127), the same rounding as the activations
-static void requant_row(const float* f, int64_t n, int8_t* w, uint8_t* a, float* s, float* o) {
+static inline uint8_t unsigned_operand(int8_t w, bool off) { return off ? (uint8_t)(w + 128) : (uint8_t)std::abs((int)w); }
+static void requant_row(const float* f, int64_t n, int8_t* w, uint8_t* a, float* s, float* o, bool off) {
   for (int64_t b = 0; b < n / 32; b++) {
     float amax = 0.f;
     for (int i = 0; i < 32; i++) amax = std::max(amax, std::fabs(f[32 * b + i]));
@@ -416,7 +433,7 @@ static void requant_row(const float* f, int64_t n, int8_t* w, uint8_t* a, float*
     for (int i = 0; i < 32; i++) {
       const int8_t q = (int8_t)std::nearbyint(f[32 * b + i] * inv);
       w[32 * b + i] = q;
-      a[32 * b + i] = (uint8_t)std::abs((int)q);
+      a[32 * b + i] = unsigned_operand(q, off);
     }
     s[b] = amax / 127.f;
     o[b] = 0.f;
@@ -426,7 +443,7 @@ static void requant_row(const float* f, int64_t n, int8_t* w, uint8_t* a, float*
 // columns [c0, c0 + n) of row r as int8 blocks of 32 (w; |w| in a unless U4), scale s and offset o per block
 // (value = s * w + o); fbuf: n floats of scratch for the requantized types
 static void decode_row_int8(const Weight& W, int64_t e, int64_t r, int64_t c0, int64_t n, int8_t* w, uint8_t* a,
-                            float* s, float* o, float* fbuf) {
+                            float* s, float* o, float* fbuf, bool off) {
   const uint8_t* row = W.row(e, r);
   switch (W.type) {
     case GGML_TYPE_Q4_K: {
@@ -469,14 +486,14 @@ static void decode_row_int8(const Weight& W, int64_t e, int64_t r, int64_t c0, i
       for (int64_t bi = 0; bi < n / 32; bi++, w += 32, a += 32) {
         s[bi] = fp16(x[bi].d);
         o[bi] = 0.f;
-        for (int k = 0; k < 32; k++) { w[k] = x[bi].qs[k]; a[k] = (uint8_t)std::abs((int)x[bi].qs[k]); }
+        for (int k = 0; k < 32; k++) { w[k] = x[bi].qs[k]; a[k] = unsigned_operand(x[bi].qs[k], off); }
       }
       return;
     }
     default: {
       const int64_t bs = ggml_blck_size(W.type);
       ggml_get_type_traits(W.type)->to_float(row + (c0 / bs) * ggml_type_size(W.type), fbuf, n);
-      requant_row(fbuf, n, w, a, s, o);
+      requant_row(fbuf, n, w, a, s, o, off);
       return;
     }
   }
@@ -530,7 +547,7 @@ bool matmul_fwd_n_int8(Pool& pool, const FwdProduct* ps, int n, const float* X, 
         const int64_t cw = std::min<int64_t>(FCB, C - c0), nbt = cw / 32;
         for (int r = 0; r < nr; r++)
           decode_row_int8(*P.W, P.e, r0 + r, c0, cw, w.data() + (size_t)r * cw, a.data() + (size_t)r * cw,
-                          s.data() + (size_t)r * nbt, o.data() + (size_t)r * nbt, fbuf.data());
+                          s.data() + (size_t)r * nbt, o.data() + (size_t)r * nbt, fbuf.data(), offset_u8(isa));
         for (int64_t tb = 0; tb < xa.ntb; tb += 2) {
           const int nv = (int)std::min<int64_t>(2, xa.ntb - tb);
           KArgs A;
@@ -543,6 +560,7 @@ bool matmul_fwd_n_int8(Pool& pool, const FwdProduct* ps, int n, const float* X, 
             A.q[v] = xa.q.data() + (size_t)(tb + v) * xa.Kp * 8 + (size_t)c0 * 8;
             A.qs[v] = xa.s.data() + ((size_t)(tb + v) * xa.nb + c0 / 32) * 8;
             A.qz[v] = xa.z.data() + ((size_t)(tb + v) * xa.nb + c0 / 32) * 8;
+            A.qi[v] = xa.qsum.data() + ((size_t)(tb + v) * xa.nb + c0 / 32) * 8;
           }
           for (int r = 0; r < nr; r += MR) {
             A.w = w.data() + (size_t)r * cw;
@@ -575,7 +593,7 @@ static const int BRT = 128;
 
 // floats of rows [0, nr) (row i at f + i * ldf, columns [0, cw)) -> int8 per 32 rows of each column: w, a at
 // ((8 b + k) * cw + c) * 4 + j for row 32 b + 4 k + j, scale s[b * cw + c]; nr, cw multiples of 32 and 8
-static void requant_cols_scalar(const float* f, size_t ldf, int nr, int cw, int8_t* w, uint8_t* a, float* s) {
+static void requant_cols_scalar(const float* f, size_t ldf, int nr, int cw, int8_t* w, uint8_t* a, float* s, bool off) {
   for (int b = 0; b < nr / 32; b++)
     for (int c = 0; c < cw; c++) {
       float amax = 0.f;
@@ -585,14 +603,15 @@ static void requant_cols_scalar(const float* f, size_t ldf, int nr, int cw, int8
         const int8_t q = (int8_t)std::nearbyint(f[(size_t)(32 * b + r) * ldf + c] * inv);
         const size_t at = ((size_t)(8 * b + r / 4) * cw + c) * 4 + r % 4;
         w[at] = q;
-        a[at] = (uint8_t)std::abs((int)q);
+        a[at] = unsigned_operand(q, off);
       }
       s[(size_t)b * cw + c] = amax / 127.f;
     }
 }
 
 #if defined(__AVX2__)
-static void requant_cols_avx2(const float* f, size_t ldf, int nr, int cw, int8_t* w, uint8_t* a, float* s) {
+static void requant_cols_avx2(const float* f, size_t ldf, int nr, int cw, int8_t* w, uint8_t* a, float* s, bool off) {
+  const __m256i x80 = _mm256_set1_epi8((char)0x80);
   const __m256 sign = _mm256_set1_ps(-0.0f), c127 = _mm256_set1_ps(127.f), zero = _mm256_setzero_ps();
   const __m256i shuf = _mm256_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15,
                                         0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
@@ -614,7 +633,7 @@ static void requant_cols_avx2(const float* f, size_t ldf, int nr, int cw, int8_t
             _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3])), shuf);
         const size_t at = ((size_t)(8 * b + k) * cw + c) * 4;
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(w + at), p);
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(a + at), _mm256_abs_epi8(p));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(a + at), off ? _mm256_xor_si256(p, x80) : _mm256_abs_epi8(p));
       }
     }
 }
@@ -710,10 +729,10 @@ bool matmul_bwd_int8(Pool& pool, const Weight& W, int64_t e, const float* G, int
         for (int r = 0; r < nrv; r++) decode_row_f32(isa, W, e, r0 + r, c0, cw, f.data() + (size_t)r * cw);
         std::fill(f.begin() + (size_t)nrv * cw, f.begin() + (size_t)nr * cw, 0.f);
 #if defined(__AVX2__)
-        if (isa != Int8Isa::Scalar) requant_cols_avx2(f.data(), (size_t)cw, nr, cw, w.data(), a.data(), s.data());
+        if (isa != Int8Isa::Scalar) requant_cols_avx2(f.data(), (size_t)cw, nr, cw, w.data(), a.data(), s.data(), offset_u8(isa));
         else
 #endif
-          requant_cols_scalar(f.data(), (size_t)cw, nr, cw, w.data(), a.data(), s.data());
+          requant_cols_scalar(f.data(), (size_t)cw, nr, cw, w.data(), a.data(), s.data(), offset_u8(isa));
         for (int64_t tb = 0; tb < ga.ntb; tb += 2) {
           const int nv = (int)std::min<int64_t>(2, ga.ntb - tb);
           if (!lv[tb] && (nv == 1 || !lv[tb + 1])) continue;
@@ -728,6 +747,7 @@ bool matmul_bwd_int8(Pool& pool, const Weight& W, int64_t e, const float* G, int
             A.q[v] = ga.q.data() + (size_t)(tb + v) * Rp * 8 + (size_t)r0 * 8;
             A.qs[v] = ga.s.data() + ((size_t)(tb + v) * ga.nb + b0) * 8;
             A.qz[v] = nullptr;
+            A.qi[v] = ga.qsum.data() + ((size_t)(tb + v) * ga.nb + b0) * 8;
           }
           for (int c = 0; c < cw; c += MR) {
             A.w = w.data() + (size_t)c * 4;
