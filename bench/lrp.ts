@@ -267,22 +267,28 @@ const e2 = (x: number) => x.toExponential(1);
  * The int8 run explains the float32 run's target token.
  */
 async function precisionTable(): Promise<void> {
-  const rows: string[][] = [['model', 'tokens', 'precision', 'fwd ms', 'fwd+LRP ms', 'f32/int8 (fwd+LRP)', 'rel-L2 vs f32', 'rel-L2 vs float64', 'conservation gap']];
+  const rows: string[][] = [['model', 'tokens', 'precision', 'fwd ms', 'fwd+LRP ms', 'f32/int8 (fwd+LRP)', 'fwd+LRP CPU s', 'f32/int8 (CPU)', 'rel-L2 vs f32', 'rel-L2 vs float64', 'conservation gap']];
   const measure = async (name: string, file: string, toks: number[], reps: number, ref?: RefModel) => {
     const m = openLrpModel(file, { threads: THREADS });
     try {
       const best: Record<LrpPrecision, Attribution | undefined> = { f32: undefined, int8: undefined };
       const total: Record<LrpPrecision, number> = { f32: Infinity, int8: Infinity };
       const fwd: Record<LrpPrecision, number> = { f32: Infinity, int8: Infinity };
+      // CPU seconds of the process (all engine threads) per explanation: less sensitive to other processes than
+      // wall time when the machine is shared
+      const cpu: Record<LrpPrecision, number> = { f32: Infinity, int8: Infinity };
       let target: number | undefined;
       for (let i = 0; i <= reps; i++) {
         for (const precision of ['f32', 'int8'] as const) {
+          const c0 = process.cpuUsage();
           const r = await m.attribute({ tokens: toks, rule: 'cp', precision, target });
+          const c = process.cpuUsage(c0);
           target ??= r.target;
           best[precision] = r;
           if (i === 0 && reps > 0) continue; // warm-up (page cache, mapping)
           total[precision] = Math.min(total[precision], r.timings.totalMs);
           fwd[precision] = Math.min(fwd[precision], r.timings.forwardMs);
+          cpu[precision] = Math.min(cpu[precision], (c.user + c.system) / 1e6);
         }
       }
       const rf = ref ? reference(ref, toks, { target: target!, rule: 'cp', gate: 'half' }) : undefined;
@@ -290,6 +296,7 @@ async function precisionTable(): Promise<void> {
         const r = best[p]!;
         rows.push([
           name, String(toks.length), p, fwd[p].toFixed(0), total[p].toFixed(0), p === 'int8' ? (total.f32 / total.int8).toFixed(2) : '',
+          cpu[p].toFixed(2), p === 'int8' ? (cpu.f32 / cpu.int8).toFixed(2) : '',
           p === 'int8' ? e2(relL2(r.relevance, best.f32!.relevance)) : '', rf ? e2(relL2(r.relevance, rf.relevance)) : '-', e2(gap(r)),
         ]);
         console.log(`  ${rows[rows.length - 1].join(' | ')}`); // as measured (the 7B rows take minutes)

@@ -489,7 +489,9 @@ static void decode_row_int8(const Weight& W, int64_t e, int64_t r, int64_t c0, i
       for (int64_t bi = 0; bi < n / 32; bi++, w += 32, a += 32) {
         s[bi] = fp16(x[bi].d);
         o[bi] = 0.f;
-        for (int k = 0; k < 32; k++) { w[k] = x[bi].qs[k]; a[k] = unsigned_operand(x[bi].qs[k], off); }
+        std::memcpy(w, x[bi].qs, 32);
+        if (off) for (int k = 0; k < 32; k++) a[k] = (uint8_t)(x[bi].qs[k] ^ 0x80);  // w + 128 (VNNI)
+        else for (int k = 0; k < 32; k++) a[k] = (uint8_t)(x[bi].qs[k] < 0 ? -x[bi].qs[k] : x[bi].qs[k]);
       }
       return;
     }
