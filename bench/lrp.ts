@@ -3,15 +3,21 @@
 // the engine work, and the engine's forward against node-llama-cpp's evaluation of the same tokens (same run,
 // same machine, 2 threads each); also forward + AttnLRP backward. Then the same sizes in the qwen3 and gemma3
 // layouts (Q4_K) next to llama: LRP/fwd and AttnLRP/fwd per architecture (`npm run bench -- lrp --archs`: only
-// that table). Models are cached under .cache/bench-lrp/,
+// that table). Then precision f32 against int8 (`npm run bench -- lrp --precision`: only that table; see
+// precisionTable below), ending with the Llama-2-7B-shaped Q4_K model (bench/model-7b.ts) at 150 tokens.
+// Models are cached under .cache/bench-lrp/,
 // named by a hash of everything that determines their bytes, so reruns reuse them and any change regenerates.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getLlama, type ControlledEvaluateInputItem, type Token } from 'node-llama-cpp';
-import { lrpKernels, openLrpModel } from '../main/lrp/index';
+import { lrpKernels, openLrpModel, type Attribution, type LrpPrecision } from '../main/lrp/index';
+import { generateModelSync } from '../main/gguf/generate';
+import { RefModel, reference } from '../tests/lrp/reference';
+import { ensureModel7b } from './model-7b';
 import { quantize } from '../main/gguf/quant/index';
 import { GgmlType as G } from '../main/gguf/quant/types';
 import { copiedVocab } from '../main/gguf/vocab';
@@ -178,6 +184,10 @@ async function main(): Promise<void> {
   const recompute: string[][] = [['type', 'fwd ms', 'fwd+LRP ms', 'LRP/fwd', 'saved MiB (save)', 'saved MiB (recompute)', 'engine RSS MiB (save)', 'engine RSS MiB (recompute)']];
   const rows: string[][] = [['type', 'file MiB', 'fwd ms', 'fwd+LRP ms', 'LRP/fwd', 'fwd+attn ms', 'attn/fwd', 'fwd tok/s', 'LRP tok/s', 'peak RSS MiB', 'engine RSS MiB', 'engine/(file+act)', 'fwd ms (paired)', 'llama.cpp ms (paired)', 'fwd/llama.cpp']];
   const archsOnly = process.argv.includes('--archs');
+  if (process.argv.includes('--precision')) {
+    await llama.dispose();
+    return precisionTable();
+  }
   for (const [name, type] of archsOnly ? [] : ([['F16', G.F16], ['Q8_0', G.Q8_0], ['Q4_K', G.Q4_K]] as const)) {
     const { file, generatedMs } = cachedModel(name, type);
     console.log(generatedMs === undefined ? `cached ${path.relative(root, file)}` : `generated ${path.relative(root, file)} in ${(generatedMs / 1000).toFixed(1)} s`);
@@ -225,10 +235,6 @@ async function main(): Promise<void> {
     archs.push([arch, e.fwd.toFixed(0), e.lrp.toFixed(0), (e.lrp / e.fwd).toFixed(2), e.attn.toFixed(0), (e.attn / e.fwd).toFixed(2)]);
   }
   await llama.dispose();
-  const table = (t: string[][]) => {
-    const w = t[0].map((_, i) => Math.max(...t.map((r) => r[i].length)));
-    for (const r of t) console.log(r.map((x, i) => x.padStart(w[i])).join('  '));
-  };
   if (!archsOnly) printMain();
   function printMain() {
     table(rows);
@@ -239,6 +245,84 @@ async function main(): Promise<void> {
   }
   console.log('\narchitectures: the same sizes as qwen3 (q/k norms) and gemma3 (q/k norms, post-norms, GELU, 5 of 6 layers with a 32-token window), Q4_K:');
   table(archs);
+  if (!archsOnly) await precisionTable();
+}
+
+const table = (t: string[][]) => {
+  const w = t[0].map((_, i) => Math.max(...t.map((r) => r[i].length)));
+  for (const r of t) console.log(r.map((x, i) => x.padStart(w[i])).join('  '));
+};
+const relL2 = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  let num = 0, den = 0;
+  for (let i = 0; i < a.length; i++) { num += (a[i] - b[i]) ** 2; den += b[i] ** 2; }
+  return Math.sqrt(num / den);
+};
+const gap = (r: Attribution) => Math.abs(r.relevance.reduce((s, x) => s + x, 0) - r.value) / Math.abs(r.value);
+const e2 = (x: number) => x.toExponential(1);
+
+/**
+ * Precision f32 against int8 (8-bit products on quantized weights), CP-LRP (gate half), 2 threads, in one process:
+ * the two precisions alternate (f32, int8, f32, ...; best of `reps` each after a warm-up of each), so a change of
+ * load hits both and their ratio is meaningful on a busy machine. Errors: rel-L2 = ||R - R_ref|| / ||R_ref|| of
+ * the token relevances against the float32 path and (on a model small enough for it) against the float64
+ * reference (tests/lrp/reference.ts); conservation gap = |sum R - logit| / |logit| of the path's own logit.
+ * The int8 run explains the float32 run's target token.
+ */
+async function precisionTable(): Promise<void> {
+  const rows: string[][] = [['model', 'tokens', 'precision', 'fwd ms', 'fwd+LRP ms', 'f32/int8 (fwd+LRP)', 'fwd+LRP CPU s', 'f32/int8 (CPU)', 'rel-L2 vs f32', 'rel-L2 vs float64', 'conservation gap']];
+  const measure = async (name: string, file: string, toks: number[], reps: number, ref?: RefModel) => {
+    const m = openLrpModel(file, { threads: THREADS });
+    try {
+      const best: Record<LrpPrecision, Attribution | undefined> = { f32: undefined, int8: undefined };
+      const total: Record<LrpPrecision, number> = { f32: Infinity, int8: Infinity };
+      const fwd: Record<LrpPrecision, number> = { f32: Infinity, int8: Infinity };
+      // CPU seconds of the process (all engine threads) per explanation: less sensitive to other processes than
+      // wall time when the machine is shared
+      const cpu: Record<LrpPrecision, number> = { f32: Infinity, int8: Infinity };
+      let target: number | undefined;
+      for (let i = 0; i <= reps; i++) {
+        for (const precision of ['f32', 'int8'] as const) {
+          const c0 = process.cpuUsage();
+          const r = await m.attribute({ tokens: toks, rule: 'cp', precision, target });
+          const c = process.cpuUsage(c0);
+          target ??= r.target;
+          best[precision] = r;
+          if (i === 0 && reps > 0) continue; // warm-up (page cache, mapping)
+          total[precision] = Math.min(total[precision], r.timings.totalMs);
+          fwd[precision] = Math.min(fwd[precision], r.timings.forwardMs);
+          cpu[precision] = Math.min(cpu[precision], (c.user + c.system) / 1e6);
+        }
+      }
+      const rf = ref ? reference(ref, toks, { target: target!, rule: 'cp', gate: 'half' }) : undefined;
+      for (const p of ['f32', 'int8'] as const) {
+        const r = best[p]!;
+        rows.push([
+          name, String(toks.length), p, fwd[p].toFixed(0), total[p].toFixed(0), p === 'int8' ? (total.f32 / total.int8).toFixed(2) : '',
+          cpu[p].toFixed(2), p === 'int8' ? (cpu.f32 / cpu.int8).toFixed(2) : '',
+          p === 'int8' ? e2(relL2(r.relevance, best.f32!.relevance)) : '', rf ? e2(relL2(r.relevance, rf.relevance)) : '-', e2(gap(r)),
+        ]);
+        console.log(`  ${rows[rows.length - 1].join(' | ')}`); // as measured (the 7B rows take minutes)
+      }
+    } finally {
+      m.close();
+    }
+  };
+  mkdirSync(cacheDir, { recursive: true });
+  // float64 reference: a llama small enough for it (4 layers, d 512, FFN 1536, 512-token vocabulary, 64 tokens)
+  const refFile = path.join(cacheDir, 'precision-ref-q4k.gguf'); // any such file will do: the reference reads it too
+  if (!existsSync(refFile)) generateModelSync({ path: refFile, arch: 'llama', weightType: 'Q4_K', nLayer: 4, nEmbd: 512, nHead: 8, nHeadKv: 8, nFf: 1536, contextLength: 128, vocab: { path: stories } });
+  const toks64 = tokens.slice(0, 64);
+  await measure('llama 4L d512 Q4_K (reference)', refFile, toks64, 2, new RefModel(refFile));
+  for (const [name, type] of [['Q8_0', G.Q8_0], ['Q4_K', G.Q4_K]] as const) {
+    await measure(`bench-100M ${name}`, cachedModel(name, type).file, tokens, 2);
+  }
+  // the issue's target: Llama-2-7B-shaped Q4_K, 150 tokens, 2 threads, forward + CP-LRP <= 15 s (quiet machine)
+  const file7b = ensureModel7b({ log: console.log });
+  const toks150 = Array.from({ length: 150 }, (_, i) => (i === 0 ? 1 : 3 + ((i * 997) % 31000)));
+  await measure('llama2-7B shape Q4_K', file7b, toks150, 1);
+  console.log(`\nprecision (CP-LRP, gate half, ${THREADS} threads; f32 and int8 alternating in one process, best of the runs after a warm-up; load average at the end ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores):`);
+  table(rows);
+  console.log('rel-L2 = ||R - R_ref|| / ||R_ref|| over the tokens; conservation gap = |sum R - logit| / |logit| (the path\'s own logit); int8 explains the f32 run\'s target');
 }
 
 await main();

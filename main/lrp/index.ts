@@ -9,6 +9,9 @@ import { fileURLToPath } from 'node:url';
 
 export type LrpRule = 'cp' | 'attn';
 export type LrpGate = 'half' | 'detach';
+/** arithmetic of the weight products: float32, or 8-bit integers on quantized weights (native/README.md) */
+export type LrpPrecision = 'f32' | 'int8';
+export const LRP_PRECISIONS: readonly LrpPrecision[] = ['f32', 'int8'];
 
 export interface LrpModelInfo {
   arch: string;
@@ -54,6 +57,12 @@ export interface AttributionOptions {
    * with the figures (tokens, GiB needed and available) before anything is allocated.
    */
   memoryLimit?: number;
+  /**
+   * `f32` (default): float32 products. `int8`: products with quantized weights (Q4_K, Q8_0, ...) in 8-bit
+   * integers, the input quantized per block of 32 as llama.cpp does (faster; its error against float32 is
+   * measured by `npm run bench -- lrp`); float weights (F32, F16, BF16) stay float32.
+   */
+  precision?: LrpPrecision;
   onProgress?: (p: LrpProgress) => void;
   signal?: AbortSignal;
 }
@@ -108,7 +117,7 @@ interface NativeAddon {
     tokens: Int32Array,
     progress: ((d: number, t: number, p: string) => void) | undefined,
     cancel: Int32Array,
-    opts: { target: number; contrast: number; rule: number; gate: number; checkpoint: number; memoryLimit: number },
+    opts: { target: number; contrast: number; rule: number; gate: number; checkpoint: number; memoryLimit: number; precision: number },
   ): Promise<NativeResultExplain>;
   version(): { ggml: string; commit: string; headersVersion: string; builtAgainstCommit: string };
   checkGgml(builtVersion: string, builtCommit: string, libVersion: string, libCommit: string): string | null;
@@ -272,6 +281,10 @@ export class LrpModel {
     if (typeof memoryLimit !== 'number' || !Number.isFinite(memoryLimit) || memoryLimit < 0) {
       throw new RangeError(`memoryLimit must be a positive number of bytes, got ${String(o.memoryLimit)}`);
     }
+    const precision = o.precision ?? 'f32';
+    if (!LRP_PRECISIONS.includes(precision)) {
+      throw new RangeError(`precision must be 'f32' or 'int8', got ${String(o.precision)}`);
+    }
     const tokens = toTokens(o.tokens, 'attribute');
     const target = checkId(o.target, 'target', this.info.nVocab);
     const contrast = checkId(o.contrast, 'contrast', this.info.nVocab);
@@ -291,6 +304,7 @@ export class LrpModel {
         gate: gate === 'detach' ? 1 : 0,
         checkpoint,
         memoryLimit,
+        precision: precision === 'int8' ? 1 : 0,
       });
       return {
         relevance: r.relevance,

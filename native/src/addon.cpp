@@ -315,6 +315,8 @@ napi_value start_job(napi_env env, napi_value* argv, size_t argc, bool is_explai
     j->req.checkpoint = ck == 0 || ck == 1 ? ck : -1;
     const double mem = get_num("memoryLimit", 0);  // bytes; 0: physical memory (validated in main/lrp)
     if (mem > 0) j->req.memory_limit = mem;
+    // 0 float32, 1 int8 (validated in main/lrp)
+    j->req.precision = get_i("precision", 0) == 1 ? Precision::Int8 : Precision::F32;
   }
   napi_value promise, name;
   CHECK(napi_create_promise(env, &j->deferred, &promise));

@@ -552,8 +552,9 @@ void Model::forward_layer(FwdCtx& cx, int l, std::vector<float>& x, SavedLayer* 
 // either every layer's activations or (checkpoint) only each layer's input, from which the backward recomputes
 // one layer at a time.
 void Model::run_blocks(const std::vector<int32_t>& tokens, std::vector<float>& x, Saved* sv, bool checkpoint,
-                       const Progress& pr, int total) {
+                       const Progress& pr, int total, Precision precision) {
   Pool pool(threads_);
+  pool.int8 = precision == Precision::Int8;
   const int64_t T = (int64_t)tokens.size();
   const int d = hp_.n_embd;
   x.assign(T * d, 0.f);
@@ -899,7 +900,7 @@ ExplainResult Model::explain(const ExplainRequest& req, const Progress& pr) {
   }
   res.checkpointed = checkpoint;
   res.saved_bytes = saved_bytes(T, checkpoint);
-  run_blocks(req.tokens, x, &sv, checkpoint, pr, total);
+  run_blocks(req.tokens, x, &sv, checkpoint, pr, total, req.precision);
   // final norm and the logits at the last position only
   std::vector<float> nwf(d), hl(d), logits(V);
   dequant_row(out_norm_, 0, 0, nwf.data());
@@ -910,6 +911,7 @@ ExplainResult Model::explain(const ExplainRequest& req, const Progress& pr) {
     std::copy(&hall[(T - 1) * d], &hall[T * d], hl.begin());
   }
   Pool pool(threads_);
+  pool.int8 = req.precision == Precision::Int8;  // the logits and every product of the backward
   matmul_fwd(pool, output_, 0, hl.data(), 1, logits.data(), nullptr);
   res.logprobs.resize(V);
   log_softmax_row(logits.data(), V, res.logprobs.data());

@@ -21,6 +21,9 @@ struct LrpError : std::runtime_error {
 
 enum class Rule { CP = 0, Attn = 1 };
 enum class Gate { Half = 0, Detach = 1 };
+// arithmetic of the products W x and W^T g: float32, or 8-bit integers where the weights are quantized
+// (kernels_int8.h); everything else (norms, attention, rules) stays float32 either way
+enum class Precision { F32 = 0, Int8 = 1 };
 
 struct Rope;
 
@@ -46,6 +49,7 @@ struct ExplainRequest {
   // starts above a quarter of it; an input whose activations would not fit in 80 % of it even with
   // checkpointing is refused with the figures, before anything is allocated.
   double memory_limit = 0;
+  Precision precision = Precision::F32;
 };
 
 struct ExplainResult {
@@ -80,7 +84,7 @@ class Model {
   // runs all blocks; fills `x` [T, d] with the final residual stream; saves what backward needs when `sv` non-null
   // (with `checkpoint`, only each layer's input: the backward recomputes the layer)
   void run_blocks(const std::vector<int32_t>& tokens, std::vector<float>& x, Saved* sv, bool checkpoint,
-                  const Progress& pr, int total);
+                  const Progress& pr, int total, Precision precision = Precision::F32);
   struct SavedLayer;
   void forward_layer(FwdCtx& cx, int l, std::vector<float>& x, SavedLayer* S) const;
   // the LRP backward of layer l, forward_layer in reverse; one function per rule (engine.cpp)

@@ -1,5 +1,6 @@
 #include "kernels.h"
 #include "engine.h"  // LrpError
+#include "kernels_int8.h"
 
 #include <algorithm>
 #include <atomic>
@@ -395,6 +396,7 @@ static inline void fwd_rows(const float* w, size_t ldw, int nr, int cw, const fl
 
 void matmul_fwd_n(Pool& pool, const FwdProduct* ps, int n, const float* X, int64_t T) {
   if (n <= 0 || T <= 0) return;
+  if (pool.int8 && matmul_fwd_n_int8(pool, ps, n, X, T)) return;
   const int64_t C = ps[0].W->C;
   for (int k = 1; k < n; k++)
     if (ps[k].W->C != C) throw LrpError("matmul_fwd_n: products of one input must have the same column count");
@@ -485,6 +487,7 @@ static const int BTC = 64;    // tokens per chunk (Gt slice of a row block: BRB 
 void matmul_bwd(Pool& pool, const Weight& W, int64_t e, const float* G, int64_t T, float* GX) {
   const int64_t C = W.C, R = W.R;
   if (T <= 0) return;
+  if (pool.int8 && matmul_bwd_int8(pool, W, e, G, T, GX)) return;
   const int64_t Tp = (T + 7) / 8 * 8, nblk = (Tp + 15) / 16;
   const int64_t nrb = (R + BRB - 1) / BRB;
   const int64_t bs = ggml_blck_size(W.type);

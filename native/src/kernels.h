@@ -28,6 +28,8 @@ class Pool {
   void run(const std::function<void(int, int)>& fn);
   // a float buffer that lives as long as the pool (one job), for the packed input of matmul_fwd
   std::vector<float>& scratch() { return scratch_; }
+  // this job's products on quantized weights in 8-bit integers (kernels_int8.h: the `int8` precision)
+  bool int8 = false;
 
  private:
   void worker(int ith);

@@ -3,13 +3,13 @@ import type { LlamaModel, Token } from 'node-llama-cpp';
 import { inspectHeader } from '../../models/registry';
 import { loadVocabOnly } from '../../models/session';
 import { checkThreads } from '../../models/session-threads';
-import { lrpKernels, openLrpModel, type LrpGate, type LrpRule } from '../../lrp/index';
+import { LRP_PRECISIONS, lrpKernels, openLrpModel, type LrpGate, type LrpPrecision, type LrpRule } from '../../lrp/index';
 import { chatTemplateOf, renderChat, textTokenSpans } from '../../protocol/index';
 import { CliUsageError, parseFlags, type CliContext } from '../context';
 
 export const summary = 'LRP relevance of each input token for a next-token logit (native engine)';
 export const usage =
-  'lrp --model <gguf> (--tokens 1,2,3 | --text "..." [--chat]) [--target id|string] [--contrast id|string] [--rule cp|attn] [--gate half|detach] [--activations auto|save|recompute] [--threads N] [--json]';
+  'lrp --model <gguf> (--tokens 1,2,3 | --text "..." [--chat]) [--target id|string] [--contrast id|string] [--rule cp|attn] [--gate half|detach] [--activations auto|save|recompute] [--precision f32|int8] [--threads N] [--json]';
 
 /**
  * The tokens `--text` explains, built by the protocol's own code so they are the model runner's: the text
@@ -53,7 +53,7 @@ function resolveToken(spec: string | undefined, name: string, model: LlamaModel,
 export async function run(args: string[], ctx: CliContext): Promise<number> {
   const { flags, positional } = parseFlags(args, {
     model: 'string', tokens: 'string', text: 'string', target: 'string', contrast: 'string',
-    rule: 'string', gate: 'string', activations: 'string', threads: 'integer', chat: 'boolean',
+    rule: 'string', gate: 'string', activations: 'string', precision: 'string', threads: 'integer', chat: 'boolean',
   });
   if (positional.length) throw new CliUsageError(`unexpected argument "${positional[0]}"; usage: ${usage}`);
   const modelPath = flags.model as string | undefined;
@@ -71,6 +71,8 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
   if (!['auto', 'save', 'recompute'].includes(activations)) {
     throw new CliUsageError(`--activations must be auto, save or recompute, got "${activations}"`);
   }
+  const precision = (flags.precision ?? 'f32') as LrpPrecision;
+  if (!LRP_PRECISIONS.includes(precision)) throw new CliUsageError(`--precision must be f32 or int8, got "${precision}"`);
   const threads = checkThreads((flags.threads as number | undefined) ?? 2, '--threads', (m) => new CliUsageError(m));
   tokenIdOf(flags.target as string | undefined, 'target');
   tokenIdOf(flags.contrast as string | undefined, 'contrast');
@@ -91,7 +93,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     const target = resolveToken(flags.target as string | undefined, 'target', tok, ctx);
     const contrast = resolveToken(flags.contrast as string | undefined, 'contrast', tok, ctx);
     const t0 = performance.now();
-    const r = await lrp.attribute({ tokens, target, contrast, rule, gate, activations });
+    const r = await lrp.attribute({ tokens, target, contrast, rule, gate, activations, precision });
     const ms = performance.now() - t0;
     const text = (id: number) => tok.detokenize([id as Token], true);
     const sum = r.relevance.reduce((a, b) => a + b, 0);
@@ -107,7 +109,7 @@ export async function run(args: string[], ctx: CliContext): Promise<number> {
     };
     if (ctx.json) ctx.out(JSON.stringify(out));
     else {
-      ctx.out(`target ${r.target} ${JSON.stringify(text(r.target))}${contrast !== undefined ? ` - ${contrast} ${JSON.stringify(text(contrast))}` : ''}: ${rule}${rule === 'cp' ? `/${gate}` : ''} value ${r.value.toFixed(4)}, sum of relevances ${sum.toFixed(4)}, ${out.ms} ms, ${out.kernels} kernels${r.recomputed ? ' (layers recomputed in the backward)' : ''}`);
+      ctx.out(`target ${r.target} ${JSON.stringify(text(r.target))}${contrast !== undefined ? ` - ${contrast} ${JSON.stringify(text(contrast))}` : ''}: ${rule}${rule === 'cp' ? `/${gate}` : ''}${precision === 'int8' ? ' int8' : ''} value ${r.value.toFixed(4)}, sum of relevances ${sum.toFixed(4)}, ${out.ms} ms, ${out.kernels} kernels${r.recomputed ? ' (layers recomputed in the backward)' : ''}`);
       for (let i = 0; i < tokens.length; i++) ctx.out(`${String(i).padStart(4)} ${String(tokens[i]).padStart(6)} ${r.relevance[i].toFixed(5).padStart(11)}  ${JSON.stringify(text(tokens[i]))}`);
     }
     return 0;
