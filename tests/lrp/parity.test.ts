@@ -4,7 +4,7 @@
 // per-type bound measured on these models.
 import { getLlama, type ControlledEvaluateInputItem, type Llama, type Token } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openLrpModel } from '../../main/lrp/index';
+import { lrpKernels, openLrpModel } from '../../main/lrp/index';
 import { modelDir, stories, type TinyOptions } from './models';
 
 let llama: Llama;
@@ -91,8 +91,20 @@ const cases: [string, TinyOptions | string, number][] = [
   ['mistral v0.3 shape Q8_0', { ...mistral, weightType: 'Q8_0' }, BOUND_Q],
 ];
 
+// The portable build (plain C++, no FMA: tests/lrp/generic.test.ts) rounds differently from llama.cpp's AVX2 kernels.
+// Where the graph has no discontinuity that costs a few float ulps, inside the same bounds. gemma3's GELU is llama.cpp's
+// fp16 table (native/README.md): its input is rounded to fp16 first, so an input a few ulps from an fp16 rounding
+// boundary takes the neighbouring entry, an error of one fp16 step (2^-11 of the value) in that activation, not of
+// float rounding. On the AVX2 build this happens on other inputs too (1.15e-4 on one of 8 sequences of the same F32
+// model against the float64 reference); on the portable build this file's sequence gives 1.02e-4. Its F32 cases get
+// twice the F32 bound there: one table step in one unit, not a drift of the whole forward.
+const PORTABLE_GELU_TABLE_BOUND = 2e-4;
+const boundFor = (spec: string | TinyOptions, bound: number) =>
+  typeof spec !== 'string' && spec.arch === 'gemma3' && lrpKernels().kernels !== 'avx2' ? Math.max(bound, PORTABLE_GELU_TABLE_BOUND) : bound;
+
 describe('engine forward = llama.cpp forward', () => {
-  for (const [name, spec, bound] of cases) {
+  for (const [name, spec, caseBound] of cases) {
+    const bound = boundFor(spec, caseBound);
     it(`${name}: log-probabilities at every position within ${bound}`, async () => {
       const file = typeof spec === 'string' ? spec : models.model(spec, name.replace(/[^a-z0-9]+/gi, '_'));
       const ref = await llamaCppLogProbs(llama, file, toks);
