@@ -13,16 +13,16 @@ import { inspectHeader, registerModel } from '../models/registry';
 import { openLrpModel, type LrpModel } from '../lrp';
 import { chatTemplateOf, fillerToken, thinkingOf, type IndicatorDefinitions } from '../protocol';
 import { modelChatTemplate, templateProblem } from '../protocol/template-families';
-import { gpuPlan, sessionLlama } from '../models/session';
+import { gpuPlan, llamaLoadOptions, sessionLlama } from '../models/session';
 import { GoldLabelError, studyLabelCheck } from '../protocol/gold';
-import type { Store } from '../store';
+import type { Store, StoredExample } from '../store';
 import { expandPath, REPO_ROOT, resolveBuiltinDataset, studyConfigOf, type StudyToRun } from '../studies/builtins';
 import { ensureDemoModel } from './demo-model';
 import { makeProcessor } from './example';
 import { modelName } from '../metrics/run-metrics';
 import { finalizeRun } from './finalize';
 import { runExamples, type LoopOutcome, type PhaseTimings } from './loop';
-import { runContextSize, trainContextOf, tooLongExamples, TooLongError, type TooLong } from './fit';
+import { runContextSize, studyContextSize, trainContextOf, tooLongExamples, TooLongError, type TooLong } from './fit';
 import { loadVocabOnly } from '../models/session';
 
 export interface StudyRunOptions {
@@ -258,7 +258,7 @@ export async function runStudies(store: Store, studies: StudyToRun[], opts: Stud
       for (const { file, m, seeds, template } of plan) {
         if (opts.signal?.aborted) break;
         if (!seeds.length) continue;
-        await runModel(store, { file, m, seeds, template, config, threads, defs, report, label: s.name, opts, log });
+        await runModel(store, { file, m, seeds, template, config, threads, defs, report, label: s.name, opts, log, examples: examples.slice(0, total) });
       }
     } catch (e) {
       settleUnstarted(store, planned, { status: 'failed', error: `not run: the study stopped before this run: ${e instanceof Error ? e.message : String(e)}` });
@@ -291,6 +291,8 @@ async function runModel(
     label: string;
     opts: StudyRunOptions;
     log: (line: string) => void;
+    /** The examples the runs go through (the context is sized to the longest; runner/fit.ts studyContextSize). */
+    examples: StoredExample[];
   },
 ): Promise<void> {
   const { file, m, seeds, template, config, threads, defs, report, opts, log } = a;
@@ -302,8 +304,9 @@ async function runModel(
     // GPU offload as the study's model entry asks (0 or absent: the CPU build, as always)
     const plan = gpuPlan(m.gpuLayers);
     const llama = plan.gpu ? await sessionLlama(plan.gpu, threads) : await llamaFor(threads);
-    model = await llama.loadModel({ modelPath: file, ...plan.load });
-    context = await model.createContext({ contextSize: runContextSize(model.trainContextSize, config.limits), threads, sequences: 1 });
+    model = await llama.loadModel({ modelPath: file, ...llamaLoadOptions, ...plan.load });
+    const contextSize = studyContextSize(model.trainContextSize, { model, template }, config, a.examples, defs?.indicators);
+    context = await model.createContext({ contextSize, threads, sequences: 1 });
   } catch (e) {
     // the runs exist: they carry the reason instead of staying queued
     // named as the user knows it (an uploaded model's file is the app's own copy, under a name of ours)
