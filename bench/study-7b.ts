@@ -135,7 +135,9 @@ async function studyBench(): Promise<void> {
       const r = parseStudyConfig({
         name: 'bench 7B', task: { kind: 'sentiment' }, language: 'en', dataset: { id: datasetId },
         models: [{ path: file, mode: 'scoring' }], seeds: [28], explanations, binarisation: 'top-k-human',
-        selfExplanation: { k: 'human', matching: 'robust' }, onlyCorrect: false, metrics, limits: { threads },
+        // extractive: turn 2's grammar admits only the text's own words, as a real model answers; the generated
+        // model's random weights otherwise fill the free JSON grammar's strings and miss the text (no LRP then)
+        selfExplanation: { k: 'human', matching: 'robust', extractive: true }, onlyCorrect: false, metrics, limits: { threads },
       });
       if (!r.ok) throw new Error(JSON.stringify(r.errors));
       return r.config;
@@ -190,6 +192,10 @@ async function studyBench(): Promise<void> {
     for (const [k, v] of Object.entries(first.phases)) console.log(`  ${k.padEnd(18)} ${perEx(v).padStart(7)} s`);
     const tracked = Object.values(first.phases).reduce((a, b) => a + b, 0);
     console.log(`  ${'other'.padEnd(18)} ${perEx(first.wall - tracked).padStart(7)} s`);
+    const skipped = first.results.map((r) => JSON.parse(r) as ResultInput).filter((r) => r.skippedReason).map((r) => r.skippedReason);
+    if (skipped.length) console.log(`  skipped before the end of the pipeline: ${skipped.join(', ')}`);
+    const turn2 = first.results.map((r) => (JSON.parse(r) as ResultInput).rawOutputs.turn2).filter((x): x is string => typeof x === 'string');
+    if (turn2.length) console.log(`  turn 2 generated ${(turn2.reduce((a, x) => a + model.tokenize(x, false).length, 0) / turn2.length).toFixed(0)} tokens per example`);
     console.log(`  ${'total'.padEnd(18)} ${perEx(first.wall).padStart(7)} s  -> a 250-sentence study: ${((first.wall / nExamples) * 250 / 3.6e6).toFixed(2)} h (target 40 s/example, < 3 h)`);
 
     if (!flag('no-compare')) {
