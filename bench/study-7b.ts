@@ -79,12 +79,22 @@ class MemWatch {
   }
 }
 
-/** The sequence as the protocol sees it, with its KV cache never reused: infer.ts finds no cached tokens. */
-function withoutKvReuse(seq: LlamaContextSequence): LlamaContextSequence {
+/**
+ * The sequence as the protocol sees it, with the tokens it is given to evaluate counted (llama.cpp's work, whatever
+ * the machine's load; generated tokens not included), and with kvReuse false its KV cache never reused: infer.ts
+ * then finds no cached tokens.
+ */
+function observed(seq: LlamaContextSequence, kvReuse: boolean, count: { tokens: number }): LlamaContextSequence {
   return new Proxy(seq, {
     get(t, p) {
-      if (p === 'contextTokens') return [];
+      if (p === 'contextTokens' && !kvReuse) return [];
       const v = Reflect.get(t, p, t);
+      if (p === 'controlledEvaluate' || p === 'evaluate') {
+        return (input: unknown[], ...rest: unknown[]) => {
+          count.tokens += input.length;
+          return (v as (...a: unknown[]) => unknown).call(t, input, ...rest);
+        };
+      }
       return typeof v === 'function' ? v.bind(t) : v;
     },
   });
@@ -164,7 +174,10 @@ async function studyBench(): Promise<void> {
 
     type Pass = { name: string; reuseMaskedReadouts: boolean; kvReuse: boolean; config: typeof config };
     const run = async (p: Pass) => {
-      const seq = p.kvReuse ? sequence : withoutKvReuse(sequence);
+      const count = { tokens: 0 };
+      const seq = observed(sequence, p.kvReuse, count);
+      const evaluated: Record<string, number> = {};
+      let counted = 0;
       await sequence.clearHistory();
       const processor = makeProcessor({ rt: { llama, model, sequence: seq, template }, lrp, filler: filler as Token, config: p.config, seed: 28, mode: 'scoring', reuseMaskedReadouts: p.reuseMaskedReadouts });
       const phases: Record<string, number> = {};
@@ -172,10 +185,13 @@ async function studyBench(): Promise<void> {
       const w0 = performance.now();
       for (const ex of examples.slice(0, nExamples)) {
         mem.end('other');
+        counted = count.tokens;
         const t: Record<string, number> = {};
         const timings = new Proxy(t, {
           set(o, k, v) {
             mem.end(String(k));
+            evaluated[String(k)] = (evaluated[String(k)] ?? 0) + count.tokens - counted;
+            counted = count.tokens;
             o[String(k)] = v;
             return true;
           },
@@ -184,12 +200,12 @@ async function studyBench(): Promise<void> {
         results.push(comparable(await processor(ex, ctx)));
         for (const [k, v] of Object.entries(t)) phases[k] = (phases[k] ?? 0) + v;
       }
-      return { phases, results, wall: performance.now() - w0 };
+      return { phases, results, evaluated, wall: performance.now() - w0 };
     };
     const first = await run({ name: 'all on', reuseMaskedReadouts: true, kvReuse: true, config });
     const perEx = (ms: number) => (ms / nExamples / 1000).toFixed(1);
     console.log(`\nper example (all on), seconds by phase:`);
-    for (const [k, v] of Object.entries(first.phases)) console.log(`  ${k.padEnd(18)} ${perEx(v).padStart(7)} s`);
+    for (const [k, v] of Object.entries(first.phases)) console.log(`  ${k.padEnd(18)} ${perEx(v).padStart(7)} s  ${((first.evaluated[k] ?? 0) / nExamples).toFixed(0).padStart(6)} tokens evaluated by llama.cpp`);
     const tracked = Object.values(first.phases).reduce((a, b) => a + b, 0);
     console.log(`  ${'other'.padEnd(18)} ${perEx(first.wall - tracked).padStart(7)} s`);
     const skipped = first.results.map((r) => JSON.parse(r) as ResultInput).filter((r) => r.skippedReason).map((r) => r.skippedReason);
@@ -203,13 +219,14 @@ async function studyBench(): Promise<void> {
         { name: 'no memo', reuseMaskedReadouts: false, kvReuse: true, config },
         { name: 'no KV reuse', reuseMaskedReadouts: true, kvReuse: false, config },
       ];
-      console.log(`\neach optimisation off (CP-LRP relevances taken from the first pass), time / time with all on, per phase:`);
+      console.log(`\neach optimisation off (CP-LRP relevances taken from the first pass), per phase: time / time with all on, and tokens llama.cpp evaluated / with all on (the work, whatever the load):`);
       const names = ['prediction', 'self-explanation', 'faithfulness', 'flipping'];
       console.log(`  ${'pass'.padEnd(14)} ${names.map((n) => n.padStart(16)).join(' ')}  same results`);
       for (const p of passes) {
         const r = await run(p);
         const same = r.results.every((x, i) => x === first.results[i]);
-        console.log(`  ${p.name.padEnd(14)} ${names.map((n) => (first.phases[n] ? (r.phases[n] / first.phases[n]).toFixed(2) : '-').padStart(16)).join(' ')}  ${same}`);
+        const ratio = (a: Record<string, number>, b: Record<string, number>, n: string) => (b[n] ? (a[n] / b[n]).toFixed(2) : '-');
+        console.log(`  ${p.name.padEnd(14)} ${names.map((n) => `${ratio(r.phases, first.phases, n)} / ${ratio(r.evaluated, first.evaluated, n)}`.padStart(16)).join(' ')}  ${same}`);
         if (!same) process.exitCode = 1;
       }
     }
