@@ -45,6 +45,17 @@ export interface LoadedModel {
   sequence: LlamaContextSequence;
 }
 
+/**
+ * How llama.cpp loads a model's weights for inference (studies, predict, the app's session): read into memory,
+ * not mmapped. On CPUs with AVX2 llama.cpp repacks Q4_K (and other) weights into its own interleaved layout
+ * (ggml-cpu's CPU_REPACK buffer, an anonymous copy of every matrix); with mmap the file's pages it read to do
+ * so stay mapped and resident beside that copy, so a 3.8 GB Q4_K 7B model held 7.2 GB after loading (measured:
+ * 3.5 GiB anonymous + 3.5 GiB of the file mapping; bench/study-7b.ts). Read instead of mapped, the process holds
+ * the repacked copy only. The LRP engine maps the file itself (it needs the file's own layout). node-llama-cpp
+ * does not expose llama.cpp's switch for repacking (use_extra_bufts). Same bytes either way, so the same results.
+ */
+export const llamaLoadOptions = { useMmap: false } as const;
+
 const llamaByGpu = new Map<string, Promise<Llama>>();
 
 // Loading a vocabulary-only GGUF, node-llama-cpp first simulates a full load to estimate memory; llama.cpp then
@@ -132,7 +143,7 @@ export class ModelSession {
     // A malformed header can abort llama.cpp (GGML_ASSERT) and the whole process with it: refuse it first.
     inspectHeader(modelPath);
     const llama = await sessionLlama(this.settings.gpu, this.threads);
-    const model = await llama.loadModel({ modelPath, loadSignal: signal, ...(this.settings.gpu && this.settings.gpuLayers !== undefined ? { gpuLayers: this.settings.gpuLayers } : {}) });
+    const model = await llama.loadModel({ modelPath, loadSignal: signal, ...llamaLoadOptions, ...(this.settings.gpu && this.settings.gpuLayers !== undefined ? { gpuLayers: this.settings.gpuLayers } : {}) });
     try {
       const context = await model.createContext({
         contextSize: Math.min(this.settings.contextSize, model.trainContextSize),

@@ -41,6 +41,13 @@ export interface PipelineDeps {
   seed: number;
   mode: 'paper' | 'constrained' | 'scoring';
   indicators?: Indicator[];
+  /**
+   * A masked set read once for an example is not evaluated again (default true): faithfulness, AOPC and
+   * flipping ask for some sets twice (nothing masked, the whole text, nested top-k sets), and a readout is a
+   * function of the masked tokens alone (protocol/infer.ts), so reusing it changes no value. false: every
+   * request evaluates (bench/study-7b.ts reports the difference).
+   */
+  reuseMaskedReadouts?: boolean;
 }
 
 const time = async <T>(t: Record<string, number>, phase: string, f: () => Promise<T>): Promise<T> => {
@@ -208,8 +215,10 @@ export function makeProcessor(deps: PipelineDeps): ProcessExample {
     // so a set read twice has one value).
     const maskedProbs: Record<string, number> = {};
     const probAfter = async (positions: number[]) => {
+      const key = positionsKey(positions);
+      if (deps.reuseMaskedReadouts !== false && key in maskedProbs) return maskedProbs[key];
       const p = await maskedAnswerProb(rt.sequence, cls.contextBeforeAnswer, positions, deps.filler, cls.answer!.id as Token);
-      maskedProbs[positionsKey(positions)] = p;
+      maskedProbs[key] = p;
       return p;
     };
 

@@ -60,44 +60,92 @@ export interface FitRuntime {
   contextSize: number;
 }
 
+/** Turn 2 of one example: its request (with the template's markup) and the answer's room (see exampleFit). */
+interface Turn2Room {
+  /** Tokens of the request between turn 1's prompt (+ a one-token answer) and turn 2's answer. */
+  request: number;
+  /** The grammar's bound on the answer (self-explanation-budget.ts): the budget turn 2 gets when the context has room. */
+  bound: number;
+  /** One item as long as the text's longest, in its JSON frame, in the model's tokens. */
+  perItem: number;
+}
+
+function turn2Room(rt: FitRuntime, config: StudyConfig, ex: StoredExample, prompt: ReturnType<typeof promptFor>['prompt'], rationale: Parameters<typeof humanK>[1], turns: ChatTurn[], promptTokens: number): Turn2Room | null {
+  if (!config.explanations.some((e) => e.method === 'self')) return null;
+  const kCfg = config.selfExplanation.k;
+  const k = kCfg === 'free' ? null : kCfg === 'human' ? humanK(ex.text, rationale) : kCfg;
+  // k = 0: no turn 2 (skipped as empty-human-rationale)
+  if (k === 0) return null;
+  // turn 2's request and the template's markup around it: the conversation with a one-token answer,
+  // less turn 1 and that answer
+  const option = prompt.options[0];
+  const withRequest = renderChat(rt.model, rt.template, selfExplanationTurns(turns, option.letter, prompt, option, k)).tokens.length;
+  const request = withRequest - promptTokens;
+  const items = Math.max(1, k ?? ex.words.length);
+  const unit = prompt.explainUnit;
+  // the longest item the answer may hold: the text's longest word, or a span of at most the item limit
+  const longestItem =
+    unit === 'words' ? ex.words.reduce((a, w) => (w.text.length > a.length ? w.text : a), '') : ex.text.slice(0, DEFAULT_MAX_ITEM_CHARS.parts);
+  const perItem = rt.model.tokenize(`[{ "rationales": ${JSON.stringify(longestItem)} }]`, false).length;
+  const bound = config.selfExplanation.extractive
+    ? extractiveMaxBytes('paper-list', items, jsonStringBytes(longestItem))
+    : freeBudget(items, DEFAULT_MAX_ITEM_CHARS[unit]);
+  return { request, bound, perItem };
+}
+
+/** The answer's tokens turn 1 keeps free after the prompt (protocol/classify.ts). */
+function answerRoom(config: StudyConfig): number {
+  const modes = new Set(config.models.map((m) => m.mode));
+  return modes.size === 1 && modes.has('scoring') ? 8 : config.limits.maxNewTokens;
+}
+
 /** One example under the study on this model: the tokens it needs against the run's context. */
 export function exampleFit(rt: FitRuntime, config: StudyConfig, ex: StoredExample, indicators?: Indicator[]): ExampleFit {
   const { prompt, rationale } = promptFor(config, ex, indicators);
   const turns: ChatTurn[] = [{ role: 'user', pieces: prompt.turn1 }];
   const promptTokens = renderChat(rt.model, rt.template, turns).tokens.length;
-  const modes = new Set(config.models.map((m) => m.mode));
-  // the answer: what classify keeps free after the prompt (protocol/classify.ts)
-  const answer = modes.size === 1 && modes.has('scoring') ? 8 : config.limits.maxNewTokens;
-  let turn2 = 0;
-  if (config.explanations.some((e) => e.method === 'self')) {
-    const kCfg = config.selfExplanation.k;
-    const k = kCfg === 'free' ? null : kCfg === 'human' ? humanK(ex.text, rationale) : kCfg;
-    // k = 0: no turn 2 (skipped as empty-human-rationale)
-    if (k !== 0) {
-      // turn 2's request and the template's markup around it: the conversation with a one-token answer,
-      // less turn 1 and that answer
-      const option = prompt.options[0];
-      const withRequest = renderChat(rt.model, rt.template, selfExplanationTurns(turns, option.letter, prompt, option, k)).tokens.length;
-      const request = withRequest - promptTokens;
-      const items = Math.max(1, k ?? ex.words.length);
-      const unit = prompt.explainUnit;
-      // the longest item the answer may hold: the text's longest word, or a span of at most the item limit
-      const longestItem =
-        unit === 'words' ? ex.words.reduce((a, w) => (w.text.length > a.length ? w.text : a), '') : ex.text.slice(0, DEFAULT_MAX_ITEM_CHARS.parts);
-      // Room for the answer: at least one item as long as the text's longest in its JSON frame, in the model's
-      // own tokens (never more than the grammar's own bound, self-explanation-budget.ts), so turn 2 can always
-      // complete. More items take what the context has left: the runner gives turn 2 the room there is, and an
-      // answer that runs out is stored as truncated with its reason. Asking room for all k items at the byte
-      // bound refused texts that run fine (a demo paragraph "needed" 2,776 tokens for a 461-token prompt).
-      const perItem = rt.model.tokenize(`[{ "rationales": ${JSON.stringify(longestItem)} }]`, false).length;
-      const bound = config.selfExplanation.extractive
-        ? extractiveMaxBytes('paper-list', items, jsonStringBytes(longestItem))
-        : freeBudget(items, DEFAULT_MAX_ITEM_CHARS[unit]);
-      turn2 = request + Math.min(bound, perItem);
-    }
-  }
+  const answer = answerRoom(config);
+  // Room for turn 2's answer: at least one item as long as the text's longest in its JSON frame, in the model's
+  // own tokens (never more than the grammar's own bound, self-explanation-budget.ts), so turn 2 can always
+  // complete. More items take what the context has left: the runner gives turn 2 the room there is, and an
+  // answer that runs out is stored as truncated with its reason. Asking room for all k items at the byte
+  // bound refused texts that run fine (a demo paragraph "needed" 2,776 tokens for a 461-token prompt).
+  const t2 = turn2Room(rt, config, ex, prompt, rationale, turns, promptTokens);
+  const turn2 = t2 ? t2.request + Math.min(t2.bound, t2.perItem) : 0;
   const need = promptTokens + answer + turn2;
   return { promptTokens, need, context: rt.contextSize, fits: need <= rt.contextSize && promptTokens + 2 <= config.limits.maxContextTokens };
+}
+
+/** KV cells are allocated in multiples of this (llama.cpp pads the attended cells to 256). */
+const CONTEXT_STEP = 256;
+/** Slack for a turn-2 request rendered after another answer than the one-token estimate's. */
+const REQUEST_SLACK = 16;
+
+/**
+ * The context a run creates: runContextSize (the model's own, at most the limits), or less when every example
+ * of the run needs less. A 7B model's KV cache takes 0.5 MiB per token of context whether used or not
+ * (runContextSize gave mSST sentences 3,612 tokens, 1.8 GiB, for prompts of ~100), so the context is sized to
+ * what the run's longest example can use: turn 1's prompt, the longest answer turn 1 may generate, and turn 2's
+ * request plus the grammar's whole bound (not just exampleFit's one item), so that turn 2 gets the same budget
+ * as in the full context and no stored value changes (turn2Budget = min(room, bound) = bound either way).
+ * Rounded up to 256 cells. Studies with self-consistency tests (their edits take what the context has left)
+ * keep runContextSize. An example that does not fit keeps runContextSize too (its figures name that context).
+ */
+export function studyContextSize(trainContextSize: number, rt: Omit<FitRuntime, 'contextSize'>, config: StudyConfig, examples: readonly StoredExample[], indicators?: Indicator[]): number {
+  const full = runContextSize(trainContextSize, config.limits);
+  if (config.selfConsistency?.length) return full;
+  let most = 0;
+  for (const ex of examples) {
+    const { prompt, rationale } = promptFor(config, ex, indicators);
+    const turns: ChatTurn[] = [{ role: 'user', pieces: prompt.turn1 }];
+    const promptTokens = renderChat(rt.model, rt.template, turns).tokens.length;
+    // the answer as generated (the most turn 1 may produce), then turn 2's request and its whole budget
+    const t2 = turn2Room({ ...rt, contextSize: full }, config, ex, prompt, rationale, turns, promptTokens);
+    const uses = promptTokens + config.limits.maxNewTokens + (t2 ? t2.request + REQUEST_SLACK + t2.bound : 0);
+    if (uses >= full) return full;
+    most = Math.max(most, uses);
+  }
+  return Math.min(full, Math.ceil(Math.max(most, 1) / CONTEXT_STEP) * CONTEXT_STEP);
 }
 
 /** What truncation did to an example, recorded with its result. */

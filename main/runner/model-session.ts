@@ -6,7 +6,7 @@
 import { getLlama, LlamaLogLevel, type Llama, type LlamaContext, type LlamaModel, type Token } from 'node-llama-cpp';
 import type { StudyConfig } from '../config/study-schema';
 import { inspectHeader } from '../models/registry';
-import { gpuPlan, sessionLlama } from '../models/session';
+import { gpuPlan, llamaLoadOptions, sessionLlama } from '../models/session';
 import { openLrpModel, type LrpModel } from '../lrp';
 import { fillerToken, type Indicator, type ProtocolRuntime } from '../protocol';
 import { makeProcessor } from './example';
@@ -34,20 +34,29 @@ export interface ModelSession {
 
 /**
  * Loads `file` as the study's model entry `m` asks (GPU offload, filler), with a context of the size the
- * study's limits give and the LRP engine when the study asks for an LRP method. Throws when the model cannot
+ * caller asks (default: the study's limits) and the LRP engine when the study asks for an LRP method. Throws when the model cannot
  * be loaded (the caller words the failure for its runs).
  */
-export async function openModelSession(file: string, m: ModelEntry, config: StudyConfig, threads: number, template: string): Promise<ModelSession> {
+export async function openModelSession(
+  file: string,
+  m: ModelEntry,
+  config: StudyConfig,
+  threads: number,
+  template: string,
+  /** The context's size for the loaded model; default: the study's limits (runContextSize). Results do not depend on it. */
+  o: { contextSize?: (model: LlamaModel) => number } = {},
+): Promise<ModelSession> {
   // the file may have changed since it was registered: a malformed header aborts llama.cpp, so check it again
   inspectHeader(file);
   // GPU offload as the study's model entry asks (0 or absent: the CPU build, as always)
   const plan = gpuPlan(m.gpuLayers);
   const llama = plan.gpu ? await sessionLlama(plan.gpu, threads) : await llamaFor(threads);
-  const model: LlamaModel = await llama.loadModel({ modelPath: file, ...plan.load });
+  // llamaLoadOptions: no mmap (llama.cpp's repacked copy plus a resident mapping held the weights twice)
+  const model: LlamaModel = await llama.loadModel({ modelPath: file, ...llamaLoadOptions, ...plan.load });
   let context: LlamaContext | undefined;
   let lrp: LrpModel | null = null;
   try {
-    context = await model.createContext({ contextSize: runContextSize(model.trainContextSize, config.limits), threads, sequences: 1 });
+    context = await model.createContext({ contextSize: o.contextSize?.(model) ?? runContextSize(model.trainContextSize, config.limits), threads, sequences: 1 });
     const sequence = context.getSequence();
     const filler = fillerToken(model, m.filler === 'unk' ? 'unknown' : m.filler === '_' ? 'underscore' : { token: model.tokenize(m.filler, false, 'trimLeadingSpace')[0] });
     if (config.explanations.some((e) => e.method.startsWith('lrp'))) lrp = openLrpModel(file, { threads });

@@ -12,14 +12,14 @@ import { inspectHeader, registerModel } from '../models/registry';
 import { chatTemplateOf, thinkingOf, type IndicatorDefinitions } from '../protocol';
 import { modelChatTemplate, templateProblem } from '../protocol/template-families';
 import { GoldLabelError, studyLabelCheck } from '../protocol/gold';
-import type { Store } from '../store';
+import type { Store, StoredExample } from '../store';
 import { expandPath, REPO_ROOT, resolveBuiltinDataset, studyConfigOf, type StudyToRun } from '../studies/builtins';
 import { ensureDemoModel } from './demo-model';
 import { openModelSession, processorFor, type ModelEntry, type ModelSession } from './model-session';
 import { modelName } from '../metrics/run-metrics';
 import { finalizeRun } from './finalize';
 import { runExamples, type LoopOutcome, type PhaseTimings } from './loop';
-import { runContextSize, trainContextOf, tooLongExamples, TooLongError, type TooLong } from './fit';
+import { runContextSize, studyContextSize, trainContextOf, tooLongExamples, TooLongError, type TooLong } from './fit';
 import { loadVocabOnly } from '../models/session';
 
 export interface StudyRunOptions {
@@ -65,6 +65,8 @@ export interface ModelRuns {
   defs: IndicatorDefinitions | undefined;
   report: StudyRunReport;
   label: string;
+  /** The examples the runs go through (a local run sizes its context to the longest: runner/fit.ts studyContextSize). */
+  examples: StoredExample[];
 }
 
 export type ModelRunsExecutor = (store: Store, models: ModelRuns[], opts: StudyRunOptions & { log: (line: string) => void }) => Promise<void>;
@@ -264,7 +266,7 @@ export async function runStudies(store: Store, studies: StudyToRun[], opts: Stud
     const planned = plan.flatMap((p) => p.seeds.map((x) => x.runId));
     opts.onRuns?.(studyId, planned);
     try {
-      const models: ModelRuns[] = plan.filter((p) => p.seeds.length).map((p) => ({ ...p, config, threads, defs, report, label: s.name }));
+      const models: ModelRuns[] = plan.filter((p) => p.seeds.length).map((p) => ({ ...p, config, threads, defs, report, label: s.name, examples: examples.slice(0, total) }));
       if (opts.executor) await opts.executor(store, models, { ...opts, log });
       else {
         for (const mr of models) {
@@ -295,7 +297,10 @@ async function runModel(
   const { file, m, seeds, template, config, threads, defs, report, opts, log } = a;
   let session: ModelSession;
   try {
-    session = await openModelSession(file, m, config, threads, template);
+    // the context sized to the study's longest example (runner/fit.ts studyContextSize), not the model's whole window
+    session = await openModelSession(file, m, config, threads, template, {
+      contextSize: (model) => studyContextSize(model.trainContextSize, { model, template }, config, a.examples, defs?.indicators),
+    });
   } catch (e) {
     // the runs exist: they carry the reason instead of staying queued
     // named as the user knows it (an uploaded model's file is the app's own copy, under a name of ours)
