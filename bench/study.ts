@@ -4,7 +4,7 @@
  * faithfulness. Figures are ratios within this one run (shares of the per-example time), plus the
  * absolute rate on this machine; a second pass with --threads 1 gives the thread speed-up.
  *   npx tsx bench/study.ts [--threads N] [--only demo-sentiment-en] [--arch llama|qwen3|gemma3]
- *   npx tsx bench/study.ts --shape 7b [...]: the Llama-2-7B-shaped study per night (bench/study-7b.ts)
+ *   npx tsx bench/study.ts --shape 7b [...]: the Llama-2-7B-shaped study per night (bench/study-parts/7b.ts)
  * --arch qwen3 / gemma3: the demo model's shape (layers, widths) as a Qwen 3 model (Qwen 2's real BPE vocabulary,
  * Qwen 3's chat template, thinking off) or a Gemma 3 model (Llama 2's SentencePiece vocabulary, Gemma 3's template,
  * local sliding-window layers), generated into a temp directory and run in the demo model's place.
@@ -17,14 +17,14 @@ import { generateModel, type GenerateModelOptions } from '../main/gguf/generate'
 import { DEMO_MODEL_OPTIONS, ensureDemoModel, runStudies } from '../main/runner';
 import { openStore } from '../main/store';
 
-// --shape 7b: the 7B-shaped study bench (bench/study-7b.ts), its own flags
+// --shape 7b: the 7B-shaped study bench (bench/study-parts/7b.ts), its own flags
 if (process.argv.includes('--shape')) {
   const shape = process.argv[process.argv.indexOf('--shape') + 1];
   if (shape !== '7b') {
     console.error(`--shape must be 7b, got "${shape}"`);
     process.exit(2);
   }
-  await (await import('./study-7b')).main();
+  await (await import('./study-parts/7b')).main();
   process.exit(process.exitCode ?? 0);
 }
 
@@ -35,9 +35,9 @@ const arg = (name: string) => {
 const threads = Number(arg('threads') ?? 2);
 const only = arg('only') ?? 'demo';
 const arch = arg('arch') ?? 'llama';
-// --workers: the study shared over 1, 2 and 3 queue workers instead (issue 15; bench/study-workers.ts)
+// --workers: the study shared over 1, 2 and 3 queue workers instead (issue 15; bench/study-parts/workers.ts)
 if (process.argv.includes('--workers')) {
-  await import('./study-workers');
+  await import('./study-parts/workers');
   process.exit(0);
 }
 

@@ -50,7 +50,7 @@ export interface LoadedModel {
  * not mmapped. On CPUs with AVX2 llama.cpp repacks Q4_K (and other) weights into its own interleaved layout
  * (ggml-cpu's CPU_REPACK buffer, an anonymous copy of every matrix); with mmap the file's pages it read to do
  * so stay mapped and resident beside that copy, so a 3.8 GB Q4_K 7B model held 7.2 GB after loading (measured:
- * 3.5 GiB anonymous + 3.5 GiB of the file mapping; bench/study-7b.ts). Read instead of mapped, the process holds
+ * 3.5 GiB anonymous + 3.5 GiB of the file mapping; bench/study-parts/7b.ts). Read instead of mapped, the process holds
  * the repacked copy only. The LRP engine maps the file itself (it needs the file's own layout). node-llama-cpp
  * does not expose llama.cpp's switch for repacking (use_extra_bufts). Same bytes either way, so the same results.
  */

@@ -45,7 +45,7 @@ export interface PipelineDeps {
    * A masked set read once for an example is not evaluated again (default true): faithfulness, AOPC and
    * flipping ask for some sets twice (nothing masked, the whole text, nested top-k sets), and a readout is a
    * function of the masked tokens alone (protocol/infer.ts), so reusing it changes no value. false: every
-   * request evaluates (bench/study-7b.ts reports the difference).
+   * request evaluates (bench/study-parts/7b.ts reports the difference).
    */
   reuseMaskedReadouts?: boolean;
 }

@@ -3,7 +3,7 @@
  * per minute with each, against a local run of the same study measured in the same command, and the queue's
  * own time per job in milliseconds. A real redis-server (127.0.0.1, a free port, no persistence) and real
  * worker processes of the CLI; the owner runs in this process.
- *   npx tsx bench/study-workers.ts [--examples N] [--only demo-sentiment-en] [--threads N]
+ *   npx tsx bench/study-parts/workers.ts [--examples N] [--only demo-sentiment-en] [--threads N]
  * Rates: local, from its first stored result to its last; on workers, once every worker has finished its first
  * job (workers' start-up and model loading left out; queue/owner.ts queueTimes). With more
  * workers than cores they share the cores, so on a 2-core machine 3 workers cannot beat 2: the figures say
@@ -17,13 +17,13 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { builtinDatasetId, demoModelDir, ensureDemoModel, runStudies } from '../main/runner';
-import { resolveStudies, type NamedStudy } from '../main/studies/builtins';
-import { openStore } from '../main/store';
-import { parseQueueUrl, queueExecutor } from '../main/queue';
+import { builtinDatasetId, demoModelDir, ensureDemoModel, runStudies } from '../../main/runner';
+import { resolveStudies, type NamedStudy } from '../../main/studies/builtins';
+import { openStore } from '../../main/store';
+import { parseQueueUrl, queueExecutor } from '../../main/queue';
 // the tests' redis-server starter (a free port, a temp dir, no persistence), so bench and tests start it alike
-import { redisMissing, startRedis } from '../tests/queue/redis';
-import { startCli } from '../tests/runner/cli-process';
+import { redisMissing, startRedis } from '../../tests/queue/redis';
+import { startCli } from '../../tests/runner/cli-process';
 
 const arg = (name: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -32,7 +32,7 @@ const arg = (name: string) => {
 const only = arg('only') ?? 'demo-sentiment-en';
 const examples = Number(arg('examples') ?? 12);
 const threads = Number(arg('threads') ?? 1);
-const repo = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
+const repo = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 
 if (redisMissing()) process.exit(0);
 await ensureDemoModel();

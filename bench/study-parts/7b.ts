@@ -3,7 +3,7 @@
  * `npm run bench -- study --shape 7b --long [512,1024,2048] [--layers L]`
  *
  * A study per night (issue 14): the Llama-2-7B-shaped Q4_K model (bench/model-7b.ts), its Llama 2 chat template,
- * the 20 English sentences of bench/sentences-en.ts, and the runner's own per-example pipeline (runner/example.ts)
+ * the 20 English sentences of bench/study-parts/sentences-en.ts, and the runner's own per-example pipeline (runner/example.ts)
  * with self-explanation, CP-LRP, the paper's masking test (prob-drop) and k-greedy flipping; occlusion in a
  * separate pass. The model is loaded as a study run loads it (models/session.ts llamaLoadOptions, runner/fit.ts
  * studyContextSize), once, and every pass runs in this one process, so ratios between passes are measured under
@@ -24,16 +24,16 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LlamaContextSequence, Token } from 'node-llama-cpp';
-import { parseStudyConfig } from '../main/config/study-schema';
-import { importFile } from '../main/datasets/index';
-import { openLrpModel, type LrpModel } from '../main/lrp';
-import { llamaLoadOptions, sessionLlama } from '../main/models/session';
-import { chatTemplateOf, fillerToken, nextTokenDistribution } from '../main/protocol';
-import { makeProcessor } from '../main/runner/example';
-import { studyContextSize } from '../main/runner/fit';
-import type { ExampleContext } from '../main/runner/loop';
-import { openStore, type ResultInput, type RunRecord } from '../main/store';
-import { ensureModel7b } from './model-7b';
+import { parseStudyConfig } from '../../main/config/study-schema';
+import { importFile } from '../../main/datasets/index';
+import { openLrpModel, type LrpModel } from '../../main/lrp';
+import { llamaLoadOptions, sessionLlama } from '../../main/models/session';
+import { chatTemplateOf, fillerToken, nextTokenDistribution } from '../../main/protocol';
+import { makeProcessor } from '../../main/runner/example';
+import { studyContextSize } from '../../main/runner/fit';
+import type { ExampleContext } from '../../main/runner/loop';
+import { openStore, type ResultInput, type RunRecord } from '../../main/store';
+import { ensureModel7b } from '../model-7b';
 import { BENCH_SENTENCES_EN } from './sentences-en';
 
 const arg = (name: string) => {
@@ -288,4 +288,4 @@ export async function main(): Promise<void> {
   else await studyBench();
 }
 
-if (process.argv[1] && process.argv[1].endsWith('study-7b.ts')) await main();
+if (process.argv[1] && process.argv[1].endsWith('7b.ts')) await main();

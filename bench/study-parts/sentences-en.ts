@@ -1,6 +1,6 @@
 /**
  * 20 short English movie-review sentences in the shape of mSST (one sentence, a sentiment label, the words a
- * reader marks as the reason), written for the 7B study bench (bench/study-7b.ts). Not from any dataset.
+ * reader marks as the reason), written for the 7B study bench (bench/study-parts/7b.ts). Not from any dataset.
  */
 export interface BenchSentence {
   id: string;
