@@ -8,6 +8,7 @@ import type { ApiErrorData, Envelope } from './errors';
 import type { MethodName } from './methods';
 import type { ModelInspectionData } from './model-info';
 import type { CatalogueEntry } from '../models/catalogue';
+import type { QueueWorkerRecord } from '../queue/status-repo';
 import type { HardwareInfo } from '../models/hardware';
 import type { TemplateStatus } from '../protocol/template-families';
 import type { DatasetPreview } from '../datasets/preview';
@@ -613,18 +614,11 @@ export interface Responses {
 
 // ---- issue 15: workers ----
 
-/** A worker's share of a run on workers (queue_workers, written by the owner as results arrive). */
-export interface QueueWorkerView {
-  worker: string;
-  host: string;
-  /** false: the worker is live but lacks the run's model (it said so); it takes none of the run's jobs. */
-  hasModel: boolean;
-  /** Examples of the run it computed (stored here), and its failed attempts. */
-  done: number;
-  failed: number;
-  busyMs: number;
-  lastSeenAt: string;
-}
+/**
+ * A worker's share of a run on workers, as the owner stored it (main/queue/status-repo.ts; `hasModel` false: the
+ * worker is live but lacks the run's model and takes none of its jobs).
+ */
+export type QueueWorkerView = Omit<QueueWorkerRecord, 'runId'>;
 
 /** A run computed on queue workers, as stored (it survives a reload and a restart). */
 export interface QueueRunView {

@@ -734,7 +734,7 @@ function queueRunView(wb: Workbench, runId: number, modelId: number): QueueRunVi
     modelName: model ? String(model.metadata.displayName ?? model.path.split(/[\\/]/).pop()) : `model ${modelId}`,
     modelSha256: st.run.modelSha256,
     note: st.run.note,
-    workers: st.workers.map(({ worker, host, hasModel, done, failed, busyMs, lastSeenAt }) => ({ worker, host, hasModel, done, failed, busyMs, lastSeenAt })),
+    workers: st.workers.map(({ runId: _runId, ...w }) => w),
     addressKnown: addressesOf(wb).has(runId),
     updatedAt: st.run.updatedAt,
   };
