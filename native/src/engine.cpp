@@ -624,9 +624,9 @@ struct Model::BwdCtx {
   bool attn_rule, detach;
   std::vector<float> g, gh, nw;  // [T, d], [T, d], [d]
   std::vector<float> gb;         // [T, d] gradient at a branch's output before its post-norm (gemma3), else empty
-  int64_t key_tile;              // key positions per tile of the attention backward's buffers
+  int64_t attn_tile;             // query rows per tile of the attention backward's buffers
   BwdCtx(Pool& p, int64_t T_, int d_, bool attn, bool det, int64_t tile)
-      : pool(p), T(T_), d(d_), attn_rule(attn), detach(det), g(T_ * d_, 0.f), gh(T_ * d_), nw(d_), key_tile(tile) {}
+      : pool(p), T(T_), d(d_), attn_rule(attn), detach(det), g(T_ * d_, 0.f), gh(T_ * d_), nw(d_), attn_tile(tile) {}
 };
 
 // RMSNorm y = w x r, r = 1/sqrt(mean x^2 + eps), identity rule (r frozen, sg(r)): both rule sets, every norm
@@ -735,11 +735,11 @@ void Model::ffn_moe_backward(BwdCtx& b, const Layer& L, SavedLayer& S, const flo
   }
 }
 
-// Key positions per tile of the backward's attention buffers (see attention_backward): RW_LRP_KEY_TILE when set to
-// a positive integer (tests force small tiles with it), else 256, so inputs up to 256 tokens take one tile (no
-// recompute) and longer ones keep [T, 256] per thread instead of [T, T]. Read at every explanation.
-static int64_t lrp_key_tile() {
-  const char* e = std::getenv("RW_LRP_KEY_TILE");
+// Query rows per tile of the backward's attention buffers (see attention_backward): RW_LRP_ATTN_TILE when set to
+// a positive integer (tests force small tiles with it), else 256, so inputs up to 256 tokens take one tile and
+// longer ones keep [256, T] per thread instead of [T, T]. Read at every explanation.
+static int64_t lrp_attn_tile() {
+  const char* e = std::getenv("RW_LRP_ATTN_TILE");
   if (e && *e) {
     char* end = nullptr;
     const long v = std::strtol(e, &end, 10);
@@ -748,98 +748,94 @@ static int64_t lrp_key_tile() {
   return 256;
 }
 
-// rows[s] += sum_{t >= s} f * M[t, s] src[t] for the keys s of one tile [s0, s1): M holds the tile's columns of the
-// lower-triangular [T, T] matrix, M[(t - s0) * w + (s - s0)] for rows t >= s0 (w = s1 - s0). A sum over t that
-// lands on row s, taken per s over a column of M with register accumulators (weighted_rows) instead of adding into
-// the row for every (t, s) pair; the same float operations for each s whatever the tiling. col, tmp: scratch of T
-// and hd floats.
-static void add_columns(const float* M, int64_t T, int64_t s0, int64_t s1, float f, const float* src, size_t lds,
-                        float* rows, size_t ldr, int hd, float* col, float* tmp) {
-  const int64_t w = s1 - s0;
-  for (int64_t s = s0; s < s1; s++) {
-    for (int64_t t = s; t < T; t++) col[t - s] = f * M[(t - s0) * w + (s - s0)];
-    weighted_rows(col, T - s, src + s * lds, lds, tmp, hd);
-    float* row = rows + s * ldr;
-    for (int i = 0; i < hd; i++) row[i] += tmp[i];
+// acc[s] += sum_{t in [t0, t1), t >= s} f * M[t, s] src[t] for the rows [t0, t1) of a lower-triangular [T, T] matrix
+// (M: those rows, M[(t - t0) * T + s]), src rows at stride lds, acc [T, hd]. A sum over t that lands on row s,
+// taken per s over a column of M with register accumulators (weighted_rows) instead of adding into the row for
+// every (t, s) pair; the accumulators carried from tile to tile in acc (starting at +0), so that the tiles in
+// ascending order make the same FMAs for each s as one pass over all rows. col: scratch of t1 - t0 floats.
+static void add_columns(const float* M, int64_t T, int64_t t0, int64_t t1, float f, const float* src, size_t lds,
+                        float* acc, int hd, float* col) {
+  for (int64_t s = 0; s < t1; s++) {
+    const int64_t ts = std::max(s, t0);
+    for (int64_t t = ts; t < t1; t++) col[t - ts] = f * M[(t - t0) * T + s];
+    weighted_rows(col, t1 - ts, src + ts * lds, lds, acc + s * hd, hd, true);
   }
+}
+// rows[s] += acc[s] for s < T (each column sum once complete)
+static void add_rows(const float* acc, int64_t T, float* rows, size_t ldr, int hd) {
+  for (int64_t s = 0; s < T; s++)
+    for (int i = 0; i < hd; i++) rows[s * ldr + i] += acc[s * hd + i];
 }
 
 // CP-LRP attention (o = sg(A) v): all relevance to v, gv[s] += sum_t A[t, s] go[t]; AttnLRP's o = A v 1/2 - 1/2
-// split sends half of it (f = 1/2). A: the tile [s0, s1)'s columns, as add_columns takes them.
-static void attention_value_rule(const float* A, int64_t T, int64_t s0, int64_t s1, float f, const float* go,
-                                 size_t ldo, float* gv, size_t ldv, int hd, float* col, float* tmp) {
-  add_columns(A, T, s0, s1, f, go, ldo, gv, ldv, hd, col, tmp);
+// split sends half of it (f = 1/2). A: the rows [t0, t1), accumulated into av as add_columns does.
+static void attention_value_rule(const float* A, int64_t T, int64_t t0, int64_t t1, float f, const float* go,
+                                 size_t ldo, float* av, int hd, float* col) {
+  add_columns(A, T, t0, t1, f, go, ldo, av, hd, col);
 }
 
 // AttnLRP's softmax rule on the other half of o = A v: the true softmax VJP A (gA - sum A gA), through the
-// 1/sqrt(hd) scale, then q k^T split 1/2 - 1/2 into gq (rows t) and gk (rows s). One row t of it: At (the
-// attention row, entries s <= t) -> gs (1/2 of the score gradient, entries s <= t; sAg needs the whole row, so
-// the row is computed whole whichever tile needs it), and with gq_row non-null the query gradient gq_row = gs k.
-static void attention_softmax_row(const float* At, int64_t t, int hd, float scale, const float* gov, const float* k,
-                                  const float* v, size_t ldkv, float* gq_row, float* gs, float* gA) {
-  double sAg = 0;
-  for (int64_t s = 0; s <= t; s++) {
-    gA[s] = 0.5f * dot_f32(gov, v + s * ldkv, hd);
-    sAg += (double)At[s] * gA[s];
+// 1/sqrt(hd) scale, then q k^T split 1/2 - 1/2 into gq (rows t) and gk (rows s), for the rows [t0, t1): A, Gs
+// ([t1 - t0, T] scratch) hold those rows; gq's rows are written, gk's column sums accumulated into ak.
+static void attention_softmax_rule(const float* A, int64_t T, int64_t t0, int64_t t1, int hd, float scale,
+                                   const float* go, size_t ldo, const float* q, size_t ldq, const float* k,
+                                   const float* v, size_t ldkv, float* gq, float* ak, float* Gs, float* gA, float* col) {
+  for (int64_t t = t0; t < t1; t++) {
+    const float* At = A + (t - t0) * T;
+    const float* gov = go + t * ldo;
+    double sAg = 0;
+    for (int64_t s = 0; s <= t; s++) {
+      gA[s] = 0.5f * dot_f32(gov, v + s * ldkv, hd);
+      sAg += (double)At[s] * gA[s];
+    }
+    float* gs = &Gs[(t - t0) * T];  // 1/2 of the score gradient (the q k^T split)
+    for (int64_t s = 0; s <= t; s++) gs[s] = 0.5f * (At[s] * (gA[s] - (float)sAg) * scale);
+    weighted_rows(gs, t + 1, k, ldkv, gq + t * ldq, hd);
   }
-  for (int64_t s = 0; s <= t; s++) gs[s] = 0.5f * (At[s] * (gA[s] - (float)sAg) * scale);
-  if (gq_row) weighted_rows(gs, t + 1, k, ldkv, gq_row, hd);
+  add_columns(Gs, T, t0, t1, 1.0f, q, ldq, ak, hd, col);
 }
 
 // attention block o = softmax(q k^T * scale) v, y = wo o: gy (gradient at y) -> gh (gradient at the attention
 // norm's output). The attention maps are recomputed per head from the saved q, k by the forward's attention_row
 // (sliding-window layers: the same window). q and k: after their per-head norms (identity rule) and RoPE.
-// Bounded memory: a thread walks a head's keys in tiles [s0, s1) of at most key_tile columns; for each tile it
-// recomputes the rows t >= s0 (attention_row: same code, same inputs, same bits; AttnLRP: each row's score
-// gradient, whole) and keeps only the tile's columns, [T, tile] instead of [T, T]. gv[s] and gk[s] then get the
-// same per-s column sums, in the same order, as from whole maps: relevances do not depend on the tile size
-// (tests/lrp/tiling.test.ts). gq rows are taken once, in the first tile's pass. Extra cost: rows t >= s0 are
-// recomputed once per tile; none up to key_tile tokens.
+// Bounded memory: a thread walks a head's query rows in tiles [t0, t1) of at most attn_tile rows, [tile, T]
+// instead of [T, T] (AttnLRP: twice), each row computed once; the per-key column sums for gv and gk run on over
+// the tiles in [T, hd] accumulators and are added to gv, gk once complete: the same FMAs in the same order as
+// from whole maps, so relevances do not depend on the tile size (tests/lrp/tiling.test.ts).
 void Model::attention_backward(BwdCtx& b, const Layer& L, SavedLayer& S, const Rope& rope, const float* gy) const {
   Pool& pool = b.pool;
   const int64_t T = b.T;
   const int H = hp_.n_head, hd = hp_.head_dim, Hkv = L.n_head_kv, grp = H / Hkv;
   const bool attn_rule = b.attn_rule;
   const int window = L.swa ? hp_.n_swa : 0;
-  const int64_t tile = std::min<int64_t>(b.key_tile, T);
+  const int64_t tile = std::min<int64_t>(b.attn_tile, T);
   std::vector<float> go(T * H * hd, 0.f), gq(T * H * hd, 0.f), gk(T * Hkv * hd, 0.f), gv(T * Hkv * hd, 0.f);
   matmul_bwd(pool, L.wo, 0, gy, T, go.data());
   const float scale = hp_.attn_scale;
   const size_t ldq = (size_t)H * hd, ldkv = (size_t)Hkv * hd;
   // heads of one KV group write the same gk/gv rows: a thread owns whole groups
   pool.run([&](int ith, int nth) {
-    std::vector<float> gA(T), col(T), tmp(hd), arow(T), At((size_t)T * tile), gsrow, Gt;
-    if (attn_rule) gsrow.assign(T, 0.f), Gt.assign((size_t)T * tile, 0.f);
+    std::vector<float> gA(T), col(tile), Atile((size_t)tile * T), av((size_t)T * hd), ak, Gs;
+    if (attn_rule) Gs.assign((size_t)tile * T, 0.f), ak.assign((size_t)T * hd, 0.f);
     for (int kh = ith; kh < Hkv; kh += nth)
       for (int hh = kh * grp; hh < (kh + 1) * grp; hh++) {
-        const float* q = &S.q[hh * hd];
-        const float* k = &S.k[kh * hd];
-        const float* gov = &go[hh * hd];
-        for (int64_t s0 = 0; s0 < T; s0 += tile) {
-          const int64_t s1 = std::min(T, s0 + tile), w = s1 - s0;
-          // this head's probabilities, recomputed as the forward computed them (rows t >= s0, entries s <= t),
-          // the tile's columns kept
-          for (int64_t t = s0; t < T; t++) {
-            const int64_t n = std::min(s1, t + 1) - s0;  // the row's entries in the tile
-            const int64_t ws = window_start(t, window);
-            float* at = &At[(t - s0) * w];
-            if (!attn_rule && ws >= s1) {
-              // the whole tile lies before the window: attention_row would write 0.f there
-              std::fill(at, at + n, 0.f);
-              continue;
-            }
-            attention_row(q + t * ldq, k, ldkv, t, hd, scale, arow.data(), ws);
-            std::copy(arow.data() + s0, arow.data() + s0 + n, at);
-            if (attn_rule) {
-              attention_softmax_row(arow.data(), t, hd, scale, gov + t * ldq, k, &S.v[kh * hd], ldkv,
-                                    s0 == 0 ? &gq[t * ldq + hh * hd] : nullptr, gsrow.data(), gA.data());
-              std::copy(gsrow.data() + s0, gsrow.data() + s0 + n, &Gt[(t - s0) * w]);
-            }
-          }
-          attention_value_rule(At.data(), T, s0, s1, attn_rule ? 0.5f : 1.0f, gov, ldq, &gv[kh * hd], ldkv, hd,
-                               col.data(), tmp.data());
-          if (attn_rule) add_columns(Gt.data(), T, s0, s1, 1.0f, q, ldq, &gk[kh * hd], ldkv, hd, col.data(), tmp.data());
+        std::fill(av.begin(), av.end(), 0.f);
+        std::fill(ak.begin(), ak.end(), 0.f);
+        for (int64_t t0 = 0; t0 < T; t0 += tile) {
+          const int64_t t1 = std::min(T, t0 + tile);
+          // this head's probabilities, recomputed as the forward computed them (rows t, entries s <= t)
+          for (int64_t t = t0; t < t1; t++)
+            attention_row(&S.q[(t * H + hh) * hd], &S.k[kh * hd], ldkv, t, hd, scale, &Atile[(t - t0) * T],
+                          window_start(t, window));
+          attention_value_rule(Atile.data(), T, t0, t1, attn_rule ? 0.5f : 1.0f, &go[hh * hd], ldq, av.data(), hd,
+                               col.data());
+          if (attn_rule)
+            attention_softmax_rule(Atile.data(), T, t0, t1, hd, scale, &go[hh * hd], ldq, &S.q[hh * hd], ldq,
+                                   &S.k[kh * hd], &S.v[kh * hd], ldkv, &gq[hh * hd], ak.data(), Gs.data(), gA.data(),
+                                   col.data());
         }
+        add_rows(av.data(), T, &gv[kh * hd], ldkv, hd);
+        if (attn_rule) add_rows(ak.data(), T, &gk[kh * hd], ldkv, hd);
       }
   });
   std::vector<float>& gh = b.gh;
@@ -897,13 +893,14 @@ double Model::saved_bytes(int64_t T, bool checkpoint) const {
 }
 
 // gradients of the residual stream and one layer's products ([T, d] x 4, [T, F] x 2, q/k/v/o gradients), and per
-// thread one key tile of a head's attention map (AttnLRP: and of its score gradient), [T, min(T, tile)], plus its
-// rows of T floats: linear in T (an 8B Llama over 8,192 tokens on 2 threads: 16 MiB of tiles, not 512 MiB of maps)
+// thread one tile of a head's attention map (AttnLRP: and of its score gradient), [min(T, tile), T], with the
+// [T, hd] column sums and a row of T floats: linear in T (an 8B Llama over 8,192 tokens on 2 threads: 16 MiB of
+// tiles, not the 512 MiB of whole maps)
 double Model::working_bytes(int64_t T, bool attn_rule) const {
   const double t = (double)T, d = hp_.n_embd, F = hp_.n_ff, H = hp_.n_head, hd = hp_.head_dim, Hkv = hp_.n_head_kv;
   const double grads = 4 * t * d + 2 * t * F + t * (2 * H + 2 * Hkv) * hd;
-  const double tile = (double)std::min<int64_t>(T, lrp_key_tile());
-  const double per_thread = (attn_rule ? 2 : 1) * t * tile + (attn_rule ? 4 : 3) * t;  // tiles; rows a, gA, col (gs)
+  const double tile = (double)std::min<int64_t>(T, lrp_attn_tile());
+  const double per_thread = (attn_rule ? 2 : 1) * (tile * t + t * hd) + 2 * t;  // tiles, column sums; gA, col
   return 4.0 * (grads + threads_ * per_thread);
 }
 
@@ -965,7 +962,7 @@ ExplainResult Model::explain(const ExplainRequest& req, const Progress& pr) {
   auto t1 = clk::now();
 
   // g: d(explained value)/d(residual stream) under the rule set, [T, d]
-  BwdCtx bx(pool, T, d, attn_rule, detach, lrp_key_tile());
+  BwdCtx bx(pool, T, d, attn_rule, detach, lrp_attn_tile());
   std::vector<float>& g = bx.g;
   {
     std::vector<float> gh(d), row(d);

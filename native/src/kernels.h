@@ -77,11 +77,15 @@ static inline float dot_f32(const float* a, const float* b, int n) {
   return s;
 }
 // o[i] = sum_{s < ns} a[s] V[s * ldv + i] for i < n, in ascending s with one FMA per term (o overwritten);
-// the accumulators stay in registers over s (the loop it replaces loaded and stored o for every s)
-static inline void weighted_rows(const float* a, int64_t ns, const float* V, size_t ldv, float* o, int n) {
+// the accumulators stay in registers over s (the loop it replaces loaded and stored o for every s).
+// accumulate: the accumulators start from o instead of +0 (a sum continued over several calls is the same
+// sequence of FMAs as one call over all terms, given o = +0 before the first)
+static inline void weighted_rows(const float* a, int64_t ns, const float* V, size_t ldv, float* o, int n,
+                                 bool accumulate = false) {
   int i = 0;
   for (; i + 32 <= n; i += 32) {
     vf8 c0 = v_zero(), c1 = c0, c2 = c0, c3 = c0;
+    if (accumulate) c0 = v_load(o + i), c1 = v_load(o + i + 8), c2 = v_load(o + i + 16), c3 = v_load(o + i + 24);
     for (int64_t s = 0; s < ns; s++) {
       const vf8 b = v_bcast(a + s);
       const float* v = V + s * ldv + i;
@@ -96,12 +100,12 @@ static inline void weighted_rows(const float* a, int64_t ns, const float* V, siz
     v_store(o + i + 24, c3);
   }
   for (; i + 8 <= n; i += 8) {
-    vf8 c0 = v_zero();
+    vf8 c0 = accumulate ? v_load(o + i) : v_zero();
     for (int64_t s = 0; s < ns; s++) c0 = v_fmadd(v_bcast(a + s), v_load(V + s * ldv + i), c0);
     v_store(o + i, c0);
   }
   for (; i < n; i++) {
-    float c = 0.f;
+    float c = accumulate ? o[i] : 0.f;
 #if RW_SIMD_SCALAR
     for (int64_t s = 0; s < ns; s++) c = a[s] * V[s * ldv + i] + c;  // as the scalar lanes (a library fmaf is slow)
 #else
