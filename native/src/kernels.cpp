@@ -1,6 +1,7 @@
 #include "kernels.h"
 #include "engine.h"  // LrpError
 #include "kernels_int8.h"
+#include "quant_blocks.h"
 
 #include <algorithm>
 #include <atomic>
@@ -81,12 +82,6 @@ static const int CB = 512;   // backward: weight columns per tile (a multiple of
 
 // Q4_K rows (AVX2, NEON or scalar), bit-identical to ggml's scalar reference dequantize_row_q4_K (y = d1 * q - m1 per
 // element, each rounded separately: contraction into an FMA is switched off for this function).
-struct BlockQ4K { uint16_t d, dmin; uint8_t scales[12]; uint8_t qs[128]; };
-static_assert(sizeof(BlockQ4K) == 144, "block_q4_K layout");
-static inline void scale_min_k4(int j, const uint8_t* q, uint8_t* d, uint8_t* m) {
-  if (j < 4) { *d = q[j] & 63; *m = q[j + 4] & 63; }
-  else { *d = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4); *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4); }
-}
 #if RW_SIMD_AVX2
 RW_NO_CONTRACT
 static void dequant_q4k(const uint8_t* src, float* y, int64_t n) {
@@ -176,8 +171,6 @@ static void dequant_q4k(const uint8_t* src, float* y, int64_t n) {
 }
 #endif
 
-struct BlockQ80 { uint16_t d; int8_t qs[32]; };
-static_assert(sizeof(BlockQ80) == 34, "block_q8_0 layout");
 #if RW_SIMD_AVX2
 // F16 and Q8_0 rows with F16C/AVX2 (ggml's to_float for these is scalar here); both are exact conversions
 // (half -> float; int8 * d rounded once), so bit-identical to the reference
@@ -254,10 +247,12 @@ static inline const float* row_segment(const Weight& W, int64_t e, int64_t r, in
   return out;
 }
 
-void dequant_row(const Weight& W, int64_t e, int64_t r, float* out) {
-  const float* p = row_segment(W, e, r, 0, W.C, out);
-  if (p != out) std::memcpy(out, p, sizeof(float) * W.C);
+void dequant_segment(const Weight& W, int64_t e, int64_t r, int64_t c0, int64_t n, float* out) {
+  const float* p = row_segment(W, e, r, c0, n, out);
+  if (p != out) std::memcpy(out, p, sizeof(float) * n);
 }
+
+void dequant_row(const Weight& W, int64_t e, int64_t r, float* out) { dequant_segment(W, e, r, 0, W.C, out); }
 
 // ---------------------------------------------------------------- transposition
 // dst[j * ldd + i] = src[i * lds + j] for i < rows, j < cols, in 8 x 8 AVX blocks (the packing of activations

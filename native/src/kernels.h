@@ -150,5 +150,8 @@ static inline void map_avx(const float* x, int64_t n, float* out, F f) {
 }
 // one dequantized row (or a 1-D tensor) as floats
 void dequant_row(const Weight& W, int64_t e, int64_t r, float* out);
+// columns [c0, c0 + n) of that row (c0 and n multiples of the type's block size); the same decoders, so the
+// same bits as dequant_row's (F16, Q8_0 and Q4_K by own code, bit-identical to ggml's to_float; others by it)
+void dequant_segment(const Weight& W, int64_t e, int64_t r, int64_t c0, int64_t n, float* out);
 
 }  // namespace rw

@@ -13,6 +13,7 @@
 #endif
 
 #include "engine.h"  // LrpError
+#include "quant_blocks.h"
 
 namespace rw {
 
@@ -390,20 +391,6 @@ static void quantize_acts(Pool& pool, Int8Isa isa, const float* X, int64_t T, in
 // ---------------------------------------------------------------- weight decoding
 static inline float fp16(uint16_t h) { return ggml_fp16_to_fp32(h); }
 
-struct BlockQ4K { uint16_t d, dmin; uint8_t scales[12]; uint8_t qs[128]; };
-static_assert(sizeof(BlockQ4K) == 144, "block_q4_K layout");
-struct BlockQ80 { uint16_t d; int8_t qs[32]; };
-static_assert(sizeof(BlockQ80) == 34, "block_q8_0 layout");
-struct BlockQ40 { uint16_t d; uint8_t qs[16]; };
-static_assert(sizeof(BlockQ40) == 18, "block_q4_0 layout");
-struct BlockQ41 { uint16_t d, m; uint8_t qs[16]; };
-static_assert(sizeof(BlockQ41) == 20, "block_q4_1 layout");
-
-static inline void scale_min_k4(int j, const uint8_t* q, uint8_t* d, uint8_t* m) {
-  if (j < 4) { *d = q[j] & 63; *m = q[j + 4] & 63; }
-  else { *d = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4); *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4); }
-}
-
 // how a weight type's rows become int8 blocks along the columns (forward)
 enum class RowKind { U4, Q8, Requant };
 static RowKind row_kind(ggml_type t) {
@@ -644,54 +631,6 @@ static void requant_cols_avx2(const float* f, size_t ldf, int nr, int cw, int8_t
 }
 #endif
 
-// float columns [c0, c0 + n) of row r (n a multiple of the type's block size). Q4_K and Q8_0 with own code (ggml's
-// to_float is scalar and cost as much as the products here), each value d * q - m (Q4_K) or d * q rounded as
-// ggml's reference does (a multiply, then a subtract: no FMA contraction), the same bits on every path
-__attribute__((optimize("fp-contract=off")))
-static void decode_row_f32(Int8Isa isa, const Weight& W, int64_t e, int64_t r, int64_t c0, int64_t n, float* out) {
-  const uint8_t* row = W.row(e, r);
-  if (W.type == GGML_TYPE_Q4_K) {
-    const BlockQ4K* x = reinterpret_cast<const BlockQ4K*>(row) + c0 / 256;
-    for (int64_t bi = 0; bi < n / 256; bi++, out += 256) {
-      const float d = fp16(x[bi].d), mn = fp16(x[bi].dmin);
-      for (int j = 0; j < 8; j++) {
-        uint8_t sc, m;
-        scale_min_k4(j, x[bi].scales, &sc, &m);
-        const float d1 = d * sc, m1 = mn * m;
-        const uint8_t* q = x[bi].qs + 32 * (j / 2);
-        const int sh = 4 * (j % 2);
-        float* y = out + 32 * j;
-#if defined(__AVX2__)
-        if (isa != Int8Isa::Scalar) {
-          const __m256 vd = _mm256_set1_ps(d1), vm = _mm256_set1_ps(m1);
-          const __m128i lo4 = _mm_set1_epi8(0xF);
-          for (int k = 0; k < 32; k += 8) {
-            __m128i b8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(q + k));
-            b8 = _mm_and_si128(sh ? _mm_srli_epi16(b8, 4) : b8, lo4);
-            const __m256 fq = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(b8));
-            _mm256_storeu_ps(y + k, _mm256_sub_ps(_mm256_mul_ps(vd, fq), vm));
-          }
-          continue;
-        }
-#endif
-        for (int k = 0; k < 32; k++) y[k] = d1 * (float)((q[k] >> sh) & 0xF) - m1;
-      }
-    }
-    return;
-  }
-  if (W.type == GGML_TYPE_Q8_0) {
-    const BlockQ80* x = reinterpret_cast<const BlockQ80*>(row) + c0 / 32;
-    for (int64_t bi = 0; bi < n / 32; bi++, out += 32) {
-      const float d = fp16(x[bi].d);
-      for (int k = 0; k < 32; k++) out[k] = (float)x[bi].qs[k] * d;
-    }
-    return;
-  }
-  const int64_t bs = ggml_blck_size(W.type);
-  ggml_get_type_traits(W.type)->to_float(row + (c0 / bs) * ggml_type_size(W.type), out, n);
-  (void)isa;
-}
-
 bool matmul_bwd_int8(Pool& pool, const Weight& W, int64_t e, const float* G, int64_t T, float* GX, Int8Isa isa_in) {
   const int64_t C = W.C, R = W.R;
   if (!int8_takes(W.type) || C % 32 != 0 || BCW % ggml_blck_size(W.type) != 0) return false;
@@ -731,7 +670,7 @@ bool matmul_bwd_int8(Pool& pool, const Weight& W, int64_t e, const float* G, int
           any = any || l;
         }
         if (!any) continue;
-        for (int r = 0; r < nrv; r++) decode_row_f32(isa, W, e, r0 + r, c0, cw, f.data() + (size_t)r * cw);
+        for (int r = 0; r < nrv; r++) dequant_segment(W, e, r0 + r, c0, cw, f.data() + (size_t)r * cw);
         std::fill(f.begin() + (size_t)nrv * cw, f.begin() + (size_t)nr * cw, 0.f);
 #if defined(__AVX2__)
         if (isa != Int8Isa::Scalar) requant_cols_avx2(f.data(), (size_t)cw, nr, cw, w.data(), a.data(), s.data(), offset_u8(isa));
